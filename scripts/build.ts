@@ -1,0 +1,31 @@
+// Bundles each Lambda handler into dist/<function>/index.mjs with esbuild, one self-contained file
+// per function (the SDK clients included, so the deployed code runs the versions we tested).
+import { rm } from 'node:fs/promises';
+import { build } from 'esbuild';
+
+export const handlers = {
+  sweep: 'src/handlers/sweep.ts',
+  census: 'src/handlers/census.ts',
+  create: 'src/handlers/create.ts',
+  target: 'src/handlers/target.ts',
+} as const;
+
+await rm('dist', { recursive: true, force: true });
+await Promise.all(
+  Object.entries(handlers).map(([name, entry]) =>
+    build({
+      entryPoints: [entry],
+      outfile: `dist/${name}/index.mjs`,
+      bundle: true,
+      platform: 'node',
+      target: 'node22',
+      format: 'esm',
+      sourcemap: true,
+      legalComments: 'none',
+      // Some SDK dependencies are CommonJS and call require(); give the ESM bundle one.
+      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+      logLevel: 'warning',
+    }),
+  ),
+);
+console.log(`built ${Object.keys(handlers).length} handlers into dist/`);

@@ -1,0 +1,162 @@
+// The plumbing every emulated service shares: request parsing, AWS-shaped errors, and the test
+// controls (per-operation rate caps, added latency, injected 500s, a settable clock, call counters).
+import type { IncomingMessage } from 'node:http';
+import { gunzipSync } from 'node:zlib';
+
+export interface EmulatorRequest {
+  method: string;
+  /** Path without the query string, percent-decoded segment by segment by the service. */
+  path: string;
+  query: URLSearchParams;
+  headers: IncomingMessage['headers'];
+  /** Raw body, already gunzipped when content-encoding was gzip. */
+  body: Buffer;
+}
+
+export interface EmulatorResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+/** An error the emulator answers with, in the shape the service's protocol expects. */
+export class AwsError extends Error {
+  constructor(
+    readonly type: string,
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = type;
+  }
+}
+
+export const validation = (message: string) => new AwsError('ValidationException', 400, message);
+export const notFound = (message: string) => new AwsError('ResourceNotFoundException', 404, message);
+export const conflict = (message: string) => new AwsError('ConflictException', 409, message);
+
+/** One emulated AWS service. `identify` names the operation, or returns undefined when not ours. */
+export interface EmulatedService {
+  name: string;
+  identify(request: EmulatorRequest): string | undefined;
+  handle(operation: string, request: EmulatorRequest): Promise<EmulatorResponse> | EmulatorResponse;
+  /** How an AwsError is rendered for this protocol. */
+  renderError(error: AwsError): EmulatorResponse;
+  /** Test controls reached at POST /_emulator/<name>/<action> with a JSON body. */
+  control?(action: string, body: Record<string, unknown>): unknown;
+}
+
+/** Knobs tests and benchmarks turn. All may be changed while the server runs. */
+export interface EmulatorControls {
+  /** Max requests per operation per wall-clock second; above it: 429 ThrottlingException. */
+  rateLimits: Record<string, number>;
+  /** Added latency per request in milliseconds (every operation), or per operation. */
+  latencyMs: number;
+  latencyByOperation: Record<string, number>;
+  /** Share (0..1) of requests answered with 500 InternalServerException, per operation or '*'. */
+  errorRates: Record<string, number>;
+  /** Offset added to the real clock; the emulator's notion of "now" is Date.now() + clockOffsetMs. */
+  clockOffsetMs: number;
+  /** Deterministic random source for injected errors (tests may replace it). */
+  random: () => number;
+}
+
+export interface OperationStats {
+  calls: number;
+  throttled: number;
+  injectedErrors: number;
+}
+
+export class ControlPlane {
+  readonly controls: EmulatorControls = {
+    rateLimits: {},
+    latencyMs: 0,
+    latencyByOperation: {},
+    errorRates: {},
+    clockOffsetMs: 0,
+    random: Math.random,
+  };
+  readonly stats = new Map<string, OperationStats>();
+  private readonly windows = new Map<string, { second: number; count: number }>();
+
+  now(): Date {
+    return new Date(Date.now() + this.controls.clockOffsetMs);
+  }
+
+  setNow(at: Date): void {
+    this.controls.clockOffsetMs = at.getTime() - Date.now();
+  }
+
+  statsFor(operation: string): OperationStats {
+    let entry = this.stats.get(operation);
+    if (!entry) {
+      entry = { calls: 0, throttled: 0, injectedErrors: 0 };
+      this.stats.set(operation, entry);
+    }
+    return entry;
+  }
+
+  resetStats(): void {
+    this.stats.clear();
+    this.windows.clear();
+  }
+
+  /** Counts the request in its one-second window (real time) and says whether it is over the cap. */
+  overRateLimit(operation: string): boolean {
+    const cap = this.controls.rateLimits[operation];
+    if (cap === undefined) return false;
+    const second = Math.floor(Date.now() / 1000);
+    let window = this.windows.get(operation);
+    if (!window || window.second !== second) {
+      window = { second, count: 0 };
+      this.windows.set(operation, window);
+    }
+    window.count += 1;
+    return window.count > cap;
+  }
+
+  latencyFor(operation: string): number {
+    return this.controls.latencyByOperation[operation] ?? this.controls.latencyMs;
+  }
+
+  shouldInjectError(operation: string): boolean {
+    const rate = this.controls.errorRates[operation] ?? this.controls.errorRates['*'] ?? 0;
+    return rate > 0 && this.controls.random() < rate;
+  }
+}
+
+export async function readRequest(message: IncomingMessage): Promise<EmulatorRequest> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of message) chunks.push(chunk as Buffer);
+  let body = Buffer.concat(chunks);
+  if ((message.headers['content-encoding'] ?? '').toString().includes('gzip') && body.length > 0) {
+    body = gunzipSync(body);
+  }
+  const url = new URL(message.url ?? '/', 'http://emulator.local');
+  return { method: message.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: message.headers, body };
+}
+
+export function parseJsonBody(request: EmulatorRequest): Record<string, unknown> {
+  if (request.body.length === 0) return {};
+  try {
+    const parsed = JSON.parse(request.body.toString('utf8'));
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      throw validation('Request body must be a JSON object');
+    }
+    return parsed as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof AwsError) throw error;
+    throw new AwsError('SerializationException', 400, 'Request body is not valid JSON');
+  }
+}
+
+/** Error rendering for the AWS JSON 1.0 / 1.1 protocols. */
+export function renderJsonProtocolError(error: AwsError, prefix = ''): EmulatorResponse {
+  return {
+    status: error.status,
+    headers: { 'x-amzn-errortype': error.type },
+    body: { __type: `${prefix}${error.type}`, message: error.message, Message: error.message },
+  };
+}
+
+export const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -1,0 +1,184 @@
+// Client-side request budgets: a paced token bucket per API operation, lowered on throttling and
+// raised back slowly (AIMD), plus the retry loop. Every attempt, retries included, takes a token,
+// so the rate we send never exceeds the budget we chose; retries never cover an excess.
+
+export interface BudgetOptions {
+  /** The most requests per second this operation may send (the quota, or a share of it). */
+  ratePerSecond: number;
+  /**
+   * Share of the budget actually used (0..1]. The emulator and AWS count per wall-clock second
+   * while timers fire late in bunches, so a small headroom keeps a paced sender under the cap.
+   */
+  headroom?: number;
+  /** Attempts for throttled calls before the item is given up (each one paced and backed off). */
+  maxThrottleAttempts?: number;
+  /** Attempts for 5xx and network errors. */
+  maxErrorAttempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  now?: () => number;
+  random?: () => number;
+}
+
+export interface BudgetStats {
+  /** Requests sent, retries included. */
+  requests: number;
+  /** ThrottlingException answers received. */
+  throttled: number;
+  /** Retries after a 5xx or a network error. */
+  errorRetries: number;
+  /** Calls that failed for good (after retries, or with a non-retryable error). */
+  failures: number;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class RequestBudget {
+  readonly stats: BudgetStats = { requests: 0, throttled: 0, errorRetries: 0, failures: 0 };
+  readonly maxRate: number;
+  private rate: number;
+  private nextSlot = 0;
+  private lastAdjust: number;
+  private lastDecrease = Number.NEGATIVE_INFINITY;
+  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly now: () => number;
+  private readonly random: () => number;
+  private readonly options: Required<Pick<BudgetOptions, 'maxThrottleAttempts' | 'maxErrorAttempts' | 'baseDelayMs' | 'maxDelayMs'>>;
+
+  constructor(
+    readonly operation: string,
+    options: BudgetOptions,
+  ) {
+    if (!(options.ratePerSecond > 0)) throw new RangeError(`${operation} budget must be above 0 requests per second`);
+    this.maxRate = options.ratePerSecond * (options.headroom ?? 0.97);
+    this.rate = this.maxRate;
+    this.sleep = options.sleep ?? defaultSleep;
+    this.now = options.now ?? (() => performance.now());
+    this.random = options.random ?? Math.random;
+    this.lastAdjust = this.now();
+    this.options = {
+      maxThrottleAttempts: options.maxThrottleAttempts ?? 12,
+      maxErrorAttempts: options.maxErrorAttempts ?? 4,
+      baseDelayMs: options.baseDelayMs ?? 100,
+      maxDelayMs: options.maxDelayMs ?? 5_000,
+    };
+  }
+
+  /** The rate currently allowed, after any lowering for throttling. */
+  get currentRate(): number {
+    return this.rate;
+  }
+
+  /** Waits for this request's slot. Slots are spaced evenly: no burst beyond the rate. */
+  async acquire(): Promise<void> {
+    const now = this.now();
+    this.recover(now);
+    const slot = Math.max(now, this.nextSlot);
+    this.nextSlot = slot + 1000 / this.rate;
+    const wait = slot - now;
+    if (wait >= 1) await this.sleep(wait);
+  }
+
+  /** Runs `send` within the budget, retrying throttling and transient errors with capped jittered backoff. */
+  async call<T>(send: () => Promise<T>): Promise<T> {
+    let throttleAttempts = 0;
+    let errorAttempts = 0;
+    for (;;) {
+      await this.acquire();
+      this.stats.requests += 1;
+      try {
+        return await send();
+      } catch (error) {
+        if (isThrottling(error)) {
+          this.stats.throttled += 1;
+          throttleAttempts += 1;
+          this.lower();
+          if (throttleAttempts >= this.options.maxThrottleAttempts) {
+            this.stats.failures += 1;
+            throw error;
+          }
+          await this.sleep(this.backoff(throttleAttempts));
+          continue;
+        }
+        if (isTransient(error)) {
+          errorAttempts += 1;
+          if (errorAttempts >= this.options.maxErrorAttempts) {
+            this.stats.failures += 1;
+            throw error;
+          }
+          this.stats.errorRetries += 1;
+          await this.sleep(this.backoff(errorAttempts));
+          continue;
+        }
+        throw error;
+      }
+    }
+  }
+
+  /** Multiplicative decrease, at most once per second so one bad second does not collapse the rate. */
+  private lower(): void {
+    const now = this.now();
+    if (now - this.lastDecrease < 1000) return;
+    this.lastDecrease = now;
+    this.lastAdjust = now;
+    this.rate = Math.max(this.maxRate / 100, this.rate * 0.7, 0.5);
+  }
+
+  /** Additive increase: 5% of the budget back for every second without throttling. */
+  private recover(now: number): void {
+    if (this.rate >= this.maxRate) {
+      this.lastAdjust = now;
+      return;
+    }
+    const seconds = (now - this.lastAdjust) / 1000;
+    if (seconds < 1) return;
+    this.rate = Math.min(this.maxRate, this.rate + this.maxRate * 0.05 * seconds);
+    this.lastAdjust = now;
+  }
+
+  /** Full jitter over a capped exponential. */
+  private backoff(attempt: number): number {
+    const ceiling = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** (attempt - 1));
+    return ceiling / 2 + (this.random() * ceiling) / 2;
+  }
+}
+
+interface AwsLikeError {
+  name?: string;
+  code?: string;
+  $metadata?: { httpStatusCode?: number };
+  $retryable?: { throttling?: boolean };
+}
+
+export function isThrottling(error: unknown): boolean {
+  const candidate = error as AwsLikeError;
+  return (
+    candidate?.name === 'ThrottlingException' ||
+    candidate?.name === 'TooManyRequestsException' ||
+    candidate?.name === 'Throttling' ||
+    candidate?.$metadata?.httpStatusCode === 429 ||
+    candidate?.$retryable?.throttling === true
+  );
+}
+
+export function isTransient(error: unknown): boolean {
+  const candidate = error as AwsLikeError;
+  const status = candidate?.$metadata?.httpStatusCode;
+  if (status !== undefined && status >= 500) return true;
+  const code = candidate?.code ?? candidate?.name;
+  return (
+    code === 'ECONNRESET' ||
+    code === 'ECONNREFUSED' ||
+    code === 'EPIPE' ||
+    code === 'ETIMEDOUT' ||
+    code === 'TimeoutError' ||
+    code === 'RequestTimeout' ||
+    code === 'InternalServerException'
+  );
+}
+
+export function isNotFound(error: unknown): boolean {
+  const candidate = error as AwsLikeError;
+  return candidate?.name === 'ResourceNotFoundException' || candidate?.$metadata?.httpStatusCode === 404;
+}

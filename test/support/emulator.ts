@@ -1,0 +1,35 @@
+// Starts the emulator in-process on a free port and builds real SDK clients that talk to it over HTTP.
+import {
+  createCloudWatchClient,
+  createDynamoDbClient,
+  createLambdaClient,
+  createSchedulerClient,
+  createServiceQuotasClient,
+  type ClientOptions,
+} from '../../src/aws/clients.ts';
+import { type RunningEmulator, startEmulator } from '../../scripts/emulator/server.ts';
+
+export const ACCOUNT_ID = '123456789012';
+export const REGION = 'us-east-1';
+
+export async function startTestEmulator() {
+  const emulator: RunningEmulator = await startEmulator();
+  const clientOptions: ClientOptions = {
+    endpoint: emulator.url,
+    region: REGION,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  };
+  return {
+    emulator,
+    clientOptions,
+    /** maxAttempts 1: the code under test owns retries. */
+    scheduler: createSchedulerClient({ ...clientOptions, maxAttempts: 1 }),
+    cloudwatch: createCloudWatchClient(clientOptions),
+    serviceQuotas: createServiceQuotasClient(clientOptions),
+    lambda: createLambdaClient(clientOptions),
+    dynamodb: createDynamoDbClient(clientOptions),
+    close: () => emulator.close(),
+  };
+}
+
+export type TestEmulator = Awaited<ReturnType<typeof startTestEmulator>>;
