@@ -25,8 +25,17 @@ export function readNumber(
   if (raw === undefined || raw === '') return bounds.fallback;
   const value = Number(raw);
   const integer = bounds.integer ?? true;
-  if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < bounds.min || value > bounds.max) {
-    throw new ConfigError(name, `${integer ? 'a whole number' : 'a number'} from ${bounds.min} to ${bounds.max}`, raw);
+  if (
+    !Number.isFinite(value) ||
+    (integer && !Number.isInteger(value)) ||
+    value < bounds.min ||
+    value > bounds.max
+  ) {
+    throw new ConfigError(
+      name,
+      `${integer ? 'a whole number' : 'a number'} from ${bounds.min} to ${bounds.max}`,
+      raw,
+    );
   }
   return value;
 }
@@ -43,7 +52,10 @@ export function readBoolean(env: Env, name: string, fallback: boolean): boolean 
 export function readList(env: Env, name: string, pattern: RegExp, expected: string): string[] {
   const raw = env[name]?.trim();
   if (!raw) return [];
-  const items = raw.split(',').map((item) => item.trim()).filter((item) => item !== '');
+  const items = raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item !== '');
   for (const item of items) {
     if (!pattern.test(item)) throw new ConfigError(name, expected, raw);
   }
@@ -54,7 +66,11 @@ export function readList(env: Env, name: string, pattern: RegExp, expected: stri
 export function readNamespace(env: Env, name: string, fallback: string): string {
   const value = readString(env, name, fallback);
   if (!/^[A-Za-z0-9.\-_/#:]{1,255}$/.test(value) || value.startsWith(':') || value.startsWith('AWS/')) {
-    throw new ConfigError(name, 'a CloudWatch namespace (1-255 of A-Z a-z 0-9 . - _ / # :, not starting with AWS/)', value);
+    throw new ConfigError(
+      name,
+      'a CloudWatch namespace (1-255 of A-Z a-z 0-9 . - _ / # :, not starting with AWS/)',
+      value,
+    );
   }
   return value;
 }

@@ -26,9 +26,7 @@ export class InputError extends HygieneError {
     readonly expected: string,
     readonly got?: unknown,
   ) {
-    super(
-      `Invalid ${field}: expected ${expected}${got === undefined ? '' : `, got ${describe(got)}`}`,
-    );
+    super(`Invalid ${field}: expected ${expected}${got === undefined ? '' : `, got ${describe(got)}`}`);
   }
 }
 

@@ -10,9 +10,14 @@ export interface Logger {
 
 type Sink = (line: string) => void;
 
-export function createLogger(sink: Sink = (line) => process.stdout.write(`${line}\n`), base: LogFields = {}): Logger {
+export function createLogger(
+  sink: Sink = (line) => process.stdout.write(`${line}\n`),
+  base: LogFields = {},
+): Logger {
   const write = (level: string, message: string, fields?: LogFields) =>
-    sink(JSON.stringify({ level, time: new Date().toISOString(), message, ...base, ...fields }, errorReplacer));
+    sink(
+      JSON.stringify({ level, time: new Date().toISOString(), message, ...base, ...fields }, errorReplacer),
+    );
   return {
     info: (message, fields) => write('info', message, fields),
     warn: (message, fields) => write('warn', message, fields),

@@ -55,6 +55,8 @@ export interface EmulatorControls {
   latencyByOperation: Record<string, number>;
   /** Share (0..1) of requests answered with 500 InternalServerException, per operation or '*'. */
   errorRates: Record<string, number>;
+  /** Share (0..1) of requests answered with 429 ThrottlingException regardless of rate, per operation or '*'. */
+  throttleRates: Record<string, number>;
   /** Offset added to the real clock; the emulator's notion of "now" is Date.now() + clockOffsetMs. */
   clockOffsetMs: number;
   /** Deterministic random source for injected errors (tests may replace it). */
@@ -73,6 +75,7 @@ export class ControlPlane {
     latencyMs: 0,
     latencyByOperation: {},
     errorRates: {},
+    throttleRates: {},
     clockOffsetMs: 0,
     random: Math.random,
   };
@@ -101,8 +104,13 @@ export class ControlPlane {
     this.windows.clear();
   }
 
-  /** Counts the request in its one-second window (real time) and says whether it is over the cap. */
+  /**
+   * Counts the request in its one-second window (real time) and says whether it is over the cap,
+   * or picked for an injected throttle (a "storm").
+   */
   overRateLimit(operation: string): boolean {
+    const stormRate = this.controls.throttleRates[operation] ?? this.controls.throttleRates['*'] ?? 0;
+    if (stormRate > 0 && this.controls.random() < stormRate) return true;
     const cap = this.controls.rateLimits[operation];
     if (cap === undefined) return false;
     const second = Math.floor(Date.now() / 1000);
@@ -133,7 +141,13 @@ export async function readRequest(message: IncomingMessage): Promise<EmulatorReq
     body = gunzipSync(body);
   }
   const url = new URL(message.url ?? '/', 'http://emulator.local');
-  return { method: message.method ?? 'GET', path: url.pathname, query: url.searchParams, headers: message.headers, body };
+  return {
+    method: message.method ?? 'GET',
+    path: url.pathname,
+    query: url.searchParams,
+    headers: message.headers,
+    body,
+  };
 }
 
 export function parseJsonBody(request: EmulatorRequest): Record<string, unknown> {

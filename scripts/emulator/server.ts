@@ -103,7 +103,8 @@ async function control(
   plane: ControlPlane,
   services: ServiceRegistry,
 ): Promise<EmulatorResponse> {
-  const body = request.body.length > 0 ? (JSON.parse(request.body.toString('utf8')) as Record<string, unknown>) : {};
+  const body =
+    request.body.length > 0 ? (JSON.parse(request.body.toString('utf8')) as Record<string, unknown>) : {};
   const route = request.path.slice('/_emulator/'.length);
   if (route === 'controls' && request.method === 'POST') {
     const { now, ...rest } = body as Partial<EmulatorControls> & { now?: string };

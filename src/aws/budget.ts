@@ -44,13 +44,16 @@ export class RequestBudget {
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
   private readonly random: () => number;
-  private readonly options: Required<Pick<BudgetOptions, 'maxThrottleAttempts' | 'maxErrorAttempts' | 'baseDelayMs' | 'maxDelayMs'>>;
+  private readonly options: Required<
+    Pick<BudgetOptions, 'maxThrottleAttempts' | 'maxErrorAttempts' | 'baseDelayMs' | 'maxDelayMs'>
+  >;
 
   constructor(
     readonly operation: string,
     options: BudgetOptions,
   ) {
-    if (!(options.ratePerSecond > 0)) throw new RangeError(`${operation} budget must be above 0 requests per second`);
+    if (!(options.ratePerSecond > 0))
+      throw new RangeError(`${operation} budget must be above 0 requests per second`);
     this.maxRate = options.ratePerSecond * (options.headroom ?? 0.97);
     this.rate = this.maxRate;
     this.sleep = options.sleep ?? defaultSleep;

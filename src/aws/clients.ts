@@ -32,7 +32,8 @@ export const createSchedulerClient = (options: ClientOptions = {}) => new Schedu
 
 export const createCloudWatchClient = (options: ClientOptions = {}) => new CloudWatchClient(common(options));
 
-export const createServiceQuotasClient = (options: ClientOptions = {}) => new ServiceQuotasClient(common(options));
+export const createServiceQuotasClient = (options: ClientOptions = {}) =>
+  new ServiceQuotasClient(common(options));
 
 export const createLambdaClient = (options: ClientOptions = {}) => new LambdaClient(common(options));
 

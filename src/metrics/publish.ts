@@ -18,7 +18,13 @@ export function datum(
   timestamp: Date,
   dimensions: Dimension[] = [],
 ): MetricDatum {
-  return { MetricName: name, Value: value, Unit: unit, Timestamp: timestamp, ...(dimensions.length ? { Dimensions: dimensions } : {}) };
+  return {
+    MetricName: name,
+    Value: value,
+    Unit: unit,
+    Timestamp: timestamp,
+    ...(dimensions.length ? { Dimensions: dimensions } : {}),
+  };
 }
 
 /** Splits datums into request-sized batches. */
@@ -28,7 +34,10 @@ export function batchDatums(datums: MetricDatum[]): MetricDatum[][] {
   let bytes = 0;
   for (const item of datums) {
     const size = JSON.stringify(item).length + 1;
-    if (current.length > 0 && (current.length >= MAX_DATUMS_PER_REQUEST || bytes + size > MAX_BYTES_PER_REQUEST)) {
+    if (
+      current.length > 0 &&
+      (current.length >= MAX_DATUMS_PER_REQUEST || bytes + size > MAX_BYTES_PER_REQUEST)
+    ) {
       batches.push(current);
       current = [];
       bytes = 0;
@@ -41,7 +50,11 @@ export function batchDatums(datums: MetricDatum[]): MetricDatum[][] {
 }
 
 /** Publishes every batch; returns the number of requests sent. */
-export async function publishMetrics(cloudwatch: CloudWatchClient, namespace: string, datums: MetricDatum[]): Promise<number> {
+export async function publishMetrics(
+  cloudwatch: CloudWatchClient,
+  namespace: string,
+  datums: MetricDatum[],
+): Promise<number> {
   const batches = batchDatums(datums);
   for (const batch of batches) {
     await cloudwatch.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: batch }));

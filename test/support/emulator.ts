@@ -1,13 +1,14 @@
 // Starts the emulator in-process on a free port and builds real SDK clients that talk to it over HTTP.
+
+import { type RunningEmulator, startEmulator } from '../../scripts/emulator/server.ts';
 import {
+  type ClientOptions,
   createCloudWatchClient,
   createDynamoDbClient,
   createLambdaClient,
   createSchedulerClient,
   createServiceQuotasClient,
-  type ClientOptions,
 } from '../../src/aws/clients.ts';
-import { type RunningEmulator, startEmulator } from '../../scripts/emulator/server.ts';
 
 export const ACCOUNT_ID = '123456789012';
 export const REGION = 'us-east-1';
