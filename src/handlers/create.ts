@@ -1,1 +1,49 @@
-export const handler = async () => ({ todo: 'create' });
+// The create Lambda: other services invoke it with a JSON payload to schedule a future event for a
+// target. Thin: strict payload check and wiring; the rules live in src/create/.
+import { createSchedulerClient } from '../aws/clients.ts';
+import { readCreateConfig } from '../create/config.ts';
+import {
+  type CreateDeps,
+  type CreatedSchedule,
+  createOneTimeSchedule,
+  createRecurringSchedule,
+} from '../create/create.ts';
+import type { CreateInput, RecurringInput, ScheduleDefaults } from '../create/plan.ts';
+import { createLogger, type Logger } from '../log.ts';
+
+export interface CreateHandlerDeps extends CreateDeps {
+  defaults: ScheduleDefaults;
+  log: Logger;
+}
+
+/**
+ * Builds the handler around injected deps. A payload with `expression` asks for a recurring schedule
+ * (endDate required); any other payload is one-time. Unknown keys are rejected by name.
+ */
+export function createCreateHandler(deps: CreateHandlerDeps) {
+  return async (event: unknown): Promise<CreatedSchedule> => {
+    const recurring = event !== null && typeof event === 'object' && 'expression' in event;
+    try {
+      const created = recurring
+        ? await createRecurringSchedule(deps, event as RecurringInput, deps.defaults)
+        : await createOneTimeSchedule(deps, event as CreateInput, deps.defaults);
+      deps.log.info(created.alreadyExisted ? 'schedule already existed' : 'schedule created', { ...created });
+      return created;
+    } catch (error) {
+      deps.log.warn('schedule not created', { error });
+      throw error;
+    }
+  };
+}
+
+let wired: ((event: unknown) => Promise<CreatedSchedule>) | undefined;
+
+export const handler = async (event: unknown): Promise<CreatedSchedule> => {
+  wired ??= createCreateHandler({
+    scheduler: createSchedulerClient(),
+    clock: () => new Date(),
+    defaults: readCreateConfig(process.env),
+    log: createLogger(),
+  });
+  return wired(event);
+};

@@ -1,1 +1,12 @@
-export const handler = async () => ({ todo: 'target' });
+// The example target Scheduler invokes: it logs the event it receives as one JSON line and returns
+// it, so a first deploy and the demo show an end-to-end invocation.
+import { createLogger, type Logger } from '../log.ts';
+
+export function createTargetHandler(log: Logger) {
+  return async (event: unknown): Promise<unknown> => {
+    log.info('target invoked', { event });
+    return event;
+  };
+}
+
+export const handler = createTargetHandler(createLogger());
