@@ -1,0 +1,246 @@
+// The pure decision at the heart of the sweep: is this schedule finished, and since when? A one-time
+// at() schedule is finished once its time, resolved in its zone, plus its flexible window, its retry
+// window and a grace margin have all passed; until then a delivery may still be in flight. Anything
+// this module is unsure about is skipped (kept), with a reason and a detail that names the field.
+import { InputError } from '../errors.ts';
+import { type LocalDateTime, parseExpression } from './expression.ts';
+import { resolveLocalTime, resolveZone } from './timezone.ts';
+
+export const SkipReason = {
+  unknownTimezone: 'unknownTimezone',
+  unparseableExpression: 'unparseableExpression',
+  missingFields: 'missingFields',
+  invalidFields: 'invalidFields',
+  disabledKept: 'disabledKept',
+} as const;
+export type SkipReason = (typeof SkipReason)[keyof typeof SkipReason];
+
+export type Decision =
+  | { outcome: 'finished'; finishedAt: Date; stuck: boolean }
+  | { outcome: 'pending'; finishedAt: Date }
+  | { outcome: 'recurring' }
+  | { outcome: 'skipped'; reason: SkipReason; detail: string };
+
+export interface DecideOptions {
+  /** Safety margin added after the retry window, in milliseconds (0 or more). */
+  graceMs: number;
+  /** Keep DISABLED one-time schedules instead of treating a past one as finished. */
+  keepDisabled: boolean;
+}
+
+/**
+ * The fields of GetScheduleOutput that the decision reads; GetScheduleOutput itself fits. Values are
+ * typed loosely (string, number) because they are checked here rather than trusted.
+ */
+export interface ScheduleDefinition {
+  Name?: string | undefined;
+  ScheduleExpression?: string | undefined;
+  ScheduleExpressionTimezone?: string | undefined;
+  State?: string | undefined;
+  ActionAfterCompletion?: string | undefined;
+  FlexibleTimeWindow?: { Mode?: string | undefined; MaximumWindowInMinutes?: number | undefined } | undefined;
+  Target?:
+    | {
+        RetryPolicy?:
+          | { MaximumEventAgeInSeconds?: number | undefined; MaximumRetryAttempts?: number | undefined }
+          | undefined;
+      }
+    | undefined;
+  /** Ignored for at() schedules, as AWS ignores it. */
+  StartDate?: Date | undefined;
+  /** Ignored for at() schedules, as AWS ignores it. */
+  EndDate?: Date | undefined;
+}
+
+/** Applied by AWS when a target has no RetryPolicy or no MaximumEventAgeInSeconds. */
+export const defaultMaximumEventAgeSeconds = 86_400;
+
+type Timing =
+  | { kind: 'oneTime'; finishedAt: Date; enabled: boolean; deleteAfterCompletion: boolean }
+  | { kind: 'recurring' }
+  | { kind: 'skipped'; reason: SkipReason; detail: string };
+
+export function decide(schedule: ScheduleDefinition, now: Date, options: DecideOptions): Decision {
+  checkNow(now);
+  const timing = timingOf(schedule, options);
+  if (timing.kind === 'recurring') return { outcome: 'recurring' };
+  if (timing.kind === 'skipped') return { outcome: 'skipped', reason: timing.reason, detail: timing.detail };
+
+  if (!timing.enabled && options.keepDisabled) {
+    return {
+      outcome: 'skipped',
+      reason: SkipReason.disabledKept,
+      detail: 'State is DISABLED and disabled schedules are kept',
+    };
+  }
+  if (now.getTime() < timing.finishedAt.getTime())
+    return { outcome: 'pending', finishedAt: timing.finishedAt };
+  // Scheduler removes an ENABLED DELETE schedule itself after its last attempt; one still here is
+  // stuck. A DISABLED one never fires, so AWS never removes it: expected, not stuck.
+  return {
+    outcome: 'finished',
+    finishedAt: timing.finishedAt,
+    stuck: timing.enabled && timing.deleteAfterCompletion,
+  };
+}
+
+/**
+ * The instant from which an at() schedule is finished (its time in its zone + flexible window +
+ * retry window + graceMs), or undefined when it is recurring or anything about it is unsure.
+ */
+export function finishedAtOf(
+  schedule: ScheduleDefinition,
+  options: Pick<DecideOptions, 'graceMs'>,
+): Date | undefined {
+  const timing = timingOf(schedule, options);
+  return timing.kind === 'oneTime' ? timing.finishedAt : undefined;
+}
+
+function timingOf(schedule: ScheduleDefinition, options: Pick<DecideOptions, 'graceMs'>): Timing {
+  checkGrace(options.graceMs);
+  const expressionText = schedule.ScheduleExpression;
+  if (expressionText === undefined || expressionText === null || expressionText === '') {
+    return missing('ScheduleExpression', 'an at(), rate() or cron() expression');
+  }
+  if (typeof expressionText !== 'string')
+    return invalidField('ScheduleExpression', 'a string', expressionText);
+  const expression = parseExpression(expressionText);
+  if (expression.kind === 'invalid') {
+    return {
+      kind: 'skipped',
+      reason: SkipReason.unparseableExpression,
+      detail: `ScheduleExpression: ${expression.reason}`,
+    };
+  }
+  // Recurring schedules are never finished by this rule, whatever their StartDate and EndDate say.
+  if (expression.kind !== 'at') return { kind: 'recurring' };
+
+  const state = schedule.State;
+  if (state === undefined || state === null) return missing('State', 'ENABLED or DISABLED');
+  if (state !== 'ENABLED' && state !== 'DISABLED') return invalidField('State', 'ENABLED or DISABLED', state);
+
+  const action = schedule.ActionAfterCompletion ?? 'NONE';
+  if (action !== 'NONE' && action !== 'DELETE') {
+    return invalidField('ActionAfterCompletion', 'NONE or DELETE', action);
+  }
+
+  const flexibleWindowMs = flexibleWindowMsOf(schedule);
+  if (typeof flexibleWindowMs !== 'number') return flexibleWindowMs;
+  const retryWindowMs = retryWindowMsOf(schedule);
+  if (typeof retryWindowMs !== 'number') return retryWindowMs;
+
+  const zoneName = schedule.ScheduleExpressionTimezone ?? undefined;
+  if (zoneName !== undefined && typeof zoneName !== 'string') {
+    return invalidField('ScheduleExpressionTimezone', 'a time zone name', zoneName);
+  }
+  const zone = resolveZone(zoneName);
+  if (!zone.ok) return { kind: 'skipped', reason: SkipReason.unknownTimezone, detail: zone.reason };
+
+  const firesAt = latestFiringInstant(expression.local, zone.zone);
+  return {
+    kind: 'oneTime',
+    finishedAt: new Date(firesAt + flexibleWindowMs + retryWindowMs + options.graceMs),
+    enabled: state === 'ENABLED',
+    deleteAfterCompletion: action === 'DELETE',
+  };
+}
+
+/**
+ * The latest instant the schedule could be due. An ambiguous wall time (fall back) fires once, at
+ * one of its two instants: take the later. A wall time in a gap (spring forward) never fires: take
+ * the reading just after the gap, so the schedule is finished no earlier than any reading of it.
+ */
+function latestFiringInstant(local: LocalDateTime, zone: string): number {
+  const resolution = resolveLocalTime(local, zone);
+  if (resolution.kind === 'exact') return resolution.instant.getTime();
+  if (resolution.kind === 'ambiguous') return resolution.later.getTime();
+  return resolution.after.getTime();
+}
+
+function flexibleWindowMsOf(schedule: ScheduleDefinition): number | Timing {
+  const window = schedule.FlexibleTimeWindow;
+  if (window === undefined || window === null) return missing('FlexibleTimeWindow', 'Mode OFF or FLEXIBLE');
+  const mode = window.Mode;
+  if (mode === undefined || mode === null) return missing('FlexibleTimeWindow.Mode', 'OFF or FLEXIBLE');
+  // AWS applies MaximumWindowInMinutes only in FLEXIBLE mode, so with OFF the field is ignored.
+  if (mode === 'OFF') return 0;
+  if (mode !== 'FLEXIBLE') return invalidField('FlexibleTimeWindow.Mode', 'OFF or FLEXIBLE', mode);
+  const minutes = window.MaximumWindowInMinutes;
+  if (!isIntegerIn(minutes, 1, 1440)) {
+    return invalidField(
+      'FlexibleTimeWindow.MaximumWindowInMinutes',
+      'a whole number from 1 to 1440 when Mode is FLEXIBLE',
+      minutes,
+    );
+  }
+  return minutes * 60_000;
+}
+
+function retryWindowMsOf(schedule: ScheduleDefinition): number | Timing {
+  const target = schedule.Target;
+  if (target === undefined || target === null)
+    return missing('Target', 'the schedule target with its RetryPolicy');
+  const policy = target.RetryPolicy ?? undefined;
+  const retryAttempts = policy?.MaximumRetryAttempts ?? undefined;
+  if (retryAttempts !== undefined && !isIntegerIn(retryAttempts, 0, 185)) {
+    return invalidField(
+      'Target.RetryPolicy.MaximumRetryAttempts',
+      'a whole number from 0 to 185',
+      retryAttempts,
+    );
+  }
+  // The event age bounds retries however few attempts are allowed, so it alone sets the window:
+  // that never ends the window early, whatever MaximumRetryAttempts says.
+  const eventAge = policy?.MaximumEventAgeInSeconds ?? undefined;
+  if (eventAge === undefined) return defaultMaximumEventAgeSeconds * 1000;
+  if (!isIntegerIn(eventAge, 60, 86_400)) {
+    return invalidField(
+      'Target.RetryPolicy.MaximumEventAgeInSeconds',
+      'a whole number from 60 to 86400',
+      eventAge,
+    );
+  }
+  return eventAge * 1000;
+}
+
+function isIntegerIn(value: unknown, min: number, max: number): value is number {
+  return typeof value === 'number' && Number.isInteger(value) && value >= min && value <= max;
+}
+
+function missing(field: string, expected: string): Timing {
+  return {
+    kind: 'skipped',
+    reason: SkipReason.missingFields,
+    detail: `${field} is missing: expected ${expected}`,
+  };
+}
+
+function invalidField(field: string, expected: string, got: unknown): Timing {
+  return {
+    kind: 'skipped',
+    reason: SkipReason.invalidFields,
+    detail: `${field}: expected ${expected}, got ${describe(got)}`,
+  };
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return `'${value.length > 80 ? `${value.slice(0, 77)}...` : value}'`;
+  if (typeof value === 'number' || value === null || value === undefined) return String(value);
+  try {
+    return JSON.stringify(value).slice(0, 80);
+  } catch {
+    return typeof value;
+  }
+}
+
+function checkNow(now: Date): void {
+  if (!(now instanceof Date) || Number.isNaN(now.getTime())) {
+    throw new InputError('now', 'a valid Date', String(now));
+  }
+}
+
+function checkGrace(graceMs: number): void {
+  if (typeof graceMs !== 'number' || !Number.isFinite(graceMs) || graceMs < 0) {
+    throw new InputError('graceMs', 'a finite number of milliseconds, 0 or more', graceMs);
+  }
+}
