@@ -1,0 +1,61 @@
+// What a sweep reports to CloudWatch at its end, whether it completed or not. The metric names are a
+// contract: the alarms and dashboards in resources/monitoring.yml depend on them.
+import type { CloudWatchClient, MetricDatum } from '@aws-sdk/client-cloudwatch';
+import type { Logger } from '../log.ts';
+import { datum, publishMetrics } from '../metrics/publish.ts';
+import type { SweepSummary } from './sweep.ts';
+
+export const SweepMetric = {
+  /** Schedules present after the sweep; without dimensions and per ScheduleGroup. */
+  scheduleCount: 'ScheduleCount',
+  finishedSchedulesFound: 'FinishedSchedulesFound',
+  schedulesDeleted: 'SchedulesDeleted',
+  stuckSchedules: 'StuckSchedules',
+  skippedSchedules: 'SkippedSchedules',
+  deleteFailures: 'DeleteFailures',
+  sweepDurationSeconds: 'SweepDurationSeconds',
+} as const;
+
+export const SCHEDULE_GROUP_DIMENSION = 'ScheduleGroup';
+
+/**
+ * The datums for one sweep. ScheduleCount appears only where the sweep saw every schedule it
+ * counts: a count cut short would under-report and silence the quota alarms.
+ */
+export function buildSweepDatums(summary: SweepSummary, timestamp: Date): MetricDatum[] {
+  const datums: MetricDatum[] = [];
+  const { total, byGroup } = summary.scheduleCounts;
+  if (total !== undefined) datums.push(datum(SweepMetric.scheduleCount, total, 'Count', timestamp));
+  for (const [group, count] of Object.entries(byGroup)) {
+    datums.push(
+      datum(SweepMetric.scheduleCount, count, 'Count', timestamp, [
+        { Name: SCHEDULE_GROUP_DIMENSION, Value: group },
+      ]),
+    );
+  }
+  datums.push(
+    datum(SweepMetric.finishedSchedulesFound, summary.finished, 'Count', timestamp),
+    datum(SweepMetric.schedulesDeleted, summary.deleted, 'Count', timestamp),
+    datum(SweepMetric.stuckSchedules, summary.stuck, 'Count', timestamp),
+    datum(SweepMetric.skippedSchedules, summary.skippedTotal, 'Count', timestamp),
+    // A failed lookup can hide a finished schedule as surely as a failed delete: both count.
+    datum(SweepMetric.deleteFailures, summary.failed, 'Count', timestamp),
+    datum(SweepMetric.sweepDurationSeconds, summary.durationSeconds, 'Seconds', timestamp),
+  );
+  return datums;
+}
+
+/** Publishes the sweep's metrics. Never throws: a metrics outage must not hide the sweep's own result. */
+export async function publishSweepMetrics(
+  deps: { cloudwatch: CloudWatchClient; clock: () => Date; log: Logger },
+  namespace: string,
+  summary: SweepSummary,
+): Promise<boolean> {
+  try {
+    await publishMetrics(deps.cloudwatch, namespace, buildSweepDatums(summary, deps.clock()));
+    return true;
+  } catch (error) {
+    deps.log.error('publishing sweep metrics failed', { namespace, error });
+    return false;
+  }
+}

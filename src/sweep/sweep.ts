@@ -1,0 +1,481 @@
+// The sweep: list every schedule in scope, look each one up, decide whether it is finished, and
+// delete the finished ones, each request inside its operation's rate budget. Streams with bounded
+// memory, never lets one bad item abort the run, and always reports what it counted.
+
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import {
+  DeleteScheduleCommand,
+  GetScheduleCommand,
+  type GetScheduleCommandOutput,
+  ListSchedulesCommand,
+  type ListSchedulesOutput,
+  type SchedulerClient,
+  type ScheduleSummary,
+} from '@aws-sdk/client-scheduler';
+import pLimit from 'p-limit';
+import { type BudgetOptions, isNotFound, RequestBudget } from '../aws/budget.ts';
+import type { Logger } from '../log.ts';
+import { type Decision, decide, SkipReason } from '../schedule/decide.ts';
+import { publishSweepMetrics } from './metrics.ts';
+
+export interface SweepDeps {
+  scheduler: SchedulerClient;
+  cloudwatch: CloudWatchClient;
+  /** "Now" for every decision and metric timestamp; tests pass the emulator's clock. */
+  clock: () => Date;
+  log: Logger;
+}
+
+/** Where the page loop stands: serializable, so a later run can resume from it. */
+export interface SweepCursor {
+  /** Index into the groups in scope (0 when sweeping every group at once). */
+  groupIndex: number;
+  /** The NextToken of the page to list next; undefined for a group's first page. */
+  nextToken?: string;
+}
+
+export interface SweepOptions {
+  dryRun: boolean;
+  /** Empty: every group, listed in one pass without a ScheduleGroup filter. */
+  groups: string[];
+  namePrefix?: string;
+  /** Stop the sweep once this many schedules were deleted (or would be, in a dry run). */
+  maxDeletes?: number;
+  graceMinutes: number;
+  keepDisabled: boolean;
+  /** Requests per second per operation. */
+  budgets: { list: number; get: number; delete: number };
+  /** Most GetSchedule/DeleteSchedule items in flight at once. */
+  concurrency: number;
+  namespace: string;
+  /** Checked between pages, e.g. the caller's deadline; true ends the sweep cleanly with a cursor. */
+  shouldStop?: () => boolean;
+  /** Resume from here instead of the first page of the first group. */
+  cursor?: SweepCursor;
+  /** Counts carried over from earlier runs of the same sweep. */
+  startingCounts?: Partial<SweepCounts>;
+  /** Backoff and retry tuning for the request budgets (the rates come from `budgets`). */
+  budgetTuning?: Omit<BudgetOptions, 'ratePerSecond'>;
+}
+
+export type SkipReasonName = (typeof SkipReason)[keyof typeof SkipReason];
+
+export interface SweepCounts {
+  /** Schedules looked at (listed and picked up for inspection). */
+  scanned: number;
+  /** Finished schedules found, whatever happened to them next. */
+  finished: number;
+  deleted: number;
+  /** Dry run: finished schedules that a real run would have deleted. */
+  wouldDelete: number;
+  /** Gone before we could look them up or delete them (404): not a failure. */
+  alreadyGone: number;
+  /** Finished schedules with ActionAfterCompletion DELETE that Scheduler failed to remove. */
+  stuck: number;
+  pending: number;
+  recurring: number;
+  skipped: Record<string, number>;
+  /** Items whose lookup or deletion failed after the budget's retries. */
+  failed: number;
+}
+
+export const StopReason = {
+  maxDeletes: 'maxDeletes',
+  time: 'time',
+  error: 'error',
+} as const;
+export type StopReason = (typeof StopReason)[keyof typeof StopReason];
+
+export interface SweepSummary extends SweepCounts {
+  skippedTotal: number;
+  /** ThrottlingException answers seen, across operations. */
+  throttled: number;
+  requests: { ListSchedules: number; GetSchedule: number; DeleteSchedule: number };
+  durationSeconds: number;
+  dryRun: boolean;
+  /** True when every schedule in scope was inspected. */
+  complete: boolean;
+  stoppedBy?: StopReason;
+  /** Present when stopped early: where to resume. Listing it again re-inspects at most two pages. */
+  cursor?: SweepCursor;
+  /**
+   * Schedules present after the sweep (seen minus deleted and gone), only where the count is whole:
+   * `total` when every group was covered with no name filter, `byGroup` for each group fully covered.
+   */
+  scheduleCounts: { total?: number; byGroup: Record<string, number> };
+}
+
+/** What inspecting one schedule came to. */
+export type ItemOutcome =
+  | { kind: 'deleted'; decision: Extract<Decision, { outcome: 'finished' }> }
+  | { kind: 'wouldDelete'; decision: Extract<Decision, { outcome: 'finished' }> }
+  | { kind: 'alreadyGone'; finished: boolean }
+  | { kind: 'pending' }
+  | { kind: 'recurring' }
+  | { kind: 'skipped'; reason: SkipReasonName }
+  | { kind: 'failed'; operation: 'GetSchedule' | 'DeleteSchedule' }
+  /** Not looked at, or not deleted, because the sweep is stopping (maxDeletes reached). */
+  | { kind: 'notProcessed' };
+
+export const PAGE_SIZE = 100;
+
+/** What inspect() needs besides the summary; built once per sweep. */
+export interface InspectContext {
+  scheduler: SchedulerClient;
+  clock: () => Date;
+  log: Logger;
+  budgets: { get: RequestBudget; delete: RequestBudget };
+  dryRun: boolean;
+  graceMs: number;
+  keepDisabled: boolean;
+  /** Claims one deletion under maxDeletes; false when none is left. */
+  reserveDeletion: () => boolean;
+  /** Gives a claimed deletion back (the delete did not happen). */
+  releaseDeletion: () => void;
+}
+
+/**
+ * The whole per-schedule step: look it up, decide, tombstone and delete if finished. Kept in one
+ * function so a layer that remembers earlier lookups can answer for it without a GetSchedule.
+ */
+export async function inspect(summary: ScheduleSummary, context: InspectContext): Promise<ItemOutcome> {
+  const name = summary.Name ?? '';
+  const group = summary.GroupName ?? 'default';
+  let schedule: GetScheduleCommandOutput;
+  try {
+    schedule = await context.budgets.get.call(() =>
+      context.scheduler.send(new GetScheduleCommand({ Name: name, GroupName: group })),
+    );
+  } catch (error) {
+    if (isNotFound(error)) return { kind: 'alreadyGone', finished: false };
+    context.log.error('schedule lookup failed', { schedule: name, group, error });
+    return { kind: 'failed', operation: 'GetSchedule' };
+  }
+
+  const decision = decide(schedule, context.clock(), {
+    graceMs: context.graceMs,
+    keepDisabled: context.keepDisabled,
+  });
+  if (decision.outcome === 'pending') return { kind: 'pending' };
+  if (decision.outcome === 'recurring') return { kind: 'recurring' };
+  if (decision.outcome === 'skipped') {
+    context.log.warn('schedule skipped', {
+      schedule: name,
+      group,
+      reason: decision.reason,
+      detail: decision.detail,
+    });
+    return { kind: 'skipped', reason: decision.reason };
+  }
+
+  if (!context.reserveDeletion()) return { kind: 'notProcessed' };
+  const { $metadata: _metadata, ...definition } = schedule;
+  // Logged before the delete, so the definition survives even if the function dies mid-request.
+  context.log.info('tombstone', {
+    action: context.dryRun ? 'wouldDelete' : 'deleted',
+    schedule: definition,
+    finishedAt: decision.finishedAt,
+    stuck: decision.stuck,
+  });
+  if (context.dryRun) return { kind: 'wouldDelete', decision };
+  try {
+    await context.budgets.delete.call(() =>
+      context.scheduler.send(new DeleteScheduleCommand({ Name: name, GroupName: group })),
+    );
+    return { kind: 'deleted', decision };
+  } catch (error) {
+    context.releaseDeletion();
+    if (isNotFound(error)) return { kind: 'alreadyGone', finished: true };
+    context.log.error('schedule deletion failed', { schedule: name, group, error });
+    return { kind: 'failed', operation: 'DeleteSchedule' };
+  }
+}
+
+export function emptyCounts(): SweepCounts {
+  return {
+    scanned: 0,
+    finished: 0,
+    deleted: 0,
+    wouldDelete: 0,
+    alreadyGone: 0,
+    stuck: 0,
+    pending: 0,
+    recurring: 0,
+    skipped: Object.fromEntries(Object.values(SkipReason).map((reason) => [reason, 0])),
+    failed: 0,
+  };
+}
+
+function tally(counts: SweepCounts, outcome: ItemOutcome): void {
+  if (outcome.kind === 'notProcessed') return;
+  counts.scanned += 1;
+  switch (outcome.kind) {
+    case 'deleted':
+    case 'wouldDelete':
+      counts[outcome.kind] += 1;
+      counts.finished += 1;
+      if (outcome.decision.stuck) counts.stuck += 1;
+      break;
+    case 'alreadyGone':
+      counts.alreadyGone += 1;
+      if (outcome.finished) counts.finished += 1;
+      break;
+    case 'pending':
+    case 'recurring':
+    case 'failed':
+      counts[outcome.kind] += 1;
+      break;
+    case 'skipped':
+      counts.skipped[outcome.reason] = (counts.skipped[outcome.reason] ?? 0) + 1;
+      break;
+  }
+}
+
+/** Per group: schedules seen and removed, and whether the count is whole. */
+interface GroupTally {
+  seen: number;
+  removed: number;
+  /** Listed from its first page to its last in this run. */
+  listed: boolean;
+  /** Some of its listed schedules were never inspected (the sweep stopped). */
+  unprocessed: boolean;
+}
+
+/** One listed page, remembered until all its items are done, so a stop knows where to resume. */
+interface PageRecord {
+  cursor: SweepCursor;
+  remaining: number;
+  unprocessed: number;
+}
+
+export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<SweepSummary> {
+  const started = performance.now();
+  const { scheduler, log } = deps;
+  const tuning = options.budgetTuning ?? {};
+  const budgets = {
+    list: new RequestBudget('ListSchedules', { ...tuning, ratePerSecond: options.budgets.list }),
+    get: new RequestBudget('GetSchedule', { ...tuning, ratePerSecond: options.budgets.get }),
+    delete: new RequestBudget('DeleteSchedule', { ...tuning, ratePerSecond: options.budgets.delete }),
+  };
+  const counts = mergeCounts(emptyCounts(), options.startingCounts);
+  const limit = pLimit(options.concurrency);
+  const scopes: (string | undefined)[] = options.groups.length > 0 ? options.groups : [undefined];
+  const groups = new Map<string, GroupTally>();
+  const pages: PageRecord[] = [];
+  const start = options.cursor ?? { groupIndex: 0 };
+
+  let stoppedBy: StopReason | undefined;
+  let failure: unknown;
+  let listCursor: SweepCursor = { ...start };
+  let listedEverything = false;
+  let reserved = 0;
+
+  const groupTally = (name: string): GroupTally => {
+    let entry = groups.get(name);
+    if (!entry) {
+      entry = { seen: 0, removed: 0, listed: false, unprocessed: false };
+      groups.set(name, entry);
+    }
+    return entry;
+  };
+
+  const context: InspectContext = {
+    scheduler,
+    clock: deps.clock,
+    log,
+    budgets,
+    dryRun: options.dryRun,
+    graceMs: options.graceMinutes * 60_000,
+    keepDisabled: options.keepDisabled,
+    reserveDeletion: () => {
+      if (options.maxDeletes === undefined) return true;
+      if (reserved >= options.maxDeletes) return false;
+      reserved += 1;
+      // The last allowed deletion ends the sweep: nothing further is picked up.
+      if (reserved >= options.maxDeletes) stoppedBy ??= StopReason.maxDeletes;
+      return true;
+    },
+    releaseDeletion: () => {
+      if (options.maxDeletes !== undefined) reserved -= 1;
+    },
+  };
+
+  // Items listed but not finished yet; the page loop waits on this to keep memory bounded.
+  let outstanding = 0;
+  let wake: (() => void) | undefined;
+  const waitUntilAtMost = async (threshold: number) => {
+    while (outstanding > threshold) await new Promise<void>((resolve) => (wake = resolve));
+  };
+
+  const processItem = async (summary: ScheduleSummary, page: PageRecord, group: GroupTally) => {
+    let outcome: ItemOutcome;
+    try {
+      outcome =
+        stoppedBy === StopReason.maxDeletes ? { kind: 'notProcessed' } : await inspect(summary, context);
+    } catch (error) {
+      // A bug in the decision or logging must cost one item, never the run.
+      log.error('schedule inspection failed', { schedule: summary.Name, group: summary.GroupName, error });
+      outcome = { kind: 'failed', operation: 'GetSchedule' };
+    }
+    tally(counts, outcome);
+    if (outcome.kind === 'notProcessed') {
+      page.unprocessed += 1;
+      group.unprocessed = true;
+    }
+    if (outcome.kind === 'deleted' || outcome.kind === 'alreadyGone') group.removed += 1;
+    page.remaining -= 1;
+  };
+
+  const enqueue = (summary: ScheduleSummary, page: PageRecord) => {
+    const group = groupTally(summary.GroupName ?? 'default');
+    group.seen += 1;
+    outstanding += 1;
+    void limit(() => processItem(summary, page, group)).finally(() => {
+      outstanding -= 1;
+      const resume = wake;
+      wake = undefined;
+      resume?.();
+    });
+  };
+
+  try {
+    // The page loop is written out rather than using paginateListSchedules: the paginator calls
+    // client.send itself, and every ListSchedules request must pass through the List budget.
+    listing: for (let groupIndex = start.groupIndex; groupIndex < scopes.length; groupIndex += 1) {
+      const scheduleGroup = scopes[groupIndex];
+      let nextToken = groupIndex === start.groupIndex ? start.nextToken : undefined;
+      const fromFirstPage = nextToken === undefined;
+      if (scheduleGroup !== undefined) groupTally(scheduleGroup);
+      for (;;) {
+        listCursor = { groupIndex, ...(nextToken === undefined ? {} : { nextToken }) };
+        if (stoppedBy) break listing;
+        if (options.shouldStop?.()) {
+          stoppedBy = StopReason.time;
+          break listing;
+        }
+        const token = nextToken;
+        let page: ListSchedulesOutput;
+        try {
+          page = await budgets.list.call(() =>
+            scheduler.send(
+              new ListSchedulesCommand({
+                MaxResults: PAGE_SIZE,
+                ...(scheduleGroup === undefined ? {} : { GroupName: scheduleGroup }),
+                ...(options.namePrefix === undefined ? {} : { NamePrefix: options.namePrefix }),
+                ...(token === undefined ? {} : { NextToken: token }),
+              }),
+            ),
+          );
+        } catch (error) {
+          if (scheduleGroup !== undefined && isNotFound(error)) {
+            // A configured group that does not exist holds no schedules; the others still get swept.
+            log.warn('schedule group not found', { group: scheduleGroup });
+            break;
+          }
+          throw error;
+        }
+        const items = page.Schedules ?? [];
+        const record: PageRecord = { cursor: listCursor, remaining: items.length, unprocessed: 0 };
+        pages.push(record);
+        for (const summary of items) enqueue(summary, record);
+        nextToken = page.NextToken || undefined;
+        // At most one page waits while the next one is listed: the pipeline stays full, memory flat.
+        await waitUntilAtMost(PAGE_SIZE);
+        while (pages.length > 0 && pages[0]?.remaining === 0 && pages[0]?.unprocessed === 0) pages.shift();
+        if (nextToken === undefined) break;
+      }
+      if (scheduleGroup !== undefined && fromFirstPage) groupTally(scheduleGroup).listed = true;
+      listCursor = { groupIndex: groupIndex + 1 };
+    }
+    // Past the last scope only when no stop broke the loop (maxDeletes may still be reached later).
+    listedEverything = listCursor.groupIndex >= scopes.length;
+  } catch (error) {
+    failure = error;
+    stoppedBy = StopReason.error;
+  } finally {
+    await waitUntilAtMost(0);
+  }
+
+  if (stoppedBy === StopReason.maxDeletes && listedEverything) {
+    // maxDeletes was reached on the very last items: it only matters if something was left over.
+    const leftOver = pages.some((page) => page.unprocessed > 0);
+    if (!leftOver) stoppedBy = undefined;
+  }
+  const complete = stoppedBy === undefined;
+  const resumeAt = pages.find((page) => page.unprocessed > 0)?.cursor ?? listCursor;
+  const summary = buildSummary({
+    counts,
+    budgets,
+    started,
+    dryRun: options.dryRun,
+    complete,
+    stoppedBy,
+    cursor: complete ? undefined : resumeAt,
+    scheduleCounts: countSchedules(groups, {
+      allGroups: options.groups.length === 0,
+      namePrefix: options.namePrefix,
+      // Sweeping every group at once: whole only when listed from the very first page to the end.
+      everythingListed: listedEverything && options.cursor === undefined,
+    }),
+  });
+
+  await publishSweepMetrics(deps, options.namespace, summary);
+  if (failure !== undefined) {
+    log.error('sweep failed', { error: failure, summary });
+    throw failure;
+  }
+  return summary;
+}
+
+function mergeCounts(base: SweepCounts, extra: Partial<SweepCounts> | undefined): SweepCounts {
+  if (!extra) return base;
+  const merged = { ...base, ...extra, skipped: { ...base.skipped, ...extra.skipped } };
+  return merged;
+}
+
+function countSchedules(
+  groups: Map<string, GroupTally>,
+  scope: { allGroups: boolean; namePrefix: string | undefined; everythingListed: boolean },
+): SweepSummary['scheduleCounts'] {
+  // A name filter sees only part of each group: no count would be whole.
+  if (scope.namePrefix !== undefined) return { byGroup: {} };
+  const byGroup: Record<string, number> = {};
+  let total = 0;
+  let whole = scope.allGroups && scope.everythingListed;
+  for (const [name, tally] of groups) {
+    const covered = (scope.allGroups ? scope.everythingListed : tally.listed) && !tally.unprocessed;
+    if (covered) byGroup[name] = tally.seen - tally.removed;
+    else whole = false;
+    total += tally.seen - tally.removed;
+  }
+  return whole ? { total, byGroup } : { byGroup };
+}
+
+function buildSummary(input: {
+  counts: SweepCounts;
+  budgets: Record<'list' | 'get' | 'delete', RequestBudget>;
+  started: number;
+  dryRun: boolean;
+  complete: boolean;
+  stoppedBy: StopReason | undefined;
+  cursor: SweepCursor | undefined;
+  scheduleCounts: SweepSummary['scheduleCounts'];
+}): SweepSummary {
+  const { counts, budgets } = input;
+  return {
+    ...counts,
+    skippedTotal: Object.values(counts.skipped).reduce((sum, value) => sum + value, 0),
+    throttled: budgets.list.stats.throttled + budgets.get.stats.throttled + budgets.delete.stats.throttled,
+    requests: {
+      ListSchedules: budgets.list.stats.requests,
+      GetSchedule: budgets.get.stats.requests,
+      DeleteSchedule: budgets.delete.stats.requests,
+    },
+    durationSeconds: Math.round(performance.now() - input.started) / 1000,
+    dryRun: input.dryRun,
+    complete: input.complete,
+    ...(input.stoppedBy ? { stoppedBy: input.stoppedBy } : {}),
+    ...(input.cursor ? { cursor: input.cursor } : {}),
+    scheduleCounts: input.scheduleCounts,
+  };
+}

@@ -1,0 +1,74 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/errors.ts';
+import { readSweepConfig } from '../../src/sweep/config.ts';
+
+describe('sweep config', () => {
+  it('uses the documented defaults when nothing is set', () => {
+    const config = readSweepConfig({});
+
+    expect(config).toEqual({
+      graceMinutes: 60,
+      keepDisabled: false,
+      groups: [],
+      budgets: { list: 10, get: 100, delete: 100 },
+      concurrency: 32,
+      namespace: 'ScheduleHygiene',
+    });
+  });
+
+  it('reads every variable', () => {
+    // Prepare
+    const env = {
+      SWEEP_GRACE_MINUTES: '0',
+      SWEEP_KEEP_DISABLED: 'true',
+      SWEEP_GROUPS: 'default, orders , billing.v2',
+      SWEEP_LIST_TPS: '50',
+      SWEEP_GET_TPS: '1000',
+      SWEEP_DELETE_TPS: '250',
+      SWEEP_CONCURRENCY: '64',
+      METRICS_NAMESPACE: 'Team/Hygiene',
+    };
+
+    // Act
+    const config = readSweepConfig(env);
+
+    // Assess
+    expect(config).toEqual({
+      graceMinutes: 0,
+      keepDisabled: true,
+      groups: ['default', 'orders', 'billing.v2'],
+      budgets: { list: 50, get: 1000, delete: 250 },
+      concurrency: 64,
+      namespace: 'Team/Hygiene',
+    });
+  });
+
+  it.each([
+    ['SWEEP_GET_TPS', 'fast', "Expected SWEEP_GET_TPS to be a whole number from 1 to 10000, got 'fast'"],
+    ['SWEEP_GET_TPS', '0', "Expected SWEEP_GET_TPS to be a whole number from 1 to 10000, got '0'"],
+    [
+      'SWEEP_DELETE_TPS',
+      '10001',
+      "Expected SWEEP_DELETE_TPS to be a whole number from 1 to 10000, got '10001'",
+    ],
+    ['SWEEP_LIST_TPS', '1001', "Expected SWEEP_LIST_TPS to be a whole number from 1 to 1000, got '1001'"],
+    ['SWEEP_CONCURRENCY', '2.5', "Expected SWEEP_CONCURRENCY to be a whole number from 1 to 512, got '2.5'"],
+    [
+      'SWEEP_GRACE_MINUTES',
+      '-1',
+      "Expected SWEEP_GRACE_MINUTES to be a whole number from 0 to 10080, got '-1'",
+    ],
+    ['SWEEP_KEEP_DISABLED', 'yes', "Expected SWEEP_KEEP_DISABLED to be 'true' or 'false', got 'yes'"],
+    [
+      'SWEEP_GROUPS',
+      'ok,not ok',
+      'Expected SWEEP_GROUPS to be a comma-separated list of schedule group names',
+    ],
+    ['METRICS_NAMESPACE', 'AWS/Scheduler', 'Expected METRICS_NAMESPACE to be a CloudWatch namespace'],
+  ])('rejects %s=%s naming the variable and the expected form', (variable, value, message) => {
+    const read = () => readSweepConfig({ [variable]: value });
+
+    expect(read).toThrow(ConfigError);
+    expect(read).toThrow(message);
+  });
+});

@@ -1,0 +1,114 @@
+import type { MetricDatum } from '@aws-sdk/client-cloudwatch';
+import { describe, expect, it } from 'vitest';
+import { createMemoryLogger } from '../../src/log.ts';
+import { buildSweepDatums, publishSweepMetrics, SweepMetric } from '../../src/sweep/metrics.ts';
+import { emptyCounts, type SweepSummary } from '../../src/sweep/sweep.ts';
+
+const at = new Date('2025-03-01T12:00:00Z');
+
+function summaryWith(overrides: Partial<SweepSummary>): SweepSummary {
+  return {
+    ...emptyCounts(),
+    skippedTotal: 0,
+    throttled: 0,
+    requests: { ListSchedules: 0, GetSchedule: 0, DeleteSchedule: 0 },
+    durationSeconds: 0,
+    dryRun: false,
+    complete: true,
+    scheduleCounts: { byGroup: {} },
+    ...overrides,
+  };
+}
+
+function metricValue(datums: MetricDatum[], name: string, group?: string): number | undefined {
+  return datums.find(
+    (item) =>
+      item.MetricName === name &&
+      (group === undefined ? item.Dimensions === undefined : item.Dimensions?.[0]?.Value === group),
+  )?.Value;
+}
+
+describe('sweep metrics', () => {
+  it('keeps the metric names alarms depend on', () => {
+    expect(Object.values(SweepMetric).sort()).toEqual(
+      [
+        'DeleteFailures',
+        'FinishedSchedulesFound',
+        'ScheduleCount',
+        'SchedulesDeleted',
+        'SkippedSchedules',
+        'StuckSchedules',
+        'SweepDurationSeconds',
+      ].sort(),
+    );
+  });
+
+  it('reports each count of a complete sweep, with ScheduleCount in total and per group', () => {
+    // Prepare
+    const summary = summaryWith({
+      finished: 9,
+      deleted: 7,
+      stuck: 2,
+      failed: 1,
+      skippedTotal: 4,
+      durationSeconds: 12.5,
+      scheduleCounts: { total: 30, byGroup: { default: 20, orders: 10 } },
+    });
+
+    // Act
+    const datums = buildSweepDatums(summary, at);
+
+    // Assess
+    expect(metricValue(datums, 'ScheduleCount')).toBe(30);
+    expect(metricValue(datums, 'ScheduleCount', 'default')).toBe(20);
+    expect(metricValue(datums, 'ScheduleCount', 'orders')).toBe(10);
+    expect(metricValue(datums, 'FinishedSchedulesFound')).toBe(9);
+    expect(metricValue(datums, 'SchedulesDeleted')).toBe(7);
+    expect(metricValue(datums, 'StuckSchedules')).toBe(2);
+    expect(metricValue(datums, 'SkippedSchedules')).toBe(4);
+    expect(metricValue(datums, 'DeleteFailures')).toBe(1);
+    expect(metricValue(datums, 'SweepDurationSeconds')).toBe(12.5);
+    expect(datums.find((item) => item.MetricName === 'SweepDurationSeconds')?.Unit).toBe('Seconds');
+    expect(datums.every((item) => item.Timestamp === at)).toBe(true);
+    expect(datums.find((item) => item.Dimensions)?.Dimensions).toEqual([
+      { Name: 'ScheduleGroup', Value: 'default' },
+    ]);
+  });
+
+  it('leaves ScheduleCount out where the count is not whole', () => {
+    const summary = summaryWith({ complete: false, scheduleCounts: { byGroup: { billing: 3 } } });
+
+    const datums = buildSweepDatums(summary, at);
+
+    expect(metricValue(datums, 'ScheduleCount')).toBeUndefined();
+    expect(metricValue(datums, 'ScheduleCount', 'billing')).toBe(3);
+    expect(datums.filter((item) => item.MetricName === 'ScheduleCount')).toHaveLength(1);
+  });
+
+  it('logs a failed publish instead of throwing', async () => {
+    // Prepare
+    const log = createMemoryLogger();
+    const cloudwatch = {
+      send: async () => {
+        throw Object.assign(new Error('no route to CloudWatch'), { name: 'NetworkingError' });
+      },
+    } as unknown as Parameters<typeof publishSweepMetrics>[0]['cloudwatch'];
+
+    // Act
+    const published = await publishSweepMetrics(
+      { cloudwatch, clock: () => at, log },
+      'Hygiene',
+      summaryWith({}),
+    );
+
+    // Assess
+    expect(published).toBe(false);
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        message: 'publishing sweep metrics failed',
+        namespace: 'Hygiene',
+      }),
+    );
+  });
+});
