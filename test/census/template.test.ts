@@ -1,0 +1,248 @@
+// The packaged CloudFormation for quota monitoring: the alarms page on the right thresholds and on
+// silence, every alarm notifies the topic, and the census role can only read and publish metrics.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { CensusMetric } from '../../src/census/census.ts';
+import { type CfnResource, loadTemplate, resourcesOfType } from '../support/template.ts';
+
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+  Condition?: Record<string, Record<string, string>>;
+}
+
+/** The defaults in serverless.yml's params, so a changed default changes what is expected. */
+function defaultParam(name: string): string {
+  const match = readFileSync('serverless.yml', 'utf8').match(new RegExp(`^\\s+${name}:\\s*(.+)$`, 'm'));
+  if (!match?.[1]) throw new Error(`serverless.yml has no default for ${name}`);
+  return match[1].trim();
+}
+
+function alarmsOn(metricName: string): Record<string, unknown>[] {
+  return resourcesOfType(loadTemplate(), 'AWS::CloudWatch::Alarm')
+    .map(([, alarm]) => alarm.Properties ?? {})
+    .filter((properties) => properties.MetricName === metricName);
+}
+
+function property<T>(resource: CfnResource | undefined, name: string): T {
+  const value = resource?.Properties?.[name];
+  if (value === undefined) throw new Error(`resource has no ${name}`);
+  return value as T;
+}
+
+function only<T>(items: T[]): T {
+  expect(items).toHaveLength(1);
+  return items[0] as T;
+}
+
+function topicLogicalId(): string {
+  return only(resourcesOfType(loadTemplate(), 'AWS::SNS::Topic'))[0];
+}
+
+function censusStatements(): Statement[] {
+  const role = loadTemplate().Resources.CensusRole as CfnResource;
+  const policies = (role.Properties?.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
+  return policies.flatMap((policy) => policy.PolicyDocument.Statement);
+}
+
+// The pseudo parameter Fn::Sub fills in at deploy time.
+const REGION_REFERENCE = ['$', '{AWS::Region}'].join('');
+
+const actionsOf = (statement: Statement) =>
+  Array.isArray(statement.Action) ? statement.Action : [statement.Action];
+
+describe('quota alarms', () => {
+  it('warns at the configured warning percent (80 by default) on the highest utilization in 15 minutes', () => {
+    // Prepare
+    const warning = Number(defaultParam('quotaWarningPercent'));
+    // Act
+    const alarm = only(alarmsOn(CensusMetric.quotaUtilization).filter((a) => a.Threshold === warning));
+    // Assess
+    expect(warning).toBe(80);
+    expect(alarm).toMatchObject({
+      Statistic: 'Maximum',
+      Period: 900,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'ignore',
+    });
+  });
+
+  it('pages at the configured critical percent (95 by default)', () => {
+    const critical = Number(defaultParam('quotaCriticalPercent'));
+
+    const alarm = only(alarmsOn(CensusMetric.quotaUtilization).filter((a) => a.Threshold === critical));
+
+    expect(critical).toBe(95);
+    expect(alarm).toMatchObject({
+      Statistic: 'Maximum',
+      Period: 900,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'ignore',
+    });
+  });
+
+  it('fires when no complete census has reported for an hour, counting silence as breaching', () => {
+    const alarm = only(alarmsOn(CensusMetric.quotaUtilization).filter((a) => a.Statistic === 'SampleCount'));
+
+    expect(alarm).toMatchObject({
+      Period: 3600,
+      EvaluationPeriods: 1,
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+  });
+
+  it('fires when the sweeper has not reported for three hours, counting silence as breaching', () => {
+    const alarm = only(alarmsOn('SweepDurationSeconds'));
+
+    expect(alarm).toMatchObject({
+      Statistic: 'SampleCount',
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+    });
+    expect(Number(alarm.Period) * Number(alarm.EvaluationPeriods)).toBe(3 * 3600);
+    expect(alarm.DatapointsToAlarm).toBe(alarm.EvaluationPeriods);
+  });
+
+  it('fires on any delete failure within an hour, and stays quiet when no sweep ran', () => {
+    const alarm = only(alarmsOn('DeleteFailures'));
+
+    expect(alarm).toMatchObject({
+      Statistic: 'Sum',
+      Period: 3600,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+  });
+
+  it('notifies the alarm topic on alarm and on recovery, every alarm in the namespace', () => {
+    const topic = topicLogicalId();
+    const alarms = resourcesOfType(loadTemplate(), 'AWS::CloudWatch::Alarm');
+
+    expect(alarms.length).toBeGreaterThanOrEqual(5);
+    for (const [, alarm] of alarms) {
+      expect(alarm.Properties?.Namespace).toBe(defaultParam('namespace'));
+      expect(alarm.Properties?.AlarmActions).toEqual([{ Ref: topic }]);
+      expect(alarm.Properties?.OKActions).toEqual([{ Ref: topic }]);
+    }
+  });
+
+  it('subscribes an email address only when one is configured', () => {
+    const template = loadTemplate();
+    const [, subscription] = only(resourcesOfType(template, 'AWS::SNS::Subscription'));
+
+    expect(subscription.Condition).toBeDefined();
+    expect(template.Conditions?.[subscription.Condition as string]).toEqual({
+      'Fn::Not': [{ 'Fn::Equals': ['', ''] }],
+    });
+    expect(subscription.Properties).toMatchObject({ Protocol: 'email', TopicArn: { Ref: topicLogicalId() } });
+  });
+
+  it('outputs the topic ARN and the dashboard name', () => {
+    const outputs = loadTemplate().Outputs as Record<string, { Value: unknown }>;
+
+    expect(outputs.AlarmTopicArn?.Value).toEqual({ Ref: topicLogicalId() });
+    const [dashboard] = only(resourcesOfType(loadTemplate(), 'AWS::CloudWatch::Dashboard'));
+    expect(outputs.DashboardName?.Value).toEqual({ Ref: dashboard });
+  });
+});
+
+describe('dashboard', () => {
+  it('shows counts, utilization with both threshold lines, deletions, skipped schedules and growth', () => {
+    // Prepare
+    const [, dashboard] = only(resourcesOfType(loadTemplate(), 'AWS::CloudWatch::Dashboard'));
+    const source = property<{ 'Fn::Sub': string }>(dashboard, 'DashboardBody');
+    // Act
+    const body = JSON.parse(source['Fn::Sub'].replaceAll(REGION_REFERENCE, 'us-east-1')) as {
+      widgets: { properties: { metrics: unknown[][]; annotations?: { horizontal: { value: number }[] } } }[];
+    };
+    const metricNames = body.widgets.flatMap((widget) =>
+      widget.properties.metrics.map((metric) => metric[1]),
+    );
+    const lines = body.widgets.flatMap((widget) => widget.properties.annotations?.horizontal ?? []);
+    // Assess
+    expect(metricNames).toEqual(
+      expect.arrayContaining([
+        CensusMetric.scheduleCount,
+        CensusMetric.quotaUtilization,
+        CensusMetric.scheduleGrowthPerHour,
+        CensusMetric.daysUntilFull,
+        'SchedulesDeleted',
+        'SkippedSchedules',
+      ]),
+    );
+    expect(lines.map((line) => line.value)).toEqual([
+      Number(defaultParam('quotaWarningPercent')),
+      Number(defaultParam('quotaCriticalPercent')),
+    ]);
+  });
+});
+
+describe('census role', () => {
+  it('is assumable by Lambda only', () => {
+    const role = loadTemplate().Resources.CensusRole as CfnResource;
+
+    expect(role.Properties?.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Principal: { Service: 'lambda.amazonaws.com' }, Action: 'sts:AssumeRole' },
+      ],
+    });
+  });
+
+  it('grants only reads, its own logs, and metrics in its own namespace', () => {
+    const actions = censusStatements().flatMap(actionsOf).sort();
+
+    expect(censusStatements().every((statement) => statement.Effect === 'Allow')).toBe(true);
+    expect(actions).toEqual(
+      [
+        'cloudwatch:GetMetricData',
+        'cloudwatch:PutMetricData',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'scheduler:ListSchedules',
+        'servicequotas:GetAWSDefaultServiceQuota',
+        'servicequotas:GetServiceQuota',
+        'servicequotas:ListAWSDefaultServiceQuotas',
+        'servicequotas:ListServiceQuotas',
+      ].sort(),
+    );
+  });
+
+  it('lists schedules on "*", since ListSchedules has no resource type and a scoped ARN is always denied', () => {
+    const statement = only(
+      censusStatements().filter((s) => actionsOf(s).includes('scheduler:ListSchedules')),
+    );
+
+    expect(statement.Resource).toBe('*');
+  });
+
+  it('publishes metrics only in the namespace the census function writes to', () => {
+    const template = loadTemplate();
+    const statement = only(
+      censusStatements().filter((s) => actionsOf(s).includes('cloudwatch:PutMetricData')),
+    );
+    const environment = property<{ Variables: Record<string, string> }>(
+      template.Resources.CensusLambdaFunction,
+      'Environment',
+    ).Variables;
+
+    expect(actionsOf(statement)).toEqual(['cloudwatch:PutMetricData']);
+    expect(statement.Condition).toEqual({
+      StringEquals: { 'cloudwatch:namespace': environment.METRICS_NAMESPACE },
+    });
+  });
+
+  it('writes logs to the census log group only', () => {
+    const statement = only(censusStatements().filter((s) => actionsOf(s).includes('logs:PutLogEvents')));
+
+    expect(statement.Resource).toEqual([{ 'Fn::GetAtt': ['CensusLogGroup', 'Arn'] }]);
+    expect(loadTemplate().Resources.CensusLogGroup?.Type).toBe('AWS::Logs::LogGroup');
+  });
+});
