@@ -1,0 +1,47 @@
+// The census settings: defaults when unset, and errors that name the variable and the expected form.
+import { describe, expect, it } from 'vitest';
+import { CENSUS_DEFAULTS, readCensusConfig } from '../../src/census/config.ts';
+import { ConfigError } from '../../src/errors.ts';
+
+describe('readCensusConfig', () => {
+  it('uses the documented defaults when nothing is set', () => {
+    expect(readCensusConfig({})).toEqual({
+      namespace: 'ScheduleHygiene',
+      fallbackQuota: 1_000_000,
+      listTps: 20,
+      groups: [],
+    });
+    expect(CENSUS_DEFAULTS.fallbackQuota).toBe(1_000_000);
+  });
+
+  it('reads every setting', () => {
+    const config = readCensusConfig({
+      METRICS_NAMESPACE: 'Team/Schedules',
+      SCHEDULE_QUOTA: '10000000',
+      CENSUS_LIST_TPS: '5',
+      CENSUS_GROUPS: 'default, billing-reminders ,orders.v2',
+    });
+
+    expect(config).toEqual({
+      namespace: 'Team/Schedules',
+      fallbackQuota: 10_000_000,
+      listTps: 5,
+      groups: ['default', 'billing-reminders', 'orders.v2'],
+    });
+  });
+
+  it.each([
+    ['SCHEDULE_QUOTA', '0', 'a whole number from 1 to 1000000000'],
+    ['SCHEDULE_QUOTA', '2000000000', 'a whole number from 1 to 1000000000'],
+    ['SCHEDULE_QUOTA', 'lots', 'a whole number from 1 to 1000000000'],
+    ['CENSUS_LIST_TPS', '0', 'a whole number from 1 to 1000'],
+    ['CENSUS_LIST_TPS', '2.5', 'a whole number from 1 to 1000'],
+    ['CENSUS_GROUPS', 'good,bad group', 'a comma-separated list of schedule group names'],
+    ['METRICS_NAMESPACE', 'AWS/Scheduler', 'a CloudWatch namespace'],
+  ])('rejects %s=%s, naming the variable and the expected form', (variable, value, expected) => {
+    const read = () => readCensusConfig({ [variable]: value });
+
+    expect(read).toThrow(ConfigError);
+    expect(read).toThrow(new RegExp(`^Expected ${variable} to be ${expected}.*got '${value}'`));
+  });
+});
