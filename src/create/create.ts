@@ -31,8 +31,6 @@ export interface CreatedSchedule {
   runsAt?: string;
   /** ISO instant a recurring schedule stops (and is then deleted). */
   endDate?: string;
-  /** True when an earlier call with the same idempotency key already created it. */
-  alreadyExisted: boolean;
 }
 
 /** Creates a one-time at() schedule that deletes itself after it runs. Throws InputError before any request. */
@@ -57,7 +55,7 @@ async function submit(scheduler: SchedulerClient, plan: SchedulePlan): Promise<C
   const context = { name: plan.name, groupName: plan.groupName, roleArn: plan.request.Target?.RoleArn ?? '' };
   try {
     const output = await scheduler.send(new CreateScheduleCommand(plan.request));
-    return result(plan, output.ScheduleArn ?? '', false);
+    return result(plan, output.ScheduleArn ?? '');
   } catch (error) {
     const isConflict = (error as { name?: string })?.name === 'ConflictException';
     if (!isConflict || plan.clientToken === undefined) throw mapCreateError(error, context);
@@ -92,7 +90,7 @@ async function adoptExisting(
       { cause: conflict },
     );
   }
-  return result(plan, existing.Arn ?? '', true);
+  return result(plan, existing.Arn ?? '');
 }
 
 function describeDifferences(plan: SchedulePlan, existing: GetScheduleCommandOutput): string[] {
@@ -109,7 +107,7 @@ function describeDifferences(plan: SchedulePlan, existing: GetScheduleCommandOut
     .map(([label, want, have]) => `${label}: existing ${String(have)}, requested ${String(want)}`);
 }
 
-function result(plan: SchedulePlan, arn: string, alreadyExisted: boolean): CreatedSchedule {
+function result(plan: SchedulePlan, arn: string): CreatedSchedule {
   return {
     name: plan.name,
     arn,
@@ -118,6 +116,5 @@ function result(plan: SchedulePlan, arn: string, alreadyExisted: boolean): Creat
     timezone: plan.timezone,
     ...(plan.runsAt ? { runsAt: plan.runsAt.toISOString() } : {}),
     ...(plan.endDate ? { endDate: plan.endDate.toISOString() } : {}),
-    alreadyExisted,
   };
 }

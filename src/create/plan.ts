@@ -83,7 +83,7 @@ export interface SchedulePlan {
   /** When a one-time schedule fires (or a recurring one stops), as an instant. */
   runsAt?: Date;
   endDate?: Date;
-  /** Set only with an idempotency key; otherwise the SDK fills a fresh one. */
+  /** Set only with an idempotency key (hash of the key and the request); otherwise the SDK fills one. */
   clientToken?: string;
   request: CreateScheduleCommandInput;
 }
@@ -149,16 +149,19 @@ export function planRecurringSchedule(input: unknown, defaults: ScheduleDefaults
       );
     }
   }
-  const plan = assemble(fields, defaults, { scheduleExpression: expression, timezone, endDate });
-  plan.request.EndDate = endDate;
-  if (startDate) plan.request.StartDate = startDate;
-  return plan;
+  return assemble(fields, defaults, {
+    scheduleExpression: expression,
+    timezone,
+    endDate,
+    ...(startDate ? { startDate } : {}),
+  });
 }
 
 interface Timing {
   scheduleExpression: string;
   timezone: string;
   runsAt?: Date;
+  startDate?: Date;
   endDate?: Date;
 }
 
@@ -203,8 +206,6 @@ function assemble(fields: Record<string, unknown>, defaults: ScheduleDefaults, t
     throw new InputError('idempotencyKey', 'a string of 1-256 characters', idempotencyKey);
   }
   const name = buildName(fields, idempotencyKey);
-  const clientToken = idempotencyKey === undefined ? undefined : digest('client-token', idempotencyKey);
-
   const request: CreateScheduleCommandInput = {
     Name: name,
     GroupName: groupName,
@@ -225,8 +226,16 @@ function assemble(fields: Record<string, unknown>, defaults: ScheduleDefaults, t
       ...(deadLetterArn ? { DeadLetterConfig: { Arn: deadLetterArn } } : {}),
     },
     ...(description === undefined ? {} : { Description: description }),
-    ...(clientToken === undefined ? {} : { ClientToken: clientToken }),
+    ...(timing.startDate ? { StartDate: timing.startDate } : {}),
+    ...(timing.endDate ? { EndDate: timing.endDate } : {}),
   };
+  // The token covers the key and the request itself: an identical retry is idempotent, while the
+  // same key with a different request conflicts on the name and is then compared and refused.
+  const clientToken =
+    idempotencyKey === undefined
+      ? undefined
+      : digest('client-token', `${idempotencyKey}\n${JSON.stringify(request)}`);
+  if (clientToken !== undefined) request.ClientToken = clientToken;
   return {
     name,
     groupName,

@@ -27,7 +27,7 @@ export function createCreateHandler(deps: CreateHandlerDeps) {
       const created = recurring
         ? await createRecurringSchedule(deps, event as RecurringInput, deps.defaults)
         : await createOneTimeSchedule(deps, event as CreateInput, deps.defaults);
-      deps.log.info(created.alreadyExisted ? 'schedule already existed' : 'schedule created', { ...created });
+      deps.log.info('schedule created', { ...created });
       return created;
     } catch (error) {
       deps.log.warn('schedule not created', { error });
