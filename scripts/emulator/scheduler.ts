@@ -1,0 +1,627 @@
+// The EventBridge Scheduler part of the emulator: the REST-JSON API the SDK's SchedulerClient speaks
+// (schedules and schedule groups), faithful where a sweeper could be fooled (summary-only listings,
+// cursors that survive deletes, DELETE schedules vanishing on time), plus an in-process API and
+// /_emulator/scheduler/* controls for seeding millions of schedules quickly.
+import type { CreateScheduleInput, GetScheduleOutput } from '@aws-sdk/client-scheduler';
+import {
+  AwsError,
+  type ControlPlane,
+  conflict,
+  type EmulatedService,
+  type EmulatorRequest,
+  type EmulatorResponse,
+  notFound,
+  parseJsonBody,
+  validation,
+} from './core.ts';
+import {
+  AfterCompletion,
+  isValidName,
+  type ParseOptions,
+  parseAt,
+  parseDefinition,
+  requireName,
+  type ScheduleDefinition,
+  ScheduleState,
+  WindowMode,
+  wallClockToInstant,
+} from './scheduler-model.ts';
+import {
+  type CountFilter,
+  createScheduleStore,
+  type GroupRecord,
+  type ListCursor,
+  RemovalReason,
+  type ScheduleRecord,
+} from './scheduler-store.ts';
+import { type SynthesizeReport, type SynthesizeSpec, synthesizePopulation } from './scheduler-synthesize.ts';
+
+export const DEFAULT_SCHEDULE_QUOTA = 10_000_000;
+export const DEFAULT_GROUP_QUOTA = 500;
+export const DEFAULT_GROUP = 'default';
+
+/** A definition as CreateSchedule takes it, plus the dates seeding may set to put it in the past. */
+export type SeedDefinition = Omit<CreateScheduleInput, 'ClientToken'> & {
+  CreationDate?: Date | string | number;
+  LastModificationDate?: Date | string | number;
+};
+
+export interface SeedOptions {
+  /** Accept zones this runtime cannot resolve (stand-ins for zones only AWS's tz database knows). */
+  allowUnknownZones?: boolean;
+}
+
+/** GetSchedule's answer, with Dates, as the in-process API returns it. */
+export type ScheduleView = Omit<GetScheduleOutput, '$metadata'>;
+
+export interface SchedulerCounters {
+  schedules: number;
+  groups: number;
+  created: number;
+  updated: number;
+  /** Deleted through the DeleteSchedule API. */
+  deletedByApi: number;
+  /** Removed by Scheduler itself after their last invocation (ActionAfterCompletion DELETE). */
+  autoDeleted: number;
+  /** Removed because their group was deleted. */
+  deletedWithGroup: number;
+}
+
+export interface SchedulerService extends EmulatedService {
+  name: 'scheduler';
+  /** Inserts validated definitions without HTTP; all or nothing. */
+  seed(definitions: readonly SeedDefinition[], options?: SeedOptions): { created: number };
+  /** Generates a deterministic mixed population relative to plane.now(); see scheduler-synthesize.ts. */
+  synthesize(spec: SynthesizeSpec): SynthesizeReport;
+  /** Creates the group if it does not exist; returns its ARN. */
+  createGroup(name: string): string;
+  count(filter?: CountFilter): number;
+  get(group: string, name: string): ScheduleView | undefined;
+  has(group: string, name: string): boolean;
+  setScheduleQuota(limit: number): void;
+  scheduleQuota(): number;
+  /** "group/name" of every schedule deleted through DeleteSchedule, oldest first. */
+  deletedNames(): readonly string[];
+  clearDeletedNames(): void;
+  counters(): SchedulerCounters;
+  /** Drops every schedule and group except an empty `default`; resets counters and the quota. */
+  reset(): void;
+}
+
+export interface SchedulerServiceOptions {
+  accountId?: string;
+  region?: string;
+}
+
+const Operation = {
+  listSchedules: 'ListSchedules',
+  getSchedule: 'GetSchedule',
+  createSchedule: 'CreateSchedule',
+  updateSchedule: 'UpdateSchedule',
+  deleteSchedule: 'DeleteSchedule',
+  listScheduleGroups: 'ListScheduleGroups',
+  createScheduleGroup: 'CreateScheduleGroup',
+  getScheduleGroup: 'GetScheduleGroup',
+  deleteScheduleGroup: 'DeleteScheduleGroup',
+} as const;
+
+const SCHEDULE_ROUTES: Record<string, string> = {
+  POST: Operation.createSchedule,
+  PUT: Operation.updateSchedule,
+  GET: Operation.getSchedule,
+  DELETE: Operation.deleteSchedule,
+};
+const GROUP_ROUTES: Record<string, string> = {
+  POST: Operation.createScheduleGroup,
+  GET: Operation.getScheduleGroup,
+  DELETE: Operation.deleteScheduleGroup,
+};
+
+/** Recent ClientTokens remembered for idempotent creates; SDK retries arrive within seconds. */
+const CLIENT_TOKEN_MEMORY = 10_000;
+/** AWS rejects a StartDate more than five minutes in the past. */
+const START_DATE_TOLERANCE_MS = 5 * 60_000;
+const DELETED_SAMPLE_LIMIT = 1000;
+const DELETED_FULL_LIST_LIMIT = 10_000;
+
+export function createSchedulerService(
+  plane: ControlPlane,
+  options: SchedulerServiceOptions = {},
+): SchedulerService {
+  const accountId = options.accountId ?? '123456789012';
+  const region = options.region ?? 'us-east-1';
+  const arnPrefix = `arn:aws:scheduler:${region}:${accountId}`;
+  const scheduleArn = (group: string, name: string) => `${arnPrefix}:schedule/${group}/${name}`;
+
+  let quota = DEFAULT_SCHEDULE_QUOTA;
+  let deleted: string[] = [];
+  const counters = {
+    created: 0,
+    updated: 0,
+    deletedByApi: 0,
+    autoDeleted: 0,
+    deletedWithGroup: 0,
+  };
+  const clientTokens = new Map<string, { group: string; name: string; seq: number }>();
+
+  const store = createScheduleStore({
+    groupArn: (name) => `${arnPrefix}:schedule-group/${name}`,
+    onRemove(record, reason) {
+      if (reason === RemovalReason.api) {
+        counters.deletedByApi += 1;
+        deleted.push(`${record.group}/${record.name}`);
+      } else if (reason === RemovalReason.auto) {
+        counters.autoDeleted += 1;
+        plane.statsFor('AutoDeleteSchedule').calls += 1;
+      } else {
+        counters.deletedWithGroup += 1;
+      }
+    },
+  });
+  store.addGroup(DEFAULT_GROUP, plane.now().getTime());
+
+  const nowMs = () => plane.now().getTime();
+  const expire = () => store.expire(nowMs());
+
+  function requireGroup(name: string): GroupRecord {
+    const group = store.group(name);
+    if (!group) throw notFound(`Schedule group ${name} does not exist.`);
+    return group;
+  }
+
+  function requireSchedule(groupName: string, name: string): ScheduleRecord {
+    requireGroup(groupName);
+    const record = store.find(groupName, name);
+    if (!record) throw notFound(`Schedule ${name} does not exist.`);
+    return record;
+  }
+
+  function checkQuota(adding: number): void {
+    if (store.size() + adding > quota) {
+      throw new AwsError(
+        'ServiceQuotaExceededException',
+        402,
+        `Schedule quota exceeded: ${store.size()} schedules exist and the quota is ${quota}.`,
+      );
+    }
+  }
+
+  // ----- HTTP operations
+
+  function createSchedule(name: string, body: Record<string, unknown>): EmulatorResponse {
+    const definition = parseDefinition(body, { name });
+    checkRelativeDates(definition, nowMs());
+    requireGroup(definition.group);
+    const token = typeof body.ClientToken === 'string' ? body.ClientToken : undefined;
+    const existing = store.find(definition.group, definition.name);
+    if (existing) {
+      // A retried create (same ClientToken, same group and name, the schedule it made still there)
+      // answers with that schedule's ARN, as an idempotent API should; anything else is a conflict.
+      const remembered = token === undefined ? undefined : clientTokens.get(token);
+      if (remembered && remembered.seq === existing.seq) {
+        return ok({ ScheduleArn: scheduleArn(existing.group, existing.name) });
+      }
+      throw conflict(`Schedule ${definition.name} already exists.`);
+    }
+    checkQuota(1);
+    const record = store.insert(definition, nowMs(), autoDeleteDue(definition));
+    counters.created += 1;
+    if (token !== undefined) rememberToken(token, record);
+    return ok({ ScheduleArn: scheduleArn(record.group, record.name) });
+  }
+
+  function rememberToken(token: string, record: ScheduleRecord): void {
+    clientTokens.set(token, { group: record.group, name: record.name, seq: record.seq });
+    if (clientTokens.size > CLIENT_TOKEN_MEMORY) {
+      const oldest = clientTokens.keys().next().value;
+      if (oldest !== undefined) clientTokens.delete(oldest);
+    }
+  }
+
+  function updateSchedule(name: string, body: Record<string, unknown>): EmulatorResponse {
+    const definition = parseDefinition(body, { name });
+    checkRelativeDates(definition, nowMs());
+    const record = requireSchedule(definition.group, definition.name);
+    store.replace(record, definition, nowMs(), autoDeleteDue(definition));
+    counters.updated += 1;
+    return ok({ ScheduleArn: scheduleArn(record.group, record.name) });
+  }
+
+  function listSchedules(query: URLSearchParams): EmulatorResponse {
+    const group = optionalQuery(query, 'ScheduleGroup');
+    if (group !== undefined) {
+      requireName(group, 'scheduleGroup');
+      requireGroup(group);
+    }
+    const namePrefix = optionalQuery(query, 'NamePrefix');
+    if (namePrefix !== undefined && !isValidName(namePrefix)) {
+      throw validation(`NamePrefix must be 1-64 characters of [0-9a-zA-Z-_.], got '${namePrefix}'`);
+    }
+    const state = optionalQuery(query, 'State');
+    if (state !== undefined && state !== ScheduleState.enabled && state !== ScheduleState.disabled) {
+      throw validation(`State must be ENABLED or DISABLED, got '${state}'`);
+    }
+    const limit = maxResults(query);
+    const cursor = decodeCursor(optionalQuery(query, 'NextToken'));
+    if (cursor && group !== undefined && cursor.group !== group) {
+      throw validation('NextToken does not belong to this ScheduleGroup.');
+    }
+    const page = store.list({ group, namePrefix, state, cursor, limit });
+    return ok({
+      Schedules: page.items.map((record) => ({
+        Arn: scheduleArn(record.group, record.name),
+        CreationDate: seconds(record.creationDate),
+        GroupName: record.group,
+        LastModificationDate: seconds(record.lastModificationDate),
+        Name: record.name,
+        State: record.state,
+        Target: { Arn: record.targetArn },
+      })),
+      ...(page.next ? { NextToken: encodeCursor(page.next) } : {}),
+    });
+  }
+
+  function listScheduleGroups(query: URLSearchParams): EmulatorResponse {
+    const namePrefix = optionalQuery(query, 'NamePrefix');
+    if (namePrefix !== undefined && !isValidName(namePrefix)) {
+      throw validation(`NamePrefix must be 1-64 characters of [0-9a-zA-Z-_.], got '${namePrefix}'`);
+    }
+    const limit = maxResults(query);
+    const after = decodeCursor(optionalQuery(query, 'NextToken'))?.group;
+    const names = store
+      .groupNames()
+      .filter(
+        (name) => (after === undefined || name > after) && (!namePrefix || name.startsWith(namePrefix)),
+      );
+    const page = names.slice(0, limit);
+    const last = page[page.length - 1];
+    return ok({
+      ScheduleGroups: page.map((name) => groupView(store.group(name)!)),
+      ...(names.length > limit && last !== undefined
+        ? { NextToken: encodeCursor({ group: last, seq: 0 }) }
+        : {}),
+    });
+  }
+
+  function createScheduleGroup(name: string, body: Record<string, unknown>): EmulatorResponse {
+    requireName(name, 'name');
+    if (body.Tags !== undefined && !Array.isArray(body.Tags)) throw validation('Tags must be a list');
+    if (store.group(name)) throw conflict(`Schedule group ${name} already exists.`);
+    if (store.groups.size >= DEFAULT_GROUP_QUOTA) {
+      throw new AwsError(
+        'ServiceQuotaExceededException',
+        402,
+        `Schedule group quota of ${DEFAULT_GROUP_QUOTA} reached.`,
+      );
+    }
+    const group = store.addGroup(name, nowMs());
+    return ok({ ScheduleGroupArn: group.arn });
+  }
+
+  function deleteScheduleGroup(name: string): EmulatorResponse {
+    requireName(name, 'name');
+    if (name === DEFAULT_GROUP) throw validation('The default schedule group cannot be deleted.');
+    requireGroup(name);
+    store.removeGroup(name);
+    return ok({});
+  }
+
+  function groupView(group: GroupRecord) {
+    return {
+      Arn: group.arn,
+      CreationDate: seconds(group.creationDate),
+      LastModificationDate: seconds(group.lastModificationDate),
+      Name: group.name,
+      State: 'ACTIVE',
+    };
+  }
+
+  function handle(operation: string, request: EmulatorRequest): EmulatorResponse {
+    expire();
+    const segment = pathName(request.path);
+    switch (operation) {
+      case Operation.listSchedules:
+        return listSchedules(request.query);
+      case Operation.getSchedule: {
+        const group = groupQuery(request.query);
+        const record = requireSchedule(group, requireName(segment, 'name'));
+        return ok(describeRecord(record, scheduleArn, seconds));
+      }
+      case Operation.createSchedule:
+        return createSchedule(segment, parseJsonBody(request));
+      case Operation.updateSchedule:
+        return updateSchedule(segment, parseJsonBody(request));
+      case Operation.deleteSchedule: {
+        const group = groupQuery(request.query);
+        const record = requireSchedule(group, requireName(segment, 'name'));
+        store.remove(record, RemovalReason.api);
+        return ok({});
+      }
+      case Operation.listScheduleGroups:
+        return listScheduleGroups(request.query);
+      case Operation.createScheduleGroup:
+        return createScheduleGroup(segment, parseJsonBody(request));
+      case Operation.getScheduleGroup:
+        return ok(groupView(requireGroup(requireName(segment, 'name'))));
+      case Operation.deleteScheduleGroup:
+        return deleteScheduleGroup(segment);
+      default:
+        throw validation(`Unsupported operation ${operation}`);
+    }
+  }
+
+  // ----- In-process API
+
+  function seed(definitions: readonly SeedDefinition[], seedOptions: SeedOptions = {}): { created: number } {
+    expire();
+    const parseOptions: ParseOptions = { allowDates: true, allowUnknownZones: seedOptions.allowUnknownZones };
+    const parsed: ScheduleDefinition[] = new Array(definitions.length);
+    const batchKeys = new Set<string>();
+    // Everything is checked before anything is stored, so a bad definition changes nothing.
+    definitions.forEach((raw, index) => {
+      let definition: ScheduleDefinition;
+      try {
+        definition = parseDefinition(raw as unknown as Record<string, unknown>, parseOptions);
+        requireGroup(definition.group);
+      } catch (error) {
+        throw seedError(index, raw, error);
+      }
+      const key = `${definition.group}/${definition.name}`;
+      if (batchKeys.has(key) || store.find(definition.group, definition.name)) {
+        throw seedError(index, raw, conflict(`Schedule ${key} already exists.`));
+      }
+      batchKeys.add(key);
+      parsed[index] = definition;
+    });
+    checkQuota(parsed.length);
+    const now = nowMs();
+    for (const definition of parsed) store.insert(definition, now, autoDeleteDue(definition));
+    counters.created += parsed.length;
+    // A seeded DELETE schedule that is already past due disappears now, as it would have on AWS.
+    expire();
+    return { created: parsed.length };
+  }
+
+  function createGroup(name: string): string {
+    requireName(name, 'name');
+    return (store.group(name) ?? store.addGroup(name, nowMs())).arn;
+  }
+
+  function control(action: string, body: Record<string, unknown>): unknown {
+    expire();
+    switch (action) {
+      case 'seed': {
+        if (!Array.isArray(body.schedules))
+          throw new Error('Expected {"schedules": [...]} for scheduler/seed');
+        return seed(body.schedules as SeedDefinition[], {
+          allowUnknownZones: body.allowUnknownZones === true,
+        });
+      }
+      case 'synthesize':
+        return service.synthesize(body as unknown as SynthesizeSpec);
+      case 'quota': {
+        if (body.quota !== undefined) service.setScheduleQuota(Number(body.quota));
+        return { quota };
+      }
+      case 'deleted': {
+        const names =
+          deleted.length <= DELETED_FULL_LIST_LIMIT ? deleted : deleted.slice(0, DELETED_SAMPLE_LIMIT);
+        const answer = { count: deleted.length, names, complete: names.length === deleted.length };
+        if (body.clear === true) deleted = [];
+        return answer;
+      }
+      case 'count':
+        return { count: store.count(body as CountFilter) };
+      case 'group':
+        return { arn: createGroup(String(body.name)) };
+      case 'stats':
+        return service.counters();
+      case 'reset':
+        service.reset();
+        return { reset: true };
+      default:
+        throw new Error(
+          `Unknown scheduler control '${action}'; expected seed, synthesize, quota, deleted, count, group, stats or reset`,
+        );
+    }
+  }
+
+  const service: SchedulerService = {
+    name: 'scheduler',
+    identify(request) {
+      const { method, path } = request;
+      if (path === '/schedules') return method === 'GET' ? Operation.listSchedules : undefined;
+      if (path === '/schedule-groups') return method === 'GET' ? Operation.listScheduleGroups : undefined;
+      if (/^\/schedules\/[^/]+$/.test(path)) return SCHEDULE_ROUTES[method];
+      if (/^\/schedule-groups\/[^/]+$/.test(path)) return GROUP_ROUTES[method];
+      return undefined;
+    },
+    handle,
+    renderError(error) {
+      return {
+        status: error.status,
+        headers: { 'x-amzn-errortype': error.type },
+        body: { Message: error.message },
+      };
+    },
+    control,
+    seed,
+    synthesize(spec) {
+      expire();
+      return synthesizePopulation(spec, {
+        now: nowMs(),
+        createGroup,
+        seed: (definitions) => seed(definitions, { allowUnknownZones: true }).created,
+      });
+    },
+    createGroup,
+    count(filter) {
+      expire();
+      return store.count(filter);
+    },
+    get(group, name) {
+      expire();
+      const record = store.find(group, name);
+      if (!record) return undefined;
+      // Same keys as the SDK's GetScheduleOutput: members the schedule does not have are absent, not undefined.
+      const view = withoutUndefined(describeRecord(record, scheduleArn, (ms) => new Date(ms)));
+      view.Target = withoutUndefined(view.Target);
+      return view;
+    },
+    has(group, name) {
+      expire();
+      return store.find(group, name) !== undefined;
+    },
+    setScheduleQuota(limit) {
+      if (!Number.isInteger(limit) || limit < 0)
+        throw new Error(`Schedule quota must be a whole number, got ${limit}`);
+      quota = limit;
+    },
+    scheduleQuota: () => quota,
+    deletedNames: () => deleted,
+    clearDeletedNames() {
+      deleted = [];
+    },
+    counters() {
+      return { schedules: store.size(), groups: store.groups.size, ...counters };
+    },
+    reset() {
+      store.clear();
+      store.addGroup(DEFAULT_GROUP, nowMs());
+      deleted = [];
+      clientTokens.clear();
+      quota = DEFAULT_SCHEDULE_QUOTA;
+      for (const key of Object.keys(counters) as (keyof typeof counters)[]) counters[key] = 0;
+    },
+  };
+  return service;
+}
+
+/**
+ * When Scheduler removes a schedule with ActionAfterCompletion DELETE: a one-time schedule after its
+ * invocation (the end of its flexible window, assuming delivery succeeds); a recurring one at its
+ * EndDate. Never for DISABLED schedules, never for an at() that falls in a DST gap (it never fires),
+ * never for a recurring schedule without EndDate. NaN means never.
+ */
+export function autoDeleteDue(definition: ScheduleDefinition): number {
+  if (definition.actionAfterCompletion !== AfterCompletion.delete) return Number.NaN;
+  if (definition.state !== ScheduleState.enabled) return Number.NaN;
+  const wall = parseAt(definition.expression);
+  if (wall) {
+    const instant = wallClockToInstant(wall, definition.timezone);
+    if (instant === undefined) return Number.NaN;
+    const window =
+      definition.windowMode === WindowMode.flexible ? (definition.windowMinutes ?? 0) * 60_000 : 0;
+    return instant + window;
+  }
+  return definition.endDate ?? Number.NaN;
+}
+
+function describeRecord<T>(
+  record: ScheduleRecord,
+  scheduleArn: (group: string, name: string) => string,
+  date: (ms: number) => T,
+) {
+  return {
+    ActionAfterCompletion: record.actionAfterCompletion,
+    Arn: scheduleArn(record.group, record.name),
+    CreationDate: date(record.creationDate),
+    Description: record.description,
+    EndDate: record.endDate === undefined ? undefined : date(record.endDate),
+    FlexibleTimeWindow:
+      record.windowMinutes === undefined
+        ? { Mode: record.windowMode }
+        : { Mode: record.windowMode, MaximumWindowInMinutes: record.windowMinutes },
+    GroupName: record.group,
+    KmsKeyArn: record.kmsKeyArn,
+    LastModificationDate: date(record.lastModificationDate),
+    Name: record.name,
+    ScheduleExpression: record.expression,
+    ScheduleExpressionTimezone: record.timezone,
+    StartDate: record.startDate === undefined ? undefined : date(record.startDate),
+    State: record.state,
+    Target: {
+      ...record.targetExtra,
+      Arn: record.targetArn,
+      RoleArn: record.roleArn,
+      Input: record.input,
+      RetryPolicy: {
+        MaximumEventAgeInSeconds: record.maximumEventAgeSeconds,
+        MaximumRetryAttempts: record.maximumRetryAttempts,
+      },
+      DeadLetterConfig: record.deadLetterArn === undefined ? undefined : { Arn: record.deadLetterArn },
+    },
+  };
+}
+
+function checkRelativeDates(definition: ScheduleDefinition, now: number): void {
+  if (definition.startDate !== undefined && definition.startDate < now - START_DATE_TOLERANCE_MS) {
+    throw validation('The StartDate you specify cannot be earlier than 5 minutes prior to the current time.');
+  }
+  if (definition.endDate !== undefined && definition.endDate <= now) {
+    throw validation('The EndDate you specify cannot be earlier than the current time.');
+  }
+}
+
+function seedError(index: number, raw: SeedDefinition, error: unknown): Error {
+  const label = `${raw?.GroupName ?? DEFAULT_GROUP}/${raw?.Name ?? '?'}`;
+  if (error instanceof AwsError) {
+    return new AwsError(error.type, error.status, `Seed definition ${index} (${label}): ${error.message}`);
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, member]) => member !== undefined)) as T;
+}
+
+const ok = (body: unknown): EmulatorResponse => ({ status: 200, body });
+const seconds = (ms: number) => ms / 1000;
+
+function pathName(path: string): string {
+  const raw = path.slice(path.lastIndexOf('/') + 1);
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw validation(`Malformed name in path: ${raw}`);
+  }
+}
+
+function optionalQuery(query: URLSearchParams, key: string): string | undefined {
+  const value = query.get(key);
+  return value === null || value === '' ? undefined : value;
+}
+
+function groupQuery(query: URLSearchParams): string {
+  return requireName(optionalQuery(query, 'groupName') ?? DEFAULT_GROUP, 'groupName');
+}
+
+function maxResults(query: URLSearchParams): number {
+  const raw = optionalQuery(query, 'MaxResults');
+  if (raw === undefined) return 100;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 100) {
+    throw validation(`MaxResults must be an integer from 1 to 100, got '${raw}'`);
+  }
+  return value;
+}
+
+// The token is opaque to clients: base64url of a versioned cursor naming the last schedule returned.
+// Positions are insertion sequence numbers, never offsets, so deletes between pages shift nothing.
+function encodeCursor(cursor: ListCursor): string {
+  return Buffer.from(JSON.stringify({ v: 1, g: cursor.group, s: cursor.seq })).toString('base64url');
+}
+
+function decodeCursor(token: string | undefined): ListCursor | undefined {
+  if (token === undefined) return undefined;
+  try {
+    if (token.length > 2048) throw new Error('too long');
+    const value = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as Record<string, unknown>;
+    if (value.v !== 1 || !isValidName(value.g) || !Number.isSafeInteger(value.s) || (value.s as number) < 0) {
+      throw new Error('bad shape');
+    }
+    return { group: value.g, seq: value.s as number };
+  } catch {
+    throw validation('Invalid NextToken.');
+  }
+}
