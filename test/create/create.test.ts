@@ -210,7 +210,12 @@ describe('createOneTimeSchedule', () => {
         'retry.maximumRetryAttempts',
         '0 to 185',
       ],
-      ['an unknown retry key', () => ({ retry: { maxAttempts: 3 } }), 'retry.maxAttempts', 'no such field'],
+      [
+        'an unknown retry key',
+        () => ({ retry: { maxAttempts: 3 } as never }),
+        'retry.maxAttempts',
+        'no such field',
+      ],
       [
         'a name that cannot fit',
         () => ({ namePrefix: 'x'.repeat(40) }),
