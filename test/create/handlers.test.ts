@@ -1,0 +1,159 @@
+// The create and target Lambdas: strict payloads that name the offending key, config read at cold
+// start, and the example target that logs what Scheduler sends it.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { readCreateConfig } from '../../src/create/config.ts';
+import { ConfigError, InputError } from '../../src/errors.ts';
+import { createCreateHandler, handler as deployedCreateHandler } from '../../src/handlers/create.ts';
+import { createTargetHandler } from '../../src/handlers/target.ts';
+import { createLogger, createMemoryLogger } from '../../src/log.ts';
+import { ACCOUNT_ID, REGION, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+
+const GROUP = 'schedule-hygiene-test';
+const defaults = { groupName: GROUP, roleArn: `arn:aws:iam::${ACCOUNT_ID}:role/scheduler-execution` };
+const targetArn = `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:schedule-hygiene-test-target`;
+
+let test: TestEmulator;
+
+beforeAll(async () => {
+  test = await startTestEmulator();
+});
+
+afterAll(async () => {
+  await test.close();
+});
+
+beforeEach(() => {
+  test.emulator.services.scheduler.reset();
+  test.emulator.services.scheduler.createGroup(GROUP);
+});
+
+function createHandler() {
+  const log = createMemoryLogger();
+  const handle = createCreateHandler({
+    scheduler: test.scheduler,
+    clock: () => test.emulator.plane.now(),
+    defaults,
+    log,
+  });
+  return { handle, log };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected the call to fail');
+}
+
+describe('create handler', () => {
+  it('creates the schedule a payload asks for and returns its name and ARN', async () => {
+    // Prepare
+    const { handle, log } = createHandler();
+
+    // Act
+    const created = await handle({
+      at: '2099-06-01T12:00:00',
+      timezone: 'America/New_York',
+      targetArn,
+      input: { orderId: '42' },
+      businessId: 'order-42',
+    });
+
+    // Assess
+    expect(test.emulator.services.scheduler.get(GROUP, created.name)).toMatchObject({
+      Arn: created.arn,
+      ActionAfterCompletion: 'DELETE',
+      ScheduleExpressionTimezone: 'America/New_York',
+    });
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ message: 'schedule created', name: created.name }),
+    );
+  });
+
+  it('rejects an unknown payload key by name and creates nothing', async () => {
+    // Prepare
+    const { handle, log } = createHandler();
+
+    // Act
+    const error = await rejection(handle({ at: '2099-06-01T12:00:00', targetArn, dryRun: true }));
+
+    // Assess
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).field).toBe('dryRun');
+    expect((error as Error).message).toContain('no such field');
+    expect(test.emulator.services.scheduler.count()).toBe(0);
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ level: 'warn', message: 'schedule not created' }),
+    );
+  });
+
+  it('rejects a payload that is not an object', async () => {
+    // Act
+    const error = await rejection(createHandler().handle('2099-06-01T12:00:00'));
+
+    // Assess
+    expect((error as InputError).field).toBe('payload');
+  });
+
+  it('treats a payload with an expression as recurring, which needs an endDate', async () => {
+    // Act
+    const error = await rejection(createHandler().handle({ expression: 'rate(1 hour)', targetArn }));
+
+    // Assess
+    expect((error as InputError).field).toBe('endDate');
+    expect((error as Error).message).toContain('ActionAfterCompletion DELETE');
+    expect(test.emulator.services.scheduler.count()).toBe(0);
+  });
+
+  it('refuses to run without its configuration, naming the variable', async () => {
+    // Act: the test environment sets neither CREATE_SCHEDULE_GROUP nor SCHEDULER_ROLE_ARN.
+    const error = await rejection(deployedCreateHandler({ at: '2099-06-01T12:00:00', targetArn }));
+
+    // Assess
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).variable).toBe('CREATE_SCHEDULE_GROUP');
+  });
+});
+
+describe('readCreateConfig', () => {
+  it('reads the group and the execution role', () => {
+    // Act
+    const config = readCreateConfig({ CREATE_SCHEDULE_GROUP: GROUP, SCHEDULER_ROLE_ARN: defaults.roleArn });
+
+    // Assess
+    expect(config).toEqual(defaults);
+  });
+
+  it.each([
+    [{ CREATE_SCHEDULE_GROUP: 'bad/group', SCHEDULER_ROLE_ARN: defaults.roleArn }, 'CREATE_SCHEDULE_GROUP'],
+    [{ CREATE_SCHEDULE_GROUP: GROUP }, 'SCHEDULER_ROLE_ARN'],
+    [{ CREATE_SCHEDULE_GROUP: GROUP, SCHEDULER_ROLE_ARN: 'scheduler-execution' }, 'SCHEDULER_ROLE_ARN'],
+  ])('names the variable that is missing or malformed: %j', (env, variable) => {
+    // Act
+    const act = () => readCreateConfig(env);
+
+    // Assess
+    expect(act).toThrow(ConfigError);
+    expect(act).toThrow(variable);
+  });
+});
+
+describe('target handler', () => {
+  it('logs the event it receives as one JSON line and returns it', async () => {
+    // Prepare
+    const written: string[] = [];
+    const log = createLogger((line) => written.push(line));
+    const event = { orderId: '42', nested: { step: 1 } };
+
+    // Act
+    const returned = await createTargetHandler(log)(event);
+
+    // Assess
+    expect(returned).toEqual(event);
+    expect(written).toHaveLength(1);
+    expect(written[0]).not.toContain('\n');
+    expect(JSON.parse(written[0] ?? '')).toMatchObject({ level: 'info', message: 'target invoked', event });
+  });
+});
