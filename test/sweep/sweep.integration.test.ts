@@ -1,6 +1,5 @@
 // The sweep against the emulator over HTTP with the real SDK clients: paging, groups, zones and DST,
 // windows, dry runs, maxDeletes, throttling storms, 404s and 500s, and the metrics it always publishes.
-import type { MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { DeleteScheduleCommand } from '@aws-sdk/client-scheduler';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
@@ -11,21 +10,9 @@ import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
 import { key, oneTime, recurring, sweepOptions, tombstones } from './fixtures.ts';
 
 let env: TestEmulator;
-let published: { namespace: string; datums: MetricDatum[] }[];
 
 beforeAll(async () => {
   env = await startTestEmulator();
-  // What the sweep sent to CloudWatch, as the SDK serialized it.
-  env.cloudwatch.middlewareStack.add(
-    (next, context) => async (args) => {
-      if (context.commandName === 'PutMetricDataCommand') {
-        const input = args.input as { Namespace: string; MetricData: MetricDatum[] };
-        published.push({ namespace: input.Namespace, datums: input.MetricData });
-      }
-      return next(args);
-    },
-    { step: 'initialize', name: 'capturePutMetricData' },
-  );
 });
 
 afterAll(() => env.close());
@@ -42,7 +29,7 @@ beforeEach(() => {
     throttleRates: {},
     random: Math.random,
   });
-  published = [];
+  services.cloudwatch.reset();
 });
 
 function seed(definitions: SeedDefinition[], groups: string[] = []) {
@@ -70,13 +57,15 @@ function remaining(definitions: SeedDefinition[]): string[] {
     .sort();
 }
 
+/** The value the emulated CloudWatch received for a metric (per ScheduleGroup when `group` is given). */
 function metric(name: string, group?: string): number | undefined {
-  const datums = published.flatMap((batch) => batch.datums);
-  return datums.find(
-    (item) =>
-      item.MetricName === name &&
-      (group === undefined ? item.Dimensions === undefined : item.Dimensions?.[0]?.Value === group),
-  )?.Value;
+  const datums = env.emulator.services.cloudwatch.datums({
+    namespace: sweepOptions().namespace,
+    metricName: name,
+  });
+  return datums.find((item) =>
+    group === undefined ? item.dimensions.length === 0 : item.dimensions[0]?.Value === group,
+  )?.values[0];
 }
 
 /** A mixed population over three groups, each schedule labelled with what the sweep must do with it. */
@@ -534,5 +523,50 @@ describe('sweep', () => {
       expect.objectContaining({ message: 'schedule group not found', group: 'missing-group' }),
     );
     expect(metric('ScheduleCount', 'missing-group')).toBe(0);
+  });
+});
+
+describe('sweep streaming', () => {
+  it('lists at most two pages ahead, and lists the next page while looking up the current one', async () => {
+    // Prepare
+    env.emulator.plane.setNow(new Date('2025-06-15T12:00:00Z'));
+    const schedules = Array.from({ length: 550 }, (_, index) =>
+      oneTime({ name: `s-${String(index).padStart(3, '0')}`, at: '2025-07-01T00:00:00' }),
+    );
+    seed(schedules);
+    env.emulator.plane.controls.latencyByOperation = { GetSchedule: 2 };
+    const scheduler = createSchedulerClient({ ...env.clientOptions, maxAttempts: 1 });
+    let listed = 0;
+    let looked = 0;
+    const aheadAtEachList: number[] = [];
+    scheduler.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName === 'ListSchedulesCommand') aheadAtEachList.push(listed - looked);
+        const output = await next(args);
+        if (context.commandName === 'ListSchedulesCommand') {
+          listed += (output.output as { Schedules?: unknown[] }).Schedules?.length ?? 0;
+        }
+        if (context.commandName === 'GetScheduleCommand') looked += 1;
+        return output;
+      },
+      { step: 'initialize', name: 'countAhead' },
+    );
+
+    // Act
+    const summary = await sweep(
+      {
+        scheduler,
+        cloudwatch: env.cloudwatch,
+        clock: () => env.emulator.plane.now(),
+        log: createMemoryLogger(),
+      },
+      sweepOptions({ concurrency: 8 }),
+    );
+
+    // Assess
+    expect(summary.scanned).toBe(schedules.length);
+    expect(aheadAtEachList.length).toBeGreaterThanOrEqual(6);
+    expect(Math.max(...aheadAtEachList)).toBeLessThanOrEqual(100);
+    expect(aheadAtEachList.slice(1).every((ahead) => ahead > 0)).toBe(true);
   });
 });

@@ -1,0 +1,124 @@
+// The sweep Lambda as operators call it: payloads checked before any AWS call, then the real sweep.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSweepHandler } from '../../src/handlers/sweep.ts';
+import { createMemoryLogger } from '../../src/log.ts';
+import { readSweepConfig } from '../../src/sweep/config.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { key, oneTime } from './fixtures.ts';
+
+let env: TestEmulator;
+
+beforeAll(async () => {
+  env = await startTestEmulator();
+});
+
+afterAll(() => env.close());
+
+const finished = oneTime({ name: 'finished', at: '2025-06-01T00:00:00' });
+const future = oneTime({ name: 'future', at: '2025-07-01T00:00:00' });
+
+beforeEach(() => {
+  env.emulator.services.scheduler.reset();
+  env.emulator.plane.resetStats();
+  env.emulator.plane.setNow(new Date('2025-06-15T12:00:00Z'));
+  env.emulator.services.scheduler.seed([finished, future]);
+});
+
+function createHandler() {
+  const log = createMemoryLogger();
+  const handler = createSweepHandler({
+    scheduler: env.scheduler,
+    cloudwatch: env.cloudwatch,
+    config: readSweepConfig({ SWEEP_LIST_TPS: '1000', SWEEP_GET_TPS: '1000', SWEEP_DELETE_TPS: '1000' }),
+    clock: () => env.emulator.plane.now(),
+    log,
+  });
+  return { handler, log };
+}
+
+function schedulerCalls(): number {
+  return ['ListSchedules', 'GetSchedule', 'DeleteSchedule'].reduce(
+    (sum, operation) => sum + (env.emulator.plane.stats.get(operation)?.calls ?? 0),
+    0,
+  );
+}
+
+function present(): string[] {
+  return [finished, future]
+    .filter((item) => env.emulator.services.scheduler.has('default', item.Name!))
+    .map(key);
+}
+
+describe('sweep handler', () => {
+  it.each([
+    [
+      'a misspelt dryRun',
+      { dryrun: true },
+      /Unknown field 'dryrun' \(did you mean 'dryRun'\?\) in sweep payload/,
+    ],
+    ['dryRun as a string', { dryRun: 'true' }, /Invalid dryRun: expected true or false/],
+    ['maxDeletes of zero', { maxDeletes: 0 }, /Invalid maxDeletes: expected a whole number of at least 1/],
+    [
+      'a bad group name',
+      { groups: ['no spaces allowed'] },
+      /Invalid groups\[0\]: expected a schedule group name/,
+    ],
+    [
+      'graceMinutes out of range',
+      { graceMinutes: 20_000 },
+      /Invalid graceMinutes: expected a whole number from 0 to 10080/,
+    ],
+    ['a payload that is not an object', 'dryRun', /Invalid sweep payload: expected a JSON object/],
+  ])(
+    'rejects %s with a clear message before any AWS call, deleting nothing',
+    async (_label, payload, message) => {
+      // Prepare
+      const { handler } = createHandler();
+
+      // Act
+      const run = handler(payload);
+
+      // Assess
+      await expect(run).rejects.toThrow(message);
+      expect(schedulerCalls()).toBe(0);
+      expect(present()).toEqual([key(finished), key(future)]);
+    },
+  );
+
+  it('runs the configured sweep on the scheduled event and returns the summary', async () => {
+    // Prepare
+    const { handler, log } = createHandler();
+    const scheduledEvent = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
+
+    // Act
+    const summary = await handler(scheduledEvent, { getRemainingTimeInMillis: () => 900_000 });
+
+    // Assess
+    expect(summary).toMatchObject({ scanned: 2, deleted: 1, pending: 1, dryRun: false, complete: true });
+    expect(present()).toEqual([key(future)]);
+    expect(log.lines).toContainEqual(expect.objectContaining({ message: 'sweep finished', summary }));
+  });
+
+  it('honours a manual dry run', async () => {
+    const { handler } = createHandler();
+
+    const summary = await handler({ dryRun: true });
+
+    expect(summary).toMatchObject({ dryRun: true, wouldDelete: 1, deleted: 0 });
+    expect(present()).toEqual([key(finished), key(future)]);
+  });
+
+  it('stops before listing when the Lambda deadline is too close', async () => {
+    const { handler } = createHandler();
+
+    const summary = await handler(undefined, { getRemainingTimeInMillis: () => 5_000 });
+
+    expect(summary).toMatchObject({
+      scanned: 0,
+      complete: false,
+      stoppedBy: 'time',
+      cursor: { groupIndex: 0 },
+    });
+    expect(present()).toEqual([key(finished), key(future)]);
+  });
+});
