@@ -1,6 +1,6 @@
 // Bundles each Lambda handler into dist/<function>/index.mjs with esbuild, one self-contained file
 // per function (the SDK clients included, so the deployed code runs the versions we tested).
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 export const handlers = {
@@ -26,6 +26,16 @@ await Promise.all(
       banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
       logLevel: 'warning',
     }),
+  ),
+);
+// `sls invoke local` require()s dist/<fn>/index or index.cjs and never tries index.mjs, so each
+// function gets a CommonJS shim that imports the bundle. Lambda itself loads index.mjs first.
+await Promise.all(
+  Object.keys(handlers).map((name) =>
+    writeFile(
+      `dist/${name}/index.cjs`,
+      "exports.handler = async (event, context) => (await import('./index.mjs')).handler(event, context);\n",
+    ),
   ),
 );
 console.log(`built ${Object.keys(handlers).length} handlers into dist/`);
