@@ -218,8 +218,9 @@ function makeDefinition(kind: SyntheticKindValue, context: KindContext): Mutable
       return definition;
     }
     case SyntheticKind.insideRetryWindow: {
-      // UTC on purpose: a zone offset of up to 14 h would blur a twelve-hour margin.
-      const at = now - 10 * MINUTE - Math.floor(random() * 12 * HOUR);
+      // UTC on purpose: a zone offset of up to 14 h would blur a twelve-hour margin. Fired between
+      // 10 minutes and 11 h 49 min ago, so with the default 24 h event age it stays pending > 12 h.
+      const at = now - 10 * MINUTE - Math.floor(random() * (11 * HOUR + 49 * MINUTE));
       const definition = base(formatAt(at), at - DAY);
       if (random() < 0.5) definition.ScheduleExpressionTimezone = 'UTC';
       return definition;
