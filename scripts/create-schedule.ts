@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { createSchedulerClient } from '../src/aws/clients.ts';
 import { createOneTimeSchedule, createRecurringSchedule } from '../src/create/create.ts';
+import type { CreateInput, RecurringInput } from '../src/create/plan.ts';
 import { HygieneError, InputError } from '../src/errors.ts';
 
 /** Each option and the library field it fills, so an error about a field can name the option too. */
@@ -78,10 +79,11 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
       scheduler: io.scheduler ?? createSchedulerClient(),
       clock: io.clock ?? (() => new Date()),
     };
+    // The library checks every field at run time; the options map only decides which fields exist.
     const created =
       input.expression === undefined
-        ? await createOneTimeSchedule(deps, input as never, defaults)
-        : await createRecurringSchedule(deps, input as never, defaults);
+        ? await createOneTimeSchedule(deps, input as unknown as CreateInput, defaults)
+        : await createRecurringSchedule(deps, input as unknown as RecurringInput, defaults);
     stdout(JSON.stringify(created, null, 2));
     return 0;
   } catch (error) {
