@@ -99,7 +99,16 @@ export function createLambdaService(plane: ControlPlane): LambdaService {
         };
       }
     },
-    renderError: (error) => renderJsonProtocolError(error),
+    renderError(error) {
+      // Lambda names throttling and internal failures its own way.
+      const type =
+        error.type === 'ThrottlingException'
+          ? 'TooManyRequestsException'
+          : error.type === 'InternalServerException'
+            ? 'ServiceException'
+            : error.type;
+      return renderJsonProtocolError(new AwsError(type, error.status, error.message));
+    },
     control(action) {
       if (action === 'invocations') return { invocations: service.invocations() };
       if (action === 'takeInvocations') return { invocations: service.takeInvocations() };

@@ -10,6 +10,8 @@ import {
   ValidationException,
 } from '@aws-sdk/client-cloudwatch';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { isThrottling } from '../../src/aws/budget.ts';
+import { createCloudWatchClient } from '../../src/aws/clients.ts';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
 
 const namespace = 'ScheduleHygiene';
@@ -27,6 +29,7 @@ afterAll(async () => {
 beforeEach(() => {
   harness.emulator.services.cloudwatch.reset();
   harness.emulator.plane.controls.clockOffsetMs = 0;
+  harness.emulator.plane.controls.rateLimits = {};
 });
 
 const put = (metricData: MetricDatum[], targetNamespace = namespace) =>
@@ -177,6 +180,26 @@ describe('PutMetricData', () => {
     await expect(attempt).rejects.toBeInstanceOf(error);
     expect(harness.emulator.services.cloudwatch.datums()).toEqual([]);
     expect(harness.emulator.services.cloudwatch.requestCount()).toBe(0);
+  });
+});
+
+describe('throttling', () => {
+  it('reports the Query-era code Throttling, which the SDK and the request budget both treat as throttling', async () => {
+    // Prepare
+    harness.emulator.plane.controls.rateLimits = { PutMetricData: 0 };
+    const client = createCloudWatchClient({ ...harness.clientOptions, maxAttempts: 1 });
+
+    // Act
+    const error = await client
+      .send(
+        new PutMetricDataCommand({ Namespace: namespace, MetricData: [{ MetricName: 'Runs', Value: 1 }] }),
+      )
+      .catch((caught: unknown) => caught);
+
+    // Assess
+    expect(error).toMatchObject({ name: 'Throttling', $metadata: { httpStatusCode: 429 } });
+    expect(isThrottling(error)).toBe(true);
+    expect(harness.emulator.services.cloudwatch.datums()).toEqual([]);
   });
 });
 

@@ -1,6 +1,7 @@
 // The emulated Lambda Invoke API, exercised through the real SDK client over HTTP.
-import { InvokeCommand, RequestTooLargeException } from '@aws-sdk/client-lambda';
+import { InvokeCommand, RequestTooLargeException, TooManyRequestsException } from '@aws-sdk/client-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createLambdaClient } from '../../src/aws/clients.ts';
 import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
 
 let harness: TestEmulator;
@@ -15,6 +16,7 @@ afterAll(async () => {
 
 beforeEach(() => {
   harness.emulator.services.lambda.reset();
+  harness.emulator.plane.controls.rateLimits = {};
 });
 
 const encode = (value: unknown) => new TextEncoder().encode(JSON.stringify(value));
@@ -142,6 +144,19 @@ describe('Invoke', () => {
 
     // Assess
     await expect(attempt).rejects.toBeInstanceOf(RequestTooLargeException);
+    expect(harness.emulator.services.lambda.invocations()).toEqual([]);
+  });
+
+  it('answers over its rate cap with TooManyRequestsException, as Lambda names throttling', async () => {
+    // Prepare
+    harness.emulator.plane.controls.rateLimits = { Invoke: 0 };
+    const client = createLambdaClient({ ...harness.clientOptions, maxAttempts: 1 });
+
+    // Act
+    const attempt = client.send(new InvokeCommand({ FunctionName: 'sweep', InvocationType: 'Event' }));
+
+    // Assess
+    await expect(attempt).rejects.toBeInstanceOf(TooManyRequestsException);
     expect(harness.emulator.services.lambda.invocations()).toEqual([]);
   });
 });
