@@ -361,6 +361,9 @@ export function createSchedulerService(
     definitions.forEach((raw, index) => {
       let definition: ScheduleDefinition;
       try {
+        if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+          throw validation('A seed definition must be an object shaped like CreateSchedule input');
+        }
         definition = parseDefinition(raw as unknown as Record<string, unknown>, parseOptions);
         requireGroup(definition.group);
       } catch (error) {

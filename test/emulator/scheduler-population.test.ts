@@ -64,6 +64,13 @@ describe('seed', () => {
     expect(scheduler().count()).toBe(0);
   });
 
+  it('rejects a definition that is not an object, naming its position', () => {
+    expect(() => scheduler().seed([definition('fine'), null as unknown as SeedDefinition])).toThrow(
+      /Seed definition 1 .*must be an object/,
+    );
+    expect(scheduler().count()).toBe(0);
+  });
+
   it('stores nothing when a name repeats within the batch or already exists', () => {
     scheduler().seed([definition('taken')]);
 
