@@ -1,7 +1,11 @@
 // Bundles each Lambda handler into dist/<function>/index.mjs with esbuild, one self-contained file
 // per function (the SDK clients included, so the deployed code runs the versions we tested).
 import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { build } from 'esbuild';
+
+// BUILD_OUT_DIR lets the test suite package a private copy without racing a developer's dist/.
+const outDir = process.env.BUILD_OUT_DIR ?? 'dist';
 
 export const handlers = {
   sweep: 'src/handlers/sweep.ts',
@@ -10,12 +14,12 @@ export const handlers = {
   target: 'src/handlers/target.ts',
 } as const;
 
-await rm('dist', { recursive: true, force: true });
+await rm(outDir, { recursive: true, force: true });
 await Promise.all(
   Object.entries(handlers).map(([name, entry]) =>
     build({
       entryPoints: [entry],
-      outfile: `dist/${name}/index.mjs`,
+      outfile: join(outDir, name, 'index.mjs'),
       bundle: true,
       platform: 'node',
       target: 'node22',
@@ -23,7 +27,9 @@ await Promise.all(
       sourcemap: true,
       legalComments: 'none',
       // Some SDK dependencies are CommonJS and call require(); give the ESM bundle one.
-      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+      banner: {
+        js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+      },
       logLevel: 'warning',
     }),
   ),
@@ -33,9 +39,9 @@ await Promise.all(
 await Promise.all(
   Object.keys(handlers).map((name) =>
     writeFile(
-      `dist/${name}/index.cjs`,
+      join(outDir, name, 'index.cjs'),
       "exports.handler = async (event, context) => (await import('./index.mjs')).handler(event, context);\n",
     ),
   ),
 );
-console.log(`built ${Object.keys(handlers).length} handlers into dist/`);
+console.log(`built ${Object.keys(handlers).length} handlers into ${outDir}/`);
