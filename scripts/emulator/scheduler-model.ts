@@ -287,10 +287,13 @@ export function validateExpression(expression: string): void {
   }
   if (expression.startsWith('rate(')) {
     const match = RATE_PATTERN.exec(expression);
-    if (!match || Number(match[1]) < 1) {
+    const value = Number(match?.[1]);
+    // As in AWS: a value of 1 takes the singular unit, larger values the plural (rate(1 hours) is invalid).
+    const singular = match?.[2]?.endsWith('s') === false;
+    if (!match || value < 1 || singular !== (value === 1)) {
       throw validation(
         `Invalid Schedule Expression ${expression}: expected rate(value unit), value a positive integer, ` +
-          'unit minute|minutes|hour|hours|day|days',
+          'unit minute|hour|day when the value is 1, minutes|hours|days above 1',
       );
     }
     return;

@@ -226,12 +226,9 @@ function makeDefinition(kind: SyntheticKindValue, context: KindContext): Mutable
       return definition;
     }
     case SyntheticKind.rate: {
-      const definition = base(
-        random() < 0.5
-          ? `rate(${1 + Math.floor(random() * 59)} minutes)`
-          : `rate(${1 + Math.floor(random() * 23)} hours)`,
-        now - Math.floor(random() * 365 * DAY),
-      );
+      const value = random() < 0.5 ? 1 + Math.floor(random() * 59) : 1 + Math.floor(random() * 23);
+      const unit = value === 1 ? 'minute' : value > 23 || random() < 0.5 ? 'minutes' : 'hours';
+      const definition = base(`rate(${value} ${unit})`, now - Math.floor(random() * 365 * DAY));
       return definition;
     }
     case SyntheticKind.cron: {

@@ -1,6 +1,7 @@
 // The set of emulated services one server hosts, each reachable by name for test controls.
+
+import { type CloudWatchService, createCloudWatchService } from './cloudwatch.ts';
 import type { ControlPlane, EmulatedService } from './core.ts';
-import { createCloudWatchService, type CloudWatchService } from './cloudwatch.ts';
 import { createDynamoDbService, type DynamoDbService } from './dynamodb.ts';
 import { createLambdaService, type LambdaService } from './lambda.ts';
 import { createSchedulerService, type SchedulerService } from './scheduler.ts';

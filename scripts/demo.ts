@@ -1,0 +1,250 @@
+// The demo: starts the emulator in-process, fills it with a realistic account (finished, future and
+// in-retry-window at() schedules, DISABLED ones, rate and cron, unknown zones, across several groups
+// and zones), then runs the real Lambda handlers against it over HTTP:
+//   census → dry-run sweep → sweep → census, and the create path whose schedules remove themselves.
+// It checks the outcome against what the population says a correct sweeper deletes and exits non-zero
+// if anything differs.
+//   npm run demo [-- --schedules 5000]
+import { startEmulator } from './emulator/server.ts';
+
+const SCHEDULE_COUNT = readCount(process.argv.slice(2));
+const GROUPS = ['default', 'orders', 'reminders', 'billing'];
+const NAMESPACE = 'ScheduleHygiene';
+
+const emulator = await startEmulator();
+// Every SDK client the handlers build honours these, exactly as in `sls invoke local`.
+Object.assign(process.env, {
+  AWS_ENDPOINT_URL: emulator.url,
+  AWS_REGION: 'us-east-1',
+  AWS_ACCESS_KEY_ID: 'demo',
+  AWS_SECRET_ACCESS_KEY: 'demo',
+  AWS_EC2_METADATA_DISABLED: 'true',
+  METRICS_NAMESPACE: NAMESPACE,
+  // Demo budgets: generous, since the emulator is local (production defaults are far lower).
+  SWEEP_LIST_TPS: '200',
+  SWEEP_GET_TPS: '2000',
+  SWEEP_DELETE_TPS: '2000',
+  SWEEP_CONCURRENCY: '64',
+  CENSUS_LIST_TPS: '200',
+  SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/schedule-hygiene-demo-scheduler',
+  CREATE_SCHEDULE_GROUP: 'hygiene-demo',
+});
+
+let exitCode = 0;
+try {
+  const { scheduler, cloudwatch, serviceQuotas } = emulator.services;
+  serviceQuotas.setApplied('Number of schedules', 10_000);
+
+  heading(`1. A legacy account: ${SCHEDULE_COUNT} schedules made with ActionAfterCompletion NONE`);
+  const population = scheduler.synthesize({
+    count: SCHEDULE_COUNT,
+    seed: 7,
+    groups: GROUPS,
+    graceMinutes: 60,
+  });
+  table(Object.entries(population.byKind).map(([kind, count]) => [kind, String(count), describeKind(kind)]));
+  console.log(`\nA correct sweeper deletes ${population.expectedDeletions} of them (${population.rule}).`);
+
+  const { handler: censusHandler } = await import('../src/handlers/census.ts');
+  const { handler: sweepHandler } = await import('../src/handlers/sweep.ts');
+
+  heading('2. Census: how full is the account?');
+  const before = await quiet(() => censusHandler());
+  printCensus(before.result);
+
+  heading('3. Dry run: sls invoke -f sweep --data \'{"dryRun":true}\'');
+  const dry = await quiet(() => sweepHandler({ dryRun: true }));
+  printSweep(dry.result);
+  console.log(`Schedules still present after the dry run: ${scheduler.count()} (nothing deleted)`);
+  const sample = dry.lines.find((line) => line.message === 'tombstone');
+  if (sample) console.log(`\nOne would-be tombstone, as logged:\n${JSON.stringify(sample, null, 2)}`);
+
+  heading('4. The real sweep (what the hourly trigger runs)');
+  const real = await quiet(() => sweepHandler({}));
+  printSweep(real.result);
+  const deletedByKind = countByKind(scheduler.deletedNames());
+  const keptByKind = new Map(
+    Object.keys(population.byKind).map((kind) => [kind, scheduler.count({ namePrefix: `syn-${kind}-` })]),
+  );
+  table(
+    Object.keys(population.byKind).map((kind) => [
+      kind,
+      `deleted ${deletedByKind.get(kind) ?? 0}`,
+      `kept ${keptByKind.get(kind) ?? 0}`,
+      describeKind(kind),
+    ]),
+  );
+  const deleted = scheduler.deletedNames().length;
+  if (deleted !== population.expectedDeletions) {
+    console.error(`\nMISMATCH: deleted ${deleted}, expected ${population.expectedDeletions}`);
+    exitCode = 1;
+  } else {
+    console.log(`\nDeleted exactly the ${deleted} finished schedules; kept everything else.`);
+  }
+
+  heading('5. Census after the sweep');
+  const after = await quiet(() => censusHandler());
+  printCensus(after.result);
+
+  heading('6. The create path: new schedules clean up after themselves');
+  const { createOneTimeSchedule } = await import('../src/create/index.ts');
+  const { createSchedulerClient } = await import('../src/aws/clients.ts');
+  scheduler.createGroup('hygiene-demo');
+  const client = createSchedulerClient();
+  const clock = () => emulator.plane.now();
+  const inTenMinutes = new Date(clock().getTime() + 10 * 60_000);
+  const created = [];
+  for (const orderId of ['1001', '1002', '1003']) {
+    created.push(
+      await createOneTimeSchedule(
+        { scheduler: client, clock },
+        {
+          runAt: inTenMinutes.toISOString(),
+          targetArn: 'arn:aws:lambda:us-east-1:123456789012:function:schedule-hygiene-demo-target',
+          input: { orderId, action: 'expire-cart' },
+          businessId: `order-${orderId}`,
+          idempotencyKey: `expire-cart-${orderId}`,
+        },
+        { groupName: 'hygiene-demo', roleArn: process.env.SCHEDULER_ROLE_ARN! },
+      ),
+    );
+  }
+  for (const schedule of created) {
+    const stored = scheduler.get(schedule.groupName, schedule.name);
+    console.log(
+      `created ${schedule.name}  ${schedule.scheduleExpression}  ActionAfterCompletion=${stored?.ActionAfterCompletion}`,
+    );
+  }
+  console.log(`schedules in hygiene-demo now: ${scheduler.count({ group: 'hygiene-demo' })}`);
+  emulator.plane.setNow(new Date(inTenMinutes.getTime() + 5 * 60_000));
+  console.log('...the emulator clock moves 15 minutes on; Scheduler runs them and removes them itself...');
+  console.log(`schedules in hygiene-demo now: ${scheduler.count({ group: 'hygiene-demo' })}`);
+  if (scheduler.count({ group: 'hygiene-demo' }) !== 0) exitCode = 1;
+
+  heading('7. Metrics published to CloudWatch (namespace ScheduleHygiene)');
+  const latest = new Map<string, string>();
+  for (const datum of cloudwatch.datums({ namespace: NAMESPACE })) {
+    const dimensions = datum.dimensions.map((dimension) => `${dimension.Name}=${dimension.Value}`).join(',');
+    latest.set(`${datum.metricName}${dimensions ? `{${dimensions}}` : ''}`, String(datum.values[0] ?? ''));
+  }
+  table([...latest.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, value]) => [key, value]));
+} catch (error) {
+  console.error(error);
+  exitCode = 1;
+} finally {
+  await emulator.close();
+}
+process.exit(exitCode);
+
+function readCount(argv: string[]): number {
+  const index = argv.indexOf('--schedules');
+  if (index === -1) return 5000;
+  const value = Number(argv[index + 1]);
+  if (!Number.isInteger(value) || value < 1 || value > 1_000_000) {
+    throw new Error(`Expected --schedules to be a whole number from 1 to 1000000, got '${argv[index + 1]}'`);
+  }
+  return value;
+}
+
+/** Runs a handler with its JSON log lines captured instead of printed (a tombstone per deletion is a lot). */
+async function quiet<T>(run: () => Promise<T>): Promise<{ result: T; lines: Record<string, unknown>[] }> {
+  const lines: Record<string, unknown>[] = [];
+  const write = process.stdout.write.bind(process.stdout);
+  process.stdout.write = ((chunk: string | Uint8Array) => {
+    for (const line of String(chunk).split('\n')) {
+      if (line.trim() === '') continue;
+      try {
+        lines.push(JSON.parse(line) as Record<string, unknown>);
+      } catch {
+        write(`${line}\n`);
+      }
+    }
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    return { result: await run(), lines };
+  } finally {
+    process.stdout.write = write;
+  }
+}
+
+function heading(text: string) {
+  console.log(`\n=== ${text}`);
+}
+
+function table(rows: string[][]) {
+  const widths =
+    rows[0]?.map((_, column) => Math.max(...rows.map((row) => (row[column] ?? '').length))) ?? [];
+  for (const row of rows)
+    console.log(`  ${row.map((cell, column) => cell.padEnd(widths[column] ?? 0)).join('  ')}`);
+}
+
+function describeKind(kind: string): string {
+  const descriptions: Record<string, string> = {
+    finishedNone: 'at() long past, NONE: finished, delete',
+    dstGap: 'at() in a DST gap, never fires: finished, delete',
+    disabledPast: 'DISABLED at() long past, can never fire: delete',
+    futureAt: 'at() still to come: keep',
+    insideRetryWindow: 'at() fired < 12 h ago, retries may be in flight: keep',
+    rate: 'rate(): recurring, keep',
+    cron: 'cron(): recurring, keep',
+    unknownZone: 'zone unknown to this runtime: unsure, keep (skipped)',
+  };
+  return descriptions[kind] ?? '';
+}
+
+/** Synthetic names are `syn-<kind>-<index>`; deleted names come as `group/name`. */
+function countByKind(names: Iterable<string>): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const name of names) {
+    const kind = /syn-([A-Za-z]+)-/.exec(name)?.[1];
+    if (kind) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  }
+  return counts;
+}
+
+interface CensusLike {
+  total: number;
+  quota: { value: number; source: string };
+  utilizationPercent: number;
+  byGroup: Record<string, number>;
+  byState: Record<string, number>;
+}
+
+function printCensus(summary: CensusLike) {
+  console.log(
+    `schedules: ${summary.total} of a quota of ${summary.quota.value} (${summary.quota.source}) = ${summary.utilizationPercent.toFixed(1)}%`,
+  );
+  console.log(`by group: ${JSON.stringify(summary.byGroup)}  by state: ${JSON.stringify(summary.byState)}`);
+}
+
+function printSweep(summary: unknown) {
+  const {
+    scanned,
+    finished,
+    deleted,
+    wouldDelete,
+    pending,
+    recurring,
+    skipped,
+    failed,
+    throttled,
+    durationSeconds,
+    dryRun,
+  } = summary as Record<string, unknown>;
+  console.log(
+    JSON.stringify({
+      dryRun,
+      scanned,
+      finished,
+      deleted,
+      wouldDelete,
+      pending,
+      recurring,
+      skipped,
+      failed,
+      throttled,
+      durationSeconds,
+    }),
+  );
+}
