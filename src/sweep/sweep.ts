@@ -24,7 +24,22 @@ export interface SweepDeps {
   /** "Now" for every decision and metric timestamp; tests pass the emulator's clock. */
   clock: () => Date;
   log: Logger;
+  /** Earlier lookups, remembered: answers for schedules that are not due, so they need no GetSchedule. */
+  knowledge?: SweepKnowledge;
 }
+
+/**
+ * What a memory of earlier lookups offers the sweep. It may only vouch that a schedule is pending,
+ * recurring or skipped; the sweep ignores any other answer, so memory can never cause a deletion.
+ */
+export interface SweepKnowledge {
+  /** Called once per listed page, before its items are inspected: answers by schedule ARN. */
+  recall(page: readonly ScheduleSummary[]): Promise<Map<string, RecalledOutcome>>;
+  /** What inspecting a schedule taught. Must not throw: memory is an optimisation, never a reason to fail. */
+  learn(summary: ScheduleSummary, outcome: ItemOutcome): Promise<void>;
+}
+
+export type RecalledOutcome = Extract<ItemOutcome, { kind: 'pending' | 'recurring' | 'skipped' }>;
 
 /** Where the page loop stands: serializable, so a later run can resume from it. */
 export interface SweepCursor {
@@ -54,6 +69,13 @@ export interface SweepOptions {
   cursor?: SweepCursor;
   /** Counts carried over from earlier runs of the same sweep. */
   startingCounts?: Partial<SweepCounts>;
+  /** Per-group progress carried over from earlier runs of the same sweep (their summaries' `progress`). */
+  startingProgress?: SweepProgress;
+  /**
+   * Reports the summary at the end, in place of publishing this run's metrics; called before a
+   * failure is rethrown. A sweep carried over several runs passes its own, to publish the whole once.
+   */
+  report?: (summary: SweepSummary) => Promise<void>;
   /** Backoff and retry tuning for the request budgets (the rates come from `budgets`). */
   budgetTuning?: Omit<BudgetOptions, 'ratePerSecond'>;
 }
@@ -77,6 +99,26 @@ export interface SweepCounts {
   skipped: Record<string, number>;
   /** Items whose lookup or deletion failed after the budget's retries. */
   failed: number;
+  /** Answered from memory of an earlier lookup, without a GetSchedule (also counted as pending, recurring or skipped). */
+  recalled: number;
+}
+
+/** How far one group's listing got, carried between runs so schedule counts stay whole. */
+export interface GroupProgress {
+  seen: number;
+  removed: number;
+  /** Its listing began at its first page (in this run or an earlier run of the same sweep). */
+  fromFirstPage: boolean;
+  /** Listed from its first page to its last. */
+  listed: boolean;
+  /** Some of its listed schedules were never inspected (the sweep stopped for maxDeletes). */
+  unprocessed: boolean;
+}
+
+export interface SweepProgress {
+  groups: Record<string, GroupProgress>;
+  /** The sweep began at the very first page: nothing before its cursor was skipped. */
+  fromStart: boolean;
 }
 
 export const StopReason = {
@@ -103,6 +145,8 @@ export interface SweepSummary extends SweepCounts {
    * `total` when every group was covered with no name filter, `byGroup` for each group fully covered.
    */
   scheduleCounts: { total?: number; byGroup: Record<string, number> };
+  /** Everything so far, per group: what a resumed run passes back as `startingProgress`. */
+  progress: SweepProgress;
 }
 
 /** What inspecting one schedule came to. */
@@ -110,7 +154,7 @@ export type ItemOutcome =
   | { kind: 'deleted'; decision: Extract<Decision, { outcome: 'finished' }> }
   | { kind: 'wouldDelete'; decision: Extract<Decision, { outcome: 'finished' }> }
   | { kind: 'alreadyGone'; finished: boolean }
-  | { kind: 'pending' }
+  | { kind: 'pending'; finishedAt: Date }
   | { kind: 'recurring' }
   | { kind: 'skipped'; reason: SkipReasonName }
   | { kind: 'failed'; operation: 'GetSchedule' | 'DeleteSchedule' }
@@ -118,6 +162,8 @@ export type ItemOutcome =
   | { kind: 'notProcessed' };
 
 export const PAGE_SIZE = 100;
+
+const recallable = new Set<ItemOutcome['kind']>(['pending', 'recurring', 'skipped']);
 
 /** What inspect() needs besides the summary; built once per sweep. */
 export interface InspectContext {
@@ -156,7 +202,7 @@ export async function inspect(summary: ScheduleSummary, context: InspectContext)
     graceMs: context.graceMs,
     keepDisabled: context.keepDisabled,
   });
-  if (decision.outcome === 'pending') return { kind: 'pending' };
+  if (decision.outcome === 'pending') return { kind: 'pending', finishedAt: decision.finishedAt };
   if (decision.outcome === 'recurring') return { kind: 'recurring' };
   if (decision.outcome === 'skipped') {
     context.log.warn('schedule skipped', {
@@ -203,6 +249,7 @@ export function emptyCounts(): SweepCounts {
     recurring: 0,
     skipped: Object.fromEntries(Object.values(SkipReason).map((reason) => [reason, 0])),
     failed: 0,
+    recalled: 0,
   };
 }
 
@@ -232,14 +279,7 @@ function tally(counts: SweepCounts, outcome: ItemOutcome): void {
 }
 
 /** Per group: schedules seen and removed, and whether the count is whole. */
-interface GroupTally {
-  seen: number;
-  removed: number;
-  /** Listed from its first page to its last in this run. */
-  listed: boolean;
-  /** Some of its listed schedules were never inspected (the sweep stopped). */
-  unprocessed: boolean;
-}
+type GroupTally = GroupProgress;
 
 /** One listed page, remembered until all its items are done, so a stop knows where to resume. */
 interface PageRecord {
@@ -260,7 +300,11 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
   const counts = mergeCounts(emptyCounts(), options.startingCounts);
   const limit = pLimit(options.concurrency);
   const scopes: (string | undefined)[] = options.groups.length > 0 ? options.groups : [undefined];
-  const groups = new Map<string, GroupTally>();
+  const groups = new Map<string, GroupTally>(
+    Object.entries(options.startingProgress?.groups ?? {}).map(([name, progress]) => [name, { ...progress }]),
+  );
+  // A cursor without carried progress is a bare resume point: whatever came before it is unknown.
+  const fromStart = options.cursor === undefined || (options.startingProgress?.fromStart ?? false);
   const pages: PageRecord[] = [];
   const start = options.cursor ?? { groupIndex: 0 };
 
@@ -273,7 +317,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
   const groupTally = (name: string): GroupTally => {
     let entry = groups.get(name);
     if (!entry) {
-      entry = { seen: 0, removed: 0, listed: false, unprocessed: false };
+      entry = { seen: 0, removed: 0, fromFirstPage: false, listed: false, unprocessed: false };
       groups.set(name, entry);
     }
     return entry;
@@ -291,13 +335,38 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
       if (options.maxDeletes === undefined) return true;
       if (reserved >= options.maxDeletes) return false;
       reserved += 1;
-      // The last allowed deletion ends the sweep: nothing further is picked up.
-      if (reserved >= options.maxDeletes) stoppedBy ??= StopReason.maxDeletes;
+      // The last allowed deletion ends the sweep: nothing further is picked up. It outranks a stop
+      // for time, which would otherwise invite a resumed run that has nothing left to delete.
+      if (reserved >= options.maxDeletes && stoppedBy !== StopReason.error) stoppedBy = StopReason.maxDeletes;
       return true;
     },
     releaseDeletion: () => {
       if (options.maxDeletes !== undefined) reserved -= 1;
     },
+  };
+
+  const { knowledge } = deps;
+  // One memory read per page. Memory only spares lookups: when it cannot answer, every item is looked up.
+  const recall = async (items: ScheduleSummary[]) => {
+    if (!knowledge || items.length === 0) return undefined;
+    try {
+      const answers = await knowledge.recall(items);
+      // Checked here, not trusted: an answer that could lead to a deletion is never taken from memory.
+      for (const [arn, answer] of answers) {
+        if (!recallable.has(answer.kind)) answers.delete(arn);
+      }
+      return answers;
+    } catch (error) {
+      log.warn('recalling earlier lookups failed; looking the page up', { error });
+      return undefined;
+    }
+  };
+  const learn = async (summary: ScheduleSummary, outcome: ItemOutcome) => {
+    try {
+      await knowledge?.learn(summary, outcome);
+    } catch (error) {
+      log.warn('remembering a lookup failed', { schedule: summary.Name, group: summary.GroupName, error });
+    }
   };
 
   // Items listed but not finished yet; the page loop waits on this to keep memory bounded.
@@ -307,16 +376,26 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     while (outstanding > threshold) await new Promise<void>((resolve) => (wake = resolve));
   };
 
-  const processItem = async (summary: ScheduleSummary, page: PageRecord, group: GroupTally) => {
+  const processItem = async (
+    summary: ScheduleSummary,
+    page: PageRecord,
+    group: GroupTally,
+    recalled: RecalledOutcome | undefined,
+  ) => {
     let outcome: ItemOutcome;
     try {
-      outcome =
-        stoppedBy === StopReason.maxDeletes ? { kind: 'notProcessed' } : await inspect(summary, context);
+      if (stoppedBy === StopReason.maxDeletes) outcome = { kind: 'notProcessed' };
+      else if (recalled) outcome = recalled;
+      else {
+        outcome = await inspect(summary, context);
+        await learn(summary, outcome);
+      }
     } catch (error) {
       // A bug in the decision or logging must cost one item, never the run.
       log.error('schedule inspection failed', { schedule: summary.Name, group: summary.GroupName, error });
       outcome = { kind: 'failed', operation: 'GetSchedule' };
     }
+    if (recalled && outcome === recalled) counts.recalled += 1;
     tally(counts, outcome);
     if (outcome.kind === 'notProcessed') {
       page.unprocessed += 1;
@@ -326,11 +405,11 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     page.remaining -= 1;
   };
 
-  const enqueue = (summary: ScheduleSummary, page: PageRecord) => {
+  const enqueue = (summary: ScheduleSummary, page: PageRecord, recalled: RecalledOutcome | undefined) => {
     const group = groupTally(summary.GroupName ?? 'default');
     group.seen += 1;
     outstanding += 1;
-    void limit(() => processItem(summary, page, group)).finally(() => {
+    void limit(() => processItem(summary, page, group, recalled)).finally(() => {
       outstanding -= 1;
       const resume = wake;
       wake = undefined;
@@ -344,8 +423,8 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     listing: for (let groupIndex = start.groupIndex; groupIndex < scopes.length; groupIndex += 1) {
       const scheduleGroup = scopes[groupIndex];
       let nextToken = groupIndex === start.groupIndex ? start.nextToken : undefined;
-      const fromFirstPage = nextToken === undefined;
-      if (scheduleGroup !== undefined) groupTally(scheduleGroup);
+      if (scheduleGroup !== undefined && nextToken === undefined)
+        groupTally(scheduleGroup).fromFirstPage = true;
       for (;;) {
         listCursor = { groupIndex, ...(nextToken === undefined ? {} : { nextToken }) };
         if (stoppedBy) break listing;
@@ -375,16 +454,19 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
           throw error;
         }
         const items = page.Schedules ?? [];
+        const answers = await recall(items);
         const record: PageRecord = { cursor: listCursor, remaining: items.length, unprocessed: 0 };
         pages.push(record);
-        for (const summary of items) enqueue(summary, record);
+        for (const summary of items) enqueue(summary, record, answers?.get(summary.Arn ?? ''));
         nextToken = page.NextToken || undefined;
         // At most one page waits while the next one is listed: the pipeline stays full, memory flat.
         await waitUntilAtMost(PAGE_SIZE);
         while (pages.length > 0 && pages[0]?.remaining === 0 && pages[0]?.unprocessed === 0) pages.shift();
         if (nextToken === undefined) break;
       }
-      if (scheduleGroup !== undefined && fromFirstPage) groupTally(scheduleGroup).listed = true;
+      if (scheduleGroup !== undefined && groupTally(scheduleGroup).fromFirstPage) {
+        groupTally(scheduleGroup).listed = true;
+      }
       listCursor = { groupIndex: groupIndex + 1 };
     }
     // Past the last scope only when no stop broke the loop (maxDeletes may still be reached later).
@@ -415,11 +497,13 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
       allGroups: options.groups.length === 0,
       namePrefix: options.namePrefix,
       // Sweeping every group at once: whole only when listed from the very first page to the end.
-      everythingListed: listedEverything && options.cursor === undefined,
+      everythingListed: listedEverything && fromStart,
     }),
+    progress: { groups: Object.fromEntries(groups), fromStart },
   });
 
-  await publishSweepMetrics(deps, options.namespace, summary);
+  if (options.report) await options.report(summary);
+  else await publishSweepMetrics(deps, options.namespace, summary);
   if (failure !== undefined) {
     log.error('sweep failed', { error: failure, summary });
     throw failure;
@@ -460,6 +544,7 @@ function buildSummary(input: {
   stoppedBy: StopReason | undefined;
   cursor: SweepCursor | undefined;
   scheduleCounts: SweepSummary['scheduleCounts'];
+  progress: SweepProgress;
 }): SweepSummary {
   const { counts, budgets } = input;
   return {
@@ -477,5 +562,6 @@ function buildSummary(input: {
     ...(input.stoppedBy ? { stoppedBy: input.stoppedBy } : {}),
     ...(input.cursor ? { cursor: input.cursor } : {}),
     scheduleCounts: input.scheduleCounts,
+    progress: input.progress,
   };
 }

@@ -16,6 +16,7 @@ function summaryWith(overrides: Partial<SweepSummary>): SweepSummary {
     dryRun: false,
     complete: true,
     scheduleCounts: { byGroup: {} },
+    progress: { groups: {}, fromStart: true },
     ...overrides,
   };
 }
