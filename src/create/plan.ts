@@ -28,7 +28,8 @@ export const MAX_NAME_LENGTH = 64;
 export const SUFFIX_LENGTH = 24;
 /** Room left for a caller's prefix in `<prefix>-<suffix>`. */
 export const MAX_PREFIX_LENGTH = MAX_NAME_LENGTH - 1 - SUFFIX_LENGTH;
-export const MAX_INPUT_LENGTH = 8192;
+/** Scheduler's target payload limit: 256 KB, counted in UTF-8 bytes of the serialized input. */
+export const MAX_INPUT_BYTES = 262_144;
 export const MIN_LEAD_MS = 60_000;
 
 export interface RetryInput {
@@ -40,7 +41,7 @@ export interface RetryInput {
 
 interface CommonInput {
   targetArn: string;
-  /** Any JSON value; sent to the target serialized (at most 8192 characters). */
+  /** Any JSON value; sent to the target serialized (at most 256 KB). */
   input?: unknown;
   flexibleWindowMinutes?: number;
   retry?: RetryInput;
@@ -414,10 +415,11 @@ function serializeInput(fields: Record<string, unknown>): string | undefined {
   if (text === undefined) {
     throw new InputError('input', 'a JSON value (object, array, string, number, boolean or null)');
   }
-  if (text.length > MAX_INPUT_LENGTH) {
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_INPUT_BYTES) {
     throw new InputError(
       'input',
-      `a JSON value that serializes to at most ${MAX_INPUT_LENGTH} characters (this one is ${text.length})`,
+      `a JSON value that serializes to at most ${MAX_INPUT_BYTES} bytes (this one is ${bytes})`,
     );
   }
   return text;

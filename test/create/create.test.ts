@@ -4,7 +4,7 @@ import { CreateScheduleCommand, GetScheduleCommand } from '@aws-sdk/client-sched
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOneTimeSchedule, createRecurringSchedule } from '../../src/create/create.ts';
 import { CreateFailure, CreateScheduleError, mapCreateError } from '../../src/create/errors.ts';
-import { type CreateInput, MAX_INPUT_LENGTH, planOneTimeSchedule } from '../../src/create/plan.ts';
+import { type CreateInput, MAX_INPUT_BYTES, planOneTimeSchedule } from '../../src/create/plan.ts';
 import { InputError } from '../../src/errors.ts';
 import { ACCOUNT_ID, REGION, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
 
@@ -187,9 +187,9 @@ describe('createOneTimeSchedule', () => {
       ],
       [
         'an input over the size limit',
-        () => ({ input: 'x'.repeat(MAX_INPUT_LENGTH) }),
+        () => ({ input: 'x'.repeat(MAX_INPUT_BYTES) }),
         'input',
-        `at most ${MAX_INPUT_LENGTH}`,
+        `at most ${MAX_INPUT_BYTES} bytes`,
       ],
       ['an input that is not JSON', () => ({ input: 10n }), 'input', 'a JSON value'],
       [
