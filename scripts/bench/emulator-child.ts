@@ -1,0 +1,136 @@
+// The benchmark's emulator, run in a process of its own so the sweeper's memory is measured alone.
+// It synthesizes the population, enforces the caps and latency, and answers the bench over IPC:
+// including the correctness check, done here against the full log of names deleted through the API.
+import { decide } from '../../src/schedule/decide.ts';
+import { type SyntheticKindValue, synthesizePopulation } from '../emulator/scheduler-synthesize.ts';
+import { startEmulator } from '../emulator/server.ts';
+import type { ChildReply, ChildRequest, PopulationReport, Verification } from './protocol.ts';
+
+const GROUP = 'default';
+const PREFIX = 'syn-';
+/** Kinds whose schedules are one-time and not yet finished when synthesized: the ones time can make due. */
+const PENDING_KINDS: readonly string[] = ['futureAt', 'insideRetryWindow'];
+const SAMPLE_LIMIT = 10;
+
+const kindOf = (name: string): string => name.slice(PREFIX.length, name.lastIndexOf('-'));
+
+async function main(): Promise<void> {
+  const emulator = await startEmulator();
+  const { plane, services } = emulator;
+  const scheduler = services.scheduler;
+  let pendingNames: string[] = [];
+  let finishedKinds = new Set<string>();
+  let expectedFirst = 0;
+  let becameDue = new Set<string>();
+
+  const verify = (expected: { names?: Set<string>; kinds: Set<string>; count: number }): Verification => {
+    const deletedNames = scheduler.deletedNames();
+    const unexpected: string[] = [];
+    let unexpectedDeletes = 0;
+    for (const entry of deletedNames) {
+      const name = entry.slice(entry.indexOf('/') + 1);
+      const wanted = expected.names ? expected.names.has(name) : expected.kinds.has(kindOf(name));
+      if (wanted) continue;
+      unexpectedDeletes += 1;
+      if (unexpected.length < SAMPLE_LIMIT) unexpected.push(entry);
+    }
+    let remainingExpected = 0;
+    if (expected.names) {
+      for (const name of expected.names) if (scheduler.has(GROUP, name)) remainingExpected += 1;
+    } else {
+      for (const kind of expected.kinds)
+        remainingExpected += scheduler.count({ namePrefix: `${PREFIX}${kind}-` });
+    }
+    return {
+      expectedDeletes: expected.count,
+      deleted: deletedNames.length,
+      unexpectedDeletes,
+      unexpectedSample: unexpected,
+      remainingExpected,
+    };
+  };
+
+  const handle = (request: ChildRequest): unknown => {
+    switch (request.command) {
+      case 'configure':
+        Object.assign(plane.controls, {
+          rateLimits: request.rateLimits,
+          latencyMs: request.latencyMs,
+        });
+        return { now: plane.now().toISOString() };
+      case 'synthesize': {
+        const started = performance.now();
+        pendingNames = [];
+        const report = synthesizePopulation(
+          { count: request.count, seed: request.seed, mix: request.mix, graceMinutes: request.graceMinutes },
+          {
+            now: plane.now().getTime(),
+            createGroup: (name) => scheduler.createGroup(name),
+            seed: (definitions) => {
+              for (const definition of definitions) {
+                const name = definition.Name ?? '';
+                if (PENDING_KINDS.includes(kindOf(name))) pendingNames.push(name);
+              }
+              return scheduler.seed(definitions, { allowUnknownZones: true }).created;
+            },
+          },
+        );
+        finishedKinds = new Set<SyntheticKindValue>(['finishedNone', 'dstGap', 'disabledPast']);
+        expectedFirst = report.expectedDeletions;
+        const population: PopulationReport = {
+          report,
+          seedSeconds: (performance.now() - started) / 1000,
+          emulatorRssMiB: process.memoryUsage().rss / 2 ** 20,
+        };
+        return population;
+      }
+      case 'stats':
+        return Object.fromEntries(plane.stats);
+      case 'resetStats':
+        plane.resetStats();
+        return {};
+      case 'now':
+        return { now: plane.now().toISOString() };
+      case 'verifyFirst':
+        return verify({ kinds: finishedKinds, count: expectedFirst });
+      case 'advanceClock': {
+        // Which schedules a correct sweeper must newly find finished: pending before, finished after,
+        // by the project's own decision rule (the first sweep's expectation is the synthesizer's own).
+        const before = plane.now();
+        const after = new Date(before.getTime() + request.ms);
+        const options = { graceMs: request.graceMinutes * 60_000, keepDisabled: false };
+        becameDue = new Set();
+        for (const name of pendingNames) {
+          const view = scheduler.get(GROUP, name);
+          if (!view) continue;
+          if (decide(view, before, options).outcome !== 'pending') continue;
+          if (decide(view, after, options).outcome === 'finished') becameDue.add(name);
+        }
+        plane.setNow(after);
+        scheduler.clearDeletedNames();
+        return { now: after.toISOString(), becameDue: becameDue.size };
+      }
+      case 'verifySecond':
+        return verify({ names: becameDue, kinds: new Set(), count: becameDue.size });
+    }
+  };
+
+  process.on('message', (message: ChildRequest) => {
+    let reply: ChildReply;
+    try {
+      reply = { id: message.id, ok: true, result: handle(message) };
+    } catch (error) {
+      reply = { id: message.id, ok: false, error: error instanceof Error ? error.message : String(error) };
+    }
+    process.send?.(reply);
+  });
+  process.on('disconnect', () => {
+    emulator.close().finally(() => process.exit(0));
+  });
+  process.send?.({ ready: true, url: emulator.url });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

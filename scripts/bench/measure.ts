@@ -1,0 +1,70 @@
+// What the bench measures in its own process: peak resident memory (sampled, and the kernel's high
+// water mark) and, per Scheduler operation, when requests were sent, so each operation's rate is
+// taken over the window in which it was actually active.
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
+
+export interface RssSampler {
+  /** Highest sampled RSS in MiB since start. */
+  peakMiB(): number;
+  stop(): void;
+}
+
+export function sampleRss(intervalMs = 50): RssSampler {
+  let peak = process.memoryUsage.rss();
+  const timer = setInterval(() => {
+    const rss = process.memoryUsage.rss();
+    if (rss > peak) peak = rss;
+  }, intervalMs);
+  timer.unref();
+  return {
+    peakMiB: () => Math.max(peak, process.memoryUsage.rss()) / 2 ** 20,
+    stop: () => clearInterval(timer),
+  };
+}
+
+/** The kernel's peak RSS of this process (resourceUsage reports KiB). */
+export const maxRssMiB = () => process.resourceUsage().maxRSS / 1024;
+
+export interface OperationWindow {
+  /** Attempts sent by this process (each SDK retry counts). */
+  sent: number;
+  firstMs: number;
+  lastMs: number;
+}
+
+export interface RequestMeter {
+  windows(): Record<string, OperationWindow>;
+  reset(): void;
+}
+
+/**
+ * Records each attempt's send time per operation. Added at the deserialize step, inside the SDK's
+ * retry loop, so every attempt is seen once; it keeps two numbers per operation, never per request.
+ */
+export function meterRequests(
+  client: SchedulerClient,
+  now: () => number = () => performance.now(),
+): RequestMeter {
+  let windows: Record<string, OperationWindow> = {};
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const operation = String(context.commandName ?? 'unknown').replace(/Command$/, '');
+      const at = now();
+      const window = windows[operation];
+      if (window) {
+        window.sent += 1;
+        window.lastMs = at;
+      } else {
+        windows[operation] = { sent: 1, firstMs: at, lastMs: at };
+      }
+      return next(args);
+    },
+    { step: 'deserialize', name: 'benchRequestMeter', override: true },
+  );
+  return {
+    windows: () => windows,
+    reset: () => {
+      windows = {};
+    },
+  };
+}

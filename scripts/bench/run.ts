@@ -1,0 +1,316 @@
+// One benchmark run: start the emulator process with per-operation caps and latency, synthesize the
+// population there, run the real sweep() (or the naive loop) with the real SDK clients against it,
+// and gather time, per-operation rates, throttling, peak memory and correctness into one result.
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { createCloudWatchClient, createSchedulerClient } from '../../src/aws/clients.ts';
+import { createLogger, type Logger } from '../../src/log.ts';
+import { type SweepSummary, sweep } from '../../src/sweep/sweep.ts';
+import type { SyntheticKindValue } from '../emulator/scheduler-synthesize.ts';
+import { maxRssMiB, meterRequests, type OperationWindow, sampleRss } from './measure.ts';
+import { naiveSweep } from './naive.ts';
+import { BenchMix, BenchMode, type BenchOptions, defaultConcurrency } from './options.ts';
+import {
+  type EmulatorProcess,
+  type OperationCounts,
+  type PopulationReport,
+  startEmulatorProcess,
+  type Verification,
+} from './protocol.ts';
+
+export const Operation = {
+  list: 'ListSchedules',
+  get: 'GetSchedule',
+  delete: 'DeleteSchedule',
+} as const;
+type OperationName = (typeof Operation)[keyof typeof Operation];
+
+export interface OperationResult {
+  /** Requests the emulator received, throttled ones included. */
+  calls: number;
+  /** Answered 429 ThrottlingException. */
+  throttled: number;
+  budgetTps: number;
+  /** calls / seconds between this operation's first and last request: its rate while it was busy. */
+  achievedTps: number;
+  activeSeconds: number;
+  shareOfBudget: number;
+  /**
+   * The most this operation could have reached given the others: GetSchedule is fed by listing (100 per
+   * page), DeleteSchedule only gets the finished share of what GetSchedule finds. Equal to the budget
+   * when the operation itself is the bottleneck.
+   */
+  ceilingTps: number;
+  shareOfCeiling: number;
+  limitedBy: 'own budget' | OperationName;
+}
+
+export interface SecondSweepResult {
+  seconds: number;
+  advancedHours: number;
+  /** Pending schedules that the clock advance made finished: the only ones a lookup is needed for. */
+  becameDue: number;
+  getScheduleCalls: number;
+  listScheduleCalls: number;
+  deleteScheduleCalls: number;
+  recalled: number;
+  correctness: Correctness;
+}
+
+export interface Correctness {
+  expectedDeletes: number;
+  deleted: number;
+  unexpectedDeletes: number;
+  /** Expected schedules still present after the run. */
+  remainingExpected: number;
+  unexpectedSample?: string[];
+  ok: boolean;
+}
+
+export interface BenchResult {
+  mode: BenchMode;
+  schedules: number;
+  mix: BenchMix;
+  seconds: number;
+  /** Naive mode with --max-seconds: the whole run's time estimated from the measured per-schedule rate. */
+  extrapolated?: boolean;
+  measuredSeconds?: number;
+  schedulesPerSecond: number;
+  latencyMs: number;
+  concurrency?: number;
+  operations: Record<OperationName, OperationResult>;
+  throttled: number;
+  failed: number;
+  peakRssMiB: number;
+  maxRssMiB: number;
+  baselineRssMiB: number;
+  emulator: { seedSeconds: number; rssMiB: number; pid: number };
+  correctness: Correctness;
+  secondSweep?: SecondSweepResult;
+}
+
+const FINISHED_ONLY: Record<SyntheticKindValue, number> = {
+  finishedNone: 1,
+  dstGap: 0,
+  disabledPast: 0,
+  futureAt: 0,
+  insideRetryWindow: 0,
+  rate: 0,
+  cron: 0,
+  unknownZone: 0,
+};
+
+const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** A logger that formats every line as the Lambda would (the cost is real) but keeps only errors, to stderr. */
+function benchLogger(): Logger & { errors: () => number } {
+  let errors = 0;
+  const logger = createLogger((line) => {
+    if (!line.startsWith('{"level":"error"')) return;
+    errors += 1;
+    if (errors <= 5) process.stderr.write(`${line}\n`);
+  });
+  return Object.assign(logger, { errors: () => errors });
+}
+
+export async function runBench(options: BenchOptions): Promise<BenchResult> {
+  const emulator = await startEmulatorProcess();
+  try {
+    return await benchAgainst(emulator, options);
+  } finally {
+    await emulator.close();
+  }
+}
+
+async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): Promise<BenchResult> {
+  const budgets = { list: options.listTps, get: options.getTps, delete: options.deleteTps };
+  await emulator.request({
+    command: 'configure',
+    rateLimits: {
+      [Operation.list]: budgets.list,
+      [Operation.get]: budgets.get,
+      [Operation.delete]: budgets.delete,
+    },
+    latencyMs: options.latencyMs,
+  });
+  const population = await emulator.request<PopulationReport>({
+    command: 'synthesize',
+    count: options.schedules,
+    seed: options.seed,
+    graceMinutes: options.graceMinutes,
+    ...(options.mix === BenchMix.finished ? { mix: FINISHED_ONLY } : {}),
+  });
+
+  const clientOptions = {
+    endpoint: emulator.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },
+  };
+  const naive = options.mode === BenchMode.naive;
+  // The sweep owns its retries (maxAttempts 1, as its handler builds it); the naive loop keeps the SDK's.
+  const scheduler = createSchedulerClient(naive ? clientOptions : { ...clientOptions, maxAttempts: 1 });
+  const cloudwatch = createCloudWatchClient(clientOptions);
+  const meter = meterRequests(scheduler);
+  const clock = await emulatorClock(emulator);
+  const log = benchLogger();
+  const concurrency = options.concurrency ?? defaultConcurrency(options);
+
+  await emulator.request({ command: 'resetStats' });
+  const baselineRssMiB = process.memoryUsage.rss() / 2 ** 20;
+  const rss = sampleRss();
+  const started = performance.now();
+  let summary: SweepSummary | undefined;
+  let naiveResult: Awaited<ReturnType<typeof naiveSweep>> | undefined;
+  if (naive) {
+    naiveResult = await naiveSweep(
+      { scheduler, clock },
+      {
+        graceMinutes: options.graceMinutes,
+        ...(options.maxSeconds === undefined ? {} : { maxSeconds: options.maxSeconds }),
+      },
+    );
+  } else {
+    summary = await sweep(
+      { scheduler, cloudwatch, clock, log },
+      {
+        dryRun: false,
+        groups: [],
+        graceMinutes: options.graceMinutes,
+        keepDisabled: false,
+        budgets,
+        concurrency,
+        namespace: 'ScheduleHygieneBench',
+      },
+    );
+  }
+  const measuredSeconds = (performance.now() - started) / 1000;
+  rss.stop();
+  const peakRssMiB = rss.peakMiB();
+
+  const stats = await emulator.request<OperationCounts>({ command: 'stats' });
+  const verification = await emulator.request<Verification>({ command: 'verifyFirst' });
+  const complete = naiveResult ? naiveResult.complete : summary?.complete === true;
+  const inspected = naiveResult ? naiveResult.inspected : options.schedules;
+  const extrapolated = naiveResult !== undefined && !naiveResult.complete;
+  const seconds = extrapolated
+    ? (measuredSeconds * options.schedules) / Math.max(1, inspected)
+    : measuredSeconds;
+
+  const result: BenchResult = {
+    mode: options.mode,
+    schedules: options.schedules,
+    mix: options.mix,
+    seconds: round(seconds),
+    ...(naive ? { extrapolated, measuredSeconds: round(measuredSeconds) } : {}),
+    schedulesPerSecond: round(inspected / measuredSeconds, 1),
+    latencyMs: options.latencyMs,
+    ...(naive ? {} : { concurrency }),
+    operations: operationResults({
+      stats,
+      windows: meter.windows(),
+      budgets,
+      finishedShare: verification.expectedDeletes / Math.max(1, options.schedules),
+    }),
+    throttled: Object.values(Operation).reduce((sum, name) => sum + (stats[name]?.throttled ?? 0), 0),
+    failed: naiveResult ? naiveResult.failed : (summary?.failed ?? 0),
+    peakRssMiB: round(peakRssMiB, 1),
+    maxRssMiB: round(maxRssMiB(), 1),
+    baselineRssMiB: round(baselineRssMiB, 1),
+    emulator: {
+      seedSeconds: round(population.seedSeconds),
+      rssMiB: round(population.emulatorRssMiB, 1),
+      pid: emulator.pid,
+    },
+    correctness: judge(verification, complete),
+  };
+  if (options.secondSweep) {
+    result.secondSweep = await secondSweep(emulator, options, { scheduler, cloudwatch, meter });
+  }
+  return result;
+}
+
+/** The sweeper's clock follows the emulator's (which the second sweep moves forward). */
+async function emulatorClock(emulator: EmulatorProcess): Promise<() => Date> {
+  const { now } = await emulator.request<{ now: string }>({ command: 'now' });
+  const offset = new Date(now).getTime() - Date.now();
+  return () => new Date(Date.now() + offset);
+}
+
+/**
+ * A complete run must delete exactly the expected set; a run stopped by the naive time limit must
+ * simply not delete anything outside it.
+ */
+function judge(verification: Verification, complete: boolean): Correctness {
+  const ok =
+    verification.unexpectedDeletes === 0 &&
+    (complete
+      ? verification.deleted === verification.expectedDeletes && verification.remainingExpected === 0
+      : verification.deleted <= verification.expectedDeletes);
+  return {
+    expectedDeletes: verification.expectedDeletes,
+    deleted: verification.deleted,
+    unexpectedDeletes: verification.unexpectedDeletes,
+    remainingExpected: verification.remainingExpected,
+    ...(verification.unexpectedSample.length > 0 ? { unexpectedSample: verification.unexpectedSample } : {}),
+    ok,
+  };
+}
+
+function operationResults(input: {
+  stats: OperationCounts;
+  windows: Record<string, OperationWindow>;
+  budgets: { list: number; get: number; delete: number };
+  finishedShare: number;
+}): Record<OperationName, OperationResult> {
+  const { budgets } = input;
+  const listFeeds = budgets.list * 100;
+  const getCeiling = Math.min(budgets.get, listFeeds);
+  const deleteFeed = getCeiling * input.finishedShare;
+  const ceilings: Record<OperationName, { ceilingTps: number; limitedBy: OperationResult['limitedBy'] }> = {
+    ListSchedules: { ceilingTps: budgets.list, limitedBy: 'own budget' },
+    GetSchedule:
+      listFeeds < budgets.get
+        ? { ceilingTps: listFeeds, limitedBy: Operation.list }
+        : { ceilingTps: budgets.get, limitedBy: 'own budget' },
+    DeleteSchedule:
+      deleteFeed < budgets.delete
+        ? { ceilingTps: deleteFeed, limitedBy: Operation.get }
+        : { ceilingTps: budgets.delete, limitedBy: 'own budget' },
+  };
+  const budgetOf: Record<OperationName, number> = {
+    ListSchedules: budgets.list,
+    GetSchedule: budgets.get,
+    DeleteSchedule: budgets.delete,
+  };
+  const entries = Object.values(Operation).map((name) => {
+    const calls = input.stats[name]?.calls ?? 0;
+    const window = input.windows[name];
+    const activeSeconds = window ? (window.lastMs - window.firstMs) / 1000 : 0;
+    const achievedTps = activeSeconds > 0 ? calls / activeSeconds : 0;
+    const { ceilingTps, limitedBy } = ceilings[name];
+    const operation: OperationResult = {
+      calls,
+      throttled: input.stats[name]?.throttled ?? 0,
+      budgetTps: budgetOf[name],
+      achievedTps: round(achievedTps, 1),
+      activeSeconds: round(activeSeconds),
+      shareOfBudget: round(achievedTps / budgetOf[name], 3),
+      ceilingTps: round(ceilingTps, 1),
+      shareOfCeiling: round(achievedTps / ceilingTps, 3),
+      limitedBy,
+    };
+    return [name, operation] as const;
+  });
+  return Object.fromEntries(entries) as Record<OperationName, OperationResult>;
+}
+
+async function secondSweep(
+  _emulator: EmulatorProcess,
+  _options: BenchOptions,
+  _deps: {
+    scheduler: SchedulerClient;
+    cloudwatch: ReturnType<typeof createCloudWatchClient>;
+    meter: unknown;
+  },
+): Promise<SecondSweepResult> {
+  throw new Error('--second-sweep needs the incremental sweep memory, which has not landed yet');
+}
