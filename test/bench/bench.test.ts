@@ -1,0 +1,96 @@
+// The benchmark at small scale: its emulator process, the real sweep, the JSON it prints, and the
+// correctness check that a benchmark figure is worthless without. Plus its command-line validation.
+import { describe, expect, it } from 'vitest';
+import { BenchMode, defaultConcurrency, parseBenchArguments } from '../../scripts/bench/options.ts';
+import { runBench } from '../../scripts/bench/run.ts';
+
+const OPERATIONS = ['ListSchedules', 'GetSchedule', 'DeleteSchedule'] as const;
+
+describe('npm run bench', () => {
+  it('sweeps a small synthesized population exactly and reports every figure per operation', async () => {
+    // Prepare: high caps and no latency, so the run takes seconds.
+    const options = parseBenchArguments([
+      '--schedules',
+      '2000',
+      '--get-tps',
+      '4000',
+      '--delete-tps',
+      '4000',
+      '--list-tps',
+      '200',
+      '--latency-ms',
+      '0',
+      '--seed',
+      '7',
+    ]);
+
+    // Act
+    const result = await runBench(options);
+
+    // Assess: the expected finished set, and nothing else, was deleted through the API.
+    expect(result.correctness).toMatchObject({ unexpectedDeletes: 0, remainingExpected: 0, ok: true });
+    expect(result.correctness.expectedDeletes).toBeGreaterThan(0);
+    expect(result.correctness.deleted).toBe(result.correctness.expectedDeletes);
+    // Every schedule was looked up once, every finished one deleted once, 20 pages listed.
+    expect(result.operations.GetSchedule.calls).toBe(2000);
+    expect(result.operations.DeleteSchedule.calls).toBe(result.correctness.expectedDeletes);
+    expect(result.operations.ListSchedules.calls).toBe(20);
+    for (const name of OPERATIONS) {
+      const operation = result.operations[name];
+      expect(operation.achievedTps).toBeGreaterThan(0);
+      expect(operation.achievedTps).toBeLessThanOrEqual(operation.budgetTps * 1.01);
+      expect(operation.shareOfBudget).toBeCloseTo(operation.achievedTps / operation.budgetTps, 2);
+    }
+    expect(result.throttled).toBe(0);
+    expect(result.failed).toBe(0);
+    expect(result.peakRssMiB).toBeGreaterThanOrEqual(result.baselineRssMiB);
+    expect(result.emulator.pid).not.toBe(process.pid);
+    expect(result.seconds).toBeGreaterThan(0);
+    // One JSON line: the result survives serialization unchanged.
+    expect(JSON.parse(JSON.stringify(result))).toEqual(result);
+  });
+
+  it('stops the naive loop at its time limit, extrapolates, and still deletes only finished schedules', async () => {
+    // Prepare: latency makes the one-at-a-time loop slow enough to hit the limit.
+    const options = parseBenchArguments([
+      '--schedules',
+      '1000',
+      '--naive',
+      '--latency-ms',
+      '5',
+      '--max-seconds',
+      '1',
+    ]);
+
+    // Act
+    const result = await runBench(options);
+
+    // Assess
+    expect(result.mode).toBe(BenchMode.naive);
+    expect(result.extrapolated).toBe(true);
+    expect(result.seconds).toBeGreaterThan(result.measuredSeconds ?? Number.POSITIVE_INFINITY);
+    expect(result.correctness.unexpectedDeletes).toBe(0);
+    expect(result.correctness.deleted).toBeLessThan(result.correctness.expectedDeletes);
+    expect(result.correctness.ok).toBe(true);
+  });
+});
+
+describe('bench arguments', () => {
+  it('names the flag and the expected form for a bad value', () => {
+    expect(() => parseBenchArguments(['--get-tps', 'fast'])).toThrow(
+      "Invalid --get-tps: expected a number from 1 to 100000, got 'fast'",
+    );
+    expect(() => parseBenchArguments(['--schedules', '1.5'])).toThrow(/--schedules: expected a whole number/);
+    expect(() => parseBenchArguments(['--latency'])).toThrow(/Invalid argument/);
+    expect(() => parseBenchArguments(['--max-seconds', '5'])).toThrow(
+      /--max-seconds: expected to be used together with --naive/,
+    );
+  });
+
+  it('derives enough concurrency for the budget at the latency (Little’s law)', () => {
+    const concurrency = defaultConcurrency({ getTps: 1000, latencyMs: 20 });
+    // Each item is in flight for at least a lookup and a delete round trip.
+    expect(concurrency).toBeGreaterThanOrEqual((1000 * 2 * 20) / 1000);
+    expect(defaultConcurrency({ getTps: 1000, latencyMs: 200 })).toBe(200);
+  });
+});
