@@ -13,7 +13,9 @@ describe('npm run demo', () => {
       timeout: 60_000,
     });
     expect(stdout).toMatch(/Deleted exactly the \d+ finished schedules; kept everything else\./);
-    expect(stdout).toMatch(/schedules in hygiene-demo now: 3\n[^\n]*\n[^\n]*schedules in hygiene-demo now: 0/);
+    expect(stdout).toMatch(
+      /schedules in hygiene-demo now: 3\n[^\n]*\n[^\n]*schedules in hygiene-demo now: 0/,
+    );
     expect(stdout).toMatch(/SchedulesDeleted\s+\d+/);
   }, 90_000);
 });

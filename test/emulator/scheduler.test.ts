@@ -201,8 +201,16 @@ describe('validation', () => {
     ['an at() on 30 February', { ScheduleExpression: 'at(2031-02-30T10:00:00)' }, /real date/],
     ['a rate of zero', { ScheduleExpression: 'rate(0 minutes)' }, /rate\(value unit\)/],
     ['a rate in seconds', { ScheduleExpression: 'rate(5 seconds)' }, /minute\|hour\|day/],
-    ['a plural unit for a value of 1', { ScheduleExpression: 'rate(1 hours)' }, /minute\|hour\|day when the value is 1/],
-    ['a singular unit for a value above 1', { ScheduleExpression: 'rate(5 minute)' }, /minutes\|hours\|days above 1/],
+    [
+      'a plural unit for a value of 1',
+      { ScheduleExpression: 'rate(1 hours)' },
+      /minute\|hour\|day when the value is 1/,
+    ],
+    [
+      'a singular unit for a value above 1',
+      { ScheduleExpression: 'rate(5 minute)' },
+      /minutes\|hours\|days above 1/,
+    ],
     ['a cron with five fields', { ScheduleExpression: 'cron(0 9 * * ?)' }, /6 fields/],
     ['a cron with both days given', { ScheduleExpression: 'cron(0 9 1 * MON *)' }, /\?/],
     ['a cron with minute 61', { ScheduleExpression: 'cron(61 9 * * ? *)' }, /minutes/],
