@@ -10,6 +10,20 @@ import { startEmulator } from './emulator/server.ts';
 const SCHEDULE_COUNT = readCount(process.argv.slice(2));
 const GROUPS = ['default', 'orders', 'reminders', 'billing'];
 const NAMESPACE = 'ScheduleHygiene';
+/** The summary fields the demo prints for each sweep. */
+const SWEEP_FIELDS = [
+  'dryRun',
+  'scanned',
+  'finished',
+  'deleted',
+  'wouldDelete',
+  'pending',
+  'recurring',
+  'skipped',
+  'failed',
+  'throttled',
+  'durationSeconds',
+] as const;
 
 const emulator = await startEmulator();
 // Every SDK client the handlers build honours these, exactly as in `sls invoke local`.
@@ -218,33 +232,6 @@ function printCensus(summary: CensusLike) {
   console.log(`by group: ${JSON.stringify(summary.byGroup)}  by state: ${JSON.stringify(summary.byState)}`);
 }
 
-function printSweep(summary: unknown) {
-  const {
-    scanned,
-    finished,
-    deleted,
-    wouldDelete,
-    pending,
-    recurring,
-    skipped,
-    failed,
-    throttled,
-    durationSeconds,
-    dryRun,
-  } = summary as Record<string, unknown>;
-  console.log(
-    JSON.stringify({
-      dryRun,
-      scanned,
-      finished,
-      deleted,
-      wouldDelete,
-      pending,
-      recurring,
-      skipped,
-      failed,
-      throttled,
-      durationSeconds,
-    }),
-  );
+function printSweep(summary: Record<(typeof SWEEP_FIELDS)[number], unknown>) {
+  console.log(JSON.stringify(Object.fromEntries(SWEEP_FIELDS.map((field) => [field, summary[field]]))));
 }
