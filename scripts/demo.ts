@@ -232,6 +232,9 @@ function printCensus(summary: CensusLike) {
   console.log(`by group: ${JSON.stringify(summary.byGroup)}  by state: ${JSON.stringify(summary.byState)}`);
 }
 
-function printSweep(summary: Record<(typeof SWEEP_FIELDS)[number], unknown>) {
-  console.log(JSON.stringify(Object.fromEntries(SWEEP_FIELDS.map((field) => [field, summary[field]]))));
+// The sweep handler answers its status with the summary (or only a status when another sweep runs).
+function printSweep(result: object) {
+  const summary = result as Partial<Record<'status' | (typeof SWEEP_FIELDS)[number], unknown>>;
+  const fields = ['status', ...SWEEP_FIELDS] as const;
+  console.log(JSON.stringify(Object.fromEntries(fields.map((field) => [field, summary[field]]))));
 }

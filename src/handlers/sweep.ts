@@ -1,69 +1,142 @@
-// The sweep Lambda: validates the invoke payload, builds the clients once per container, runs the
-// sweep with the configured defaults and any manual overrides, and returns the JSON summary.
+// The sweep Lambda: validates the invoke payload, builds the clients once per container, and runs the
+// sweep with the configured defaults and any manual overrides. With a state table, a sweep that
+// cannot finish before the deadline hands itself on to a fresh invocation (see src/sweep/run.ts).
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { createCloudWatchClient, createSchedulerClient } from '../aws/clients.ts';
+import {
+  createCloudWatchClient,
+  createDynamoDbClient,
+  createLambdaClient,
+  createSchedulerClient,
+} from '../aws/clients.ts';
 import { createLogger, type Logger } from '../log.ts';
+import { createDynamoLeaseStore } from '../state/lease.ts';
+import { createDynamoMemory } from '../state/memory.ts';
 import { readSweepConfig, type SweepConfig } from '../sweep/config.ts';
-import { parseSweepPayload } from '../sweep/payload.ts';
-import { PAGE_SIZE, type SweepSummary, sweep } from '../sweep/sweep.ts';
+import { parseSweepEvent, type SweepContinuation } from '../sweep/payload.ts';
+import { RunStatus, runSweep, type SweepRunResult, type SweepState } from '../sweep/run.ts';
+import { PAGE_SIZE } from '../sweep/sweep.ts';
 
 export interface SweepHandlerDeps {
   scheduler: SchedulerClient;
   cloudwatch: CloudWatchClient;
   config: SweepConfig;
+  /** For the state table (lease and memory); needed only when config.stateTable is set. */
+  dynamodb?: DynamoDBClient;
+  /** For the hand-off to a fresh invocation; needed only when config.stateTable is set. */
+  lambda?: LambdaClient;
+  /** The function to hand on to when the context does not name it (Lambda sets AWS_LAMBDA_FUNCTION_NAME). */
+  functionName?: string;
   clock?: () => Date;
   log?: Logger;
+  newRunId?: () => string;
 }
 
 /** The part of the Lambda context the sweep uses. */
 export interface SweepInvocationContext {
   getRemainingTimeInMillis?: () => number;
+  functionName?: string;
 }
 
-/** Time kept in hand at the deadline besides draining the in-flight pages, for metrics and the summary. */
-const DEADLINE_MARGIN_MS = 30_000;
+/**
+ * Beyond one invocation: the async hand-off, and Lambda's queue before the next invocation starts.
+ * The lease must outlive both, or a cron tick could start a second sweep in the gap.
+ */
+const HAND_OFF_ALLOWANCE_MS = 5 * 60_000;
+/** Lambda's longest timeout, assumed when no context says how long this invocation has. */
+const LONGEST_INVOCATION_MS = 15 * 60_000;
 
 export function createSweepHandler(deps: SweepHandlerDeps) {
   const log = deps.log ?? createLogger();
   const clock = deps.clock ?? (() => new Date());
   const { config } = deps;
-  // When the deadline nears, stop listing early enough for the two pages already listed to finish.
+  // Stop listing early enough to drain the pages already listed at the slowest budget, then keep the
+  // safety margin in hand to flush memory, publish or hand on, and return the summary.
   const slowest = Math.min(config.budgets.get, config.budgets.delete);
-  const stopMarginMs = DEADLINE_MARGIN_MS + (2 * PAGE_SIZE * 1000) / slowest;
+  const stopMarginMs = config.safetyMarginSeconds * 1000 + (2 * PAGE_SIZE * 1000) / slowest;
 
-  return async (event: unknown, context?: SweepInvocationContext): Promise<SweepSummary> => {
+  return async (event: unknown, context?: SweepInvocationContext): Promise<SweepRunResult> => {
     // Before any AWS call: a bad payload changes nothing.
-    const request = parseSweepPayload(event);
+    const parsed = parseSweepEvent(event);
+    const request = parsed.kind === 'continuation' ? parsed.continuation.request : parsed.request;
     const remaining = context?.getRemainingTimeInMillis;
-    const summary = await sweep(
-      { scheduler: deps.scheduler, cloudwatch: deps.cloudwatch, clock, log },
+    const state = stateFor(deps, clock);
+    const functionName = context?.functionName ?? deps.functionName;
+    const result = await runSweep(
       {
-        dryRun: request.dryRun ?? false,
-        groups: request.groups ?? config.groups,
-        ...(request.namePrefix === undefined ? {} : { namePrefix: request.namePrefix }),
-        ...(request.maxDeletes === undefined ? {} : { maxDeletes: request.maxDeletes }),
-        graceMinutes: request.graceMinutes ?? config.graceMinutes,
-        keepDisabled: request.keepDisabled ?? config.keepDisabled,
-        budgets: config.budgets,
-        concurrency: config.concurrency,
-        namespace: config.namespace,
-        ...(remaining ? { shouldStop: () => remaining() < stopMarginMs } : {}),
+        scheduler: deps.scheduler,
+        cloudwatch: deps.cloudwatch,
+        clock,
+        log,
+        ...(state ? { state } : {}),
+        ...(deps.lambda && functionName ? { handOff: invoker(deps.lambda, functionName) } : {}),
+        ...(deps.newRunId ? { newRunId: deps.newRunId } : {}),
+      },
+      {
+        options: {
+          dryRun: request.dryRun ?? false,
+          groups: request.groups ?? config.groups,
+          ...(request.namePrefix === undefined ? {} : { namePrefix: request.namePrefix }),
+          ...(request.maxDeletes === undefined ? {} : { maxDeletes: request.maxDeletes }),
+          graceMinutes: request.graceMinutes ?? config.graceMinutes,
+          keepDisabled: request.keepDisabled ?? config.keepDisabled,
+          budgets: config.budgets,
+          concurrency: config.concurrency,
+          namespace: config.namespace,
+          ...(remaining ? { shouldStop: () => remaining() < stopMarginMs } : {}),
+        },
+        request,
+        ...(parsed.kind === 'continuation' ? { continuation: parsed.continuation } : {}),
+        leaseMs: (remaining?.() ?? LONGEST_INVOCATION_MS) + HAND_OFF_ALLOWANCE_MS,
+        recall: config.incremental && request.fullLookup !== true,
+        remember: config.incremental,
       },
     );
-    log.info('sweep finished', { summary });
-    return summary;
+    if (result.status === RunStatus.finished) log.info('sweep finished', { summary: result });
+    return result;
+  };
+}
+
+function stateFor(deps: SweepHandlerDeps, clock: () => Date): SweepState | undefined {
+  const table = deps.config.stateTable;
+  if (table === undefined || !deps.dynamodb) return undefined;
+  return {
+    lease: createDynamoLeaseStore(deps.dynamodb, table),
+    // One per invocation: its write queue is flushed before the invocation ends.
+    memory: createDynamoMemory(deps.dynamodb, { tableName: table, clock }),
+  };
+}
+
+function invoker(lambda: LambdaClient, functionName: string) {
+  return async (payload: { continuation: SweepContinuation }) => {
+    const response = await lambda.send(
+      new InvokeCommand({
+        FunctionName: functionName,
+        InvocationType: 'Event',
+        Payload: JSON.stringify(payload),
+      }),
+    );
+    // Lambda queues an Event invocation with 202; anything else means it was not queued.
+    if (response.StatusCode !== 202)
+      throw new Error(`Lambda answered ${response.StatusCode} to the hand-off`);
   };
 }
 
 let containerHandler: ReturnType<typeof createSweepHandler> | undefined;
 
-export const handler = (event: unknown, context?: SweepInvocationContext): Promise<SweepSummary> => {
+export const handler = (event: unknown, context?: SweepInvocationContext): Promise<SweepRunResult> => {
   // Config and clients once per container. The SDK must not retry behind the sweep's own budget.
-  containerHandler ??= createSweepHandler({
-    scheduler: createSchedulerClient({ maxAttempts: 1 }),
-    cloudwatch: createCloudWatchClient(),
-    config: readSweepConfig(),
-  });
+  if (!containerHandler) {
+    const config = readSweepConfig();
+    containerHandler = createSweepHandler({
+      scheduler: createSchedulerClient({ maxAttempts: 1 }),
+      cloudwatch: createCloudWatchClient(),
+      config,
+      ...(config.stateTable ? { dynamodb: createDynamoDbClient(), lambda: createLambdaClient() } : {}),
+      ...(process.env.AWS_LAMBDA_FUNCTION_NAME ? { functionName: process.env.AWS_LAMBDA_FUNCTION_NAME } : {}),
+    });
+  }
   return containerHandler(event, context);
 };

@@ -16,8 +16,11 @@ import {
 export const MEMORY_VERSION = 1;
 
 export type Remembered =
-  /** A one-time schedule that is not finished before `dueAt` (grace not included: it is applied on recall). */
-  | { kind: 'oneTime'; lastModified: number; dueAt: number }
+  /**
+   * A one-time schedule that is not finished before `dueAt` (grace not included: it is applied on
+   * recall). `disabled` because a run that keeps disabled schedules must judge it afresh.
+   */
+  | { kind: 'oneTime'; lastModified: number; dueAt: number; disabled: boolean }
   | { kind: 'recurring'; lastModified: number }
   /** Kept because the definition could not be judged (unknown zone, bad expression...): unchanged, it stays so. */
   | { kind: 'skipped'; lastModified: number; reason: string };
@@ -50,6 +53,7 @@ export interface DynamoMemoryOptions {
 export function createDynamoMemory(dynamodb: DynamoDBClient, options: DynamoMemoryOptions): ScheduleMemory {
   const { tableName, clock } = options;
   const recheckAfterMs = options.recheckAfterMs ?? 30 * DAY_MS;
+  const expired = (item: Record<string, AttributeValue>) => Number(item.ttl?.N) * 1000 <= clock().getTime();
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const stats = { reads: 0, writes: 0, requests: 0 };
   let pending: WriteRequest[] = [];
@@ -98,7 +102,8 @@ export function createDynamoMemory(dynamodb: DynamoDBClient, options: DynamoMemo
           );
           for (const item of result.Responses?.[tableName] ?? []) {
             stats.reads += 1;
-            const parsed = fromItem(item);
+            // DynamoDB deletes expired items only eventually; until then they must not be trusted.
+            const parsed = expired(item) ? undefined : fromItem(item);
             if (!parsed) continue;
             if (wanted.get(parsed.arn) === parsed.knowledge.lastModified)
               found.set(parsed.arn, parsed.knowledge);
@@ -141,7 +146,10 @@ function toItem(arn: string, knowledge: Remembered, expiresAt: number): Record<s
     // DynamoDB TTL (epoch seconds) removes entries of schedules that vanished without us.
     ttl: { N: String(Math.ceil(expiresAt / 1000)) },
   };
-  if (knowledge.kind === 'oneTime') item.due = { N: String(knowledge.dueAt) };
+  if (knowledge.kind === 'oneTime') {
+    item.due = { N: String(knowledge.dueAt) };
+    item.d = { BOOL: knowledge.disabled };
+  }
   if (knowledge.kind === 'skipped') item.r = { S: knowledge.reason };
   return item;
 }
@@ -155,8 +163,9 @@ function fromItem(item: Record<string, AttributeValue>): { arn: string; knowledg
   switch (item.k?.S) {
     case 'oneTime': {
       const dueAt = Number(item.due?.N);
-      return Number.isFinite(dueAt)
-        ? { arn, knowledge: { kind: 'oneTime', lastModified, dueAt } }
+      const disabled = item.d?.BOOL;
+      return Number.isFinite(dueAt) && disabled !== undefined
+        ? { arn, knowledge: { kind: 'oneTime', lastModified, dueAt, disabled } }
         : undefined;
     }
     case 'recurring':

@@ -1,6 +1,7 @@
 // The sweeper's environment, read once at cold start into one typed object. Every bad value names
 // the variable and the form it should take, so a misconfigured deploy fails before any AWS call.
-import { type Env, readBoolean, readList, readNamespace, readNumber } from '../config.ts';
+import { type Env, readBoolean, readList, readNamespace, readNumber, readOptionalString } from '../config.ts';
+import { ConfigError } from '../errors.ts';
 
 /** Schedule group names as Scheduler accepts them. */
 export const GROUP_NAME_PATTERN = /^[0-9a-zA-Z\-_.]{1,64}$/;
@@ -13,6 +14,15 @@ export interface SweepConfig {
   budgets: { list: number; get: number; delete: number };
   concurrency: number;
   namespace: string;
+  /**
+   * DynamoDB table for the lease and the memory of earlier lookups. Without it the sweep runs in one
+   * invocation, with no lease (reserved concurrency 1 still prevents overlap) and no memory.
+   */
+  stateTable?: string;
+  /** Time kept in hand before the Lambda deadline to drain, flush memory and hand the sweep on. */
+  safetyMarginSeconds: number;
+  /** Remember what lookups taught and skip lookups of unchanged, not-due schedules (needs stateTable). */
+  incremental: boolean;
 }
 
 export const SWEEP_DEFAULTS = {
@@ -23,7 +33,12 @@ export const SWEEP_DEFAULTS = {
   deletePerSecond: 100,
   concurrency: 32,
   namespace: 'ScheduleHygiene',
+  safetyMarginSeconds: 90,
+  incremental: true,
 } as const;
+
+/** DynamoDB table names: 3-255 of a-z A-Z 0-9 _ - . */
+const TABLE_NAME_PATTERN = /^[a-zA-Z0-9_.-]{3,255}$/;
 
 export function readSweepConfig(env: Env = process.env): SweepConfig {
   return {
@@ -54,5 +69,21 @@ export function readSweepConfig(env: Env = process.env): SweepConfig {
       fallback: SWEEP_DEFAULTS.concurrency,
     }),
     namespace: readNamespace(env, 'METRICS_NAMESPACE', SWEEP_DEFAULTS.namespace),
+    ...readStateTable(env),
+    safetyMarginSeconds: readNumber(env, 'SWEEP_SAFETY_MARGIN_SECONDS', {
+      min: 5,
+      max: 600,
+      fallback: SWEEP_DEFAULTS.safetyMarginSeconds,
+    }),
+    incremental: readBoolean(env, 'SWEEP_INCREMENTAL', SWEEP_DEFAULTS.incremental),
   };
+}
+
+function readStateTable(env: Env): { stateTable?: string } {
+  const name = readOptionalString(env, 'SWEEP_STATE_TABLE');
+  if (name === undefined) return {};
+  if (!TABLE_NAME_PATTERN.test(name)) {
+    throw new ConfigError('SWEEP_STATE_TABLE', 'a DynamoDB table name (3-255 of a-z A-Z 0-9 _ - .)', name);
+  }
+  return { stateTable: name };
 }

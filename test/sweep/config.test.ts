@@ -13,6 +13,8 @@ describe('sweep config', () => {
       budgets: { list: 10, get: 100, delete: 100 },
       concurrency: 32,
       namespace: 'ScheduleHygiene',
+      safetyMarginSeconds: 90,
+      incremental: true,
     });
   });
 
@@ -27,6 +29,9 @@ describe('sweep config', () => {
       SWEEP_DELETE_TPS: '250',
       SWEEP_CONCURRENCY: '64',
       METRICS_NAMESPACE: 'Team/Hygiene',
+      SWEEP_STATE_TABLE: 'schedule-hygiene-prod-sweep-state',
+      SWEEP_SAFETY_MARGIN_SECONDS: '120',
+      SWEEP_INCREMENTAL: 'false',
     };
 
     // Act
@@ -40,6 +45,9 @@ describe('sweep config', () => {
       budgets: { list: 50, get: 1000, delete: 250 },
       concurrency: 64,
       namespace: 'Team/Hygiene',
+      stateTable: 'schedule-hygiene-prod-sweep-state',
+      safetyMarginSeconds: 120,
+      incremental: false,
     });
   });
 
@@ -65,6 +73,13 @@ describe('sweep config', () => {
       'Expected SWEEP_GROUPS to be a comma-separated list of schedule group names',
     ],
     ['METRICS_NAMESPACE', 'AWS/Scheduler', 'Expected METRICS_NAMESPACE to be a CloudWatch namespace'],
+    ['SWEEP_STATE_TABLE', 'no spaces', 'Expected SWEEP_STATE_TABLE to be a DynamoDB table name'],
+    [
+      'SWEEP_SAFETY_MARGIN_SECONDS',
+      '1',
+      "Expected SWEEP_SAFETY_MARGIN_SECONDS to be a whole number from 5 to 600, got '1'",
+    ],
+    ['SWEEP_INCREMENTAL', 'maybe', "Expected SWEEP_INCREMENTAL to be 'true' or 'false', got 'maybe'"],
   ])('rejects %s=%s naming the variable and the expected form', (variable, value, message) => {
     const read = () => readSweepConfig({ [variable]: value });
 

@@ -66,7 +66,7 @@ describe('sweep payload', () => {
 
     expect(error).toBeInstanceOf(UnknownFieldError);
     expect(error.message).toBe(
-      "Unknown field 'dryrun' (did you mean 'dryRun'?) in sweep payload; allowed: dryRun, groups, namePrefix, maxDeletes, graceMinutes, keepDisabled",
+      "Unknown field 'dryrun' (did you mean 'dryRun'?) in sweep payload; allowed: dryRun, groups, namePrefix, maxDeletes, graceMinutes, keepDisabled, fullLookup",
     );
   });
 
@@ -137,7 +137,7 @@ describe('sweep payload', () => {
 
   it('lists exactly the fields a manual run may set', () => {
     expect([...PAYLOAD_FIELDS].sort()).toEqual(
-      ['dryRun', 'graceMinutes', 'groups', 'keepDisabled', 'maxDeletes', 'namePrefix'].sort(),
+      ['dryRun', 'fullLookup', 'graceMinutes', 'groups', 'keepDisabled', 'maxDeletes', 'namePrefix'].sort(),
     );
   });
 });

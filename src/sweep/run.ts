@@ -1,0 +1,263 @@
+// One sweep carried across as many Lambda invocations as it needs. A run takes the lease, sweeps until
+// the deadline nears, then hands its cursor and exact totals to a fresh invocation of its own function;
+// the last invocation publishes the metrics of the whole sweep and gives the lease back.
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '../log.ts';
+import type { LeaseStore } from '../state/lease.ts';
+import type { ScheduleMemory } from '../state/memory.ts';
+import { createIncrementalKnowledge } from './incremental.ts';
+import { publishSweepMetrics } from './metrics.ts';
+import { MAX_INVOCATIONS, type SweepContinuation, type SweepRequest } from './payload.ts';
+import { StopReason, type SweepDeps, type SweepOptions, type SweepSummary, sweep } from './sweep.ts';
+
+export interface SweepState {
+  lease: LeaseStore;
+  memory: ScheduleMemory;
+}
+
+export interface SweepRunDeps extends Omit<SweepDeps, 'knowledge'> {
+  /** The state table. Without it: one invocation, no lease, no memory. */
+  state?: SweepState;
+  /** Starts a fresh invocation with this payload without waiting for it (an async self-invoke). */
+  handOff?: (payload: { continuation: SweepContinuation }) => Promise<void>;
+  newRunId?: () => string;
+}
+
+export interface SweepRunInput {
+  /** The whole sweep's options, as the request and config give them (maxDeletes counts for the whole). */
+  options: Omit<SweepOptions, 'cursor' | 'startingCounts' | 'startingProgress' | 'report'>;
+  /** The request the run began with; carried so every invocation applies the same one. */
+  request: SweepRequest;
+  /** Present when this invocation continues a run. */
+  continuation?: SweepContinuation;
+  /** How long the lease holds: longer than one invocation plus the hand-off. */
+  leaseMs: number;
+  /** Skip lookups that memory can answer (needs state); false looks everything up afresh. */
+  recall: boolean;
+  /** Remember what lookups taught (needs state). */
+  remember: boolean;
+}
+
+export const RunStatus = {
+  /** This invocation ended the sweep (complete or not) and published its metrics. */
+  finished: 'finished',
+  /** Handed on to a fresh invocation; metrics come at the end of the run. */
+  continuing: 'continuing',
+  /** Another run holds the lease: nothing was touched. */
+  alreadyRunning: 'alreadyRunning',
+  /** This continuation's run lost the lease to another: nothing more was touched. */
+  superseded: 'superseded',
+} as const;
+
+export type SweepRunResult =
+  | (SweepSummary & {
+      status: typeof RunStatus.finished | typeof RunStatus.continuing;
+      runId?: string;
+      invocation: number;
+      /** Set when the hand-off to the next invocation failed: the next scheduled run starts over. */
+      handOffError?: string;
+    })
+  | { status: typeof RunStatus.alreadyRunning; holder: string | undefined; leaseUntil?: string }
+  | { status: typeof RunStatus.superseded; runId: string; invocation: number };
+
+export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promise<SweepRunResult> {
+  const { clock, log, state } = deps;
+  const carried = input.continuation;
+  const invocation = carried?.invocation ?? 1;
+  const startedAt = carried?.startedAt ?? clock().toISOString();
+
+  let runId: string | undefined;
+  if (!state) {
+    if (carried) {
+      throw new Error('A sweep continuation needs the state table (SWEEP_STATE_TABLE) for its lease');
+    }
+    log.info('no state table: sweeping in one invocation, with no lease and no memory of earlier lookups');
+  } else if (carried) {
+    if (!(await state.lease.renew(carried.runId, clock(), input.leaseMs))) {
+      log.warn('sweep continuation superseded: its run no longer holds the lease', {
+        runId: carried.runId,
+        invocation,
+      });
+      return { status: RunStatus.superseded, runId: carried.runId, invocation };
+    }
+    runId = carried.runId;
+  } else {
+    const candidate = (deps.newRunId ?? randomUUID)();
+    const lease = await state.lease.acquire(candidate, clock(), input.leaseMs);
+    if (!lease.acquired) {
+      log.info('a sweep is already running; this trigger does nothing', {
+        holder: lease.holder,
+        leaseUntil: lease.leaseUntil,
+      });
+      return {
+        status: RunStatus.alreadyRunning,
+        holder: lease.holder,
+        ...(lease.leaseUntil ? { leaseUntil: lease.leaseUntil.toISOString() } : {}),
+      };
+    }
+    runId = candidate;
+  }
+
+  const { options } = input;
+  const knowledge =
+    state && input.remember
+      ? createIncrementalKnowledge(state.memory, {
+          clock,
+          log,
+          graceMs: options.graceMinutes * 60_000,
+          keepDisabled: options.keepDisabled,
+          recall: input.recall,
+        })
+      : undefined;
+  const deletedBefore = (carried?.counts.deleted ?? 0) + (carried?.counts.wouldDelete ?? 0);
+
+  // Captured by the report hook, so a sweep that throws still reports what it counted.
+  let reported: SweepSummary | undefined;
+  const whole = (summary: SweepSummary): SweepSummary => ({
+    ...summary,
+    throttled: summary.throttled + (carried?.throttled ?? 0),
+    requests: {
+      ListSchedules: summary.requests.ListSchedules + (carried?.requests.ListSchedules ?? 0),
+      GetSchedule: summary.requests.GetSchedule + (carried?.requests.GetSchedule ?? 0),
+      DeleteSchedule: summary.requests.DeleteSchedule + (carried?.requests.DeleteSchedule ?? 0),
+    },
+    // Time spent sweeping, summed over the invocations: the hand-off gaps are not sweep work.
+    durationSeconds: Math.round((summary.durationSeconds + (carried?.durationSeconds ?? 0)) * 1000) / 1000,
+  });
+
+  const end = async (summary: SweepSummary) => {
+    await flush(state, log);
+    await publishSweepMetrics(deps, options.namespace, summary);
+    if (state && runId) await release(state, runId, log);
+  };
+
+  let segment: SweepSummary;
+  try {
+    segment = await sweep(
+      {
+        scheduler: deps.scheduler,
+        cloudwatch: deps.cloudwatch,
+        clock,
+        log,
+        ...(knowledge ? { knowledge } : {}),
+      },
+      {
+        ...options,
+        ...(options.maxDeletes === undefined ? {} : { maxDeletes: options.maxDeletes - deletedBefore }),
+        ...(carried
+          ? {
+              cursor: carried.cursor,
+              startingCounts: carried.counts,
+              startingProgress: carried.progress,
+            }
+          : {}),
+        // Metrics describe the whole sweep: published once, below, by the invocation that ends it.
+        report: async (summary) => {
+          reported = summary;
+        },
+      },
+    );
+  } catch (error) {
+    // The sweep has logged the failure; the run ends here and reports what it counted.
+    if (reported) await end(whole(reported));
+    else if (state && runId) await release(state, runId, log);
+    throw error;
+  }
+  const summary = whole(segment);
+  const base = { ...summary, ...(runId ? { runId } : {}), invocation };
+
+  const stop = resumeBlocker(summary, segment, deps, invocation);
+  if (state && runId && summary.cursor && stop === undefined) {
+    const continuation: SweepContinuation = {
+      runId,
+      invocation: invocation + 1,
+      startedAt,
+      request: input.request,
+      cursor: summary.cursor,
+      counts: countsOf(summary),
+      progress: summary.progress,
+      requests: summary.requests,
+      throttled: summary.throttled,
+      durationSeconds: summary.durationSeconds,
+    };
+    // Memory first: the next invocation should find what this one learned.
+    await flush(state, log);
+    if (!(await state.lease.renew(runId, clock(), input.leaseMs))) {
+      log.warn('sweep superseded before its hand-off: another run holds the lease', { runId, invocation });
+      return { status: RunStatus.superseded, runId, invocation };
+    }
+    try {
+      await deps.handOff?.({ continuation });
+      log.info('sweep continues in a fresh invocation', {
+        runId,
+        invocation: continuation.invocation,
+        cursor: continuation.cursor,
+        scanned: summary.scanned,
+      });
+      return { ...base, status: RunStatus.continuing };
+    } catch (error) {
+      log.error('handing the sweep on failed; it ends here and the next scheduled run starts over', {
+        runId,
+        error,
+      });
+      await end(summary);
+      return { ...base, status: RunStatus.finished, handOffError: String(error) };
+    }
+  }
+  if (stop !== undefined && summary.stoppedBy === StopReason.time) {
+    log.error('sweep stopped before covering every schedule', { runId, invocation, reason: stop });
+  }
+  await end(summary);
+  return { ...base, status: RunStatus.finished };
+}
+
+/** Why a sweep stopped for time must not go on, or undefined when it may. */
+function resumeBlocker(
+  summary: SweepSummary,
+  segment: SweepSummary,
+  deps: SweepRunDeps,
+  invocation: number,
+): string | undefined {
+  if (summary.stoppedBy !== StopReason.time) return 'not stopped for time';
+  if (!deps.state) return 'no state table to carry the sweep on';
+  if (!deps.handOff) return 'no function to hand the sweep on to';
+  if (invocation + 1 > MAX_INVOCATIONS) return `already ${invocation} invocations`;
+  // An invocation that listed nothing would hand on forever: the deadline leaves it no time to work.
+  if (segment.requests.ListSchedules === 0) {
+    return 'no progress in this invocation (is the safety margin longer than the function timeout?)';
+  }
+  return undefined;
+}
+
+function countsOf(summary: SweepSummary): SweepContinuation['counts'] {
+  return {
+    scanned: summary.scanned,
+    finished: summary.finished,
+    deleted: summary.deleted,
+    wouldDelete: summary.wouldDelete,
+    alreadyGone: summary.alreadyGone,
+    stuck: summary.stuck,
+    pending: summary.pending,
+    recurring: summary.recurring,
+    skipped: { ...summary.skipped },
+    failed: summary.failed,
+    recalled: summary.recalled,
+  };
+}
+
+async function flush(state: SweepState | undefined, log: Logger): Promise<void> {
+  try {
+    await state?.memory.flush();
+  } catch (error) {
+    // Memory is an optimisation: what was not written is simply looked up again next time.
+    log.warn('writing remembered lookups failed', { error });
+  }
+}
+
+async function release(state: SweepState, runId: string, log: Logger): Promise<void> {
+  try {
+    await state.lease.release(runId);
+  } catch (error) {
+    log.error('releasing the sweep lease failed; it expires by itself', { runId, error });
+  }
+}
