@@ -32,6 +32,11 @@ const OWN_LOG_STREAMS = {
 };
 // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub placeholders, not a template literal
 const ACCOUNT_SCHEDULES = { 'Fn::Sub': 'arn:aws:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/*/*' };
+const STATE_TABLE = { 'Fn::GetAtt': ['SweepStateTable', 'Arn'] };
+const OWN_FUNCTION = {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub placeholders, not a template literal
+  'Fn::Sub': 'arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:schedule-hygiene-dev-sweep',
+};
 
 const actionsOf = (statement: Statement) =>
   Array.isArray(statement.Action) ? statement.Action : [statement.Action];
@@ -86,6 +91,12 @@ describe('sweep deployment', () => {
 
     expect(grants).toEqual([
       { action: 'cloudwatch:PutMetricData', effect: 'Allow', resources: ['*'] },
+      ...['BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'].map((name) => ({
+        action: `dynamodb:${name}`,
+        effect: 'Allow',
+        resources: [STATE_TABLE],
+      })),
+      { action: 'lambda:InvokeFunction', effect: 'Allow', resources: [OWN_FUNCTION] },
       {
         action: 'logs:CreateLogStream',
         effect: 'Allow',
