@@ -153,11 +153,12 @@ export function parseBenchArguments(argv: readonly string[]): BenchOptions {
 
 /**
  * Items to keep in flight when none is given. Little's law: in flight = rate x time in flight. One
- * item holds its slot for a GetSchedule and, when finished, a DeleteSchedule, each one round trip of
- * `latencyMs` plus a few milliseconds of client and server work; twice that covers the jitter of
- * paced slots. Capped at 200: the sweep never holds more than two pages (2 x 100 items) anyway.
+ * item holds its slot for a GetSchedule and, when finished, a DeleteSchedule: two round trips of
+ * `latencyMs` plus client and server work (about 5 ms each on this kind of machine). Twice that
+ * absorbs event-loop lag when the machine is busy. Capped at 200: the sweep never holds more than two
+ * pages (2 x 100 items), so more could never be in flight.
  */
 export function defaultConcurrency(options: Pick<BenchOptions, 'getTps' | 'latencyMs'>): number {
-  const secondsPerItem = (2 * options.latencyMs + 5) / 1000;
+  const secondsPerItem = (2 * options.latencyMs + 10) / 1000;
   return Math.min(200, Math.max(8, Math.ceil(2 * options.getTps * secondsPerItem)));
 }

@@ -1,6 +1,7 @@
 // One benchmark run: start the emulator process with per-operation caps and latency, synthesize the
 // population there, run the real sweep() (or the naive loop) with the real SDK clients against it,
 // and gather time, per-operation rates, throttling, peak memory and correctness into one result.
+import { availableParallelism, loadavg } from 'node:os';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { createCloudWatchClient, createSchedulerClient } from '../../src/aws/clients.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
@@ -84,6 +85,8 @@ export interface BenchResult {
   maxRssMiB: number;
   baselineRssMiB: number;
   emulator: { seedSeconds: number; rssMiB: number; pid: number };
+  /** The bench and the emulator share these cores with whatever else runs: the load says how much. */
+  host: { cpus: number; loadAverageBefore: number; loadAverageAfter: number };
   correctness: Correctness;
   secondSweep?: SecondSweepResult;
 }
@@ -155,6 +158,7 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
   const concurrency = options.concurrency ?? defaultConcurrency(options);
 
   await emulator.request({ command: 'resetStats' });
+  const loadAverageBefore = loadavg()[0] ?? 0;
   const baselineRssMiB = process.memoryUsage.rss() / 2 ** 20;
   const rss = sampleRss();
   const started = performance.now();
@@ -219,6 +223,11 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
       seedSeconds: round(population.seedSeconds),
       rssMiB: round(population.emulatorRssMiB, 1),
       pid: emulator.pid,
+    },
+    host: {
+      cpus: availableParallelism(),
+      loadAverageBefore: round(loadAverageBefore),
+      loadAverageAfter: round(loadavg()[0] ?? 0),
     },
     correctness: judge(verification, complete),
   };
