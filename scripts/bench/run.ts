@@ -2,12 +2,21 @@
 // population there, run the real sweep() (or the naive loop) with the real SDK clients against it,
 // and gather time, per-operation rates, throttling, peak memory and correctness into one result.
 import { availableParallelism, loadavg } from 'node:os';
+import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { createCloudWatchClient, createSchedulerClient } from '../../src/aws/clients.ts';
+import {
+  createCloudWatchClient,
+  createDynamoDbClient,
+  createSchedulerClient,
+} from '../../src/aws/clients.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
-import { type SweepSummary, sweep } from '../../src/sweep/sweep.ts';
+import { createDynamoLeaseStore } from '../../src/state/lease.ts';
+import { createDynamoMemory } from '../../src/state/memory.ts';
+import { RunStatus, runSweep, type SweepState } from '../../src/sweep/run.ts';
+import { type SweepOptions, type SweepSummary, sweep } from '../../src/sweep/sweep.ts';
 import type { SyntheticKindValue } from '../emulator/scheduler-synthesize.ts';
-import { maxRssMiB, meterRequests, type OperationWindow, sampleRss } from './measure.ts';
+import { maxRssMiB, meterRequests, type OperationWindow, type RequestMeter, sampleRss } from './measure.ts';
 import { naiveSweep } from './naive.ts';
 import { BenchMix, BenchMode, type BenchOptions, defaultConcurrency } from './options.ts';
 import {
@@ -51,6 +60,8 @@ export interface SecondSweepResult {
   /** Pending schedules that the clock advance made finished: the only ones a lookup is needed for. */
   becameDue: number;
   getScheduleCalls: number;
+  /** True when GetSchedule was called exactly for the schedules that became due, and no more. */
+  lookedUpOnlyDue: boolean;
   listScheduleCalls: number;
   deleteScheduleCalls: number;
   recalled: number;
@@ -78,6 +89,8 @@ export interface BenchResult {
   schedulesPerSecond: number;
   latencyMs: number;
   concurrency?: number;
+  /** The sweep ran with the state table (lease and memory of lookups), as --second-sweep needs. */
+  incremental?: boolean;
   operations: Record<OperationName, OperationResult>;
   throttled: number;
   failed: number;
@@ -156,6 +169,19 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
   const clock = await emulatorClock(emulator);
   const log = benchLogger();
   const concurrency = options.concurrency ?? defaultConcurrency(options);
+  const sweepOptions: SweepRunOptions = {
+    dryRun: false,
+    groups: [],
+    graceMinutes: options.graceMinutes,
+    keepDisabled: false,
+    budgets,
+    concurrency,
+    namespace: 'ScheduleHygieneBench',
+  };
+  // The incremental sweep keeps its memory in a DynamoDB table of the same emulator process.
+  const stateTable = options.secondSweep
+    ? await createStateTable(createDynamoDbClient(clientOptions))
+    : undefined;
 
   await emulator.request({ command: 'resetStats' });
   const loadAverageBefore = loadavg()[0] ?? 0;
@@ -173,17 +199,9 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
       },
     );
   } else {
-    summary = await sweep(
-      { scheduler, cloudwatch, clock, log },
-      {
-        dryRun: false,
-        groups: [],
-        graceMinutes: options.graceMinutes,
-        keepDisabled: false,
-        budgets,
-        concurrency,
-        namespace: 'ScheduleHygieneBench',
-      },
+    summary = await sweepOnce(
+      { scheduler, cloudwatch, clock, log, ...(stateTable ? { state: stateTable(clock) } : {}) },
+      sweepOptions,
     );
   }
   const measuredSeconds = (performance.now() - started) / 1000;
@@ -207,7 +225,7 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
     ...(naive ? { extrapolated, measuredSeconds: round(measuredSeconds) } : {}),
     schedulesPerSecond: round(inspected / measuredSeconds, 1),
     latencyMs: options.latencyMs,
-    ...(naive ? {} : { concurrency }),
+    ...(naive ? {} : { concurrency, incremental: options.secondSweep }),
     operations: operationResults({
       stats,
       windows: meter.windows(),
@@ -232,7 +250,14 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
     correctness: judge(verification, complete),
   };
   if (options.secondSweep) {
-    result.secondSweep = await secondSweep(emulator, options, { scheduler, cloudwatch, meter });
+    result.secondSweep = await secondSweep(emulator, options, {
+      scheduler,
+      cloudwatch,
+      log,
+      meter,
+      state: stateTable!,
+      sweepOptions,
+    });
   }
   return result;
 }
@@ -312,14 +337,99 @@ function operationResults(input: {
   return Object.fromEntries(entries) as Record<OperationName, OperationResult>;
 }
 
-async function secondSweep(
-  _emulator: EmulatorProcess,
-  _options: BenchOptions,
-  _deps: {
+type SweepRunOptions = Omit<SweepOptions, 'cursor' | 'startingCounts' | 'startingProgress' | 'report'>;
+
+const STATE_TABLE = 'schedule-hygiene-bench-state';
+
+async function createStateTable(dynamodb: DynamoDBClient): Promise<(clock: () => Date) => SweepState> {
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: STATE_TABLE,
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  // A fresh memory per sweep, as the handler makes one per invocation (its write queue is flushed at the end).
+  return (clock) => ({
+    lease: createDynamoLeaseStore(dynamodb, STATE_TABLE),
+    memory: createDynamoMemory(dynamodb, { tableName: STATE_TABLE, clock }),
+  });
+}
+
+/**
+ * One whole sweep: the bare sweep() core, or, with a state table, the run that wraps it with the
+ * lease and the memory of earlier lookups (one invocation: the bench has no deadline to hand off at).
+ */
+async function sweepOnce(
+  deps: {
     scheduler: SchedulerClient;
-    cloudwatch: ReturnType<typeof createCloudWatchClient>;
-    meter: unknown;
+    cloudwatch: CloudWatchClient;
+    clock: () => Date;
+    log: Logger;
+    state?: SweepState;
+  },
+  options: SweepRunOptions,
+): Promise<SweepSummary> {
+  if (!deps.state) return sweep(deps, options);
+  const result = await runSweep(deps, {
+    options,
+    request: {},
+    leaseMs: 60 * 60_000,
+    recall: true,
+    remember: true,
+  });
+  if (result.status !== RunStatus.finished) throw new Error(`Sweep run ended as ${result.status}`);
+  return result;
+}
+
+/**
+ * Moves the clock so some pending schedules become due, then sweeps the otherwise unchanged
+ * population again: only those should be looked up, and only those deleted.
+ */
+async function secondSweep(
+  emulator: EmulatorProcess,
+  options: BenchOptions,
+  deps: {
+    scheduler: SchedulerClient;
+    cloudwatch: CloudWatchClient;
+    log: Logger;
+    meter: RequestMeter;
+    state: (clock: () => Date) => SweepState;
+    sweepOptions: SweepRunOptions;
   },
 ): Promise<SecondSweepResult> {
-  throw new Error('--second-sweep needs the incremental sweep memory, which has not landed yet');
+  const advanced = await emulator.request<{ becameDue: number }>({
+    command: 'advanceClock',
+    ms: options.advanceHours * 3_600_000,
+    graceMinutes: options.graceMinutes,
+  });
+  const clock = await emulatorClock(emulator);
+  await emulator.request({ command: 'resetStats' });
+  deps.meter.reset();
+  const started = performance.now();
+  const summary = await sweepOnce(
+    {
+      scheduler: deps.scheduler,
+      cloudwatch: deps.cloudwatch,
+      clock,
+      log: deps.log,
+      state: deps.state(clock),
+    },
+    deps.sweepOptions,
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const stats = await emulator.request<OperationCounts>({ command: 'stats' });
+  const verification = await emulator.request<Verification>({ command: 'verifySecond' });
+  return {
+    seconds: round(seconds),
+    advancedHours: options.advanceHours,
+    becameDue: advanced.becameDue,
+    getScheduleCalls: stats[Operation.get]?.calls ?? 0,
+    lookedUpOnlyDue: (stats[Operation.get]?.calls ?? 0) === advanced.becameDue,
+    listScheduleCalls: stats[Operation.list]?.calls ?? 0,
+    deleteScheduleCalls: stats[Operation.delete]?.calls ?? 0,
+    recalled: summary.recalled,
+    correctness: judge(verification, summary.complete),
+  };
 }

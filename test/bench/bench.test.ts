@@ -50,6 +50,37 @@ describe('npm run bench', () => {
     expect(JSON.parse(JSON.stringify(result))).toEqual(result);
   });
 
+  it('sweeps an unchanged population a second time looking up only the schedules that became due', async () => {
+    // Prepare: the clock moves a day between sweeps, so schedules inside their retry window become due.
+    const options = parseBenchArguments([
+      '--schedules',
+      '1500',
+      '--get-tps',
+      '4000',
+      '--delete-tps',
+      '4000',
+      '--list-tps',
+      '200',
+      '--latency-ms',
+      '0',
+      '--second-sweep',
+    ]);
+
+    // Act
+    const result = await runBench(options);
+
+    // Assess
+    expect(result.correctness.ok).toBe(true);
+    const second = result.secondSweep!;
+    expect(second.becameDue).toBeGreaterThan(0);
+    expect(second.getScheduleCalls).toBe(second.becameDue);
+    expect(second.lookedUpOnlyDue).toBe(true);
+    expect(second.correctness).toMatchObject({ deleted: second.becameDue, unexpectedDeletes: 0, ok: true });
+    // Everything else listed was answered from memory.
+    const keptAfterFirst = 1500 - result.correctness.expectedDeletes;
+    expect(second.recalled).toBe(keptAfterFirst - second.becameDue);
+  });
+
   it('stops the naive loop at its time limit, extrapolates, and still deletes only finished schedules', async () => {
     // Prepare: latency makes the one-at-a-time loop slow enough to hit the limit.
     const options = parseBenchArguments([
