@@ -154,11 +154,12 @@ export function parseBenchArguments(argv: readonly string[]): BenchOptions {
 /**
  * Items to keep in flight when none is given. Little's law: in flight = rate x time in flight. One
  * item holds its slot for a GetSchedule and, when finished, a DeleteSchedule: two round trips of
- * `latencyMs` plus client and server work (about 5 ms each on this kind of machine). Twice that
- * absorbs event-loop lag when the machine is busy. Capped at 200: the sweep never holds more than two
- * pages (2 x 100 items), so more could never be in flight.
+ * `latencyMs`, plus client and server work that reaches 10 ms or more a request when the two
+ * processes share busy cores (at 1,000 requests a second the sweeper alone needs most of a core).
+ * Twice that keeps paced slots from going unused. Capped at 200: the sweep never holds more than
+ * two pages (2 x 100 items), so more could never be in flight.
  */
 export function defaultConcurrency(options: Pick<BenchOptions, 'getTps' | 'latencyMs'>): number {
-  const secondsPerItem = (2 * options.latencyMs + 10) / 1000;
+  const secondsPerItem = (2 * options.latencyMs + 25) / 1000;
   return Math.min(200, Math.max(8, Math.ceil(2 * options.getTps * secondsPerItem)));
 }
