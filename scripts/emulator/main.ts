@@ -6,10 +6,15 @@ import { startEmulator } from './server.ts';
 interface MainOptions {
   port: number;
   host: string;
+  /** DynamoDB tables (hash key `pk`) to create at start: by default the dev stage's sweep state table. */
+  tables: string[];
 }
 
+/** The state table `sls invoke local -f sweep` names for the default stage (resources/sweep.yml). */
+export const DEFAULT_STATE_TABLE = 'schedule-hygiene-dev-state';
+
 export function parseArguments(argv: readonly string[]): MainOptions {
-  const options: MainOptions = { port: 4566, host: '127.0.0.1' };
+  const options: MainOptions = { port: 4566, host: '127.0.0.1', tables: [DEFAULT_STATE_TABLE] };
   for (let index = 0; index < argv.length; index += 1) {
     const argument = argv[index]!;
     const [flag, inline] = argument.includes('=') ? argument.split('=', 2) : [argument, undefined];
@@ -27,11 +32,15 @@ export function parseArguments(argv: readonly string[]): MainOptions {
       options.port = port;
     } else if (flag === '--host') {
       options.host = value();
+    } else if (flag === '--table') {
+      options.tables.push(value());
     } else if (flag === '--help' || flag === '-h') {
-      console.log('Usage: npm run emulator -- [--port 4566] [--host 127.0.0.1]');
+      console.log('Usage: npm run emulator -- [--port 4566] [--host 127.0.0.1] [--table <state table>]...');
       process.exit(0);
     } else {
-      throw new Error(`Unknown argument '${argument}'; expected --port <n> or --host <address>`);
+      throw new Error(
+        `Unknown argument '${argument}'; expected --port <n>, --host <address> or --table <name>`,
+      );
     }
   }
   return options;
@@ -60,8 +69,10 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const emulator = await startEmulator({ port: options.port, host: options.host });
+  for (const table of options.tables) emulator.services.dynamodb.createTable(table, { hash: 'pk' });
   const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${emulator.port}`;
   console.log(`Emulator listening on ${url}`);
+  console.log(`DynamoDB tables: ${options.tables.join(', ')}`);
   console.log('Point the AWS SDK at it with:');
   for (const line of environmentLines(url)) console.log(`  export ${line}`);
   console.log(

@@ -8,7 +8,7 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-scheduler';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { environmentLines, parseArguments } from '../../scripts/emulator/main.ts';
+import { DEFAULT_STATE_TABLE, environmentLines, parseArguments } from '../../scripts/emulator/main.ts';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
 import { ACCOUNT_ID, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
 
@@ -276,10 +276,15 @@ describe('control routes', () => {
 });
 
 describe('standalone entry point', () => {
-  it('reads --port and --host in both spellings and rejects anything else', () => {
-    expect(parseArguments([])).toEqual({ port: 4566, host: '127.0.0.1' });
-    expect(parseArguments(['--port', '4570'])).toEqual({ port: 4570, host: '127.0.0.1' });
-    expect(parseArguments(['--port=0', '--host=0.0.0.0'])).toEqual({ port: 0, host: '0.0.0.0' });
+  it('reads --port, --host and --table in both spellings and rejects anything else', () => {
+    const tables = [DEFAULT_STATE_TABLE];
+    expect(parseArguments([])).toEqual({ port: 4566, host: '127.0.0.1', tables });
+    expect(parseArguments(['--port', '4570'])).toEqual({ port: 4570, host: '127.0.0.1', tables });
+    expect(parseArguments(['--port=0', '--host=0.0.0.0'])).toEqual({ port: 0, host: '0.0.0.0', tables });
+    expect(parseArguments(['--table', 'schedule-hygiene-prod-state']).tables).toEqual([
+      DEFAULT_STATE_TABLE,
+      'schedule-hygiene-prod-state',
+    ]);
     expect(() => parseArguments(['--port', 'abc'])).toThrow(/--port/);
     expect(() => parseArguments(['--seed-demo'])).toThrow(/Unknown argument '--seed-demo'/);
   });

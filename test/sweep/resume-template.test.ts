@@ -42,7 +42,8 @@ describe('resumable sweep deployment', () => {
       Variables: Record<string, unknown>;
     };
 
-    expect(environment.Variables.SWEEP_STATE_TABLE).toEqual({ Ref: 'SweepStateTable' });
+    expect(environment.Variables.SWEEP_STATE_TABLE).toBe('schedule-hygiene-dev-state');
+    expect(resource('SweepStateTable').Properties?.TableName).toBe('schedule-hygiene-dev-state');
     expect(Number(environment.Variables.SWEEP_SAFETY_MARGIN_SECONDS)).toBeGreaterThanOrEqual(30);
     expect(environment.Variables.SWEEP_INCREMENTAL).toBe('true');
   });
