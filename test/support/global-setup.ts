@@ -28,10 +28,13 @@ export default function setup(project: TestProject) {
     cwd: serviceDir,
   });
   project.provide('templatePath', join(packageDir, 'cloudformation-template-update-stack.json'));
+  project.provide('serviceDir', serviceDir);
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
     templatePath: string;
+    /** A built copy of the service (serverless.yml, resources/, dist/) for `sls invoke local`. */
+    serviceDir: string;
   }
 }
