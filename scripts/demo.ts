@@ -22,6 +22,7 @@ const SWEEP_FIELDS = [
   'skipped',
   'failed',
   'throttled',
+  'requests',
   'durationSeconds',
 ] as const;
 
@@ -39,6 +40,8 @@ Object.assign(process.env, {
   SWEEP_GET_TPS: '2000',
   SWEEP_DELETE_TPS: '2000',
   SWEEP_CONCURRENCY: '64',
+  // The state table: the sweep lease and the memory of earlier lookups (incremental sweeps).
+  SWEEP_STATE_TABLE: 'hygiene-demo-state',
   CENSUS_LIST_TPS: '200',
   SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/schedule-hygiene-demo-scheduler',
   CREATE_SCHEDULE_GROUP: 'hygiene-demo',
@@ -48,6 +51,7 @@ let exitCode = 0;
 try {
   const { scheduler, cloudwatch, serviceQuotas } = emulator.services;
   serviceQuotas.setApplied('Number of schedules', 10_000);
+  emulator.services.dynamodb.createTable('hygiene-demo-state', { hash: 'pk' });
 
   heading(`1. A legacy account: ${SCHEDULE_COUNT} schedules made with ActionAfterCompletion NONE`);
   const population = scheduler.synthesize({
@@ -96,11 +100,21 @@ try {
     console.log(`\nDeleted exactly the ${deleted} finished schedules; kept everything else.`);
   }
 
-  heading('5. Census after the sweep');
+  heading('5. The next hourly sweep: only new, changed or now-due schedules are looked up again');
+  const next = await quiet(() => sweepHandler({}));
+  printSweep(next.result);
+  const first = finishedSummary(real.result);
+  const second = finishedSummary(next.result);
+  console.log(
+    `GetSchedule calls: ${second.requests.GetSchedule} (the first sweep made ${first.requests.GetSchedule}); ` +
+      `${second.recalled} schedules answered from memory`,
+  );
+
+  heading('6. Census after the sweep');
   const after = await quiet(() => censusHandler());
   printCensus(after.result);
 
-  heading('6. The create path: new schedules clean up after themselves');
+  heading('7. The create path: new schedules clean up after themselves');
   const { createOneTimeSchedule } = await import('../src/create/index.ts');
   const { createSchedulerClient } = await import('../src/aws/clients.ts');
   scheduler.createGroup('hygiene-demo');
@@ -135,7 +149,7 @@ try {
   console.log(`schedules in hygiene-demo now: ${scheduler.count({ group: 'hygiene-demo' })}`);
   if (scheduler.count({ group: 'hygiene-demo' }) !== 0) exitCode = 1;
 
-  heading('7. Metrics published to CloudWatch (namespace ScheduleHygiene)');
+  heading('8. Metrics published to CloudWatch (namespace ScheduleHygiene)');
   const latest = new Map<string, string>();
   for (const datum of cloudwatch.datums({ namespace: NAMESPACE })) {
     const dimensions = datum.dimensions.map((dimension) => `${dimension.Name}=${dimension.Value}`).join(',');
@@ -180,6 +194,13 @@ async function quiet<T>(run: () => Promise<T>): Promise<{ result: T; lines: Reco
   } finally {
     process.stdout.write = write;
   }
+}
+
+/** The summary of a sweep that ran to its end in one invocation (the demo's sweeps always do). */
+function finishedSummary(result: Awaited<ReturnType<typeof import('../src/handlers/sweep.ts').handler>>) {
+  if (result.status !== 'finished')
+    throw new Error(`Expected the sweep to finish, got status ${result.status}`);
+  return result;
 }
 
 function heading(text: string) {

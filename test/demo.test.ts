@@ -17,5 +17,7 @@ describe('npm run demo', () => {
       /schedules in hygiene-demo now: 3\n[^\n]*\n[^\n]*schedules in hygiene-demo now: 0/,
     );
     expect(stdout).toMatch(/SchedulesDeleted\s+\d+/);
+    // The second sweep answers every unchanged, not-yet-due schedule from memory.
+    expect(stdout).toMatch(/GetSchedule calls: 0 \(the first sweep made [1-9]\d*\)/);
   }, 90_000);
 });
