@@ -15,6 +15,7 @@ import { createLogger, type Logger } from '../log.ts';
 import { createDynamoLeaseStore } from '../state/lease.ts';
 import { createDynamoMemory } from '../state/memory.ts';
 import { readSweepConfig, type SweepConfig } from '../sweep/config.ts';
+import { publishSweepHeartbeat } from '../sweep/metrics.ts';
 import { parseSweepEvent, type SweepContinuation } from '../sweep/payload.ts';
 import { RunStatus, runSweep, type SweepRunResult, type SweepState } from '../sweep/run.ts';
 import { PAGE_SIZE } from '../sweep/sweep.ts';
@@ -64,38 +65,43 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
     const remaining = context?.getRemainingTimeInMillis;
     const state = stateFor(deps, clock);
     const functionName = context?.functionName ?? deps.functionName;
-    const result = await runSweep(
-      {
-        scheduler: deps.scheduler,
-        cloudwatch: deps.cloudwatch,
-        clock,
-        log,
-        ...(state ? { state } : {}),
-        ...(deps.lambda && functionName ? { handOff: invoker(deps.lambda, functionName) } : {}),
-        ...(deps.newRunId ? { newRunId: deps.newRunId } : {}),
-      },
-      {
-        options: {
-          dryRun: request.dryRun ?? false,
-          groups: request.groups ?? config.groups,
-          ...(request.namePrefix === undefined ? {} : { namePrefix: request.namePrefix }),
-          ...(request.maxDeletes === undefined ? {} : { maxDeletes: request.maxDeletes }),
-          graceMinutes: request.graceMinutes ?? config.graceMinutes,
-          keepDisabled: request.keepDisabled ?? config.keepDisabled,
-          budgets: config.budgets,
-          concurrency: config.concurrency,
-          namespace: config.namespace,
-          ...(remaining ? { shouldStop: () => remaining() < stopMarginMs } : {}),
+    try {
+      const result = await runSweep(
+        {
+          scheduler: deps.scheduler,
+          cloudwatch: deps.cloudwatch,
+          clock,
+          log,
+          ...(state ? { state } : {}),
+          ...(deps.lambda && functionName ? { handOff: invoker(deps.lambda, functionName) } : {}),
+          ...(deps.newRunId ? { newRunId: deps.newRunId } : {}),
         },
-        request,
-        ...(parsed.kind === 'continuation' ? { continuation: parsed.continuation } : {}),
-        leaseMs: (remaining?.() ?? LONGEST_INVOCATION_MS) + HAND_OFF_ALLOWANCE_MS,
-        recall: config.incremental && request.fullLookup !== true,
-        remember: config.incremental,
-      },
-    );
-    if (result.status === RunStatus.finished) log.info('sweep finished', { summary: result });
-    return result;
+        {
+          options: {
+            dryRun: request.dryRun ?? false,
+            groups: request.groups ?? config.groups,
+            ...(request.namePrefix === undefined ? {} : { namePrefix: request.namePrefix }),
+            ...(request.maxDeletes === undefined ? {} : { maxDeletes: request.maxDeletes }),
+            graceMinutes: request.graceMinutes ?? config.graceMinutes,
+            keepDisabled: request.keepDisabled ?? config.keepDisabled,
+            budgets: config.budgets,
+            concurrency: config.concurrency,
+            namespace: config.namespace,
+            ...(remaining ? { shouldStop: () => remaining() < stopMarginMs } : {}),
+          },
+          request,
+          ...(parsed.kind === 'continuation' ? { continuation: parsed.continuation } : {}),
+          leaseMs: (remaining?.() ?? LONGEST_INVOCATION_MS) + HAND_OFF_ALLOWANCE_MS,
+          recall: config.incremental && request.fullLookup !== true,
+          remember: config.incremental,
+        },
+      );
+      if (result.status === RunStatus.finished) log.info('sweep finished', { summary: result });
+      return result;
+    } finally {
+      // Whatever this invocation came to, even an error, it says the sweeper is alive.
+      await publishSweepHeartbeat({ cloudwatch: deps.cloudwatch, clock, log }, config.namespace);
+    }
   };
 }
 

@@ -14,6 +14,12 @@ export const SweepMetric = {
   skippedSchedules: 'SkippedSchedules',
   deleteFailures: 'DeleteFailures',
   sweepDurationSeconds: 'SweepDurationSeconds',
+  /**
+   * One per invocation, whatever it came to (finished, continuing, already running, failed): the
+   * sweeper's heartbeat. A sweep of a large backlog spans many invocations and hours, so the totals
+   * above, published once per whole sweep, cannot tell "alive" from "stopped".
+   */
+  sweepInvocations: 'SweepInvocations',
 } as const;
 
 export const SCHEDULE_GROUP_DIMENSION = 'ScheduleGroup';
@@ -43,6 +49,20 @@ export function buildSweepDatums(summary: SweepSummary, timestamp: Date): Metric
     datum(SweepMetric.sweepDurationSeconds, summary.durationSeconds, 'Seconds', timestamp),
   );
   return datums;
+}
+
+/** Publishes one heartbeat for this invocation. Never throws, for the same reason as below. */
+export async function publishSweepHeartbeat(
+  deps: { cloudwatch: CloudWatchClient; clock: () => Date; log: Logger },
+  namespace: string,
+): Promise<void> {
+  try {
+    await publishMetrics(deps.cloudwatch, namespace, [
+      datum(SweepMetric.sweepInvocations, 1, 'Count', deps.clock()),
+    ]);
+  } catch (error) {
+    deps.log.error('publishing the sweep heartbeat failed', { namespace, error });
+  }
 }
 
 /** Publishes the sweep's metrics. Never throws: a metrics outage must not hide the sweep's own result. */

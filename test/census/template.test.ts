@@ -99,8 +99,8 @@ describe('quota alarms', () => {
     });
   });
 
-  it('fires when the sweeper has not reported for three hours, counting silence as breaching', () => {
-    const alarm = only(alarmsOn('SweepDurationSeconds'));
+  it('fires when the sweeper has sent no heartbeat for three hours, counting silence as breaching', () => {
+    const alarm = only(alarmsOn('SweepInvocations'));
 
     expect(alarm).toMatchObject({
       Statistic: 'SampleCount',
@@ -110,6 +110,18 @@ describe('quota alarms', () => {
     });
     expect(Number(alarm.Period) * Number(alarm.EvaluationPeriods)).toBe(3 * 3600);
     expect(alarm.DatapointsToAlarm).toBe(alarm.EvaluationPeriods);
+  });
+
+  it('fires when no whole sweep has finished for a day, counting silence as breaching', () => {
+    const alarm = only(alarmsOn('SweepDurationSeconds'));
+
+    expect(alarm).toMatchObject({
+      Statistic: 'SampleCount',
+      ComparisonOperator: 'LessThanThreshold',
+      Threshold: 1,
+      TreatMissingData: 'breaching',
+    });
+    expect(Number(alarm.Period) * Number(alarm.EvaluationPeriods)).toBe(24 * 3600);
   });
 
   it('fires on any delete failure within an hour, and stays quiet when no sweep ran', () => {

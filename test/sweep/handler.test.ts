@@ -22,7 +22,13 @@ beforeEach(() => {
   env.emulator.plane.resetStats();
   env.emulator.plane.setNow(new Date('2025-06-15T12:00:00Z'));
   env.emulator.services.scheduler.seed([finished, future]);
+  env.emulator.services.cloudwatch.reset();
+  env.emulator.plane.controls.errorRates = {};
 });
+
+function heartbeats(): number {
+  return env.emulator.services.cloudwatch.datums({ metricName: 'SweepInvocations' }).length;
+}
 
 function createHandler() {
   const log = createMemoryLogger();
@@ -81,6 +87,7 @@ describe('sweep handler', () => {
       // Assess
       await expect(run).rejects.toThrow(message);
       expect(schedulerCalls()).toBe(0);
+      expect(heartbeats()).toBe(0);
       expect(present()).toEqual([key(finished), key(future)]);
     },
   );
@@ -120,5 +127,21 @@ describe('sweep handler', () => {
       cursor: { groupIndex: 0 },
     });
     expect(present()).toEqual([key(finished), key(future)]);
+  });
+
+  it('sends one heartbeat per invocation, whatever it came to, and none for a rejected payload', async () => {
+    // Prepare
+    const { handler } = createHandler();
+
+    // Act: one good run, then one whose listing fails for good
+    await handler({});
+    env.emulator.plane.controls.errorRates = { ListSchedules: 1 };
+    await expect(handler({})).rejects.toThrow();
+
+    // Assess
+    expect(heartbeats()).toBe(2);
+    expect(env.emulator.services.cloudwatch.datums({ metricName: 'SweepInvocations' })[0]?.values).toEqual([
+      1,
+    ]);
   });
 });

@@ -40,6 +40,7 @@ describe('sweep metrics', () => {
         'SkippedSchedules',
         'StuckSchedules',
         'SweepDurationSeconds',
+        'SweepInvocations',
       ].sort(),
     );
   });
