@@ -11,6 +11,8 @@ const PREFIX = 'syn-';
 /** Kinds whose schedules are one-time and not yet finished when synthesized: the ones time can make due. */
 const PENDING_KINDS: readonly string[] = ['futureAt', 'insideRetryWindow'];
 const SAMPLE_LIMIT = 10;
+/** Longer than any second sweep runs: schedules finishing within it are tracked with their time. */
+const SOON_MS = 6 * 3_600_000;
 
 const kindOf = (name: string): string => name.slice(PREFIX.length, name.lastIndexOf('-'));
 
@@ -21,9 +23,23 @@ async function main(): Promise<void> {
   let pendingNames: string[] = [];
   let finishedKinds = new Set<string>();
   let expectedFirst = 0;
-  let becameDue = new Set<string>();
+  /** Pending schedules that come due soon after the clock advance, with when each becomes finished. */
+  let comingDue = new Map<string, number>();
+  let advancedTo = 0;
 
-  const verify = (expected: { names?: Set<string>; kinds: Set<string>; count: number }): Verification => {
+  const dueBy = (at: number) =>
+    new Set([...comingDue].filter(([, finishedAt]) => finishedAt <= at).map(([name]) => name));
+
+  /**
+   * Deleted names against the expected set: by name (`names`, of which `required` must all be gone)
+   * or by the kind the name encodes.
+   */
+  const verify = (expected: {
+    names?: Set<string>;
+    required?: Set<string>;
+    kinds: Set<string>;
+    count: number;
+  }): Verification => {
     const deletedNames = scheduler.deletedNames();
     const unexpected: string[] = [];
     let unexpectedDeletes = 0;
@@ -36,7 +52,8 @@ async function main(): Promise<void> {
     }
     let remainingExpected = 0;
     if (expected.names) {
-      for (const name of expected.names) if (scheduler.has(GROUP, name)) remainingExpected += 1;
+      for (const name of expected.required ?? expected.names)
+        if (scheduler.has(GROUP, name)) remainingExpected += 1;
     } else {
       for (const kind of expected.kinds)
         remainingExpected += scheduler.count({ namePrefix: `${PREFIX}${kind}-` });
@@ -94,24 +111,33 @@ async function main(): Promise<void> {
       case 'verifyFirst':
         return verify({ kinds: finishedKinds, count: expectedFirst });
       case 'advanceClock': {
-        // Which schedules a correct sweeper must newly find finished: pending before, finished after,
-        // by the project's own decision rule (the first sweep's expectation is the synthesizer's own).
+        // Which schedules a correct sweeper must newly find finished: pending before the advance,
+        // finished after it, by the project's own decision rule (the first sweep's expectation is the
+        // synthesizer's own). Those finishing while the second sweep runs may go either way.
         const before = plane.now();
-        const after = new Date(before.getTime() + request.ms);
+        advancedTo = before.getTime() + request.ms;
         const options = { graceMs: request.graceMinutes * 60_000, keepDisabled: false };
-        becameDue = new Set();
+        comingDue = new Map();
         for (const name of pendingNames) {
           const view = scheduler.get(GROUP, name);
           if (!view) continue;
-          if (decide(view, before, options).outcome !== 'pending') continue;
-          if (decide(view, after, options).outcome === 'finished') becameDue.add(name);
+          const decision = decide(view, before, options);
+          if (decision.outcome !== 'pending') continue;
+          const finishedAt = decision.finishedAt.getTime();
+          if (finishedAt <= advancedTo + SOON_MS) comingDue.set(name, finishedAt);
         }
-        plane.setNow(after);
+        plane.setNow(new Date(advancedTo));
         scheduler.clearDeletedNames();
-        return { now: after.toISOString(), becameDue: becameDue.size };
+        return { now: new Date(advancedTo).toISOString(), becameDue: dueBy(advancedTo).size };
       }
-      case 'verifySecond':
-        return verify({ names: becameDue, kinds: new Set(), count: becameDue.size });
+      case 'verifySecond': {
+        const required = dueBy(advancedTo);
+        const allowed = dueBy(plane.now().getTime());
+        return {
+          ...verify({ names: allowed, required, kinds: new Set(), count: required.size }),
+          becameDueDuringSweep: allowed.size - required.size,
+        };
+      }
     }
   };
 

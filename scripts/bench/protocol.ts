@@ -34,6 +34,8 @@ export interface Verification {
   unexpectedSample: string[];
   /** Expected schedules still present. */
   remainingExpected: number;
+  /** Second sweep: schedules that became finished while it ran, so deleting them was right but not required. */
+  becameDueDuringSweep?: number;
 }
 
 export type OperationCounts = Record<string, { calls: number; throttled: number; injectedErrors: number }>;

@@ -73,12 +73,15 @@ describe('npm run bench', () => {
     expect(result.correctness.ok).toBe(true);
     const second = result.secondSweep!;
     expect(second.becameDue).toBeGreaterThan(0);
-    expect(second.getScheduleCalls).toBe(second.becameDue);
+    // Exactly the due ones (a schedule may also come due during the sweep itself: that lookup is right too).
+    expect(second.getScheduleCalls).toBeGreaterThanOrEqual(second.becameDue);
+    expect(second.getScheduleCalls).toBeLessThanOrEqual(second.becameDue + second.becameDueDuringSweep);
     expect(second.lookedUpOnlyDue).toBe(true);
-    expect(second.correctness).toMatchObject({ deleted: second.becameDue, unexpectedDeletes: 0, ok: true });
+    expect(second.correctness).toMatchObject({ unexpectedDeletes: 0, remainingExpected: 0, ok: true });
+    expect(second.correctness.deleted).toBe(second.getScheduleCalls);
     // Everything else listed was answered from memory.
     const keptAfterFirst = 1500 - result.correctness.expectedDeletes;
-    expect(second.recalled).toBe(keptAfterFirst - second.becameDue);
+    expect(second.recalled).toBe(keptAfterFirst - second.getScheduleCalls);
   });
 
   it('stops the naive loop at its time limit, extrapolates, and still deletes only finished schedules', async () => {
