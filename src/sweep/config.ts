@@ -41,6 +41,15 @@ export const SWEEP_DEFAULTS = {
 const TABLE_NAME_PATTERN = /^[a-zA-Z0-9_.-]{3,255}$/;
 
 export function readSweepConfig(env: Env = process.env): SweepConfig {
+  const budgets = {
+    list: readNumber(env, 'SWEEP_LIST_TPS', { min: 1, max: 1_000, fallback: SWEEP_DEFAULTS.listPerSecond }),
+    get: readNumber(env, 'SWEEP_GET_TPS', { min: 1, max: 10_000, fallback: SWEEP_DEFAULTS.getPerSecond }),
+    delete: readNumber(env, 'SWEEP_DELETE_TPS', {
+      min: 1,
+      max: 10_000,
+      fallback: SWEEP_DEFAULTS.deletePerSecond,
+    }),
+  };
   return {
     graceMinutes: readNumber(env, 'SWEEP_GRACE_MINUTES', {
       min: 0,
@@ -54,19 +63,11 @@ export function readSweepConfig(env: Env = process.env): SweepConfig {
       GROUP_NAME_PATTERN,
       'a comma-separated list of schedule group names (1-64 of 0-9 a-z A-Z - _ .)',
     ),
-    budgets: {
-      list: readNumber(env, 'SWEEP_LIST_TPS', { min: 1, max: 1_000, fallback: SWEEP_DEFAULTS.listPerSecond }),
-      get: readNumber(env, 'SWEEP_GET_TPS', { min: 1, max: 10_000, fallback: SWEEP_DEFAULTS.getPerSecond }),
-      delete: readNumber(env, 'SWEEP_DELETE_TPS', {
-        min: 1,
-        max: 10_000,
-        fallback: SWEEP_DEFAULTS.deletePerSecond,
-      }),
-    },
+    budgets,
     concurrency: readNumber(env, 'SWEEP_CONCURRENCY', {
       min: 1,
-      max: 512,
-      fallback: SWEEP_DEFAULTS.concurrency,
+      max: MAX_CONCURRENCY,
+      fallback: defaultConcurrency(budgets),
     }),
     namespace: readNamespace(env, 'METRICS_NAMESPACE', SWEEP_DEFAULTS.namespace),
     ...readStateTable(env),
@@ -77,6 +78,20 @@ export function readSweepConfig(env: Env = process.env): SweepConfig {
     }),
     incremental: readBoolean(env, 'SWEEP_INCREMENTAL', SWEEP_DEFAULTS.incremental),
   };
+}
+
+/** The sweep never holds more than two pages of items, so more in flight than this buys nothing. */
+export const MAX_CONCURRENCY = 200;
+
+/**
+ * Items in flight needed to keep the budgets busy (Little's law): rate × time each item holds its
+ * slot. An item holds one GetSchedule round trip and, when finished, one DeleteSchedule, plus client
+ * CPU; 150 ms per item covers Scheduler's usual tens of milliseconds with room for a busy container.
+ * Never below 32 (cheap at low rates), never above what two pages can feed.
+ */
+export function defaultConcurrency(budgets: { get: number; delete: number }): number {
+  const needed = Math.ceil(Math.max(budgets.get, budgets.delete) * 0.15);
+  return Math.min(MAX_CONCURRENCY, Math.max(SWEEP_DEFAULTS.concurrency, needed));
 }
 
 function readStateTable(env: Env): { stateTable?: string } {

@@ -18,6 +18,19 @@ describe('sweep config', () => {
     });
   });
 
+  it.each([
+    [{}, 32],
+    [{ SWEEP_GET_TPS: '250' }, 38],
+    [{ SWEEP_GET_TPS: '1000', SWEEP_DELETE_TPS: '1000' }, 150],
+    [{ SWEEP_DELETE_TPS: '1000' }, 150],
+    [{ SWEEP_GET_TPS: '5000' }, 200],
+  ])(
+    'derives in-flight items from the budgets when SWEEP_CONCURRENCY is unset (%o → %i)',
+    (env, expected) => {
+      expect(readSweepConfig(env).concurrency).toBe(expected);
+    },
+  );
+
   it('reads every variable', () => {
     // Prepare
     const env = {
@@ -60,7 +73,8 @@ describe('sweep config', () => {
       "Expected SWEEP_DELETE_TPS to be a whole number from 1 to 10000, got '10001'",
     ],
     ['SWEEP_LIST_TPS', '1001', "Expected SWEEP_LIST_TPS to be a whole number from 1 to 1000, got '1001'"],
-    ['SWEEP_CONCURRENCY', '2.5', "Expected SWEEP_CONCURRENCY to be a whole number from 1 to 512, got '2.5'"],
+    ['SWEEP_CONCURRENCY', '2.5', "Expected SWEEP_CONCURRENCY to be a whole number from 1 to 200, got '2.5'"],
+    ['SWEEP_CONCURRENCY', '512', "Expected SWEEP_CONCURRENCY to be a whole number from 1 to 200, got '512'"],
     [
       'SWEEP_GRACE_MINUTES',
       '-1',
