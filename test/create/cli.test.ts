@@ -2,24 +2,16 @@
 // code 2 and nothing created. One test runs it as a real process against the emulator over HTTP.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../scripts/create-schedule.ts';
-import { ACCOUNT_ID, REGION, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { ACCOUNT_ID, REGION, useTestEmulator } from '../support/emulator.ts';
 
 const GROUP = 'schedule-hygiene-test';
 const roleArn = `arn:aws:iam::${ACCOUNT_ID}:role/scheduler-execution`;
 const targetArn = `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:schedule-hygiene-test-target`;
 const env = { CREATE_SCHEDULE_GROUP: GROUP, SCHEDULER_ROLE_ARN: roleArn };
 
-let test: TestEmulator;
-
-beforeAll(async () => {
-  test = await startTestEmulator();
-});
-
-afterAll(async () => {
-  await test.close();
-});
+const test = useTestEmulator();
 
 beforeEach(() => {
   test.emulator.services.scheduler.reset();

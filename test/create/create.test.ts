@@ -1,26 +1,18 @@
 // The create path against the emulator through the real SDK: what a created schedule reads back as,
 // idempotent retries, validation that creates nothing, and AWS errors mapped to actionable messages.
 import { CreateScheduleCommand, GetScheduleCommand } from '@aws-sdk/client-scheduler';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createOneTimeSchedule, createRecurringSchedule } from '../../src/create/create.ts';
 import { CreateFailure, CreateScheduleError, mapCreateError } from '../../src/create/errors.ts';
 import { type CreateInput, MAX_INPUT_BYTES, planOneTimeSchedule } from '../../src/create/plan.ts';
 import { InputError } from '../../src/errors.ts';
-import { ACCOUNT_ID, REGION, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { ACCOUNT_ID, REGION, useTestEmulator } from '../support/emulator.ts';
 
 const GROUP = 'schedule-hygiene-test';
 const defaults = { groupName: GROUP, roleArn: `arn:aws:iam::${ACCOUNT_ID}:role/scheduler-execution` };
 const targetArn = `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:schedule-hygiene-test-target`;
 
-let test: TestEmulator;
-
-beforeAll(async () => {
-  test = await startTestEmulator();
-});
-
-afterAll(async () => {
-  await test.close();
-});
+const test = useTestEmulator();
 
 beforeEach(() => {
   test.emulator.services.scheduler.reset();

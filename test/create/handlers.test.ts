@@ -1,26 +1,18 @@
 // The create and target Lambdas: strict payloads that name the offending key, config read at cold
 // start, and the example target that logs what Scheduler sends it.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { readCreateConfig } from '../../src/create/config.ts';
 import { ConfigError, InputError } from '../../src/errors.ts';
 import { createCreateHandler, handler as deployedCreateHandler } from '../../src/handlers/create.ts';
 import { createTargetHandler } from '../../src/handlers/target.ts';
 import { createLogger, createMemoryLogger } from '../../src/log.ts';
-import { ACCOUNT_ID, REGION, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { ACCOUNT_ID, REGION, useTestEmulator } from '../support/emulator.ts';
 
 const GROUP = 'schedule-hygiene-test';
 const defaults = { groupName: GROUP, roleArn: `arn:aws:iam::${ACCOUNT_ID}:role/scheduler-execution` };
 const targetArn = `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:schedule-hygiene-test-target`;
 
-let test: TestEmulator;
-
-beforeAll(async () => {
-  test = await startTestEmulator();
-});
-
-afterAll(async () => {
-  await test.close();
-});
+const test = useTestEmulator();
 
 beforeEach(() => {
   test.emulator.services.scheduler.reset();

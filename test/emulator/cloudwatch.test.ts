@@ -9,22 +9,14 @@ import {
   paginateListMetrics,
   ValidationException,
 } from '@aws-sdk/client-cloudwatch';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { isThrottling } from '../../src/aws/budget.ts';
 import { createCloudWatchClient } from '../../src/aws/clients.ts';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { useTestEmulator } from '../support/emulator.ts';
 
 const namespace = 'ScheduleHygiene';
 
-let harness: TestEmulator;
-
-beforeAll(async () => {
-  harness = await startTestEmulator();
-});
-
-afterAll(async () => {
-  await harness.close();
-});
+const harness = useTestEmulator();
 
 beforeEach(() => {
   harness.emulator.services.cloudwatch.reset();

@@ -17,26 +17,18 @@ import {
   ScanCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import {
   createExpressionContext,
   evaluateCondition,
   parseCondition,
 } from '../../scripts/emulator/dynamodb-expressions.ts';
 import type { Item } from '../../scripts/emulator/dynamodb-values.ts';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { useTestEmulator } from '../support/emulator.ts';
 
 const TableName = 'sweep-state';
 
-let harness: TestEmulator;
-
-beforeAll(async () => {
-  harness = await startTestEmulator();
-});
-
-afterAll(async () => {
-  await harness.close();
-});
+const harness = useTestEmulator();
 
 beforeEach(() => {
   harness.emulator.services.dynamodb.reset();

@@ -1,18 +1,10 @@
 // The emulated Lambda Invoke API, exercised through the real SDK client over HTTP.
 import { InvokeCommand, RequestTooLargeException, TooManyRequestsException } from '@aws-sdk/client-lambda';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createLambdaClient } from '../../src/aws/clients.ts';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { useTestEmulator } from '../support/emulator.ts';
 
-let harness: TestEmulator;
-
-beforeAll(async () => {
-  harness = await startTestEmulator();
-});
-
-afterAll(async () => {
-  await harness.close();
-});
+const harness = useTestEmulator();
 
 beforeEach(() => {
   harness.emulator.services.lambda.reset();

@@ -7,10 +7,10 @@ import {
   paginateListSchedules,
   ResourceNotFoundException,
 } from '@aws-sdk/client-scheduler';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_STATE_TABLE, environmentLines, parseArguments } from '../../scripts/emulator/main.ts';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
-import { ACCOUNT_ID, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { ACCOUNT_ID, useTestEmulator } from '../support/emulator.ts';
 
 const ROLE = `arn:aws:iam::${ACCOUNT_ID}:role/scheduler-invoke`;
 const TARGET = `arn:aws:lambda:us-east-1:${ACCOUNT_ID}:function:remind`;
@@ -27,7 +27,6 @@ function definition(name: string, overrides: Partial<SeedDefinition> = {}): Seed
   };
 }
 
-let emulator: TestEmulator;
 const scheduler = () => emulator.emulator.services.scheduler;
 
 async function control(action: string, body: unknown) {
@@ -39,12 +38,7 @@ async function control(action: string, body: unknown) {
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
 }
 
-beforeAll(async () => {
-  emulator = await startTestEmulator();
-});
-afterAll(async () => {
-  await emulator.close();
-});
+const emulator = useTestEmulator();
 beforeEach(() => {
   scheduler().reset();
   emulator.emulator.plane.controls.clockOffsetMs = 0;

@@ -18,9 +18,9 @@ import {
   UpdateScheduleCommand,
   ValidationException,
 } from '@aws-sdk/client-scheduler';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
-import { ACCOUNT_ID, REGION, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { ACCOUNT_ID, REGION, type TestEmulator, useTestEmulator } from '../support/emulator.ts';
 
 const ROLE = `arn:aws:iam::${ACCOUNT_ID}:role/scheduler-invoke`;
 const TARGET = `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:remind`;
@@ -54,15 +54,9 @@ async function listAll(
   return pages;
 }
 
-let emulator: TestEmulator;
 const scheduler = () => emulator.emulator.services.scheduler;
 
-beforeAll(async () => {
-  emulator = await startTestEmulator();
-});
-afterAll(async () => {
-  await emulator.close();
-});
+const emulator = useTestEmulator();
 beforeEach(() => {
   scheduler().reset();
   emulator.emulator.plane.controls.rateLimits = {};

@@ -10,20 +10,12 @@ import {
   ServiceException,
   type ServiceQuota,
 } from '@aws-sdk/client-service-quotas';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { scheduleCountQuotaName, schedulerQuotas } from '../../scripts/emulator/service-quotas.ts';
 import { createServiceQuotasClient } from '../../src/aws/clients.ts';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { useTestEmulator } from '../support/emulator.ts';
 
-let harness: TestEmulator;
-
-beforeAll(async () => {
-  harness = await startTestEmulator();
-});
-
-afterAll(async () => {
-  await harness.close();
-});
+const harness = useTestEmulator();
 
 beforeEach(() => {
   harness.emulator.services.serviceQuotas.reset();

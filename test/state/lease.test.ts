@@ -1,22 +1,17 @@
 // The sweep lease against the emulated DynamoDB through the real SDK: one holder at a time, renewals
 // only by the holder, takeover only after expiry, release only by the holder.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createDynamoLeaseStore, LEASE_KEY, type LeaseStore } from '../../src/state/lease.ts';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { useTestEmulator } from '../support/emulator.ts';
 
 const TABLE = 'sweep-state-lease-test';
 const MINUTE = 60_000;
 const start = new Date('2025-06-15T12:00:00Z');
 const later = (minutes: number) => new Date(start.getTime() + minutes * MINUTE);
 
-let env: TestEmulator;
 let lease: LeaseStore;
 
-beforeAll(async () => {
-  env = await startTestEmulator();
-});
-
-afterAll(() => env.close());
+const env = useTestEmulator();
 
 beforeEach(() => {
   env.emulator.services.dynamodb.reset();

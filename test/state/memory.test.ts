@@ -2,23 +2,18 @@
 // returned only for the LastModificationDate it was learned at, survives partial batches, expires,
 // and is forgotten on request.
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createDynamoMemory, type Remembered } from '../../src/state/memory.ts';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { useTestEmulator } from '../support/emulator.ts';
 
 const TABLE = 'sweep-state-memory-test';
 const DAY = 86_400_000;
 const now = new Date('2025-06-15T12:00:00Z');
 const arn = (index: number) => `arn:aws:scheduler:us-east-1:123456789012:schedule/default/s-${index}`;
 
-let env: TestEmulator;
 let clock: Date;
 
-beforeAll(async () => {
-  env = await startTestEmulator();
-});
-
-afterAll(() => env.close());
+const env = useTestEmulator();
 
 beforeEach(() => {
   env.emulator.services.dynamodb.reset();

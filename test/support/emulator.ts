@@ -1,4 +1,5 @@
 // Starts the emulator in-process on a free port and builds real SDK clients that talk to it over HTTP.
+import { afterAll, beforeAll } from 'vitest';
 
 import { type RunningEmulator, startEmulator } from '../../scripts/emulator/server.ts';
 import {
@@ -34,3 +35,23 @@ export async function startTestEmulator() {
 }
 
 export type TestEmulator = Awaited<ReturnType<typeof startTestEmulator>>;
+
+/**
+ * One emulator for the whole test file: started before its first test, closed after its last.
+ * Returns a stand-in that forwards to the running harness, so tests write `harness.scheduler`.
+ */
+export function useTestEmulator(): TestEmulator {
+  let current: TestEmulator | undefined;
+  beforeAll(async () => {
+    current = await startTestEmulator();
+  });
+  afterAll(async () => {
+    await current?.close();
+  });
+  return new Proxy({} as TestEmulator, {
+    get(_target, property) {
+      if (!current) throw new Error('The test emulator is used before beforeAll started it');
+      return current[property as keyof TestEmulator];
+    },
+  });
+}

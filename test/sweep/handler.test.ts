@@ -1,18 +1,12 @@
 // The sweep Lambda as operators call it: payloads checked before any AWS call, then the real sweep.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { createSweepHandler } from '../../src/handlers/sweep.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { readSweepConfig } from '../../src/sweep/config.ts';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { useTestEmulator } from '../support/emulator.ts';
 import { key, oneTime } from './fixtures.ts';
 
-let env: TestEmulator;
-
-beforeAll(async () => {
-  env = await startTestEmulator();
-});
-
-afterAll(() => env.close());
+const env = useTestEmulator();
 
 const finished = oneTime({ name: 'finished', at: '2025-06-01T00:00:00' });
 const future = oneTime({ name: 'future', at: '2025-07-01T00:00:00' });

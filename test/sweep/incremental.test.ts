@@ -3,10 +3,10 @@
 // lookup, and nothing remembered can ever lead to a deletion without a GetSchedule.
 import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
 import type { SweepRunResult } from '../../src/sweep/run.ts';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { useTestEmulator } from '../support/emulator.ts';
 import { key, oneTime } from './fixtures.ts';
 import {
   calls,
@@ -23,13 +23,7 @@ const now = new Date('2025-06-15T12:00:00Z');
 const DAY = 86_400_000;
 const MINUTE = 60_000;
 
-let env: TestEmulator;
-
-beforeAll(async () => {
-  env = await startTestEmulator();
-});
-
-afterAll(() => env.close());
+const env = useTestEmulator();
 
 beforeEach(() => resetServices(env, now));
 

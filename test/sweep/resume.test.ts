@@ -2,12 +2,12 @@
 // by its deadline hands itself on (recorded Lambda invocations, replayed here as Lambda would) and
 // ends with exactly the result and totals of an uninterrupted sweep, published once. The lease keeps
 // a second sweep out, and lets a dead run's sweep be taken over.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
 import { LEASE_KEY } from '../../src/state/lease.ts';
 import type { SweepRunResult } from '../../src/sweep/run.ts';
 import type { SweepSummary } from '../../src/sweep/sweep.ts';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { useTestEmulator } from '../support/emulator.ts';
 import { key } from './fixtures.ts';
 import {
   calls,
@@ -26,13 +26,7 @@ import {
 const now = new Date('2025-06-15T12:00:00Z');
 const MINUTE = 60_000;
 
-let env: TestEmulator;
-
-beforeAll(async () => {
-  env = await startTestEmulator();
-});
-
-afterAll(() => env.close());
+const env = useTestEmulator();
 
 beforeEach(() => resetServices(env, now));
 

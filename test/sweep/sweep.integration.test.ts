@@ -1,21 +1,15 @@
 // The sweep against the emulator over HTTP with the real SDK clients: paging, groups, zones and DST,
 // windows, dry runs, maxDeletes, throttling storms, 404s and 500s, and the metrics it always publishes.
 import { DeleteScheduleCommand } from '@aws-sdk/client-scheduler';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
 import { createSchedulerClient } from '../../src/aws/clients.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { type SweepDeps, type SweepOptions, sweep } from '../../src/sweep/sweep.ts';
-import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { useTestEmulator } from '../support/emulator.ts';
 import { key, oneTime, recurring, sweepOptions, tombstones } from './fixtures.ts';
 
-let env: TestEmulator;
-
-beforeAll(async () => {
-  env = await startTestEmulator();
-});
-
-afterAll(() => env.close());
+const env = useTestEmulator();
 
 beforeEach(() => {
   const { plane, services } = env.emulator;
