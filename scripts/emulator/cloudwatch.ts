@@ -8,6 +8,7 @@ import {
   type EmulatorRequest,
   type EmulatorResponse,
   parseJsonBody,
+  targetOperation,
 } from './core.ts';
 
 const targetPrefix = 'GraniteServiceVersion20100801.';
@@ -317,11 +318,7 @@ export function createCloudWatchService(plane: ControlPlane): CloudWatchService 
 
   const service: CloudWatchService = {
     name: 'cloudwatch',
-    identify(request) {
-      const target = request.headers['x-amz-target'];
-      if (typeof target !== 'string' || !target.startsWith(targetPrefix)) return undefined;
-      return target.slice(targetPrefix.length);
-    },
+    identify: (request) => targetOperation(request, targetPrefix),
     handle(operation, request): EmulatorResponse {
       const handler = handlers[operation];
       if (!handler)

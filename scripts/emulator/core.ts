@@ -164,6 +164,26 @@ export function parseJsonBody(request: EmulatorRequest): Record<string, unknown>
   }
 }
 
+/** The operation an AWS JSON protocol request names in x-amz-target (`<prefix>.<Operation>`), if ours. */
+export function targetOperation(request: EmulatorRequest, prefix: string): string | undefined {
+  const target = request.headers['x-amz-target'];
+  if (typeof target !== 'string' || !target.startsWith(prefix)) return undefined;
+  return target.slice(prefix.length);
+}
+
+/**
+ * Error rendering for services that name the core's generic errors their own way
+ * (Lambda and Service Quotas say TooManyRequestsException and ServiceException).
+ */
+export function renderRenamedError(
+  error: AwsError,
+  names: Record<string, string>,
+  prefix = '',
+): EmulatorResponse {
+  const type = names[error.type] ?? error.type;
+  return renderJsonProtocolError(new AwsError(type, error.status, error.message), prefix);
+}
+
 /** Error rendering for the AWS JSON 1.0 / 1.1 protocols. */
 export function renderJsonProtocolError(error: AwsError, prefix = ''): EmulatorResponse {
   return {

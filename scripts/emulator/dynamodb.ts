@@ -9,6 +9,7 @@ import {
   type EmulatorResponse,
   parseJsonBody,
   renderJsonProtocolError,
+  targetOperation,
   validation,
 } from './core.ts';
 import {
@@ -527,11 +528,7 @@ export function createDynamoDbService(plane: ControlPlane): DynamoDbService {
 
   const service: DynamoDbService = {
     name: 'dynamodb',
-    identify(request: EmulatorRequest) {
-      const target = request.headers['x-amz-target'];
-      if (typeof target !== 'string' || !target.startsWith(targetPrefix)) return undefined;
-      return target.slice(targetPrefix.length);
-    },
+    identify: (request: EmulatorRequest) => targetOperation(request, targetPrefix),
     handle(operation: string, request: EmulatorRequest): EmulatorResponse {
       const handler = (handlers as Record<string, (body: Record<string, unknown>) => unknown>)[operation];
       if (!handler)

@@ -1,7 +1,12 @@
 // Lambda Invoke for the emulator (REST-JSON, POST /2015-03-31/functions/{FunctionName}/invocations).
 // It records every invocation so tests can see, for example, the sweeper handing its work on to a
 // fresh invocation; a test may register a handler to answer synchronous invocations.
-import { AwsError, type ControlPlane, type EmulatedService, renderJsonProtocolError } from './core.ts';
+import { AwsError, type ControlPlane, type EmulatedService, renderRenamedError } from './core.ts';
+
+const OWN_ERROR_NAMES = {
+  ThrottlingException: 'TooManyRequestsException',
+  InternalServerException: 'ServiceException',
+};
 
 const invokePath = /^\/2015-03-31\/functions\/([^/]+)\/invocations\/?$/;
 // Stricter than AWS's current async limit on purpose: a continuation payload should stay small.
@@ -99,16 +104,8 @@ export function createLambdaService(plane: ControlPlane): LambdaService {
         };
       }
     },
-    renderError(error) {
-      // Lambda names throttling and internal failures its own way.
-      const type =
-        error.type === 'ThrottlingException'
-          ? 'TooManyRequestsException'
-          : error.type === 'InternalServerException'
-            ? 'ServiceException'
-            : error.type;
-      return renderJsonProtocolError(new AwsError(type, error.status, error.message));
-    },
+    // Lambda names throttling and internal failures its own way.
+    renderError: (error) => renderRenamedError(error, OWN_ERROR_NAMES),
     control(action) {
       if (action === 'invocations') return { invocations: service.invocations() };
       if (action === 'takeInvocations') return { invocations: service.takeInvocations() };

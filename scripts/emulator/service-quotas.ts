@@ -8,8 +8,14 @@ import {
   type EmulatorRequest,
   type EmulatorResponse,
   parseJsonBody,
-  renderJsonProtocolError,
+  renderRenamedError,
+  targetOperation,
 } from './core.ts';
+
+const OWN_ERROR_NAMES = {
+  ThrottlingException: 'TooManyRequestsException',
+  InternalServerException: 'ServiceException',
+};
 
 const targetPrefix = 'ServiceQuotasV20190624.';
 const accountId = '123456789012';
@@ -245,11 +251,7 @@ export function createServiceQuotasService(_plane: ControlPlane): ServiceQuotasS
 
   const service: ServiceQuotasService = {
     name: 'servicequotas',
-    identify(request) {
-      const target = request.headers['x-amz-target'];
-      if (typeof target !== 'string' || !target.startsWith(targetPrefix)) return undefined;
-      return target.slice(targetPrefix.length);
-    },
+    identify: (request) => targetOperation(request, targetPrefix),
     handle(operation, request): EmulatorResponse {
       if (mode === 'accessDenied') {
         throw new AwsError(
@@ -268,16 +270,8 @@ export function createServiceQuotasService(_plane: ControlPlane): ServiceQuotasS
         body: handler(parseJsonBody(request), regionOf(request)),
       };
     },
-    renderError(error) {
-      // Service Quotas names throttling and internal failures its own way.
-      const type =
-        error.type === 'ThrottlingException'
-          ? 'TooManyRequestsException'
-          : error.type === 'InternalServerException'
-            ? 'ServiceException'
-            : error.type;
-      return renderJsonProtocolError(new AwsError(type, error.status, error.message));
-    },
+    // Service Quotas names throttling and internal failures its own way.
+    renderError: (error) => renderRenamedError(error, OWN_ERROR_NAMES),
     control(action, body) {
       if (action === 'setApplied') {
         service.setApplied(String(body.quotaName), typeof body.value === 'number' ? body.value : undefined);
