@@ -20,6 +20,8 @@ export const SweepMetric = {
    * above, published once per whole sweep, cannot tell "alive" from "stopped".
    */
   sweepInvocations: 'SweepInvocations',
+  /** 1 when a whole sweep covered everything in its scope, else 0: what the not-completing alarm watches. */
+  sweepsCompleted: 'SweepsCompleted',
 } as const;
 
 export const SCHEDULE_GROUP_DIMENSION = 'ScheduleGroup';
@@ -47,6 +49,7 @@ export function buildSweepDatums(summary: SweepSummary, timestamp: Date): Metric
     // A failed lookup can hide a finished schedule as surely as a failed delete: both count.
     datum(SweepMetric.deleteFailures, summary.failed, 'Count', timestamp),
     datum(SweepMetric.sweepDurationSeconds, summary.durationSeconds, 'Seconds', timestamp),
+    datum(SweepMetric.sweepsCompleted, summary.complete ? 1 : 0, 'Count', timestamp),
   );
   return datums;
 }

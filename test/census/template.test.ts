@@ -112,16 +112,33 @@ describe('quota alarms', () => {
     expect(alarm.DatapointsToAlarm).toBe(alarm.EvaluationPeriods);
   });
 
-  it('fires when no whole sweep has finished for a day, counting silence as breaching', () => {
-    const alarm = only(alarmsOn('SweepDurationSeconds'));
+  it('fires when no sweep has covered the whole account for a day, counting silence as breaching', () => {
+    const alarm = only(alarmsOn('SweepsCompleted'));
 
     expect(alarm).toMatchObject({
-      Statistic: 'SampleCount',
+      Statistic: 'Sum',
       ComparisonOperator: 'LessThanThreshold',
       Threshold: 1,
       TreatMissingData: 'breaching',
     });
     expect(Number(alarm.Period) * Number(alarm.EvaluationPeriods)).toBe(24 * 3600);
+  });
+
+  it('fires when the sweep function itself ends in an error', () => {
+    const alarm = only(
+      resourcesOfType(loadTemplate(), 'AWS::CloudWatch::Alarm')
+        .map(([, resource]) => resource.Properties ?? {})
+        .filter((properties) => properties.MetricName === 'Errors'),
+    );
+
+    expect(alarm).toMatchObject({
+      Namespace: 'AWS/Lambda',
+      Dimensions: [{ Name: 'FunctionName', Value: 'schedule-hygiene-dev-sweep' }],
+      Statistic: 'Sum',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      TreatMissingData: 'notBreaching',
+    });
   });
 
   it('fires on any delete failure within an hour, and stays quiet when no sweep ran', () => {

@@ -41,6 +41,7 @@ describe('sweep metrics', () => {
         'StuckSchedules',
         'SweepDurationSeconds',
         'SweepInvocations',
+        'SweepsCompleted',
       ].sort(),
     );
   });
