@@ -140,7 +140,11 @@ export const handler = (event: unknown, context?: SweepInvocationContext): Promi
       scheduler: createSchedulerClient({ maxAttempts: 1 }),
       cloudwatch: createCloudWatchClient(),
       config,
-      ...(config.stateTable ? { dynamodb: createDynamoDbClient(), lambda: createLambdaClient() } : {}),
+      // The hand-off makes one attempt: a retry of a call that was in fact queued would start a
+      // second copy of the continuation (the lease's invocation fence stops it, but better not to).
+      ...(config.stateTable
+        ? { dynamodb: createDynamoDbClient(), lambda: createLambdaClient({ maxAttempts: 1 }) }
+        : {}),
       ...(process.env.AWS_LAMBDA_FUNCTION_NAME ? { functionName: process.env.AWS_LAMBDA_FUNCTION_NAME } : {}),
     });
   }

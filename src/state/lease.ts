@@ -18,8 +18,13 @@ export type LeaseResult =
 
 export interface LeaseStore {
   acquire(runId: string, now: Date, durationMs: number): Promise<LeaseResult>;
-  /** Extends the lease if `runId` still holds it; false when another run has taken over. */
-  renew(runId: string, now: Date, durationMs: number): Promise<boolean>;
+  /**
+   * Extends the lease if `runId` still holds it at invocation `fence.from`, and records `fence.to`.
+   * False when another run has taken over, or when another copy of the same continuation already
+   * moved the run on: Lambda's async queue delivers at least once, and two copies of one
+   * continuation must never both sweep.
+   */
+  renew(runId: string, now: Date, durationMs: number, fence: { from: number; to: number }): Promise<boolean>;
   /** Gives the lease up if `runId` holds it; a lease held by another run is left alone. */
   release(runId: string): Promise<void>;
 }
@@ -36,6 +41,7 @@ export function createDynamoLeaseStore(dynamodb: DynamoDBClient, tableName: stri
             Item: {
               ...key,
               runId: { S: runId },
+              invocation: { N: '1' },
               leaseUntil: { N: String(leaseUntil.getTime()) },
               acquiredAt: { N: String(now.getTime()) },
             },
@@ -58,17 +64,19 @@ export function createDynamoLeaseStore(dynamodb: DynamoDBClient, tableName: stri
       }
     },
 
-    async renew(runId, now, durationMs) {
+    async renew(runId, now, durationMs, fence) {
       try {
         await dynamodb.send(
           new UpdateItemCommand({
             TableName: tableName,
             Key: key,
-            UpdateExpression: 'SET leaseUntil = :until',
-            ConditionExpression: 'runId = :runId',
+            UpdateExpression: 'SET leaseUntil = :until, invocation = :to',
+            ConditionExpression: 'runId = :runId AND invocation = :from',
             ExpressionAttributeValues: {
               ':until': { N: String(now.getTime() + durationMs) },
               ':runId': { S: runId },
+              ':from': { N: String(fence.from) },
+              ':to': { N: String(fence.to) },
             },
           }),
         );

@@ -73,7 +73,9 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
     }
     log.info('no state table: sweeping in one invocation, with no lease and no memory of earlier lookups');
   } else if (carried) {
-    if (!(await state.lease.renew(carried.runId, clock(), input.leaseMs))) {
+    // Fenced on the invocation number: a second copy of this continuation finds it already taken.
+    const fence = { from: invocation - 1, to: invocation };
+    if (!(await state.lease.renew(carried.runId, clock(), input.leaseMs, fence))) {
       log.warn('sweep continuation superseded: its run no longer holds the lease', {
         runId: carried.runId,
         invocation,
@@ -182,7 +184,7 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
     };
     // Memory first: the next invocation should find what this one learned.
     await flush(state, log);
-    if (!(await state.lease.renew(runId, clock(), input.leaseMs))) {
+    if (!(await state.lease.renew(runId, clock(), input.leaseMs, { from: invocation, to: invocation }))) {
       log.warn('sweep superseded before its hand-off: another run holds the lease', { runId, invocation });
       return { status: RunStatus.superseded, runId, invocation };
     }

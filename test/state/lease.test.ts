@@ -51,7 +51,7 @@ describe('sweep lease', () => {
     await lease.acquire('run-a', start, 20 * MINUTE);
 
     // Act
-    const renewed = await lease.renew('run-a', later(15), 20 * MINUTE);
+    const renewed = await lease.renew('run-a', later(15), 20 * MINUTE, { from: 1, to: 2 });
     const intruder = await lease.acquire('run-b', later(25), 20 * MINUTE);
 
     // Assess
@@ -63,17 +63,30 @@ describe('sweep lease', () => {
     await lease.acquire('run-a', start, 20 * MINUTE);
     await lease.acquire('run-b', later(21), 20 * MINUTE);
 
-    const renewed = await lease.renew('run-a', later(22), 20 * MINUTE);
+    const renewed = await lease.renew('run-a', later(22), 20 * MINUTE, { from: 1, to: 2 });
 
     expect(renewed).toBe(false);
     expect(storedHolder()).toBe('run-b');
+  });
+
+  it('moves on once per invocation, so a second copy of the same continuation is refused', async () => {
+    // Prepare
+    await lease.acquire('run-a', start, 20 * MINUTE);
+
+    // Act: invocation 2 arrives twice (the async queue delivers at least once)
+    const first = await lease.renew('run-a', later(14), 20 * MINUTE, { from: 1, to: 2 });
+    const duplicate = await lease.renew('run-a', later(14), 20 * MINUTE, { from: 1, to: 2 });
+    const extended = await lease.renew('run-a', later(15), 20 * MINUTE, { from: 2, to: 2 });
+
+    // Assess
+    expect([first, duplicate, extended]).toEqual([true, false, true]);
   });
 
   it('is not renewed once released', async () => {
     await lease.acquire('run-a', start, 20 * MINUTE);
     await lease.release('run-a');
 
-    expect(await lease.renew('run-a', later(1), 20 * MINUTE)).toBe(false);
+    expect(await lease.renew('run-a', later(1), 20 * MINUTE, { from: 1, to: 2 })).toBe(false);
   });
 
   it('is released by its holder only', async () => {

@@ -191,6 +191,36 @@ describe('resumable sweep', () => {
     expect(metricValues(env, 'SchedulesDeleted')).toEqual([finished.length]);
   });
 
+  it('sweeps once when the same continuation is delivered twice, the copy touching nothing', async () => {
+    // Prepare: the first invocation hands on; Lambda's async queue delivers at least once
+    const { all, finished } = population();
+    seed(env, all);
+    const { handler } = createStatefulHandler(env);
+    await handler(SCHEDULED_EVENT, pageBudget(env, 2));
+    const [continuation] = takeHandOffs(env);
+    const second = await handler(continuation, pageBudget(env, 2));
+    const schedulerCallsBefore = ['ListSchedules', 'GetSchedule', 'DeleteSchedule'].map((op) =>
+      calls(env, op),
+    );
+
+    // Act: the copy of invocation 2 arrives after the original moved the run on
+    const copy = await handler(continuation, pageBudget(env, 2));
+
+    // Assess
+    expect(summaryOf(second).status).toBe('continuing');
+    expect(copy).toMatchObject({ status: 'superseded' });
+    expect(['ListSchedules', 'GetSchedule', 'DeleteSchedule'].map((op) => calls(env, op))).toEqual(
+      schedulerCallsBefore,
+    );
+    const rest = await driveChain(env, handler, takeHandOffs(env)[0], 2);
+    expect(summaryOf(rest.at(-1))).toMatchObject({
+      status: 'finished',
+      complete: true,
+      deleted: finished.length,
+    });
+    expect(metricValues(env, 'SchedulesDeleted')).toEqual([finished.length]);
+  });
+
   it("takes over a dead run's expired lease; the dead run's late continuation then stops, touching nothing", async () => {
     // Prepare: a run hands on, and its continuation is lost
     const { all, finished, kept } = population();
