@@ -59,6 +59,8 @@ export function readList(env: Env, name: string, pattern: RegExp, expected: stri
   for (const item of items) {
     if (!pattern.test(item)) throw new ConfigError(name, expected, raw);
   }
+  // A name given twice would be swept (or counted) twice.
+  if (new Set(items).size !== items.length) throw new ConfigError(name, `${expected}, each named once`, raw);
   return items;
 }
 

@@ -78,8 +78,29 @@ export function parseSweepPayload(event: unknown): SweepRequest {
   return request;
 }
 
+/** The fields EventBridge puts in the event a schedule rule sends. */
+const SCHEDULED_EVENT_FIELDS = new Set([
+  'version',
+  'id',
+  'detail-type',
+  'source',
+  'account',
+  'time',
+  'region',
+  'resources',
+  'detail',
+]);
+
+/**
+ * The regular trigger's event, and nothing else: a payload that looks like one but carries any other
+ * field (say dryRun) is treated as a manual payload, so the extra field is rejected, never ignored.
+ */
 function isScheduledEvent(record: Record<string, unknown>): boolean {
-  return record.source === 'aws.events' && record['detail-type'] === 'Scheduled Event';
+  return (
+    record.source === 'aws.events' &&
+    record['detail-type'] === 'Scheduled Event' &&
+    Object.keys(record).every((key) => SCHEDULED_EVENT_FIELDS.has(key))
+  );
 }
 
 function readBoolean(field: string, value: unknown): boolean {
@@ -277,7 +298,9 @@ function readProgress(value: unknown): SweepProgress {
       record.groups,
     );
   }
-  const groups: Record<string, GroupProgress> = {};
+  // No prototype: a group may be named "__proto__", and assigning that key on a plain object
+  // would set the object's prototype instead of recording the group.
+  const groups: Record<string, GroupProgress> = Object.create(null);
   for (const [name, entry] of Object.entries(record.groups)) {
     const field = `continuation.progress.groups.${name}`;
     if (!GROUP_NAME_PATTERN.test(name))

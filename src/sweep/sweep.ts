@@ -523,7 +523,7 @@ function countSchedules(
 ): SweepSummary['scheduleCounts'] {
   // A name filter sees only part of each group: no count would be whole.
   if (scope.namePrefix !== undefined) return { byGroup: {} };
-  const byGroup: Record<string, number> = {};
+  const byGroup: Record<string, number> = Object.create(null); // a group may be named "__proto__"
   let total = 0;
   let whole = scope.allGroups && scope.everythingListed;
   for (const [name, tally] of groups) {

@@ -86,6 +86,11 @@ describe('sweep config', () => {
       'ok,not ok',
       'Expected SWEEP_GROUPS to be a comma-separated list of schedule group names',
     ],
+    [
+      'SWEEP_GROUPS',
+      'orders,billing,orders',
+      "names (1-64 of 0-9 a-z A-Z - _ .), each named once, got 'orders,billing,orders'",
+    ],
     ['METRICS_NAMESPACE', 'AWS/Scheduler', 'Expected METRICS_NAMESPACE to be a CloudWatch namespace'],
     ['SWEEP_STATE_TABLE', 'no spaces', 'Expected SWEEP_STATE_TABLE to be a DynamoDB table name'],
     [

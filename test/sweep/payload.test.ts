@@ -22,6 +22,14 @@ describe('sweep payload', () => {
     expect(parseSweepPayload(payload)).toEqual({});
   });
 
+  it('rejects a payload dressed as the scheduled event that carries a sweep field, naming it', () => {
+    const disguised = { source: 'aws.events', 'detail-type': 'Scheduled Event', dryrun: true };
+
+    expect(() => parseSweepPayload(disguised)).toThrow(
+      /Unknown fields? .*'dryrun' \(did you mean 'dryRun'\?\)/,
+    );
+  });
+
   it('treats the EventBridge scheduled event as "the configured defaults"', () => {
     // Prepare
     const scheduledEvent = {

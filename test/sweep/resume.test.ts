@@ -5,6 +5,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
 import { LEASE_KEY } from '../../src/state/lease.ts';
+import { parseSweepEvent } from '../../src/sweep/payload.ts';
 import type { SweepRunResult } from '../../src/sweep/run.ts';
 import type { SweepSummary } from '../../src/sweep/sweep.ts';
 import { useTestEmulator } from '../support/emulator.ts';
@@ -311,6 +312,24 @@ describe('continuation payload', () => {
     const [payload] = takeHandOffs(env);
     return payload as Record<string, Record<string, unknown>>;
   }
+
+  it('carries the progress of a group named "__proto__" like any other', async () => {
+    // Prepare: the continuation as Lambda delivers it, a JSON document
+    const { continuation } = await handOff();
+    const progress = { seen: 7, removed: 2, fromFirstPage: true, listed: true, unprocessed: false };
+    const text = JSON.stringify({ continuation }).replace(
+      '"groups":{',
+      `"groups":{"__proto__":${JSON.stringify(progress)},`,
+    );
+
+    // Act
+    const parsed = parseSweepEvent(JSON.parse(text));
+
+    // Assess
+    if (parsed.kind !== 'continuation') throw new Error('expected a continuation');
+    expect(Object.keys(parsed.continuation.progress.groups)).toContain('__proto__');
+    expect(Object.entries(parsed.continuation.progress.groups)).toContainEqual(['__proto__', progress]);
+  });
 
   it.each([
     [
