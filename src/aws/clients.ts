@@ -17,7 +17,15 @@ export interface ClientOptions {
    * retries included, must go through their own rate budget, so the SDK must not retry behind it.
    */
   maxAttempts?: number;
+  /**
+   * How long one request may take before it is abandoned as failed (and retried by whoever owns
+   * retries). Without it a stuck socket could hold a sweep past its Lambda deadline.
+   */
+  requestTimeoutMs?: number;
 }
+
+const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
+const CONNECTION_TIMEOUT_MS = 3_000;
 
 function common(options: ClientOptions) {
   return {
@@ -25,6 +33,12 @@ function common(options: ClientOptions) {
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
+    requestHandler: {
+      requestTimeout: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+      connectionTimeout: CONNECTION_TIMEOUT_MS,
+      // Without this the handler only logs a warning when the timeout passes.
+      throwOnRequestTimeout: true,
+    },
   };
 }
 
