@@ -246,7 +246,13 @@ interface CensusLike {
   byState: Record<string, number>;
 }
 
-function printCensus(summary: CensusLike) {
+// The census handler answers with the summary when it completed, else with its status only.
+function printCensus(result: CensusLike | { status: string }) {
+  if (!('total' in result)) {
+    console.log(`census: ${result.status}`);
+    return;
+  }
+  const summary = result;
   console.log(
     `schedules: ${summary.total} of a quota of ${summary.quota.value} (${summary.quota.source}) = ${summary.utilizationPercent.toFixed(1)}%`,
   );

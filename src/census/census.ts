@@ -3,10 +3,14 @@
 //
 // Only a complete census publishes counts. A listing that fails part-way would report an
 // under-count, which reads as "plenty of room" exactly when something is wrong; instead the run
-// publishes CensusFailures = 1, logs, and rethrows. The missing ScheduleCount then trips the
-// "census stopped reporting" alarm if failures persist.
+// publishes CensusFailures = 1, logs, and rethrows. A census that runs out of time part-way (see
+// run.ts) returns its cursor and counters to be carried on, and publishes nothing at all.
 import type { CloudWatchClient, MetricDatum } from '@aws-sdk/client-cloudwatch';
-import { ListSchedulesCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
+import {
+  ListSchedulesCommand,
+  type ListSchedulesCommandOutput,
+  type SchedulerClient,
+} from '@aws-sdk/client-scheduler';
 import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { RequestBudget } from '../aws/budget.ts';
 import type { Logger } from '../log.ts';
@@ -23,6 +27,12 @@ export const CensusMetric = {
   daysUntilFull: 'DaysUntilFull',
   censusDurationSeconds: 'CensusDurationSeconds',
   censusFailures: 'CensusFailures',
+  /**
+   * One per invocation, whatever it came to (complete, continuing, already running, failed): the
+   * census's heartbeat. A census of a large account spans several invocations, so QuotaUtilization,
+   * published once per complete census, cannot tell "alive but slow" from "stopped".
+   */
+  censusInvocations: 'CensusInvocations',
 } as const;
 
 export const CensusDimension = {
@@ -46,6 +56,20 @@ export interface CensusDeps {
   elapsed?: () => number;
 }
 
+/**
+ * What a census carried over from earlier invocations has counted so far. Schedules are counted per
+ * group and state only: the total and the per-group and per-state counts follow from that, so the
+ * carried figures can never disagree with one another.
+ */
+export interface CensusProgress {
+  /** Schedules per group, then per state. Built with Object.create(null): a group may be "__proto__". */
+  groups: Record<string, Record<string, number>>;
+  pages: number;
+  listRequests: number;
+  /** Seconds spent listing, summed over the invocations (hand-off gaps excluded). */
+  durationSeconds: number;
+}
+
 export interface CensusOptions {
   namespace: string;
   /** The quota to use when Service Quotas cannot say (SCHEDULE_QUOTA). */
@@ -58,9 +82,14 @@ export interface CensusOptions {
    * bounds the number of per-group metrics, each of which CloudWatch bills as a custom metric.
    */
   groups?: string[];
+  /** Asked after every page; true makes the census return its cursor instead of listing on. */
+  shouldStop?: () => boolean;
+  /** Where an earlier invocation stopped: its NextToken and what it had counted. */
+  resume?: { nextToken: string; progress: CensusProgress };
 }
 
 export interface CensusSummary {
+  status: typeof CensusStatus.complete;
   total: number;
   byGroup: Record<string, number>;
   byState: Record<string, number>;
@@ -76,32 +105,47 @@ export interface CensusSummary {
   at: string;
 }
 
+/** A census cut short by `shouldStop`: carry `nextToken` and `progress` into the next invocation. */
+export interface CensusContinuing {
+  status: typeof CensusStatus.continuing;
+  nextToken: string;
+  progress: CensusProgress;
+  /** Schedules counted so far: for logs only, never a count to publish. */
+  listedSoFar: number;
+}
+
+export const CensusStatus = {
+  complete: 'complete',
+  continuing: 'continuing',
+} as const;
+
+export type CensusOutcome = CensusSummary | CensusContinuing;
+
 interface Counts {
-  total: number;
-  byGroup: Map<string, number>;
-  byState: Map<string, number>;
   byGroupAndState: Map<string, Map<string, number>>;
   pages: number;
 }
 
-export async function census(deps: CensusDeps, options: CensusOptions): Promise<CensusSummary> {
+/** Without `shouldStop` the census always lists to the end, so it always completes. */
+export function census(
+  deps: CensusDeps,
+  options: CensusOptions & { shouldStop?: undefined },
+): Promise<CensusSummary>;
+export function census(deps: CensusDeps, options: CensusOptions): Promise<CensusOutcome>;
+export async function census(deps: CensusDeps, options: CensusOptions): Promise<CensusOutcome> {
   const elapsed = deps.elapsed ?? (() => performance.now());
   const started = elapsed();
   const budget = new RequestBudget('ListSchedules', { ratePerSecond: options.listTps, now: elapsed });
-  const quotaLookup = resolveScheduleQuota(deps.serviceQuotas, options.fallbackQuota, deps.log, {
-    ...(deps.quotaMemory ? { memory: deps.quotaMemory } : {}),
-  });
+  const carried = options.resume?.progress;
+  const seconds = () => (elapsed() - started) / 1000 + (carried?.durationSeconds ?? 0);
+  const requests = () => budget.stats.requests + (carried?.listRequests ?? 0);
 
-  let counts: Counts;
+  let listing: Listing;
   try {
-    counts = await countSchedules(deps.scheduler, budget);
+    listing = await countSchedules(deps, budget, options);
   } catch (error) {
-    await quotaLookup;
-    const durationSeconds = (elapsed() - started) / 1000;
-    deps.log.error('Census failed part-way; no counts published', {
-      error,
-      listRequests: budget.stats.requests,
-    });
+    const durationSeconds = seconds();
+    deps.log.error('Census failed part-way; no counts published', { error, listRequests: requests() });
     const at = deps.clock();
     await publishMetrics(deps.cloudwatch, options.namespace, [
       datum(CensusMetric.censusFailures, 1, 'Count', at),
@@ -111,22 +155,42 @@ export async function census(deps: CensusDeps, options: CensusOptions): Promise<
     );
     throw error;
   }
+  const { counts } = listing;
+  const totals = summarize(counts);
 
-  const quota = await quotaLookup;
+  if (listing.nextToken !== undefined) {
+    return {
+      status: CensusStatus.continuing,
+      nextToken: listing.nextToken,
+      progress: {
+        groups: toRecord(counts.byGroupAndState),
+        pages: counts.pages,
+        listRequests: requests(),
+        durationSeconds: seconds(),
+      },
+      listedSoFar: totals.total,
+    };
+  }
+
+  // Only a complete listing needs the quota; an invocation that hands on skips the lookup.
+  const quota = await resolveScheduleQuota(deps.serviceQuotas, options.fallbackQuota, deps.log, {
+    ...(deps.quotaMemory ? { memory: deps.quotaMemory } : {}),
+  });
   // The count is complete only now, so that is when it is true.
   const at = deps.clock();
-  const growth = await measureGrowth(deps, options.namespace, at, counts.total, quota.value);
-  const utilizationPercent = (counts.total / quota.value) * 100;
-  const durationSeconds = (elapsed() - started) / 1000;
+  const growth = await measureGrowth(deps, options.namespace, at, totals.total, quota.value);
+  const utilizationPercent = (totals.total / quota.value) * 100;
+  const durationSeconds = seconds();
 
-  const datums = buildDatums(counts, options.groups ?? [], quota, utilizationPercent, growth, at);
+  const datums = buildDatums(totals, options.groups ?? [], quota, utilizationPercent, growth, at);
   datums.push(datum(CensusMetric.censusDurationSeconds, durationSeconds, 'Seconds', at));
   const metricRequests = await publishMetrics(deps.cloudwatch, options.namespace, datums);
 
   const summary: CensusSummary = {
-    total: counts.total,
-    byGroup: Object.fromEntries(counts.byGroup),
-    byState: Object.fromEntries(counts.byState),
+    status: CensusStatus.complete,
+    total: totals.total,
+    byGroup: Object.fromEntries(totals.byGroup),
+    byState: Object.fromEntries(totals.byState),
     byGroupAndState: Object.fromEntries(
       [...counts.byGroupAndState].map(([group, states]) => [group, Object.fromEntries(states)]),
     ),
@@ -135,14 +199,14 @@ export async function census(deps: CensusDeps, options: CensusOptions): Promise<
     growthPerHour: growth?.perHour,
     daysUntilFull: growth?.daysUntilFull,
     pages: counts.pages,
-    listRequests: budget.stats.requests,
+    listRequests: requests(),
     metricRequests,
     durationSeconds,
     at: at.toISOString(),
   };
   deps.log.info('Census complete', {
     total: summary.total,
-    groups: counts.byGroup.size,
+    groups: totals.byGroup.size,
     byState: summary.byState,
     quota,
     utilizationPercent,
@@ -156,28 +220,77 @@ export async function census(deps: CensusDeps, options: CensusOptions): Promise<
   return summary;
 }
 
-/** Streams through every page, keeping only counters: memory stays flat however many schedules exist. */
-async function countSchedules(scheduler: SchedulerClient, budget: RequestBudget): Promise<Counts> {
-  const counts: Counts = {
-    total: 0,
-    byGroup: new Map(),
-    byState: new Map(),
-    byGroupAndState: new Map(),
-    pages: 0,
-  };
-  let nextToken: string | undefined;
-  do {
+/** Publishes this invocation's heartbeat. Never throws: a metrics outage must not hide the result. */
+export async function publishCensusHeartbeat(
+  deps: { cloudwatch: CloudWatchClient; clock: () => Date; log: Logger },
+  namespace: string,
+): Promise<void> {
+  try {
+    await publishMetrics(deps.cloudwatch, namespace, [
+      datum(CensusMetric.censusInvocations, 1, 'Count', deps.clock()),
+    ]);
+  } catch (error) {
+    deps.log.error('Could not publish the census heartbeat', { namespace, error });
+  }
+}
+
+/** Publishes CensusFailures = 1 for a census that ended without counts. Never throws. */
+export async function publishCensusFailure(
+  deps: { cloudwatch: CloudWatchClient; clock: () => Date; log: Logger },
+  namespace: string,
+): Promise<void> {
+  try {
+    await publishMetrics(deps.cloudwatch, namespace, [
+      datum(CensusMetric.censusFailures, 1, 'Count', deps.clock()),
+    ]);
+  } catch (error) {
+    deps.log.error('Could not publish the census failure', { namespace, error });
+  }
+}
+
+interface Listing {
+  counts: Counts;
+  /** Set when the census stopped before the last page. */
+  nextToken?: string;
+}
+
+/**
+ * Streams through the pages, keeping only counters: memory stays flat however many schedules exist.
+ * At least one page is listed per call, so a chain of invocations always makes progress.
+ */
+async function countSchedules(
+  deps: CensusDeps,
+  budget: RequestBudget,
+  options: CensusOptions,
+): Promise<Listing> {
+  let counts = fromProgress(options.resume?.progress);
+  let nextToken = options.resume?.nextToken;
+  let resuming = nextToken !== undefined;
+  for (;;) {
     const token = nextToken;
-    const page = await budget.call(() =>
-      scheduler.send(new ListSchedulesCommand({ MaxResults: PAGE_SIZE, NextToken: token })),
-    );
+    let page: ListSchedulesCommandOutput;
+    try {
+      page = await budget.call(() =>
+        deps.scheduler.send(new ListSchedulesCommand({ MaxResults: PAGE_SIZE, NextToken: token })),
+      );
+    } catch (error) {
+      if (!(resuming && isValidation(error))) throw error;
+      // A token can expire between invocations. What was counted with it is of no use without the
+      // rest of that listing, so the count starts over rather than mixing two listings.
+      deps.log.warn('ListSchedules refused the carried NextToken; the census starts over', {
+        error,
+        pagesDiscarded: counts.pages,
+      });
+      resuming = false;
+      counts = fromProgress(undefined);
+      nextToken = undefined;
+      continue;
+    }
+    resuming = false;
     counts.pages += 1;
     for (const schedule of page.Schedules ?? []) {
       const group = schedule.GroupName ?? 'default';
       const state = schedule.State ?? 'UNKNOWN';
-      counts.total += 1;
-      increment(counts.byGroup, group);
-      increment(counts.byState, state);
       let states = counts.byGroupAndState.get(group);
       if (!states) {
         states = new Map();
@@ -186,8 +299,49 @@ async function countSchedules(scheduler: SchedulerClient, budget: RequestBudget)
       increment(states, state);
     }
     nextToken = page.NextToken || undefined;
-  } while (nextToken);
-  return counts;
+    if (nextToken === undefined) return { counts };
+    if (options.shouldStop?.()) return { counts, nextToken };
+  }
+}
+
+function isValidation(error: unknown): boolean {
+  return (error as { name?: string } | undefined)?.name === 'ValidationException';
+}
+
+function fromProgress(progress: CensusProgress | undefined): Counts {
+  const byGroupAndState = new Map<string, Map<string, number>>();
+  for (const [group, states] of Object.entries(progress?.groups ?? {})) {
+    byGroupAndState.set(group, new Map(Object.entries(states)));
+  }
+  return { byGroupAndState, pages: progress?.pages ?? 0 };
+}
+
+function toRecord(byGroupAndState: Map<string, Map<string, number>>): CensusProgress['groups'] {
+  const groups: CensusProgress['groups'] = Object.create(null);
+  for (const [group, states] of byGroupAndState) {
+    const record: Record<string, number> = Object.create(null);
+    for (const [state, count] of states) record[state] = count;
+    groups[group] = record;
+  }
+  return groups;
+}
+
+interface Totals {
+  total: number;
+  byGroup: Map<string, number>;
+  byState: Map<string, number>;
+}
+
+function summarize(counts: Counts): Totals {
+  const totals: Totals = { total: 0, byGroup: new Map(), byState: new Map() };
+  for (const [group, states] of counts.byGroupAndState) {
+    for (const [state, count] of states) {
+      totals.total += count;
+      increment(totals.byGroup, group, count);
+      increment(totals.byState, state, count);
+    }
+  }
+  return totals;
 }
 
 /** Growth is a nice-to-have: if the earlier points cannot be read, the census still publishes. */
@@ -208,7 +362,7 @@ async function measureGrowth(
 }
 
 function buildDatums(
-  counts: Counts,
+  totals: Totals,
   groups: string[],
   quota: ScheduleQuota,
   utilizationPercent: number,
@@ -216,23 +370,23 @@ function buildDatums(
   at: Date,
 ): MetricDatum[] {
   const datums: MetricDatum[] = [
-    datum(CensusMetric.scheduleCount, counts.total, 'Count', at),
+    datum(CensusMetric.scheduleCount, totals.total, 'Count', at),
     datum(CensusMetric.scheduleQuota, quota.value, 'Count', at),
     datum(CensusMetric.quotaUtilization, utilizationPercent, 'Percent', at),
     datum(CensusMetric.censusFailures, 0, 'Count', at),
   ];
-  const states = new Set<string>([...KNOWN_STATES, ...counts.byState.keys()]);
+  const states = new Set<string>([...KNOWN_STATES, ...totals.byState.keys()]);
   for (const state of states) {
     datums.push(
-      datum(CensusMetric.scheduleCount, counts.byState.get(state) ?? 0, 'Count', at, [
+      datum(CensusMetric.scheduleCount, totals.byState.get(state) ?? 0, 'Count', at, [
         { Name: CensusDimension.state, Value: state },
       ]),
     );
   }
-  const reportedGroups = groups.length > 0 ? new Set(groups) : new Set(counts.byGroup.keys());
+  const reportedGroups = groups.length > 0 ? new Set(groups) : new Set(totals.byGroup.keys());
   for (const group of reportedGroups) {
     datums.push(
-      datum(CensusMetric.scheduleCount, counts.byGroup.get(group) ?? 0, 'Count', at, [
+      datum(CensusMetric.scheduleCount, totals.byGroup.get(group) ?? 0, 'Count', at, [
         { Name: CensusDimension.scheduleGroup, Value: group },
       ]),
     );
@@ -246,6 +400,6 @@ function buildDatums(
   return datums;
 }
 
-function increment(map: Map<string, number>, key: string): void {
-  map.set(key, (map.get(key) ?? 0) + 1);
+function increment(map: Map<string, number>, key: string, by = 1): void {
+  map.set(key, (map.get(key) ?? 0) + by);
 }

@@ -1,6 +1,7 @@
 // The census function's settings, read once from the environment at cold start.
 // Every error names the variable and the expected form, before any AWS call is made.
-import { type Env, readList, readNamespace, readNumber } from '../config.ts';
+import { type Env, readList, readNamespace, readNumber, readOptionalString } from '../config.ts';
+import { ConfigError } from '../errors.ts';
 
 export interface CensusConfig {
   /** CloudWatch namespace shared with the sweeper (the alarms watch it). */
@@ -11,18 +12,37 @@ export interface CensusConfig {
   listTps: number;
   /** Count only these schedule groups; empty means every group. */
   groups: string[];
+  /**
+   * The state table that holds the census lease. Unset: the census runs in one invocation and a
+   * large account outlasts it; set: a census that runs out of time hands itself on.
+   */
+  stateTable?: string;
+  /** Kept in hand before the deadline to publish or hand on; the census stops listing then. */
+  safetyMarginSeconds: number;
 }
 
 export const CENSUS_DEFAULTS = {
   namespace: 'ScheduleHygiene',
   fallbackQuota: 1_000_000,
   listTps: 20,
+  // Publishing a complete census (one GetMetricData, a few PutMetricData) or handing on takes
+  // seconds; 30 leaves room for a slow Service Quotas lookup and the SDK's retries.
+  safetyMarginSeconds: 30,
 } as const;
 
 /** Schedule group names: 1-64 of [0-9a-zA-Z-_.]. */
-const GROUP_NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
+export const GROUP_NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
+const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
 
 export function readCensusConfig(env: Env = process.env): CensusConfig {
+  const stateTable = readOptionalString(env, 'CENSUS_STATE_TABLE');
+  if (stateTable !== undefined && !TABLE_NAME.test(stateTable)) {
+    throw new ConfigError(
+      'CENSUS_STATE_TABLE',
+      'a DynamoDB table name (3-255 of a-z A-Z 0-9 _ - .)',
+      stateTable,
+    );
+  }
   return {
     namespace: readNamespace(env, 'METRICS_NAMESPACE', CENSUS_DEFAULTS.namespace),
     fallbackQuota: readNumber(env, 'SCHEDULE_QUOTA', {
@@ -37,5 +57,12 @@ export function readCensusConfig(env: Env = process.env): CensusConfig {
       GROUP_NAME,
       'a comma-separated list of schedule group names (1-64 of 0-9 a-z A-Z - _ .)',
     ),
+    ...(stateTable === undefined ? {} : { stateTable }),
+    // At most 10 minutes of a 15-minute invocation: a larger margin would leave little time to list.
+    safetyMarginSeconds: readNumber(env, 'CENSUS_SAFETY_MARGIN_SECONDS', {
+      min: 1,
+      max: 600,
+      fallback: CENSUS_DEFAULTS.safetyMarginSeconds,
+    }),
   };
 }

@@ -29,8 +29,13 @@ export interface LeaseStore {
   release(runId: string): Promise<void>;
 }
 
-export function createDynamoLeaseStore(dynamodb: DynamoDBClient, tableName: string): LeaseStore {
-  const key = { pk: { S: LEASE_KEY } };
+/** `leaseKey` names the item: the sweep's by default; the census keeps its own lease beside it. */
+export function createDynamoLeaseStore(
+  dynamodb: DynamoDBClient,
+  tableName: string,
+  leaseKey: string = LEASE_KEY,
+): LeaseStore {
+  const key = { pk: { S: leaseKey } };
   return {
     async acquire(runId, now, durationMs) {
       const leaseUntil = new Date(now.getTime() + durationMs);

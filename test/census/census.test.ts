@@ -58,7 +58,10 @@ function deps(overrides: Partial<CensusDeps> = {}): CensusDeps {
   };
 }
 
-const options = (overrides: Partial<CensusOptions> = {}): CensusOptions => ({
+/** Options without a stop condition: such a census always lists to the end and completes. */
+type CompleteCensusOptions = Omit<CensusOptions, 'shouldStop' | 'resume'>;
+
+const options = (overrides: Partial<CompleteCensusOptions> = {}): CompleteCensusOptions => ({
   namespace: NAMESPACE,
   fallbackQuota: FALLBACK_QUOTA,
   listTps: 200,

@@ -10,7 +10,9 @@ describe('readCensusConfig', () => {
       fallbackQuota: 1_000_000,
       listTps: 20,
       groups: [],
+      safetyMarginSeconds: 30,
     });
+    expect(readCensusConfig({})).not.toHaveProperty('stateTable');
     expect(CENSUS_DEFAULTS.fallbackQuota).toBe(1_000_000);
   });
 
@@ -20,6 +22,8 @@ describe('readCensusConfig', () => {
       SCHEDULE_QUOTA: '10000000',
       CENSUS_LIST_TPS: '5',
       CENSUS_GROUPS: 'default, billing-reminders ,orders.v2',
+      CENSUS_STATE_TABLE: 'schedule-hygiene-prod-state',
+      CENSUS_SAFETY_MARGIN_SECONDS: '45',
     });
 
     expect(config).toEqual({
@@ -27,6 +31,8 @@ describe('readCensusConfig', () => {
       fallbackQuota: 10_000_000,
       listTps: 5,
       groups: ['default', 'billing-reminders', 'orders.v2'],
+      stateTable: 'schedule-hygiene-prod-state',
+      safetyMarginSeconds: 45,
     });
   });
 
@@ -38,6 +44,9 @@ describe('readCensusConfig', () => {
     ['CENSUS_LIST_TPS', '2.5', 'a whole number from 1 to 1000'],
     ['CENSUS_GROUPS', 'good,bad group', 'a comma-separated list of schedule group names'],
     ['METRICS_NAMESPACE', 'AWS/Scheduler', 'a CloudWatch namespace'],
+    ['CENSUS_STATE_TABLE', 'no spaces allowed', 'a DynamoDB table name'],
+    ['CENSUS_SAFETY_MARGIN_SECONDS', '0', 'a whole number from 1 to 600'],
+    ['CENSUS_SAFETY_MARGIN_SECONDS', '900', 'a whole number from 1 to 600'],
   ])('rejects %s=%s, naming the variable and the expected form', (variable, value, expected) => {
     const read = () => readCensusConfig({ [variable]: value });
 
