@@ -143,6 +143,8 @@ export function createSchedulerService(
     deletedWithGroup: 0,
   };
   const clientTokens = new Map<string, { group: string; name: string; seq: number }>();
+  /** ClientToken of recent deletes → "group/name". */
+  const deleteTokens = new Map<string, string>();
 
   const store = createScheduleStore({
     groupArn: (name) => `${arnPrefix}:schedule-group/${name}`,
@@ -333,8 +335,19 @@ export function createSchedulerService(
         return updateSchedule(segment, parseJsonBody(request));
       case Operation.deleteSchedule: {
         const group = groupQuery(request.query);
-        const record = requireSchedule(group, requireName(segment, 'name'));
+        const name = requireName(segment, 'name');
+        // A retried delete with the same ClientToken succeeds again, as idempotency promises.
+        const token = request.query.get('clientToken') ?? undefined;
+        if (token !== undefined && deleteTokens.get(token) === `${group}/${name}`) return ok({});
+        const record = requireSchedule(group, name);
         store.remove(record, RemovalReason.api);
+        if (token !== undefined) {
+          deleteTokens.set(token, `${group}/${name}`);
+          if (deleteTokens.size > CLIENT_TOKEN_MEMORY) {
+            const oldest = deleteTokens.keys().next().value;
+            if (oldest !== undefined) deleteTokens.delete(oldest);
+          }
+        }
         return ok({});
       }
       case Operation.listScheduleGroups:
@@ -493,6 +506,7 @@ export function createSchedulerService(
       store.addGroup(DEFAULT_GROUP, nowMs());
       deleted = [];
       clientTokens.clear();
+      deleteTokens.clear();
       quota = DEFAULT_SCHEDULE_QUOTA;
       for (const key of Object.keys(counters) as (keyof typeof counters)[]) counters[key] = 0;
     },

@@ -2,6 +2,7 @@
 // delete the finished ones, each request inside its operation's rate budget. Streams with bounded
 // memory, never lets one bad item abort the run, and always reports what it counted.
 
+import { randomUUID } from 'node:crypto';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import {
   DeleteScheduleCommand,
@@ -224,9 +225,14 @@ export async function inspect(summary: ScheduleSummary, context: InspectContext)
     stuck: decision.stuck,
   });
   if (context.dryRun) return { kind: 'wouldDelete', decision };
+  // One token for every attempt: a delete that succeeded but answered 5xx, retried with the same
+  // token, succeeds again instead of answering 404, so it is counted as deleted.
+  const clientToken = randomUUID();
   try {
     await context.budgets.delete.call(() =>
-      context.scheduler.send(new DeleteScheduleCommand({ Name: name, GroupName: group })),
+      context.scheduler.send(
+        new DeleteScheduleCommand({ Name: name, GroupName: group, ClientToken: clientToken }),
+      ),
     );
     return { kind: 'deleted', decision };
   } catch (error) {

@@ -443,6 +443,47 @@ describe('sweep', () => {
     expect(metric('ScheduleCount')).toBe(0);
   });
 
+  it('counts a delete whose answer was lost to a 5xx as deleted, retrying it with the same token', async () => {
+    // Prepare: the first DeleteSchedule goes through but its answer is lost as a 500
+    env.emulator.plane.setNow(new Date('2025-06-15T12:00:00Z'));
+    const finished = [oneTime({ name: 'lost-answer', at: '2025-06-01T00:00:00' })];
+    seed(finished);
+    const scheduler = createSchedulerClient({ ...env.clientOptions, maxAttempts: 1 });
+    const tokens: string[] = [];
+    scheduler.middlewareStack.add(
+      (next, context) => async (args) => {
+        const output = await next(args);
+        if (context.commandName !== 'DeleteScheduleCommand') return output;
+        tokens.push((args.input as { ClientToken?: string }).ClientToken ?? '');
+        if (tokens.length === 1) {
+          throw Object.assign(new Error('answer lost'), {
+            name: 'InternalServerException',
+            $metadata: { httpStatusCode: 500 },
+          });
+        }
+        return output;
+      },
+      { step: 'initialize', name: 'loseFirstDeleteAnswer' },
+    );
+
+    // Act
+    const summary = await sweep(
+      {
+        scheduler,
+        cloudwatch: env.cloudwatch,
+        clock: () => env.emulator.plane.now(),
+        log: createMemoryLogger(),
+      },
+      sweepOptions(),
+    );
+
+    // Assess
+    expect(summary).toMatchObject({ deleted: 1, alreadyGone: 0, failed: 0 });
+    expect(tokens).toHaveLength(2);
+    expect(tokens[1]).toBe(tokens[0]);
+    expect(remaining(finished)).toEqual([]);
+  });
+
   it('publishes its metrics even when listing fails part-way, then reports the failure', async () => {
     // Prepare
     env.emulator.plane.setNow(new Date('2025-06-15T12:00:00Z'));
