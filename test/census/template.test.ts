@@ -1,8 +1,10 @@
-// The packaged CloudFormation for quota monitoring: the alarms page on the right thresholds and on
-// silence, every alarm notifies the topic, and the census role can only read and publish metrics.
+// The packaged CloudFormation for quota monitoring: the alarms page on the right thresholds, on
+// silence and on a census that never completes, every alarm notifies the topic, and the census role
+// can only read, publish metrics, keep its own lease and hand itself on.
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CensusMetric } from '../../src/census/census.ts';
+import { CENSUS_LEASE_KEY } from '../../src/census/run.ts';
 import { type CfnResource, loadTemplate, resourcesOfType } from '../support/template.ts';
 
 interface Statement {
@@ -10,7 +12,7 @@ interface Statement {
   Effect: string;
   Action: string | string[];
   Resource: unknown;
-  Condition?: Record<string, Record<string, string>>;
+  Condition?: Record<string, Record<string, unknown>>;
 }
 
 /** The defaults in serverless.yml's params, so a changed default changes what is expected. */
@@ -57,7 +59,7 @@ const actionsOf = (statement: Statement) =>
   Array.isArray(statement.Action) ? statement.Action : [statement.Action];
 
 describe('quota alarms', () => {
-  it('warns at the configured warning percent (80 by default) on the highest utilization in 15 minutes', () => {
+  it('warns at the configured warning percent (80 by default) on the highest utilization in an hour', () => {
     // Prepare
     const warning = Number(defaultParam('quotaWarningPercent'));
     // Act
@@ -66,7 +68,7 @@ describe('quota alarms', () => {
     expect(warning).toBe(80);
     expect(alarm).toMatchObject({
       Statistic: 'Maximum',
-      Period: 900,
+      Period: 3600,
       EvaluationPeriods: 1,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       TreatMissingData: 'ignore',
@@ -81,22 +83,36 @@ describe('quota alarms', () => {
     expect(critical).toBe(95);
     expect(alarm).toMatchObject({
       Statistic: 'Maximum',
-      Period: 900,
+      Period: 3600,
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       TreatMissingData: 'ignore',
     });
   });
 
-  it('fires when no complete census has reported for an hour, counting silence as breaching', () => {
-    const alarm = only(alarmsOn(CensusMetric.quotaUtilization).filter((a) => a.Statistic === 'SampleCount'));
+  it('fires when the census function has sent no heartbeat for an hour, counting silence as breaching', () => {
+    const alarm = only(alarmsOn(CensusMetric.censusInvocations));
 
     expect(alarm).toMatchObject({
+      AlarmName: 'schedule-hygiene-dev-census-stopped',
+      Statistic: 'SampleCount',
       Period: 3600,
       EvaluationPeriods: 1,
       Threshold: 1,
       ComparisonOperator: 'LessThanThreshold',
       TreatMissingData: 'breaching',
     });
+  });
+
+  it('fires when no census has completed for six hours, counting silence as breaching', () => {
+    const alarm = only(alarmsOn(CensusMetric.quotaUtilization).filter((a) => a.Statistic === 'SampleCount'));
+
+    expect(alarm).toMatchObject({
+      AlarmName: 'schedule-hygiene-dev-census-not-completing',
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+      TreatMissingData: 'breaching',
+    });
+    expect(Number(alarm.Period) * Number(alarm.EvaluationPeriods)).toBe(6 * 3600);
   });
 
   it('fires when the sweeper has sent no heartbeat for three hours, counting silence as breaching', () => {
@@ -227,7 +243,7 @@ describe('census role', () => {
     });
   });
 
-  it('grants only reads, its own logs, and metrics in its own namespace', () => {
+  it('grants only reads, its own logs, metrics in its own namespace, its lease and its own hand-off', () => {
     const actions = censusStatements().flatMap(actionsOf).sort();
 
     expect(censusStatements().every((statement) => statement.Effect === 'Allow')).toBe(true);
@@ -235,6 +251,11 @@ describe('census role', () => {
       [
         'cloudwatch:GetMetricData',
         'cloudwatch:PutMetricData',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'lambda:InvokeFunction',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         'scheduler:ListSchedules',
@@ -275,5 +296,58 @@ describe('census role', () => {
 
     expect(statement.Resource).toEqual([{ 'Fn::GetAtt': ['CensusLogGroup', 'Arn'] }]);
     expect(loadTemplate().Resources.CensusLogGroup?.Type).toBe('AWS::Logs::LogGroup');
+  });
+
+  it("touches only its own lease item in the state table, never the sweep's items", () => {
+    const statement = only(
+      censusStatements().filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:'))),
+    );
+    const environment = property<{ Variables: Record<string, string> }>(
+      loadTemplate().Resources.CensusLambdaFunction,
+      'Environment',
+    ).Variables;
+
+    expect(statement.Resource).toEqual([{ 'Fn::GetAtt': ['SweepStateTable', 'Arn'] }]);
+    expect(statement.Condition).toEqual({
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': [CENSUS_LEASE_KEY] },
+    });
+    expect(environment.CENSUS_STATE_TABLE).toBe(
+      property(loadTemplate().Resources.SweepStateTable, 'TableName'),
+    );
+  });
+
+  it('may invoke only its own function, named without a reference back to it', () => {
+    const statement = only(censusStatements().filter((s) => actionsOf(s).includes('lambda:InvokeFunction')));
+
+    expect(actionsOf(statement)).toEqual(['lambda:InvokeFunction']);
+    expect(statement.Resource).toEqual([
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub placeholders, not a template literal
+      { 'Fn::Sub': 'arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:schedule-hygiene-dev-census' },
+    ]);
+    expect(property(loadTemplate().Resources.CensusLambdaFunction, 'FunctionName')).toBe(
+      'schedule-hygiene-dev-census',
+    );
+  });
+});
+
+describe('census function', () => {
+  it('never retries an asynchronous invocation of the census', () => {
+    const configs = resourcesOfType(loadTemplate(), 'AWS::Lambda::EventInvokeConfig').filter(
+      ([, config]) =>
+        JSON.stringify(config.Properties?.FunctionName) === JSON.stringify({ Ref: 'CensusLambdaFunction' }),
+    );
+
+    expect(configs).toHaveLength(1);
+    expect(configs[0]?.[1].Properties?.MaximumRetryAttempts).toBe(0);
+  });
+
+  it('runs one invocation at a time, with a safety margin well inside its timeout', () => {
+    const census = loadTemplate().Resources.CensusLambdaFunction;
+    const environment = property<{ Variables: Record<string, string> }>(census, 'Environment').Variables;
+    const margin = Number(environment.CENSUS_SAFETY_MARGIN_SECONDS);
+
+    expect(property(census, 'ReservedConcurrentExecutions')).toBe(1);
+    expect(margin).toBeGreaterThanOrEqual(10);
+    expect(margin).toBeLessThan(property<number>(census, 'Timeout') / 10);
   });
 });
