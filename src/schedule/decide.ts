@@ -12,6 +12,11 @@ export const SkipReason = {
   missingFields: 'missingFields',
   invalidFields: 'invalidFields',
   disabledKept: 'disabledKept',
+  /**
+   * Set by the sweep, never by decide(): the schedule changed between its lookup and the delete
+   * (an application updated or recreated it), so it is left for the next sweep to judge afresh.
+   */
+  changedDuringSweep: 'changedDuringSweep',
 } as const;
 export type SkipReason = (typeof SkipReason)[keyof typeof SkipReason];
 

@@ -77,6 +77,8 @@ export interface SweepOptions {
    * failure is rethrown. A sweep carried over several runs passes its own, to publish the whole once.
    */
   report?: (summary: SweepSummary) => Promise<void>;
+  /** See InspectContext.recheckAfterMs (tests set 0 to recheck every delete). */
+  recheckAfterMs?: number;
   /** Backoff and retry tuning for the request budgets (the rates come from `budgets`). */
   budgetTuning?: Omit<BudgetOptions, 'ratePerSecond'>;
 }
@@ -179,7 +181,18 @@ export interface InspectContext {
   reserveDeletion: () => boolean;
   /** Gives a claimed deletion back (the delete did not happen). */
   releaseDeletion: () => void;
+  /**
+   * When the delete is sent longer than this after the lookup (waiting for its budget, backing off),
+   * the schedule is looked up again first, and left alone if it changed in between.
+   */
+  recheckAfterMs: number;
 }
+
+/** Default for InspectContext.recheckAfterMs: normally a delete follows its lookup within milliseconds. */
+export const RECHECK_AFTER_MS = 2_000;
+
+/** The schedule's LastModificationDate moved between the sweep's lookup and its delete. */
+class ChangedSinceLookup extends Error {}
 
 /**
  * The whole per-schedule step: look it up, decide, tombstone and delete if finished. Kept in one
@@ -217,26 +230,53 @@ export async function inspect(summary: ScheduleSummary, context: InspectContext)
 
   if (!context.reserveDeletion()) return { kind: 'notProcessed' };
   const { $metadata: _metadata, ...definition } = schedule;
-  // Logged before the delete, so the definition survives even if the function dies mid-request.
-  context.log.info('tombstone', {
-    action: context.dryRun ? 'wouldDelete' : 'deleted',
-    schedule: definition,
-    finishedAt: decision.finishedAt,
-    stuck: decision.stuck,
-  });
-  if (context.dryRun) return { kind: 'wouldDelete', decision };
+  const tombstone = () =>
+    context.log.info('tombstone', {
+      action: context.dryRun ? 'wouldDelete' : 'deleted',
+      schedule: definition,
+      finishedAt: decision.finishedAt,
+      stuck: decision.stuck,
+    });
+  if (context.dryRun) {
+    tombstone();
+    return { kind: 'wouldDelete', decision };
+  }
+  let lookedUpAt = performance.now();
+  let tombstoned = false;
   // One token for every attempt: a delete that succeeded but answered 5xx, retried with the same
   // token, succeeds again instead of answering 404, so it is counted as deleted.
   const clientToken = randomUUID();
   try {
-    await context.budgets.delete.call(() =>
-      context.scheduler.send(
+    await context.budgets.delete.call(async () => {
+      if (performance.now() - lookedUpAt > context.recheckAfterMs) {
+        // DeleteSchedule has no precondition: after a long wait, make sure it is still the same schedule.
+        const fresh = await context.budgets.get.call(() =>
+          context.scheduler.send(new GetScheduleCommand({ Name: name, GroupName: group })),
+        );
+        if (fresh.LastModificationDate?.getTime() !== schedule.LastModificationDate?.getTime()) {
+          throw new ChangedSinceLookup();
+        }
+        lookedUpAt = performance.now();
+      }
+      if (!tombstoned) {
+        // Logged before the delete, so the definition survives even if the function dies mid-request.
+        tombstone();
+        tombstoned = true;
+      }
+      return context.scheduler.send(
         new DeleteScheduleCommand({ Name: name, GroupName: group, ClientToken: clientToken }),
-      ),
-    );
+      );
+    });
     return { kind: 'deleted', decision };
   } catch (error) {
     context.releaseDeletion();
+    if (error instanceof ChangedSinceLookup) {
+      context.log.warn('schedule changed since its lookup; left for the next sweep', {
+        schedule: name,
+        group,
+      });
+      return { kind: 'skipped', reason: SkipReason.changedDuringSweep };
+    }
     if (isNotFound(error)) return { kind: 'alreadyGone', finished: true };
     context.log.error('schedule deletion failed', { schedule: name, group, error });
     return { kind: 'failed', operation: 'DeleteSchedule' };
@@ -336,6 +376,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     budgets,
     dryRun: options.dryRun,
     graceMs: options.graceMinutes * 60_000,
+    recheckAfterMs: options.recheckAfterMs ?? RECHECK_AFTER_MS,
     keepDisabled: options.keepDisabled,
     reserveDeletion: () => {
       if (options.maxDeletes === undefined) return true;

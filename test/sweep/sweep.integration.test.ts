@@ -1,6 +1,6 @@
 // The sweep against the emulator over HTTP with the real SDK clients: paging, groups, zones and DST,
 // windows, dry runs, maxDeletes, throttling storms, 404s and 500s, and the metrics it always publishes.
-import { DeleteScheduleCommand } from '@aws-sdk/client-scheduler';
+import { DeleteScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
 import { createSchedulerClient } from '../../src/aws/clients.ts';
@@ -482,6 +482,47 @@ describe('sweep', () => {
     expect(tokens).toHaveLength(2);
     expect(tokens[1]).toBe(tokens[0]);
     expect(remaining(finished)).toEqual([]);
+  });
+
+  it('looks a schedule up again before a delayed delete, and leaves it alone if it changed meanwhile', async () => {
+    // Prepare: an application reuses 'reused' (UpdateSchedule) right after the sweep has read it
+    env.emulator.plane.setNow(new Date('2025-06-15T12:00:00Z'));
+    const finished = ['reused', 'untouched'].map((name) => oneTime({ name, at: '2025-06-01T00:00:00' }));
+    seed(finished);
+    const application = createSchedulerClient(env.clientOptions);
+    const scheduler = createSchedulerClient({ ...env.clientOptions, maxAttempts: 1 });
+    let reused = false;
+    scheduler.middlewareStack.add(
+      (next, context) => async (args) => {
+        const output = await next(args);
+        const input = args.input as { Name?: string };
+        if (context.commandName === 'GetScheduleCommand' && input.Name === 'reused' && !reused) {
+          reused = true;
+          env.emulator.plane.setNow(new Date('2025-06-15T12:00:05Z'));
+          await application.send(
+            new UpdateScheduleCommand({ ...finished[0]!, ScheduleExpression: 'at(2025-07-01T00:00:00)' }),
+          );
+        }
+        return output;
+      },
+      { step: 'initialize', name: 'applicationReuses' },
+    );
+
+    // Act: every delete counts as delayed
+    const summary = await sweep(
+      {
+        scheduler,
+        cloudwatch: env.cloudwatch,
+        clock: () => env.emulator.plane.now(),
+        log: createMemoryLogger(),
+      },
+      sweepOptions({ recheckAfterMs: 0 }),
+    );
+
+    // Assess
+    expect(summary).toMatchObject({ deleted: 1, failed: 0 });
+    expect(summary.skipped.changedDuringSweep).toBe(1);
+    expect(remaining(finished)).toEqual([key(finished[0]!)]);
   });
 
   it('publishes its metrics even when listing fails part-way, then reports the failure', async () => {
