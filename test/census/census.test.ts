@@ -1,12 +1,12 @@
 // The census against the emulator over HTTP with the real SDK clients: exact counts over many
 // pages, groups and states; the metrics as CloudWatch stores them; growth between runs; batching;
 // and no under-count published when the listing fails part-way.
-import type { CreateScheduleInput } from '@aws-sdk/client-scheduler';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CensusDeps, CensusMetric, type CensusOptions, census } from '../../src/census/census.ts';
 import { createQuotaMemory } from '../../src/census/quota.ts';
 import { createMemoryLogger } from '../../src/log.ts';
-import { ACCOUNT_ID, REGION, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { startTestEmulator, type TestEmulator } from '../support/emulator.ts';
+import { schedules, seedGroup } from './fixtures.ts';
 
 const NAMESPACE = 'ScheduleHygieneTest';
 const FALLBACK_QUOTA = 50_000;
@@ -23,27 +23,8 @@ afterEach(async () => {
   await env.close();
 });
 
-type State = 'ENABLED' | 'DISABLED';
-
-/** `count` schedules in `group`, the first `disabled` of them DISABLED. */
-function schedules(group: string, count: number, disabled = 0): CreateScheduleInput[] {
-  return Array.from({ length: count }, (_, index) => ({
-    Name: `${group}-${String(index).padStart(5, '0')}`,
-    GroupName: group,
-    State: (index < disabled ? 'DISABLED' : 'ENABLED') as State,
-    ScheduleExpression: 'rate(1 hour)',
-    FlexibleTimeWindow: { Mode: 'OFF' },
-    ActionAfterCompletion: 'NONE',
-    Target: {
-      Arn: `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:target`,
-      RoleArn: `arn:aws:iam::${ACCOUNT_ID}:role/scheduler-invoke`,
-    },
-  }));
-}
-
 function seed(group: string, count: number, disabled = 0): void {
-  if (group !== 'default') env.emulator.services.scheduler.createGroup(group);
-  env.emulator.services.scheduler.seed(schedules(group, count, disabled));
+  seedGroup(env, group, count, disabled);
 }
 
 function deps(overrides: Partial<CensusDeps> = {}): CensusDeps {
@@ -173,6 +154,44 @@ describe('census counts', () => {
     expect(stored(CensusMetric.scheduleCount)).toEqual([0]);
     expect(stored(CensusMetric.scheduleCount, { State: 'ENABLED' })).toEqual([0]);
     expect(stored(CensusMetric.quotaUtilization)).toEqual([0]);
+  });
+});
+
+describe('census cut short', () => {
+  it('returns its cursor and counters when told to stop, and publishes nothing, not even a failure', async () => {
+    // Prepare
+    seed('default', 250, 50);
+    // Act
+    const outcome = await census(deps(), { ...options(), shouldStop: () => true });
+    // Assess
+    expect(outcome).toMatchObject({
+      status: 'continuing',
+      nextToken: expect.any(String),
+      listedSoFar: 100,
+      progress: { pages: 1, listRequests: 1 },
+    });
+    expect(env.emulator.services.cloudwatch.putRequests()).toEqual([]);
+  });
+
+  it('resumed from the cursor, adds to the carried counters and publishes the whole', async () => {
+    seed('default', 250, 50);
+    const first = await census(deps(), { ...options(), shouldStop: () => true });
+    if (first.status !== 'continuing') throw new Error('expected the census to stop');
+
+    const whole = await census(deps(), {
+      ...options(),
+      shouldStop: () => false,
+      resume: { nextToken: first.nextToken, progress: first.progress },
+    });
+
+    expect(whole).toMatchObject({
+      status: 'complete',
+      total: 250,
+      byState: { ENABLED: 200, DISABLED: 50 },
+      pages: 3,
+      listRequests: 3,
+    });
+    expect(stored(CensusMetric.scheduleCount)).toEqual([250]);
   });
 });
 
