@@ -149,7 +149,7 @@ try {
   console.log(`schedules in hygiene-demo now: ${scheduler.count({ group: 'hygiene-demo' })}`);
   if (scheduler.count({ group: 'hygiene-demo' }) !== 0) exitCode = 1;
 
-  heading('8. Metrics published to CloudWatch (namespace ScheduleHygiene)');
+  heading('8. Metrics published to CloudWatch (namespace ScheduleHygiene), the latest point of each');
   const latest = new Map<string, string>();
   for (const datum of cloudwatch.datums({ namespace: NAMESPACE })) {
     const dimensions = datum.dimensions.map((dimension) => `${dimension.Name}=${dimension.Value}`).join(',');
