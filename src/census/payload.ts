@@ -3,6 +3,7 @@
 // is checked field by field before any AWS call, unknown keys are named, and counters are rebuilt on
 // prototype-less objects, since a schedule group may be named "__proto__".
 import { InputError } from '../errors.ts';
+import { isRecord, isScheduledEvent, readCount, readExact, readInteger } from '../payload.ts';
 import type { CensusProgress } from './census.ts';
 import { GROUP_NAME } from './config.ts';
 
@@ -53,27 +54,6 @@ export function parseCensusEvent(event: unknown): CensusEvent {
     throw error;
   }
   return { kind: 'continuation', continuation: readContinuation(event.continuation) };
-}
-
-/** The fields of EventBridge's scheduled event. Anything beside them is not a plain tick. */
-const SCHEDULED_EVENT_FIELDS = new Set([
-  'version',
-  'id',
-  'detail-type',
-  'source',
-  'account',
-  'time',
-  'region',
-  'resources',
-  'detail',
-]);
-
-function isScheduledEvent(record: Record<string, unknown>): boolean {
-  return (
-    record.source === 'aws.events' &&
-    record['detail-type'] === 'Scheduled Event' &&
-    Object.keys(record).every((key) => SCHEDULED_EVENT_FIELDS.has(key))
-  );
 }
 
 function readContinuation(value: unknown): CensusContinuation {
@@ -139,36 +119,4 @@ function readGroups(value: unknown): CensusProgress['groups'] {
     groups[group] = counts;
   }
   return groups;
-}
-
-/** An object with exactly these fields; the first unknown or missing one is named. */
-function readExact(field: string, value: unknown, fields: readonly string[]): Record<string, unknown> {
-  if (!isRecord(value)) throw new InputError(field, `a JSON object with fields ${fields.join(', ')}`, value);
-  const unknown = Object.keys(value).find((key) => !fields.includes(key));
-  if (unknown !== undefined) {
-    throw new InputError(
-      `${field}.${unknown}`,
-      `no such field (allowed: ${fields.join(', ')})`,
-      value[unknown],
-    );
-  }
-  const missing = fields.find((key) => value[key] === undefined);
-  if (missing !== undefined) throw new InputError(`${field}.${missing}`, 'a value (it is required)');
-  return value;
-}
-
-function readInteger(field: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
-    throw new InputError(field, `a whole number ${range}`, value);
-  }
-  return value;
-}
-
-function readCount(field: string, value: unknown): number {
-  return readInteger(field, value, 0, Number.MAX_SAFE_INTEGER);
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

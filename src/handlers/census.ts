@@ -4,7 +4,7 @@
 // Every invocation, whatever it comes to, publishes the CensusInvocations heartbeat.
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import {
@@ -14,6 +14,7 @@ import {
   createSchedulerClient,
   createServiceQuotasClient,
 } from '../aws/clients.ts';
+import { handOffTo, type InvocationContext, leaseDurationMs } from '../aws/hand-off.ts';
 import { publishCensusHeartbeat } from '../census/census.ts';
 import { type CensusConfig, readCensusConfig } from '../census/config.ts';
 import { type CensusContinuation, parseCensusEvent } from '../census/payload.ts';
@@ -39,20 +40,8 @@ export interface CensusHandlerDeps {
   newRunId?: () => string;
 }
 
-/** The part of the Lambda context the census uses. */
-export interface CensusInvocationContext {
-  getRemainingTimeInMillis?: () => number;
-  functionName?: string;
-}
-
-/**
- * Beyond one invocation: the async hand-off, and Lambda's queue before the next invocation starts
- * (with reserved concurrency 1 it waits for this one to end). The lease must outlive both, or a
- * scheduled tick could start a second census in the gap.
- */
-const HAND_OFF_ALLOWANCE_MS = 5 * 60_000;
-/** Lambda's longest timeout, assumed when no context says how long this invocation has. */
-const LONGEST_INVOCATION_MS = 15 * 60_000;
+/** The part of the Lambda context this function uses. */
+export type CensusInvocationContext = InvocationContext;
 
 export function createCensusHandler(deps: CensusHandlerDeps) {
   const log = deps.log ?? createLogger(undefined, { function: 'census' });
@@ -79,7 +68,9 @@ export function createCensusHandler(deps: CensusHandlerDeps) {
           log,
           ...(deps.quotaMemory ? { quotaMemory: deps.quotaMemory } : {}),
           ...(lease ? { lease } : {}),
-          ...(lease && deps.lambda && functionName ? { handOff: invoker(deps.lambda, functionName) } : {}),
+          ...(lease && deps.lambda && functionName
+            ? { handOff: handOffTo<{ continuation: CensusContinuation }>(deps.lambda, functionName) }
+            : {}),
           ...(deps.newRunId ? { newRunId: deps.newRunId } : {}),
         },
         {
@@ -91,7 +82,7 @@ export function createCensusHandler(deps: CensusHandlerDeps) {
             ...(remaining ? { shouldStop: () => remaining() < marginMs } : {}),
           },
           ...(parsed.kind === 'continuation' ? { continuation: parsed.continuation } : {}),
-          leaseMs: (remaining?.() ?? LONGEST_INVOCATION_MS) + HAND_OFF_ALLOWANCE_MS,
+          leaseMs: leaseDurationMs(context),
         },
       );
       return result;
@@ -99,21 +90,6 @@ export function createCensusHandler(deps: CensusHandlerDeps) {
       // Whatever this invocation came to, even an error, it says the census is alive.
       await publishCensusHeartbeat({ cloudwatch: deps.cloudwatch, clock, log }, config.namespace);
     }
-  };
-}
-
-function invoker(lambda: LambdaClient, functionName: string) {
-  return async (payload: { continuation: CensusContinuation }) => {
-    const response = await lambda.send(
-      new InvokeCommand({
-        FunctionName: functionName,
-        InvocationType: 'Event',
-        Payload: JSON.stringify(payload),
-      }),
-    );
-    // Lambda queues an Event invocation with 202; anything else means it was not queued.
-    if (response.StatusCode !== 202)
-      throw new Error(`Lambda answered ${response.StatusCode} to the hand-off`);
   };
 }
 

@@ -3,7 +3,7 @@
 // cannot finish before the deadline hands itself on to a fresh invocation (see src/sweep/run.ts).
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import {
   createCloudWatchClient,
@@ -11,6 +11,7 @@ import {
   createLambdaClient,
   createSchedulerClient,
 } from '../aws/clients.ts';
+import { handOffTo, type InvocationContext, leaseDurationMs } from '../aws/hand-off.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { createDynamoLeaseStore } from '../state/lease.ts';
 import { createDynamoMemory } from '../state/memory.ts';
@@ -35,19 +36,8 @@ export interface SweepHandlerDeps {
   newRunId?: () => string;
 }
 
-/** The part of the Lambda context the sweep uses. */
-export interface SweepInvocationContext {
-  getRemainingTimeInMillis?: () => number;
-  functionName?: string;
-}
-
-/**
- * Beyond one invocation: the async hand-off, and Lambda's queue before the next invocation starts.
- * The lease must outlive both, or a cron tick could start a second sweep in the gap.
- */
-const HAND_OFF_ALLOWANCE_MS = 5 * 60_000;
-/** Lambda's longest timeout, assumed when no context says how long this invocation has. */
-const LONGEST_INVOCATION_MS = 15 * 60_000;
+/** The part of the Lambda context this function uses. */
+export type SweepInvocationContext = InvocationContext;
 
 export function createSweepHandler(deps: SweepHandlerDeps) {
   const log = deps.log ?? createLogger();
@@ -73,7 +63,9 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
           clock,
           log,
           ...(state ? { state } : {}),
-          ...(deps.lambda && functionName ? { handOff: invoker(deps.lambda, functionName) } : {}),
+          ...(deps.lambda && functionName
+            ? { handOff: handOffTo<{ continuation: SweepContinuation }>(deps.lambda, functionName) }
+            : {}),
           ...(deps.newRunId ? { newRunId: deps.newRunId } : {}),
         },
         {
@@ -91,7 +83,7 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
           },
           request,
           ...(parsed.kind === 'continuation' ? { continuation: parsed.continuation } : {}),
-          leaseMs: (remaining?.() ?? LONGEST_INVOCATION_MS) + HAND_OFF_ALLOWANCE_MS,
+          leaseMs: leaseDurationMs(context),
           recall: config.incremental && request.fullLookup !== true,
           remember: config.incremental,
         },
@@ -112,21 +104,6 @@ function stateFor(deps: SweepHandlerDeps, clock: () => Date): SweepState | undef
     lease: createDynamoLeaseStore(deps.dynamodb, table),
     // One per invocation: its write queue is flushed before the invocation ends.
     memory: createDynamoMemory(deps.dynamodb, { tableName: table, clock }),
-  };
-}
-
-function invoker(lambda: LambdaClient, functionName: string) {
-  return async (payload: { continuation: SweepContinuation }) => {
-    const response = await lambda.send(
-      new InvokeCommand({
-        FunctionName: functionName,
-        InvocationType: 'Event',
-        Payload: JSON.stringify(payload),
-      }),
-    );
-    // Lambda queues an Event invocation with 202; anything else means it was not queued.
-    if (response.StatusCode !== 202)
-      throw new Error(`Lambda answered ${response.StatusCode} to the hand-off`);
   };
 }
 

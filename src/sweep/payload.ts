@@ -2,6 +2,7 @@
 // call. Unknown keys are rejected by name: a typo in `dryRun` must never turn into a real run. The
 // sweep's own hand-off to a fresh invocation, `{ continuation: {...} }`, is validated just as strictly.
 import { InputError } from '../errors.ts';
+import { isRecord, isScheduledEvent, readBoolean, readCount, readExact, readInteger } from '../payload.ts';
 import { SkipReason } from '../schedule/decide.ts';
 import { GROUP_NAME_PATTERN } from './config.ts';
 import type { GroupProgress, SweepCounts, SweepCursor, SweepProgress, SweepSummary } from './sweep.ts';
@@ -76,45 +77,6 @@ export function parseSweepPayload(event: unknown): SweepRequest {
     request.graceMinutes = readInteger('graceMinutes', record.graceMinutes, 0, MAX_GRACE_MINUTES);
   }
   return request;
-}
-
-/** The fields EventBridge puts in the event a schedule rule sends. */
-const SCHEDULED_EVENT_FIELDS = new Set([
-  'version',
-  'id',
-  'detail-type',
-  'source',
-  'account',
-  'time',
-  'region',
-  'resources',
-  'detail',
-]);
-
-/**
- * The regular trigger's event, and nothing else: a payload that looks like one but carries any other
- * field (say dryRun) is treated as a manual payload, so the extra field is rejected, never ignored.
- */
-function isScheduledEvent(record: Record<string, unknown>): boolean {
-  return (
-    record.source === 'aws.events' &&
-    record['detail-type'] === 'Scheduled Event' &&
-    Object.keys(record).every((key) => SCHEDULED_EVENT_FIELDS.has(key))
-  );
-}
-
-function readBoolean(field: string, value: unknown): boolean {
-  // Strictly boolean: the string "false" is truthy in too many hands to accept it here.
-  if (typeof value !== 'boolean') throw new InputError(field, 'true or false (a JSON boolean)', value);
-  return value;
-}
-
-function readInteger(field: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
-    throw new InputError(field, `a whole number ${range}`, value);
-  }
-  return value;
 }
 
 function readGroups(value: unknown): string[] {
@@ -317,33 +279,9 @@ function readProgress(value: unknown): SweepProgress {
   return { groups, fromStart };
 }
 
-/** An object with exactly these fields (those in `optional` may be left out); unknown ones are named. */
-function readExact(
-  field: string,
-  value: unknown,
-  fields: readonly string[],
-  optional: readonly string[] = [],
-): Record<string, unknown> {
-  if (!isRecord(value)) throw new InputError(field, `a JSON object with fields ${fields.join(', ')}`, value);
-  const unknown = Object.keys(value).filter((key) => !fields.includes(key));
-  if (unknown.length > 0)
-    throw new InputError(`${field}.${unknown[0]}`, `one of ${fields.join(', ')}`, value[unknown[0] ?? '']);
-  const missing = fields.find((key) => !optional.includes(key) && value[key] === undefined);
-  if (missing !== undefined) throw new InputError(`${field}.${missing}`, 'a value (it is required)');
-  return value;
-}
-
-function readCount(field: string, value: unknown): number {
-  return readInteger(field, value, 0, Number.MAX_SAFE_INTEGER);
-}
-
 function readSeconds(value: unknown): number {
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
     throw new InputError('continuation.durationSeconds', 'a number of seconds, 0 or more', value);
   }
   return value;
-}
-
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
