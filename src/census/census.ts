@@ -14,7 +14,7 @@ import {
 import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { RequestBudget } from '../aws/budget.ts';
 import type { Logger } from '../log.ts';
-import { datum, publishMetrics } from '../metrics/publish.ts';
+import { datum, publishCountQuietly, publishMetrics } from '../metrics/publish.ts';
 import { computeGrowth, type Growth, readPreviousCounts } from './growth.ts';
 import { type QuotaMemory, resolveScheduleQuota, type ScheduleQuota } from './quota.ts';
 
@@ -220,33 +220,15 @@ export async function census(deps: CensusDeps, options: CensusOptions): Promise<
   return summary;
 }
 
-/** Publishes this invocation's heartbeat. Never throws: a metrics outage must not hide the result. */
-export async function publishCensusHeartbeat(
-  deps: { cloudwatch: CloudWatchClient; clock: () => Date; log: Logger },
-  namespace: string,
-): Promise<void> {
-  try {
-    await publishMetrics(deps.cloudwatch, namespace, [
-      datum(CensusMetric.censusInvocations, 1, 'Count', deps.clock()),
-    ]);
-  } catch (error) {
-    deps.log.error('Could not publish the census heartbeat', { namespace, error });
-  }
-}
+type QuietPublishDeps = { cloudwatch: CloudWatchClient; clock: () => Date; log: Logger };
+
+/** Publishes this invocation's heartbeat. Never throws. */
+export const publishCensusHeartbeat = (deps: QuietPublishDeps, namespace: string): Promise<void> =>
+  publishCountQuietly(deps, namespace, CensusMetric.censusInvocations);
 
 /** Publishes CensusFailures = 1 for a census that ended without counts. Never throws. */
-export async function publishCensusFailure(
-  deps: { cloudwatch: CloudWatchClient; clock: () => Date; log: Logger },
-  namespace: string,
-): Promise<void> {
-  try {
-    await publishMetrics(deps.cloudwatch, namespace, [
-      datum(CensusMetric.censusFailures, 1, 'Count', deps.clock()),
-    ]);
-  } catch (error) {
-    deps.log.error('Could not publish the census failure', { namespace, error });
-  }
-}
+export const publishCensusFailure = (deps: QuietPublishDeps, namespace: string): Promise<void> =>
+  publishCountQuietly(deps, namespace, CensusMetric.censusFailures);
 
 interface Listing {
   counts: Counts;

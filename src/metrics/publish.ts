@@ -1,6 +1,7 @@
 // Sends metric data to CloudWatch in requests that stay inside PutMetricData's limits
 // (1000 metric data per request, 1 MB per request). Callers build the datums; this only ships them.
 import { type CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import type { Logger } from '../log.ts';
 
 export const MAX_DATUMS_PER_REQUEST = 1000;
 /** Well under the 1 MB request limit, measured on the JSON we would send. */
@@ -60,4 +61,21 @@ export async function publishMetrics(
     await cloudwatch.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: batch }));
   }
   return batches.length;
+}
+
+/**
+ * Publishes one Count data point (a heartbeat, a failure mark) now. Never throws: a metrics outage
+ * must not hide the caller's own result; it is logged instead.
+ */
+export async function publishCountQuietly(
+  deps: { cloudwatch: CloudWatchClient; clock: () => Date; log: Logger },
+  namespace: string,
+  metricName: string,
+  value = 1,
+): Promise<void> {
+  try {
+    await publishMetrics(deps.cloudwatch, namespace, [datum(metricName, value, 'Count', deps.clock())]);
+  } catch (error) {
+    deps.log.error(`publishing ${metricName} failed`, { namespace, error });
+  }
 }

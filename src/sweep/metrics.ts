@@ -2,7 +2,7 @@
 // contract: the alarms and dashboards in resources/monitoring.yml depend on them.
 import type { CloudWatchClient, MetricDatum } from '@aws-sdk/client-cloudwatch';
 import type { Logger } from '../log.ts';
-import { datum, publishMetrics } from '../metrics/publish.ts';
+import { datum, publishCountQuietly, publishMetrics } from '../metrics/publish.ts';
 import type { SweepSummary } from './sweep.ts';
 
 export const SweepMetric = {
@@ -54,19 +54,11 @@ export function buildSweepDatums(summary: SweepSummary, timestamp: Date): Metric
   return datums;
 }
 
-/** Publishes one heartbeat for this invocation. Never throws, for the same reason as below. */
-export async function publishSweepHeartbeat(
+/** Publishes one heartbeat for this invocation. Never throws. */
+export const publishSweepHeartbeat = (
   deps: { cloudwatch: CloudWatchClient; clock: () => Date; log: Logger },
   namespace: string,
-): Promise<void> {
-  try {
-    await publishMetrics(deps.cloudwatch, namespace, [
-      datum(SweepMetric.sweepInvocations, 1, 'Count', deps.clock()),
-    ]);
-  } catch (error) {
-    deps.log.error('publishing the sweep heartbeat failed', { namespace, error });
-  }
-}
+): Promise<void> => publishCountQuietly(deps, namespace, SweepMetric.sweepInvocations);
 
 /** Publishes the sweep's metrics. Never throws: a metrics outage must not hide the sweep's own result. */
 export async function publishSweepMetrics(

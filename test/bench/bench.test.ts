@@ -6,23 +6,13 @@ import { runBench } from '../../scripts/bench/run.ts';
 
 const OPERATIONS = ['ListSchedules', 'GetSchedule', 'DeleteSchedule'] as const;
 
+/** High caps and no latency, so a small run takes seconds. */
+const FAST = ['--get-tps', '4000', '--delete-tps', '4000', '--list-tps', '200', '--latency-ms', '0'];
+
 describe('npm run bench', () => {
   it('sweeps a small synthesized population exactly and reports every figure per operation', async () => {
     // Prepare: high caps and no latency, so the run takes seconds.
-    const options = parseBenchArguments([
-      '--schedules',
-      '2000',
-      '--get-tps',
-      '4000',
-      '--delete-tps',
-      '4000',
-      '--list-tps',
-      '200',
-      '--latency-ms',
-      '0',
-      '--seed',
-      '7',
-    ]);
+    const options = parseBenchArguments(['--schedules', '2000', ...FAST, '--seed', '7']);
 
     // Act
     const result = await runBench(options);
@@ -52,19 +42,7 @@ describe('npm run bench', () => {
 
   it('sweeps an unchanged population a second time looking up only the schedules that became due', async () => {
     // Prepare: the clock moves a day between sweeps, so schedules inside their retry window become due.
-    const options = parseBenchArguments([
-      '--schedules',
-      '1500',
-      '--get-tps',
-      '4000',
-      '--delete-tps',
-      '4000',
-      '--list-tps',
-      '200',
-      '--latency-ms',
-      '0',
-      '--second-sweep',
-    ]);
+    const options = parseBenchArguments(['--schedules', '1500', ...FAST, '--second-sweep']);
 
     // Act
     const result = await runBench(options);
