@@ -1,6 +1,8 @@
 // The pure decision at the heart of the sweep: is this schedule finished, and since when? A one-time
-// at() schedule is finished once its time, resolved in its zone, plus its flexible window, its retry
-// window and a grace margin have all passed; until then a delivery may still be in flight. Anything
+// at() schedule is finished once its time, resolved in its zone, plus Scheduler's 60 s invocation
+// spread, its flexible window, its retry window and a grace margin have all passed; until then a
+// delivery may still be in flight. Every bound AWS documents is in the rule whatever the grace; the
+// grace is a margin on top, never a substitute. Anything
 // this module is unsure about is skipped (kept), with a reason and a detail that names the field.
 import { InputError } from '../errors.ts';
 import { type LocalDateTime, parseExpression } from './expression.ts';
@@ -57,6 +59,13 @@ export interface ScheduleDefinition {
   EndDate?: Date | undefined;
 }
 
+/**
+ * Scheduler invokes with 60-second precision: a schedule set for 1:00 runs between 1:00:00 and
+ * 1:00:59 (EventBridge Scheduler User Guide, "Schedule types", note on precision). The first attempt
+ * may therefore start up to a minute after the at-time, and the retry window counts from there.
+ */
+export const invocationSpreadMs = 60_000;
+
 /** Applied by AWS when a target has no RetryPolicy or no MaximumEventAgeInSeconds. */
 export const defaultMaximumEventAgeSeconds = 86_400;
 
@@ -90,8 +99,8 @@ export function decide(schedule: ScheduleDefinition, now: Date, options: DecideO
 }
 
 /**
- * The instant from which an at() schedule is finished (its time in its zone + flexible window +
- * retry window + graceMs), or undefined when it is recurring or anything about it is unsure.
+ * The instant from which an at() schedule is finished (its time in its zone + the 60 s invocation
+ * spread + flexible window + retry window + graceMs), or undefined when it is recurring or anything about it is unsure.
  */
 export function finishedAtOf(
   schedule: ScheduleDefinition,
@@ -144,7 +153,7 @@ function timingOf(schedule: ScheduleDefinition, options: Pick<DecideOptions, 'gr
   const firesAt = latestFiringInstant(expression.local, zone.zone);
   return {
     kind: 'oneTime',
-    finishedAt: new Date(firesAt + flexibleWindowMs + retryWindowMs + options.graceMs),
+    finishedAt: new Date(firesAt + invocationSpreadMs + flexibleWindowMs + retryWindowMs + options.graceMs),
     enabled: state === 'ENABLED',
     deleteAfterCompletion: action === 'DELETE',
   };

@@ -8,13 +8,15 @@ import { createRandom, instantsReading, localText, oneTimeSchedule, pick, wallCl
 const minuteMs = 60_000;
 const hourMs = 3_600_000;
 const dayMs = 86_400_000;
+/** Scheduler's documented invocation spread: a schedule for 1:00 runs between 1:00:00 and 1:00:59. */
+const spreadMs = 60_000;
 const keepNothing = { graceMs: 0, keepDisabled: false };
 
 const at = (iso: string) => new Date(iso);
 const plus = (date: Date, ms: number) => new Date(date.getTime() + ms);
 
 describe('decide: when an at() schedule is finished', () => {
-  // The at-time 2026-06-01T12:00:00 UTC, plus flexible window, retry window and grace.
+  // The at-time 2026-06-01T12:00:00 UTC, plus the 60 s spread, flexible window, retry window and grace.
   const windowCases = [];
   for (const flexibleMinutes of [undefined, 1, 1440]) {
     for (const eventAgeSeconds of [60, 86_400, undefined]) {
@@ -23,7 +25,7 @@ describe('decide: when an at() schedule is finished', () => {
   }
 
   it.each(windowCases)(
-    'adds flexible window $flexibleMinutes min, event age $eventAgeSeconds s (unset = 86400) and grace $graceMs ms',
+    'adds the 60 s spread, flexible window $flexibleMinutes min, event age $eventAgeSeconds s (unset = 86400) and grace $graceMs ms',
     ({ flexibleMinutes, eventAgeSeconds, graceMs }) => {
       // Prepare
       const schedule = oneTimeSchedule({
@@ -39,7 +41,7 @@ describe('decide: when an at() schedule is finished', () => {
       });
       const finishedAt = plus(
         at('2026-06-01T12:00:00Z'),
-        (flexibleMinutes ?? 0) * minuteMs + (eventAgeSeconds ?? 86_400) * 1000 + graceMs,
+        spreadMs + (flexibleMinutes ?? 0) * minuteMs + (eventAgeSeconds ?? 86_400) * 1000 + graceMs,
       );
       const options = { graceMs, keepDisabled: false };
 
@@ -81,7 +83,7 @@ describe('decide: when an at() schedule is finished', () => {
   ])('reads %s in zone %j as due at %s, then adds the windows', (expression, zone, dueAt) => {
     // Prepare: 60 s event age, no flexible window, 1 h grace.
     const schedule = oneTimeSchedule({ ScheduleExpression: expression, ScheduleExpressionTimezone: zone });
-    const finishedAt = plus(at(dueAt), 60_000 + hourMs);
+    const finishedAt = plus(at(dueAt), spreadMs + 60_000 + hourMs);
     const options = { graceMs: hourMs, keepDisabled: false };
 
     // Act
@@ -91,6 +93,35 @@ describe('decide: when an at() schedule is finished', () => {
     // Assess
     expect(justBefore).toEqual({ outcome: 'pending', finishedAt });
     expect(exactly).toEqual({ outcome: 'finished', finishedAt, stuck: false });
+  });
+
+  it('regression: with grace 0 and a 60 s event age, at(12:00:00) is still pending at 12:01:00 (the first attempt may start at 12:00:59)', () => {
+    // Prepare: the example from the fault review, where the rule left the invocation spread out
+    const schedule = oneTimeSchedule({
+      ScheduleExpression: 'at(2026-06-01T12:00:00)',
+      Target: { RetryPolicy: { MaximumEventAgeInSeconds: 60, MaximumRetryAttempts: 185 } },
+    });
+
+    // Act
+    const atOneMinute = decide(schedule, at('2026-06-01T12:01:00Z'), keepNothing);
+    const justBeforeTwo = decide(schedule, at('2026-06-01T12:01:59.999Z'), keepNothing);
+    const atTwoMinutes = decide(schedule, at('2026-06-01T12:02:00Z'), keepNothing);
+
+    // Assess
+    expect(atOneMinute).toEqual({ outcome: 'pending', finishedAt: at('2026-06-01T12:02:00Z') });
+    expect(justBeforeTwo.outcome).toBe('pending');
+    expect(atTwoMinutes.outcome).toBe('finished');
+  });
+
+  it('adds the grace on top of the spread, never in place of it', () => {
+    // Prepare
+    const schedule = oneTimeSchedule();
+
+    // Act
+    const withGrace = finishedAtOf(schedule, { graceMs: minuteMs });
+
+    // Assess: 12:00 + 60 s spread + 60 s event age + 1 min grace
+    expect(withGrace).toEqual(at('2026-06-01T12:03:00Z'));
   });
 
   it('ignores StartDate and EndDate for at(), as AWS does', () => {
@@ -112,10 +143,10 @@ describe('decide: when an at() schedule is finished', () => {
     const schedule = oneTimeSchedule({ FlexibleTimeWindow: { Mode: 'OFF', MaximumWindowInMinutes: 1440 } });
 
     // Act
-    const decision = decide(schedule, at('2026-06-01T12:01:00Z'), keepNothing);
+    const decision = decide(schedule, at('2026-06-01T12:02:00Z'), keepNothing);
 
     // Assess
-    expect(decision).toEqual({ outcome: 'finished', finishedAt: at('2026-06-01T12:01:00Z'), stuck: false });
+    expect(decision).toEqual({ outcome: 'finished', finishedAt: at('2026-06-01T12:02:00Z'), stuck: false });
   });
 
   it('keeps the full event age even when no retries are allowed', () => {
@@ -128,7 +159,7 @@ describe('decide: when an at() schedule is finished', () => {
     const decision = decide(schedule, at('2026-06-01T12:30:00Z'), keepNothing);
 
     // Assess
-    expect(decision).toEqual({ outcome: 'pending', finishedAt: at('2026-06-01T13:00:00Z') });
+    expect(decision).toEqual({ outcome: 'pending', finishedAt: at('2026-06-01T13:01:00Z') });
   });
 
   it('accepts a GetScheduleOutput from the SDK as it is', () => {
@@ -153,15 +184,15 @@ describe('decide: when an at() schedule is finished', () => {
     // Act
     const decision = decide(output, at('2026-06-01T11:24:59Z'), keepNothing);
 
-    // Assess: 11:00Z (BST) + 15 min + 10 min.
-    expect(decision).toEqual({ outcome: 'pending', finishedAt: at('2026-06-01T11:25:00Z') });
+    // Assess: 11:00Z (BST) + 1 min spread + 15 min + 10 min.
+    expect(decision).toEqual({ outcome: 'pending', finishedAt: at('2026-06-01T11:26:00Z') });
   });
 });
 
 describe('decide: ActionAfterCompletion and State', () => {
   const past = at('2026-06-03T00:00:00Z');
   const future = at('2026-06-01T11:00:00Z');
-  const finishedAt = at('2026-06-01T12:01:00Z');
+  const finishedAt = at('2026-06-01T12:02:00Z');
 
   it.each([
     ['ENABLED', 'DELETE', false, past, { outcome: 'finished', finishedAt, stuck: true }],
@@ -442,7 +473,7 @@ describe('finishedAtOf', () => {
     const decision = decide(schedule, at('2020-01-01T00:00:00Z'), { graceMs: hourMs, keepDisabled: false });
 
     // Assess
-    expect(finishedAt).toEqual(at('2026-06-01T07:31:00Z'));
+    expect(finishedAt).toEqual(at('2026-06-01T07:32:00Z'));
     expect(decision).toEqual({ outcome: 'pending', finishedAt });
     expect(
       finishedAtOf(oneTimeSchedule({ ScheduleExpression: 'rate(5 minutes)' }), { graceMs: 0 }),
@@ -503,7 +534,8 @@ describe('decide: generated schedules never finish early', () => {
       const flexibleMinutes = pick(random, [undefined, 1, 15, 1440]);
       const eventAgeSeconds = pick(random, [undefined, 60, 3600, 86_400]);
       const graceMs = pick(random, [0, 1, hourMs]);
-      const windowsMs = (flexibleMinutes ?? 0) * minuteMs + (eventAgeSeconds ?? 86_400) * 1000 + graceMs;
+      const windowsMs =
+        spreadMs + (flexibleMinutes ?? 0) * minuteMs + (eventAgeSeconds ?? 86_400) * 1000 + graceMs;
       const schedule = oneTimeSchedule({
         ScheduleExpression: formatAtExpression(localTime),
         ScheduleExpressionTimezone: zone,
