@@ -2,6 +2,7 @@
 // controls (per-operation rate caps, added latency, injected 500s, a settable clock, call counters).
 import type { IncomingMessage } from 'node:http';
 import { gunzipSync } from 'node:zlib';
+import { type ApplicationAction, FaultLayer } from './faults.ts';
 
 export interface EmulatorRequest {
   method: string;
@@ -11,12 +12,16 @@ export interface EmulatorRequest {
   headers: IncomingMessage['headers'];
   /** Raw body, already gunzipped when content-encoding was gzip. */
   body: Buffer;
+  /** Set by the fault layer: deliver this asynchronous invocation twice (Lambda Event). */
+  duplicate?: boolean;
 }
 
 export interface EmulatorResponse {
   status: number;
   headers?: Record<string, string>;
   body?: unknown;
+  /** Not sent: what the request changed, for the applied record (e.g. the definition deleted). */
+  detail?: Record<string, unknown>;
 }
 
 /** An error the emulator answers with, in the shape the service's protocol expects. */
@@ -44,6 +49,17 @@ export interface EmulatedService {
   renderError(error: AwsError): EmulatorResponse;
   /** Test controls reached at POST /_emulator/<name>/<action> with a JSON body. */
   control?(action: string, body: Record<string, unknown>): unknown;
+  /**
+   * The simulated application's change to the resource `request` names (see faults.ts), made
+   * without HTTP; returns the detail for the applied record, or undefined when nothing changed.
+   * `draw` is a seeded number in [0, 1) for the change's own choices.
+   */
+  simulateApplication?(
+    action: ApplicationAction,
+    operation: string,
+    request: EmulatorRequest,
+    draw: number,
+  ): { operation: string; detail: Record<string, unknown> }[] | undefined;
 }
 
 /** Knobs tests and benchmarks turn. All may be changed while the server runs. */
@@ -80,6 +96,8 @@ export class ControlPlane {
     random: Math.random,
   };
   readonly stats = new Map<string, OperationStats>();
+  /** Seeded faults before and after the effect, and the applied-operations record (faults.ts). */
+  readonly faults = new FaultLayer(() => this.now().getTime());
   private readonly windows = new Map<string, { second: number; count: number }>();
 
   now(): Date {

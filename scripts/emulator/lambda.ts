@@ -26,6 +26,8 @@ export interface Invocation {
   /** The payload parsed as JSON; undefined when the body was empty. */
   payload: unknown;
   at: Date;
+  /** A second delivery of the same asynchronous invocation (the fault model's `duplicate`). */
+  duplicate?: boolean;
 }
 
 export type InvocationHandler = (payload: unknown, invocation: Invocation) => unknown;
@@ -86,6 +88,8 @@ export function createLambdaService(plane: ControlPlane): LambdaService {
         at: plane.now(),
       };
       recorded.push(invocation);
+      // Asynchronous delivery is at least once: the fault model may deliver an Event invoke twice.
+      if (invocationType === 'Event' && request.duplicate) recorded.push({ ...invocation, duplicate: true });
       const versionHeader = { 'x-amz-executed-version': qualifier ?? '$LATEST' };
       if (invocationType === 'DryRun') return { status: 204, headers: versionHeader };
       if (invocationType === 'Event') return { status: 202 };

@@ -50,7 +50,13 @@ export interface CountFilter {
   actionAfterCompletion?: string;
 }
 
-export const RemovalReason = { api: 'api', auto: 'auto', group: 'group' } as const;
+/** api: DeleteSchedule; auto: ActionAfterCompletion DELETE; group: its group deleted; application: the fault model's simulated application. */
+export const RemovalReason = {
+  api: 'api',
+  auto: 'auto',
+  group: 'group',
+  application: 'application',
+} as const;
 export type RemovalReasonValue = (typeof RemovalReason)[keyof typeof RemovalReason];
 
 /**

@@ -14,6 +14,7 @@ import {
   parseJsonBody,
   validation,
 } from './core.ts';
+import { ApplicationAction } from './faults.ts';
 import {
   AfterCompletion,
   isValidName,
@@ -155,6 +156,23 @@ export function createSchedulerService(
       } else if (reason === RemovalReason.auto) {
         counters.autoDeleted += 1;
         plane.statsFor('AutoDeleteSchedule').calls += 1;
+        if (plane.faults.recording) {
+          const at = plane.now().getTime();
+          plane.faults.record({
+            actor: 'service',
+            service: 'scheduler',
+            operation: 'AutoDeleteSchedule',
+            key: `${record.group}/${record.name}`,
+            at,
+            status: 200,
+            applied: true,
+            answer: 'delivered',
+            answeredAt: at,
+            detail: { group: record.group, name: record.name },
+          });
+        }
+      } else if (reason === RemovalReason.application) {
+        // Counted by the applied record (actor application), not as an API delete.
       } else {
         counters.deletedWithGroup += 1;
       }
@@ -209,7 +227,12 @@ export function createSchedulerService(
     const record = store.insert(definition, nowMs(), autoDeleteDue(definition));
     counters.created += 1;
     if (token !== undefined) rememberToken(token, record);
-    return ok({ ScheduleArn: scheduleArn(record.group, record.name) });
+    return {
+      ...ok({ ScheduleArn: scheduleArn(record.group, record.name) }),
+      ...(plane.faults.recording
+        ? { detail: { group: record.group, name: record.name, after: viewOf(record) } }
+        : {}),
+    };
   }
 
   function rememberToken(token: string, record: ScheduleRecord): void {
@@ -224,9 +247,15 @@ export function createSchedulerService(
     const definition = parseDefinition(body, { name });
     checkRelativeDates(definition, nowMs());
     const record = requireSchedule(definition.group, definition.name);
+    const before = plane.faults.recording ? viewOf(record) : undefined;
     store.replace(record, definition, nowMs(), autoDeleteDue(definition));
     counters.updated += 1;
-    return ok({ ScheduleArn: scheduleArn(record.group, record.name) });
+    return {
+      ...ok({ ScheduleArn: scheduleArn(record.group, record.name) }),
+      ...(before
+        ? { detail: { group: record.group, name: record.name, before, after: viewOf(record) } }
+        : {}),
+    };
   }
 
   function listSchedules(query: URLSearchParams): EmulatorResponse {
@@ -340,6 +369,7 @@ export function createSchedulerService(
         const token = request.query.get('clientToken') ?? undefined;
         if (token !== undefined && deleteTokens.get(token) === `${group}/${name}`) return ok({});
         const record = requireSchedule(group, name);
+        const before = plane.faults.recording ? viewOf(record) : undefined;
         store.remove(record, RemovalReason.api);
         if (token !== undefined) {
           deleteTokens.set(token, `${group}/${name}`);
@@ -348,7 +378,7 @@ export function createSchedulerService(
             if (oldest !== undefined) deleteTokens.delete(oldest);
           }
         }
-        return ok({});
+        return { ...ok({}), ...(before ? { detail: { group, name, before } } : {}) };
       }
       case Operation.listScheduleGroups:
         return listScheduleGroups(request.query);
@@ -361,6 +391,66 @@ export function createSchedulerService(
       default:
         throw validation(`Unsupported operation ${operation}`);
     }
+  }
+
+  /** GetSchedule's answer with Dates, without absent members (the in-process view). */
+  function viewOf(record: ScheduleRecord): ScheduleView {
+    const view = withoutUndefined(describeRecord(record, scheduleArn, (ms) => new Date(ms)));
+    view.Target = withoutUndefined(view.Target);
+    return view;
+  }
+
+  /**
+   * The fault model's simulated application (faults.ts): changes the schedule the product's request
+   * names. update: a one-time at() 1 to 24 hours ahead (picked by `draw`), ENABLED, in UTC;
+   * recreate: deleted and created again with such an at(); delete: removed.
+   */
+  function simulateApplication(
+    action: ApplicationAction,
+    _operation: string,
+    request: EmulatorRequest,
+    draw: number,
+  ): { operation: string; detail: Record<string, unknown> }[] | undefined {
+    expire();
+    if (!/^\/schedules\/[^/]+$/.test(request.path)) return undefined;
+    let group: string;
+    let name: string;
+    try {
+      group = groupQuery(request.query);
+      name = requireName(pathName(request.path), 'name');
+    } catch {
+      return undefined;
+    }
+    const record = store.find(group, name);
+    if (!record) return undefined;
+    const before = viewOf(record);
+    if (action === ApplicationAction.delete) {
+      store.remove(record, RemovalReason.application);
+      return [{ operation: Operation.deleteSchedule, detail: { group, name, before } }];
+    }
+    const dueMs = Math.ceil((nowMs() + 3_600_000 + Math.floor(draw * 23 * 3_600_000)) / 1000) * 1000;
+    const { StartDate: _start, EndDate: _end, CreationDate: _c, LastModificationDate: _m, ...rest } = before;
+    const body = {
+      ...rest,
+      ScheduleExpression: `at(${new Date(dueMs).toISOString().slice(0, 19)})`,
+      ScheduleExpressionTimezone: 'UTC',
+      State: ScheduleState.enabled,
+    } as unknown as Record<string, unknown>;
+    const definition = parseDefinition(body, { allowUnknownZones: true });
+    if (action === ApplicationAction.update) {
+      store.replace(record, definition, nowMs(), autoDeleteDue(definition));
+      counters.updated += 1;
+      return [
+        { operation: Operation.updateSchedule, detail: { group, name, before, after: viewOf(record) } },
+      ];
+    }
+    store.remove(record, RemovalReason.application);
+    const created = store.insert(definition, nowMs(), autoDeleteDue(definition));
+    counters.created += 1;
+    return [
+      { operation: Operation.deleteSchedule, detail: { group, name, before } },
+      { operation: Operation.createSchedule, detail: { group, name, after: viewOf(created) } },
+    ];
   }
 
   // ----- In-process API
@@ -453,6 +543,7 @@ export function createSchedulerService(
       return undefined;
     },
     handle,
+    simulateApplication,
     renderError(error) {
       return {
         status: error.status,
@@ -478,11 +569,8 @@ export function createSchedulerService(
     get(group, name) {
       expire();
       const record = store.find(group, name);
-      if (!record) return undefined;
       // Same keys as the SDK's GetScheduleOutput: members the schedule does not have are absent, not undefined.
-      const view = withoutUndefined(describeRecord(record, scheduleArn, (ms) => new Date(ms)));
-      view.Target = withoutUndefined(view.Target);
-      return view;
+      return record ? viewOf(record) : undefined;
     },
     has(group, name) {
       expire();

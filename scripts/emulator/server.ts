@@ -12,7 +12,9 @@ import {
   type EmulatorResponse,
   readRequest,
   sleep,
+  validation,
 } from './core.ts';
+import { Answer, type FaultConfig, FaultKind } from './faults.ts';
 import { createServiceRegistry, type ServiceRegistry } from './services.ts';
 
 export interface RunningEmulator {
@@ -32,10 +34,18 @@ export interface EmulatorOptions {
 export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
   const plane = new ControlPlane();
   const services = createServiceRegistry(plane);
+  const timers = new Set<NodeJS.Timeout>();
+  const later = (ms: number, action: () => void) => {
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      action();
+    }, ms);
+    timers.add(timer);
+  };
   const server = createServer((message, response) => {
     readRequest(message)
       .then((request) => dispatch(request, plane, services))
-      .then((result) => send(response, result))
+      .then((reply) => deliver(response, reply, later, plane))
       .catch((error: unknown) => {
         send(response, { status: 500, body: { message: String(error) } });
       });
@@ -50,24 +60,42 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     services,
     close: () =>
       new Promise<void>((resolve, reject) => {
+        for (const timer of timers) clearTimeout(timer);
+        timers.clear();
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
       }),
   };
 }
 
+/** What the server does with a request: answer, possibly late, or destroy the connection. */
+interface Reply {
+  response?: EmulatorResponse;
+  /** Destroy the socket instead of answering (the client sees a reset). */
+  drop?: boolean;
+  /** Hold the answer back this long. */
+  delayMs?: number;
+  /** Runs once the answer is written (or dropped), with the emulator time. */
+  afterAnswer?: (answeredAt: number | undefined) => void;
+}
+
 async function dispatch(
   request: EmulatorRequest,
   plane: ControlPlane,
   services: ServiceRegistry,
-): Promise<EmulatorResponse> {
-  if (request.path.startsWith('/_emulator/')) return control(request, plane, services);
+): Promise<Reply> {
+  if (request.path.startsWith('/_emulator/')) return { response: await control(request, plane, services) };
   for (const service of services.all) {
     const operation = service.identify(request);
     if (operation === undefined) continue;
     return invoke(service, operation, request, plane);
   }
-  return { status: 404, body: { message: `No emulated service answers ${request.method} ${request.path}` } };
+  return {
+    response: {
+      status: 404,
+      body: { message: `No emulated service answers ${request.method} ${request.path}` },
+    },
+  };
 }
 
 async function invoke(
@@ -75,26 +103,103 @@ async function invoke(
   operation: string,
   request: EmulatorRequest,
   plane: ControlPlane,
-): Promise<EmulatorResponse> {
+): Promise<Reply> {
   const stats = plane.statsFor(operation);
   stats.calls += 1;
-  const latency = plane.latencyFor(operation);
-  if (plane.overRateLimit(operation)) {
+  const faults = plane.faults;
+  const decision = faults.decide(service.name, operation, request);
+  const latency = plane.latencyFor(operation) + decision.latencyMs;
+  if (plane.overRateLimit(operation) || decision.before === FaultKind.throttle) {
     stats.throttled += 1;
     if (latency > 0) await sleep(latency);
-    return service.renderError(new AwsError('ThrottlingException', 429, 'Rate exceeded'));
+    return { response: service.renderError(new AwsError('ThrottlingException', 429, 'Rate exceeded')) };
   }
   if (latency > 0) await sleep(latency);
-  if (plane.shouldInjectError(operation)) {
+  if (plane.shouldInjectError(operation) || decision.before === FaultKind.error) {
     stats.injectedErrors += 1;
-    return service.renderError(new AwsError('InternalServerException', 500, 'Injected internal error'));
+    return {
+      response: service.renderError(new AwsError('InternalServerException', 500, 'Injected internal error')),
+    };
   }
+  if (decision.before === FaultKind.resetBefore) return { drop: true };
+  // AWS refuses a NextToken it no longer accepts with a ValidationException (Scheduler: "Invalid NextToken").
+  if (decision.before === FaultKind.rejectToken) {
+    return { response: service.renderError(validation('Invalid NextToken.')) };
+  }
+  if (faults.tokenExpired(request)) {
+    return { response: service.renderError(validation('The NextToken has expired.')) };
+  }
+  const simulate = (action: (typeof decision.application)[number]) => {
+    const changes = service.simulateApplication?.(
+      action.rule.action,
+      operation,
+      request,
+      faults.draw(`application${action.index}`, decision.key, decision.occurrence),
+    );
+    for (const change of changes ?? []) {
+      faults.record({
+        actor: 'application',
+        service: service.name,
+        operation: change.operation,
+        key: decision.key,
+        at: plane.now().getTime(),
+        status: 200,
+        applied: true,
+        answer: Answer.delivered,
+        answeredAt: plane.now().getTime(),
+        detail: change.detail,
+      });
+    }
+  };
+  for (const action of decision.application) if (action.rule.when === 'before') simulate(action);
+  if (decision.duplicate) request.duplicate = true;
+  const at = plane.now().getTime();
+  let response: EmulatorResponse;
   try {
-    return await service.handle(operation, request);
+    response = await service.handle(operation, request);
   } catch (error) {
-    if (error instanceof AwsError) return service.renderError(error);
-    throw error;
+    if (!(error instanceof AwsError)) throw error;
+    response = service.renderError(error);
   }
+  if (response.status < 300) faults.noteAnswer(response.body);
+  const answer =
+    decision.after === FaultKind.reset
+      ? Answer.lost
+      : decision.after === FaultKind.late
+        ? Answer.late
+        : decision.after === FaultKind.errorAfter
+          ? Answer.errorAfter
+          : Answer.delivered;
+  const { detail, ...wire } = response;
+  const entry = faults.record({
+    actor: 'client',
+    service: service.name,
+    operation,
+    key: decision.key,
+    at,
+    status: response.status,
+    applied: response.status < 300,
+    answer,
+    ...(detail ? { detail } : {}),
+  });
+  const after = decision.application.filter((action) => action.rule.when === 'after');
+  const afterAnswer = (answeredAt: number | undefined) => {
+    if (entry && answeredAt !== undefined) entry.answeredAt = answeredAt;
+    for (const action of after) {
+      const delay = action.rule.delayMs ?? 0;
+      if (delay > 0) setTimeout(() => simulate(action), delay).unref();
+      else simulate(action);
+    }
+  };
+  if (decision.after === FaultKind.reset) return { drop: true, afterAnswer };
+  if (decision.after === FaultKind.errorAfter) {
+    return {
+      response: service.renderError(new AwsError('InternalServerException', 500, 'Injected internal error')),
+      afterAnswer,
+    };
+  }
+  if (decision.after === FaultKind.late) return { response: wire, delayMs: decision.lateMs, afterAnswer };
+  return { response: wire, afterAnswer };
 }
 
 /** JSON control API, for an emulator in another process (benchmarks, `npm run emulator`). */
@@ -116,12 +221,52 @@ async function control(
     if (request.method === 'DELETE') plane.resetStats();
     return { status: 200, body: Object.fromEntries(plane.stats) };
   }
+  if (route === 'faults') {
+    if (request.method === 'POST') {
+      try {
+        plane.faults.configure(body as FaultConfig);
+      } catch (error) {
+        return { status: 400, body: { message: (error as Error).message } };
+      }
+    }
+    return { status: 200, body: plane.faults.current() };
+  }
+  if (route === 'applied') {
+    if (request.method === 'DELETE') plane.faults.clearRecord();
+    const since = Number(request.query.get('since') ?? 0);
+    return { status: 200, body: { applied: plane.faults.applied(since), injected: plane.faults.injected() } };
+  }
   const [serviceName, action] = route.split('/');
   const service = services.byName(serviceName ?? '');
   if (service?.control && action) {
     return { status: 200, body: await service.control(action, body) };
   }
   return { status: 404, body: { message: `Unknown control route ${route}` } };
+}
+
+function deliver(
+  response: ServerResponse,
+  reply: Reply,
+  later: (ms: number, action: () => void) => void,
+  plane: ControlPlane,
+): void {
+  if (reply.drop) {
+    // The client sees the connection reset: no status, no body.
+    response.socket?.destroy();
+    reply.afterAnswer?.(undefined);
+    return;
+  }
+  const result = reply.response ?? { status: 500 };
+  if (reply.delayMs && reply.delayMs > 0) {
+    later(reply.delayMs, () => {
+      const open = !response.destroyed && !response.writableEnded && response.socket?.destroyed !== true;
+      if (open) send(response, result);
+      reply.afterAnswer?.(open ? plane.now().getTime() : undefined);
+    });
+    return;
+  }
+  send(response, result);
+  reply.afterAnswer?.(plane.now().getTime());
 }
 
 function send(response: ServerResponse, result: EmulatorResponse): void {
