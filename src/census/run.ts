@@ -80,34 +80,9 @@ export async function runCensus(deps: CensusRunDeps, input: CensusRunInput): Pro
     return { ...(await census(deps, options)), invocation };
   }
 
-  let runId: string;
-  if (carried) {
-    // Fenced on the invocation number: a second delivery of this continuation finds it taken.
-    const fence = { from: invocation - 1, to: invocation };
-    if (!(await lease.renew(carried.runId, clock(), input.leaseMs, fence))) {
-      log.warn('census continuation superseded: its run no longer holds the lease', {
-        runId: carried.runId,
-        invocation,
-      });
-      return { status: CensusRunStatus.superseded, runId: carried.runId, invocation };
-    }
-    runId = carried.runId;
-  } else {
-    const candidate = (deps.newRunId ?? randomUUID)();
-    const acquired = await lease.acquire(candidate, clock(), input.leaseMs);
-    if (!acquired.acquired) {
-      log.info('a census is already running; this trigger does nothing', {
-        holder: acquired.holder,
-        leaseUntil: acquired.leaseUntil,
-      });
-      return {
-        status: CensusRunStatus.alreadyRunning,
-        holder: acquired.holder,
-        ...(acquired.leaseUntil ? { leaseUntil: acquired.leaseUntil.toISOString() } : {}),
-      };
-    }
-    runId = candidate;
-  }
+  const held = await takeCensusLease(deps, lease, input);
+  if ('status' in held) return held;
+  const { runId, token } = held;
 
   let outcome: Awaited<ReturnType<typeof census>>;
   try {
@@ -117,12 +92,12 @@ export async function runCensus(deps: CensusRunDeps, input: CensusRunInput): Pro
     });
   } catch (error) {
     // The census has logged the failure and published CensusFailures; the next tick starts over.
-    await release(deps, lease, runId);
+    await release(deps, lease, runId, token);
     throw error;
   }
 
   if (outcome.status === CensusStatus.complete) {
-    await release(deps, lease, runId);
+    await release(deps, lease, runId, token);
     return { ...outcome, runId, invocation };
   }
 
@@ -135,7 +110,7 @@ export async function runCensus(deps: CensusRunDeps, input: CensusRunInput): Pro
       ...(error === undefined ? {} : { error }),
     });
     await publishCensusFailure(deps, input.options.namespace);
-    await release(deps, lease, runId);
+    await release(deps, lease, runId, token);
     return {
       status: CensusRunStatus.abandoned,
       runId,
@@ -155,7 +130,13 @@ export async function runCensus(deps: CensusRunDeps, input: CensusRunInput): Pro
     nextToken: outcome.nextToken,
     progress: outcome.progress,
   };
-  if (!(await lease.renew(runId, clock(), input.leaseMs, { from: invocation, to: invocation }))) {
+  let renewed: boolean;
+  try {
+    renewed = await lease.renew(runId, clock(), input.leaseMs, { from: invocation, to: invocation, token });
+  } catch (error) {
+    return abandon('renewing the census lease before its hand-off failed', error);
+  }
+  if (!renewed) {
     log.warn('census superseded before its hand-off: another run holds the lease', { runId, invocation });
     return { status: CensusRunStatus.superseded, runId, invocation };
   }
@@ -179,9 +160,83 @@ export async function runCensus(deps: CensusRunDeps, input: CensusRunInput): Pro
   };
 }
 
-async function release(deps: CensusRunDeps, lease: LeaseStore, runId: string): Promise<void> {
+/**
+ * Takes the census lease (a new run) or moves it on to this invocation (a continuation). Each
+ * invocation writes its own token, so a retry of its own write after a lost answer is recognised.
+ */
+async function takeCensusLease(
+  deps: CensusRunDeps,
+  lease: LeaseStore,
+  input: CensusRunInput,
+): Promise<{ runId: string; token: string } | CensusRunResult> {
+  const { clock, log } = deps;
+  const carried = input.continuation;
+  if (carried) {
+    const { runId, invocation } = carried;
+    const token = randomUUID();
+    // Fenced on the invocation number: a second delivery of this continuation finds it taken.
+    const fence = { from: invocation - 1, to: invocation, token };
+    let renewed: boolean;
+    try {
+      renewed = await lease.renew(runId, clock(), input.leaseMs, fence);
+    } catch (error) {
+      log.error('renewing the census lease failed; no counts published, the next scheduled run starts over', {
+        runId,
+        invocation,
+        error,
+      });
+      await publishCensusFailure(deps, input.options.namespace);
+      await release(deps, lease, runId, token, invocation - 1);
+      return {
+        status: CensusRunStatus.abandoned,
+        runId,
+        invocation,
+        reason: 'renewing the census lease failed',
+        listedSoFar: Object.values(carried.progress.groups)
+          .flatMap((states) => Object.values(states))
+          .reduce((sum, count) => sum + count, 0),
+      };
+    }
+    if (!renewed) {
+      log.warn('census continuation superseded: its run no longer holds the lease', { runId, invocation });
+      return { status: CensusRunStatus.superseded, runId, invocation };
+    }
+    return { runId, token };
+  }
+  const candidate = (deps.newRunId ?? randomUUID)();
+  let acquired: Awaited<ReturnType<LeaseStore['acquire']>>;
   try {
-    await lease.release(runId);
+    acquired = await lease.acquire(candidate, clock(), input.leaseMs);
+  } catch (error) {
+    // The acquire may have applied with its answer lost: give back whatever it took.
+    log.error('taking the census lease failed; nothing was listed', { runId: candidate, error });
+    await release(deps, lease, candidate, candidate);
+    throw error;
+  }
+  if (!acquired.acquired) {
+    log.info('a census is already running; this trigger does nothing', {
+      holder: acquired.holder,
+      leaseUntil: acquired.leaseUntil,
+    });
+    return {
+      status: CensusRunStatus.alreadyRunning,
+      holder: acquired.holder,
+      ...(acquired.leaseUntil ? { leaseUntil: acquired.leaseUntil.toISOString() } : {}),
+    };
+  }
+  return { runId: candidate, token: candidate };
+}
+
+/** Frees the lease if this invocation's write is the latest on it (or the run still stands at `orInvocation`). */
+async function release(
+  deps: CensusRunDeps,
+  lease: LeaseStore,
+  runId: string,
+  token: string,
+  orInvocation?: number,
+): Promise<void> {
+  try {
+    await lease.release(runId, { token, ...(orInvocation === undefined ? {} : { orInvocation }) });
   } catch (error) {
     deps.log.error('releasing the census lease failed; it expires by itself', { runId, error });
   }

@@ -66,39 +66,9 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
   const invocation = carried?.invocation ?? 1;
   const startedAt = carried?.startedAt ?? clock().toISOString();
 
-  let runId: string | undefined;
-  if (!state) {
-    if (carried) {
-      throw new Error('A sweep continuation needs the state table (SWEEP_STATE_TABLE) for its lease');
-    }
-    log.info('no state table: sweeping in one invocation, with no lease and no memory of earlier lookups');
-  } else if (carried) {
-    // Fenced on the invocation number: a second copy of this continuation finds it already taken.
-    const fence = { from: invocation - 1, to: invocation };
-    if (!(await state.lease.renew(carried.runId, clock(), input.leaseMs, fence))) {
-      log.warn('sweep continuation superseded: its run no longer holds the lease', {
-        runId: carried.runId,
-        invocation,
-      });
-      return { status: RunStatus.superseded, runId: carried.runId, invocation };
-    }
-    runId = carried.runId;
-  } else {
-    const candidate = (deps.newRunId ?? randomUUID)();
-    const lease = await state.lease.acquire(candidate, clock(), input.leaseMs);
-    if (!lease.acquired) {
-      log.info('a sweep is already running; this trigger does nothing', {
-        holder: lease.holder,
-        leaseUntil: lease.leaseUntil,
-      });
-      return {
-        status: RunStatus.alreadyRunning,
-        holder: lease.holder,
-        ...(lease.leaseUntil ? { leaseUntil: lease.leaseUntil.toISOString() } : {}),
-      };
-    }
-    runId = candidate;
-  }
+  const held = await takeLease(deps, input);
+  if ('status' in held) return held;
+  const { runId, token } = held;
 
   const { options } = input;
   const knowledge =
@@ -112,27 +82,10 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
         })
       : undefined;
   const deletedBefore = (carried?.counts.deleted ?? 0) + (carried?.counts.wouldDelete ?? 0);
+  const end = (summary: SweepSummary) => endRun(deps, options.namespace, summary, runId, token);
 
   // Captured by the report hook, so a sweep that throws still reports what it counted.
   let reported: SweepSummary | undefined;
-  const whole = (summary: SweepSummary): SweepSummary => ({
-    ...summary,
-    throttled: summary.throttled + (carried?.throttled ?? 0),
-    requests: {
-      ListSchedules: summary.requests.ListSchedules + (carried?.requests.ListSchedules ?? 0),
-      GetSchedule: summary.requests.GetSchedule + (carried?.requests.GetSchedule ?? 0),
-      DeleteSchedule: summary.requests.DeleteSchedule + (carried?.requests.DeleteSchedule ?? 0),
-    },
-    // Time spent sweeping, summed over the invocations: the hand-off gaps are not sweep work.
-    durationSeconds: Math.round((summary.durationSeconds + (carried?.durationSeconds ?? 0)) * 1000) / 1000,
-  });
-
-  const end = async (summary: SweepSummary) => {
-    await flush(state, log);
-    await publishSweepMetrics(deps, options.namespace, summary);
-    if (state && runId) await release(state, runId, log);
-  };
-
   let segment: SweepSummary;
   try {
     segment = await sweep(
@@ -161,11 +114,11 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
     );
   } catch (error) {
     // The sweep has logged the failure; the run ends here and reports what it counted.
-    if (reported) await end(whole(reported));
-    else if (state && runId) await release(state, runId, log);
+    if (reported) await end(withCarried(reported, carried));
+    else if (state && runId) await release(state, runId, token, log);
     throw error;
   }
-  const summary = whole(segment);
+  const summary = withCarried(segment, carried);
   const base = { ...summary, ...(runId ? { runId } : {}), invocation };
 
   const stop = resumeBlocker(summary, segment, deps, invocation);
@@ -182,35 +135,197 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
       throttled: summary.throttled,
       durationSeconds: summary.durationSeconds,
     };
-    // Memory first: the next invocation should find what this one learned.
-    await flush(state, log);
-    if (!(await state.lease.renew(runId, clock(), input.leaseMs, { from: invocation, to: invocation }))) {
-      log.warn('sweep superseded before its hand-off: another run holds the lease', { runId, invocation });
-      return { status: RunStatus.superseded, runId, invocation };
-    }
-    try {
-      await deps.handOff?.({ continuation });
-      log.info('sweep continues in a fresh invocation', {
-        runId,
-        invocation: continuation.invocation,
-        cursor: continuation.cursor,
-        scanned: summary.scanned,
-      });
-      return { ...base, status: RunStatus.continuing };
-    } catch (error) {
-      log.error('handing the sweep on failed; it ends here and the next scheduled run starts over', {
-        runId,
-        error,
-      });
-      await end(summary);
-      return { ...base, status: RunStatus.finished, handOffError: String(error) };
-    }
+    return handOn(deps, {
+      continuation,
+      summary,
+      base,
+      token,
+      leaseMs: input.leaseMs,
+      namespace: options.namespace,
+      end,
+    });
   }
   if (stop !== undefined && summary.stoppedBy === StopReason.time) {
     log.error('sweep stopped before covering every schedule', { runId, invocation, reason: stop });
   }
   await end(summary);
   return { ...base, status: RunStatus.finished };
+}
+
+type LeaseHeld = { runId: string | undefined; token: string };
+
+/**
+ * Takes the lease (a new run) or moves it on to this invocation (a continuation). Every way out that
+ * is not "held" is logged and returned as the run's result, having published what was carried.
+ */
+async function takeLease(deps: SweepRunDeps, input: SweepRunInput): Promise<LeaseHeld | SweepRunResult> {
+  const { clock, log, state } = deps;
+  const carried = input.continuation;
+  if (!state) {
+    if (carried) {
+      throw new Error('A sweep continuation needs the state table (SWEEP_STATE_TABLE) for its lease');
+    }
+    log.info('no state table: sweeping in one invocation, with no lease and no memory of earlier lookups');
+    return { runId: undefined, token: '' };
+  }
+  if (carried) {
+    // Fenced on the invocation number: a second copy of this continuation finds it already taken.
+    // The token is this invocation's own, so a retry of this renew after a lost answer succeeds.
+    const token = randomUUID();
+    const { invocation, runId } = carried;
+    const fence = { from: invocation - 1, to: invocation, token };
+    let renewed: boolean;
+    try {
+      renewed = await state.lease.renew(runId, clock(), input.leaseMs, fence);
+    } catch (error) {
+      // Whether the renew applied is unknown: end the run with what earlier invocations counted,
+      // and free the lease if it is this invocation's or still stands where this one found it.
+      log.error('renewing the sweep lease failed; the sweep ends here with the totals carried so far', {
+        runId,
+        invocation,
+        error,
+      });
+      const summary = carriedSummary(carried);
+      await publishQuietly(deps, input.options.namespace, summary);
+      await release(state, runId, token, log, invocation - 1);
+      return { ...summary, status: RunStatus.finished, runId, invocation, handOffError: String(error) };
+    }
+    if (!renewed) {
+      log.warn('sweep continuation superseded: its run no longer holds the lease', { runId, invocation });
+      return { status: RunStatus.superseded, runId, invocation };
+    }
+    return { runId, token };
+  }
+  const candidate = (deps.newRunId ?? randomUUID)();
+  let lease: Awaited<ReturnType<typeof state.lease.acquire>>;
+  try {
+    lease = await state.lease.acquire(candidate, clock(), input.leaseMs);
+  } catch (error) {
+    // The acquire may have applied with its answer lost: give back whatever it took.
+    log.error('taking the sweep lease failed; nothing was swept', { runId: candidate, error });
+    await release(state, candidate, candidate, log);
+    throw error;
+  }
+  if (!lease.acquired) {
+    log.info('a sweep is already running; this trigger does nothing', {
+      holder: lease.holder,
+      leaseUntil: lease.leaseUntil,
+    });
+    return {
+      status: RunStatus.alreadyRunning,
+      holder: lease.holder,
+      ...(lease.leaseUntil ? { leaseUntil: lease.leaseUntil.toISOString() } : {}),
+    };
+  }
+  return { runId: candidate, token: candidate };
+}
+
+/**
+ * Renews the lease and queues the next invocation. When either fails, the sweep ends in this
+ * invocation: what was counted is published, the lease freed, and the reason logged.
+ */
+async function handOn(
+  deps: SweepRunDeps,
+  step: {
+    continuation: SweepContinuation;
+    summary: SweepSummary;
+    base: SweepSummary & { runId?: string; invocation: number };
+    token: string;
+    leaseMs: number;
+    namespace: string;
+    end: (summary: SweepSummary) => Promise<void>;
+  },
+): Promise<SweepRunResult> {
+  const { clock, log, state } = deps;
+  const { continuation, summary, base, token } = step;
+  const { runId } = continuation;
+  const invocation = continuation.invocation - 1;
+  if (!state) throw new Error('handOn needs the state table');
+  // Memory first: the next invocation should find what this one learned.
+  await flush(state, log);
+  const fence = { from: invocation, to: invocation, token };
+  let renewed: boolean;
+  try {
+    renewed = await state.lease.renew(runId, clock(), step.leaseMs, fence);
+  } catch (error) {
+    log.error('renewing the sweep lease before its hand-off failed; the sweep ends here', {
+      runId,
+      invocation,
+      error,
+    });
+    await step.end(summary);
+    return { ...base, status: RunStatus.finished, handOffError: String(error) };
+  }
+  if (!renewed) {
+    // Another run holds the lease now: what this run counted is published, the lease left alone.
+    log.warn('sweep superseded before its hand-off: another run holds the lease', { runId, invocation });
+    await publishQuietly(deps, step.namespace, summary);
+    return { status: RunStatus.superseded, runId, invocation };
+  }
+  try {
+    await deps.handOff?.({ continuation });
+    log.info('sweep continues in a fresh invocation', {
+      runId,
+      invocation: continuation.invocation,
+      cursor: continuation.cursor,
+      scanned: summary.scanned,
+    });
+    return { ...base, status: RunStatus.continuing };
+  } catch (error) {
+    log.error('handing the sweep on failed; it ends here and the next scheduled run starts over', {
+      runId,
+      error,
+    });
+    await step.end(summary);
+    return { ...base, status: RunStatus.finished, handOffError: String(error) };
+  }
+}
+
+/** The end of a run: memory flushed, metrics published, lease freed. Each step runs whatever the one before did. */
+async function endRun(
+  deps: SweepRunDeps,
+  namespace: string,
+  summary: SweepSummary,
+  runId: string | undefined,
+  token: string,
+): Promise<void> {
+  await flush(deps.state, deps.log);
+  await publishQuietly(deps, namespace, summary);
+  if (deps.state && runId) await release(deps.state, runId, token, deps.log);
+}
+
+/** This invocation's summary with the earlier invocations' requests, throttles and time added. */
+function withCarried(summary: SweepSummary, carried: SweepContinuation | undefined): SweepSummary {
+  return {
+    ...summary,
+    throttled: summary.throttled + (carried?.throttled ?? 0),
+    requests: {
+      ListSchedules: summary.requests.ListSchedules + (carried?.requests.ListSchedules ?? 0),
+      GetSchedule: summary.requests.GetSchedule + (carried?.requests.GetSchedule ?? 0),
+      DeleteSchedule: summary.requests.DeleteSchedule + (carried?.requests.DeleteSchedule ?? 0),
+    },
+    // Time spent sweeping, summed over the invocations: the hand-off gaps are not sweep work.
+    durationSeconds: Math.round((summary.durationSeconds + (carried?.durationSeconds ?? 0)) * 1000) / 1000,
+  };
+}
+
+/** What earlier invocations counted, as the summary of a sweep that ends before this one swept. */
+function carriedSummary(carried: SweepContinuation): SweepSummary {
+  const { counts } = carried;
+  return {
+    ...counts,
+    skipped: { ...counts.skipped },
+    skippedTotal: Object.values(counts.skipped).reduce((sum, value) => sum + value, 0),
+    throttled: carried.throttled,
+    requests: { ...carried.requests },
+    durationSeconds: carried.durationSeconds,
+    dryRun: carried.request.dryRun ?? false,
+    complete: false,
+    stoppedBy: StopReason.error,
+    cursor: carried.cursor,
+    scheduleCounts: { byGroup: {} },
+    progress: carried.progress,
+  };
 }
 
 /** Why a sweep stopped for time must not go on, or undefined when it may. */
@@ -256,9 +371,28 @@ async function flush(state: SweepState | undefined, log: Logger): Promise<void> 
   }
 }
 
-async function release(state: SweepState, runId: string, log: Logger): Promise<void> {
+/** Publishes the sweep's metrics; a failure is logged, never thrown, so the lease is still freed. */
+async function publishQuietly(deps: SweepRunDeps, namespace: string, summary: SweepSummary): Promise<void> {
   try {
-    await state.lease.release(runId);
+    await publishSweepMetrics(deps, namespace, summary);
+  } catch (error) {
+    deps.log.error('publishing the sweep metrics failed', { error });
+  }
+}
+
+/**
+ * Frees the lease if this invocation's write is the latest on it (or, with `orInvocation`, if the
+ * run still stands at that invocation). A failure is logged: the lease then expires by itself.
+ */
+async function release(
+  state: SweepState,
+  runId: string,
+  token: string,
+  log: Logger,
+  orInvocation?: number,
+): Promise<void> {
+  try {
+    await state.lease.release(runId, { token, ...(orInvocation === undefined ? {} : { orInvocation }) });
   } catch (error) {
     log.error('releasing the sweep lease failed; it expires by itself', { runId, error });
   }

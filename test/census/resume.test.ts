@@ -2,8 +2,10 @@
 // short by its deadline hands itself on (recorded Lambda invocations, replayed here as Lambda would)
 // and ends with exactly the counts of an uninterrupted census, published once. The lease keeps a
 // second census out; every invocation sends a heartbeat; damaged continuations change nothing.
+
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { createLambdaClient } from '../../src/aws/clients.ts';
+import { createDynamoDbClient, createLambdaClient } from '../../src/aws/clients.ts';
 import { CensusMetric } from '../../src/census/census.ts';
 import { readCensusConfig } from '../../src/census/config.ts';
 import { createQuotaMemory } from '../../src/census/quota.ts';
@@ -13,6 +15,7 @@ import { type CensusInvocationContext, createCensusHandler } from '../../src/han
 import { createMemoryLogger } from '../../src/log.ts';
 import { createDynamoLeaseStore, LEASE_KEY } from '../../src/state/lease.ts';
 import { useTestEmulator } from '../support/emulator.ts';
+import { loseAnswers, onItem } from '../support/lost-answers.ts';
 import { seedGroup } from './fixtures.ts';
 
 const STATE_TABLE = 'schedule-hygiene-test-census-state';
@@ -35,13 +38,13 @@ beforeEach(() => {
   plane.setNow(now);
 });
 
-function createHandler(settings: Record<string, string> = {}) {
+function createHandler(settings: Record<string, string> = {}, clients: { dynamodb?: DynamoDBClient } = {}) {
   const log = createMemoryLogger();
   const handler = createCensusHandler({
     scheduler: env.scheduler,
     serviceQuotas: env.serviceQuotas,
     cloudwatch: env.cloudwatch,
-    dynamodb: env.dynamodb,
+    dynamodb: clients.dynamodb ?? env.dynamodb,
     // One attempt: a failed hand-off must show at once, not after the SDK's backoff.
     lambda: createLambdaClient({ ...env.clientOptions, maxAttempts: 1 }),
     config: readCensusConfig({
@@ -291,6 +294,79 @@ describe('resumable census', () => {
     expect(leaseItem()).toBeUndefined();
     expect(log.lines.filter((line) => line.level === 'error').map((line) => line.message)).toContain(
       'the census cannot go on; no counts published, the next scheduled run starts over',
+    );
+  });
+
+  it('regression: a lease renew whose answer was lost is recognised when the SDK retries it; the census completes, published once, lease freed', async () => {
+    // Prepare: every renew of the census lease loses its first answer (occurrences 1, 3, 5, ...)
+    seedAccount();
+    const dynamodb = createDynamoDbClient(env.clientOptions);
+    const faults = loseAnswers(dynamodb, [
+      {
+        command: 'UpdateItemCommand',
+        occurrences: Array.from({ length: 20 }, (_, index) => 2 * index + 1),
+        when: onItem(CENSUS_LEASE_KEY),
+      },
+    ]);
+    const { handler } = createHandler({}, { dynamodb });
+
+    // Act
+    const results = await driveChain(handler, SCHEDULED_EVENT, 2);
+
+    // Assess
+    expect(faults.lost()).toBeGreaterThanOrEqual(4);
+    expect(results.map((result) => result.status)).not.toContain('superseded');
+    expect(completeOf(results.at(-1)).total).toBe(427);
+    expect(stored(CensusMetric.scheduleCount)).toEqual([427]);
+    expect(leaseItem()).toBeUndefined();
+  });
+
+  it('regression: a first acquire whose answer was lost lists, instead of reporting alreadyRunning with itself as holder', async () => {
+    seedAccount();
+    const dynamodb = createDynamoDbClient(env.clientOptions);
+    loseAnswers(dynamodb, [{ command: 'PutItemCommand', occurrences: [1], when: onItem(CENSUS_LEASE_KEY) }]);
+    const { handler } = createHandler({}, { dynamodb });
+
+    const result = await handler(SCHEDULED_EVENT, pageBudget());
+
+    expect(completeOf(result).total).toBe(427);
+    expect(leaseItem()).toBeUndefined();
+  });
+
+  it('regression: a hard DynamoDB error on the renew before the hand-off reports the failure, frees the lease and logs why', async () => {
+    seedAccount();
+    env.emulator.plane.controls.errorRates = { UpdateItem: 1 };
+    const { handler, log } = createHandler();
+
+    const result = await handler(SCHEDULED_EVENT, pageBudget(2));
+
+    expect(result).toMatchObject({
+      status: 'abandoned',
+      reason: 'renewing the census lease before its hand-off failed',
+    });
+    expect(takeHandOffs()).toEqual([]);
+    expect(stored(CensusMetric.censusFailures)).toEqual([1]);
+    expect(stored(CensusMetric.scheduleCount)).toEqual([]);
+    expect(leaseItem()).toBeUndefined();
+    expect(log.lines.filter((line) => line.level === 'error').map((line) => line.message)).toContain(
+      'the census cannot go on; no counts published, the next scheduled run starts over',
+    );
+  });
+
+  it("a hard DynamoDB error on a continuation's first renew reports the failure, frees the lease and logs why", async () => {
+    seedAccount();
+    const { handler, log } = createHandler();
+    await handler(SCHEDULED_EVENT, pageBudget(2));
+    const [queued] = takeHandOffs();
+    env.emulator.plane.controls.errorRates = { UpdateItem: 1 };
+
+    const result = await handler(queued, pageBudget(2));
+
+    expect(result).toMatchObject({ status: 'abandoned', listedSoFar: 200 });
+    expect(stored(CensusMetric.censusFailures)).toEqual([1]);
+    expect(leaseItem()).toBeUndefined();
+    expect(log.lines.map((line) => line.message)).toContain(
+      'renewing the census lease failed; no counts published, the next scheduled run starts over',
     );
   });
 

@@ -1,8 +1,10 @@
 // The sweep lease against the emulated DynamoDB through the real SDK: one holder at a time, renewals
 // only by the holder, takeover only after expiry, release only by the holder.
 import { beforeEach, describe, expect, it } from 'vitest';
+import { createDynamoDbClient } from '../../src/aws/clients.ts';
 import { createDynamoLeaseStore, LEASE_KEY, type LeaseStore } from '../../src/state/lease.ts';
 import { useTestEmulator } from '../support/emulator.ts';
+import { loseAnswers, onItem } from '../support/lost-answers.ts';
 
 const TABLE = 'sweep-state-lease-test';
 const MINUTE = 60_000;
@@ -102,5 +104,81 @@ describe('sweep lease', () => {
     expect(heldAfterStrangerRelease).toBe('run-a');
     expect(storedHolder()).toBeUndefined();
     expect(await lease.acquire('run-c', later(1), 20 * MINUTE)).toMatchObject({ acquired: true });
+  });
+});
+
+describe('sweep lease under lost answers (the SDK retries a write that already applied)', () => {
+  /** A store on a client with the SDK's default retries, whose chosen answers are lost after the write. */
+  function lossyLease(command: string, occurrences = [1]) {
+    const client = createDynamoDbClient(env.clientOptions);
+    const faults = loseAnswers(client, [{ command, occurrences, when: onItem(LEASE_KEY) }]);
+    return { store: createDynamoLeaseStore(client, TABLE), faults };
+  }
+
+  it('regression: a first acquire whose answer was lost holds the lease, not "alreadyRunning" with itself as holder', async () => {
+    // Prepare
+    const { store, faults } = lossyLease('PutItemCommand');
+
+    // Act
+    const result = await store.acquire('run-a', start, 20 * MINUTE);
+
+    // Assess
+    expect(faults.lost()).toBe(1);
+    expect(result).toEqual({ acquired: true, runId: 'run-a', leaseUntil: later(20) });
+    expect(storedHolder()).toBe('run-a');
+  });
+
+  it('regression: a renew whose answer was lost recognises its own success when the SDK retries it', async () => {
+    // Prepare
+    await lease.acquire('run-a', start, 20 * MINUTE);
+    const { store, faults } = lossyLease('UpdateItemCommand');
+
+    // Act
+    const renewed = await store.renew('run-a', later(14), 20 * MINUTE, { from: 1, to: 2, token: 'inv-2' });
+
+    // Assess
+    expect(faults.lost()).toBe(1);
+    expect(renewed).toBe(true);
+  });
+
+  it('still refuses another copy of the same continuation, which carries its own token', async () => {
+    // Prepare: the first copy moved the run to invocation 2
+    await lease.acquire('run-a', start, 20 * MINUTE);
+    await lease.renew('run-a', later(14), 20 * MINUTE, { from: 1, to: 2, token: 'copy-1' });
+
+    // Act
+    const copy = await lease.renew('run-a', later(14), 20 * MINUTE, { from: 1, to: 2, token: 'copy-2' });
+    const original = await lease.renew('run-a', later(15), 20 * MINUTE, { from: 2, to: 2, token: 'copy-1' });
+
+    // Assess
+    expect([copy, original]).toEqual([false, true]);
+  });
+
+  it('a release whose answer was lost leaves the lease free, and a release with a stranger token leaves it held', async () => {
+    // Prepare
+    await lease.acquire('run-a', start, 20 * MINUTE);
+    await lease.renew('run-a', later(14), 20 * MINUTE, { from: 1, to: 2, token: 'inv-2' });
+    const { store, faults } = lossyLease('DeleteItemCommand');
+
+    // Act
+    await lease.release('run-a', { token: 'inv-3' });
+    const heldAfterStranger = storedHolder();
+    await store.release('run-a', { token: 'inv-2' });
+
+    // Assess
+    expect(heldAfterStranger).toBe('run-a');
+    expect(faults.lost()).toBe(1);
+    expect(storedHolder()).toBeUndefined();
+  });
+
+  it('a release that names the invocation it found frees a lease its own renew never reached', async () => {
+    // Prepare: invocation 2's renew did not apply; the run stands at invocation 1
+    await lease.acquire('run-a', start, 20 * MINUTE);
+
+    // Act
+    await lease.release('run-a', { token: 'inv-2', orInvocation: 1 });
+
+    // Assess
+    expect(storedHolder()).toBeUndefined();
   });
 });

@@ -2,6 +2,7 @@
 // DynamoDB state table and Lambda, a Lambda context whose deadline arrives after a number of pages,
 // the driver that plays Lambda by feeding each recorded self-invocation back to the handler, and a
 // mixed population whose expected outcome is known.
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
 import { createLambdaClient } from '../../src/aws/clients.ts';
 import { createSweepHandler, type SweepInvocationContext } from '../../src/handlers/sweep.ts';
@@ -29,12 +30,16 @@ export function resetServices(env: TestEmulator, now: Date): void {
   plane.setNow(now);
 }
 
-export function createStatefulHandler(env: TestEmulator, settings: Record<string, string> = {}) {
+export function createStatefulHandler(
+  env: TestEmulator,
+  settings: Record<string, string> = {},
+  clients: { dynamodb?: DynamoDBClient } = {},
+) {
   const log = createMemoryLogger();
   const handler = createSweepHandler({
     scheduler: env.scheduler,
     cloudwatch: env.cloudwatch,
-    dynamodb: env.dynamodb,
+    dynamodb: clients.dynamodb ?? env.dynamodb,
     // One attempt: a failed hand-off must show at once, not after the SDK's backoff.
     lambda: createLambdaClient({ ...env.clientOptions, maxAttempts: 1 }),
     config: readSweepConfig({
