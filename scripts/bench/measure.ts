@@ -38,29 +38,29 @@ export interface RequestMeter {
 }
 
 /**
- * Records each attempt's send time per operation. Added at the deserialize step, inside the SDK's
- * retry loop, so every attempt is seen once; it keeps two numbers per operation, never per request.
+ * Records each request's send time per operation by wrapping the client's `send` (the sweep's client
+ * makes one attempt per send: its budgets own the retries). Works the same for the SDK's pipeline and
+ * the lean request path, which share `send`. Keeps two numbers per operation, never per request.
  */
 export function meterRequests(
   client: SchedulerClient,
   now: () => number = () => performance.now(),
 ): RequestMeter {
   let windows: Record<string, OperationWindow> = {};
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const operation = String(context.commandName ?? 'unknown').replace(/Command$/, '');
-      const at = now();
-      const window = windows[operation];
-      if (window) {
-        window.sent += 1;
-        window.lastMs = at;
-      } else {
-        windows[operation] = { sent: 1, firstMs: at, lastMs: at };
-      }
-      return next(args);
-    },
-    { step: 'deserialize', name: 'benchRequestMeter', override: true },
-  );
+  const send = client.send.bind(client) as (...args: unknown[]) => Promise<unknown>;
+  const metered = (command: { constructor: { name: string } }, ...rest: unknown[]) => {
+    const operation = command.constructor.name.replace(/Command$/, '');
+    const at = now();
+    const window = windows[operation];
+    if (window) {
+      window.sent += 1;
+      window.lastMs = at;
+    } else {
+      windows[operation] = { sent: 1, firstMs: at, lastMs: at };
+    }
+    return send(command, ...rest);
+  };
+  client.send = metered as unknown as SchedulerClient['send'];
   return {
     windows: () => windows,
     reset: () => {

@@ -9,6 +9,10 @@ export type BenchMode = (typeof BenchMode)[keyof typeof BenchMode];
 export const BenchMix = { mixed: 'mixed', finished: 'finished' } as const;
 export type BenchMix = (typeof BenchMix)[keyof typeof BenchMix];
 
+/** How the sweeper sends its hot requests: the lean path the Lambda uses, or the SDK's full `send` pipeline. */
+export const RequestPath = { lean: 'lean', sdk: 'sdk' } as const;
+export type RequestPath = (typeof RequestPath)[keyof typeof RequestPath];
+
 export interface BenchOptions {
   schedules: number;
   getTps: number;
@@ -26,6 +30,7 @@ export interface BenchOptions {
   seed: number;
   mix: BenchMix;
   graceMinutes: number;
+  requestPath: RequestPath;
 }
 
 export const BENCH_DEFAULTS = {
@@ -42,7 +47,7 @@ export const BENCH_DEFAULTS = {
 export const USAGE = [
   'Usage: npm run bench -- [--schedules N] [--get-tps G] [--delete-tps D] [--list-tps L] [--latency-ms MS]',
   '                       [--concurrency C] [--naive [--max-seconds S]] [--second-sweep [--advance-hours H]]',
-  '                       [--seed S] [--mix mixed|finished] [--grace-minutes M]',
+  '                       [--seed S] [--mix mixed|finished] [--grace-minutes M] [--request-path lean|sdk]',
 ].join('\n');
 
 interface NumberFlag {
@@ -70,6 +75,7 @@ export function parseBenchArguments(argv: readonly string[]): BenchOptions {
     maxSeconds: undefined,
     secondSweep: false,
     mix: BenchMix.mixed,
+    requestPath: RequestPath.lean,
   };
   for (let index = 0; index < argv.length; index += 1) {
     const argument = argv[index]!;
@@ -136,6 +142,13 @@ export function parseBenchArguments(argv: readonly string[]): BenchOptions {
         if (raw !== BenchMix.mixed && raw !== BenchMix.finished)
           throw new InputError(flag, 'mixed or finished', raw);
         options.mix = raw;
+        break;
+      }
+      case '--request-path': {
+        const raw = value('lean or sdk');
+        if (raw !== RequestPath.lean && raw !== RequestPath.sdk)
+          throw new InputError(flag, 'lean or sdk', raw);
+        options.requestPath = raw;
         break;
       }
       default:

@@ -13,12 +13,13 @@ import {
 import { createLogger, type Logger } from '../../src/log.ts';
 import { createDynamoLeaseStore } from '../../src/state/lease.ts';
 import { createDynamoMemory } from '../../src/state/memory.ts';
+import { sustainableRequestsPerSecond } from '../../src/sweep/capacity.ts';
 import { RunStatus, runSweep, type SweepState } from '../../src/sweep/run.ts';
 import { type SweepOptions, type SweepSummary, sweep } from '../../src/sweep/sweep.ts';
 import type { SyntheticKindValue } from '../emulator/scheduler-synthesize.ts';
 import { maxRssMiB, meterRequests, type OperationWindow, type RequestMeter, sampleRss } from './measure.ts';
 import { naiveSweep } from './naive.ts';
-import { BenchMix, BenchMode, type BenchOptions, defaultConcurrency } from './options.ts';
+import { BenchMix, BenchMode, type BenchOptions, defaultConcurrency, RequestPath } from './options.ts';
 import {
   type EmulatorProcess,
   type OperationCounts,
@@ -90,12 +91,28 @@ export interface BenchResult {
   measuredSeconds?: number;
   schedulesPerSecond: number;
   latencyMs: number;
+  /** How the sweeper sent GetSchedule, DeleteSchedule and ListSchedules (the naive loop always uses the SDK's send). */
+  requestPath: RequestPath;
   concurrency?: number;
   /** The sweep ran with the state table (lease and memory of lookups), as --second-sweep needs. */
   incremental?: boolean;
   operations: Record<OperationName, OperationResult>;
   throttled: number;
   failed: number;
+  /**
+   * CPU time of the bench process (the sweeper: the emulator runs in its own process) over the sweep,
+   * user + system, in seconds, from process.cpuUsage(). Robust to other work on the machine, unlike rates.
+   */
+  cpuSeconds: number;
+  /** Scheduler requests the sweeper sent (ListSchedules + GetSchedule + DeleteSchedule, retries included). */
+  requestsSent: number;
+  /** cpuSeconds over requestsSent, in milliseconds: what one request costs the sweeper's single thread. */
+  cpuMsPerRequest: number;
+  /**
+   * The largest request rate one vCPU sustains at that cost (1000 / cpuMsPerRequest), and what a Lambda
+   * of each memory size sustains: Lambda gives 1 vCPU at 1,769 MB and a proportional share below.
+   */
+  sustainableRequestsPerSecond: { perVcpu: number; byLambdaMemoryMb: Record<string, number> };
   peakRssMiB: number;
   maxRssMiB: number;
   baselineRssMiB: number;
@@ -165,12 +182,24 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
   };
   const naive = options.mode === BenchMode.naive;
   // The sweep owns its retries (maxAttempts 1, as its handler builds it); the naive loop keeps the SDK's.
-  const scheduler = createSchedulerClient(naive ? clientOptions : { ...clientOptions, maxAttempts: 1 });
+  const concurrency = options.concurrency ?? defaultConcurrency(options);
+  // As the sweep handler builds it: sockets for every item in flight, the stack resolved once, and
+  // (unless --request-path sdk) the lean path for the hot operations.
+  const scheduler = createSchedulerClient(
+    naive
+      ? clientOptions
+      : {
+          ...clientOptions,
+          maxAttempts: 1,
+          maxSockets: concurrency,
+          cacheMiddleware: true,
+          leanRequestPath: options.requestPath === RequestPath.lean,
+        },
+  );
   const cloudwatch = createCloudWatchClient(clientOptions);
   const meter = meterRequests(scheduler);
   const clock = await emulatorClock(emulator);
   const log = benchLogger();
-  const concurrency = options.concurrency ?? defaultConcurrency(options);
   const sweepOptions: SweepRunOptions = {
     dryRun: false,
     groups: [],
@@ -189,6 +218,7 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
   const loadAverageBefore = loadavg()[0] ?? 0;
   const baselineRssMiB = process.memoryUsage.rss() / 2 ** 20;
   const rss = sampleRss();
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   let summary: SweepSummary | undefined;
   let naiveResult: Awaited<ReturnType<typeof naiveSweep>> | undefined;
@@ -207,6 +237,7 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
     );
   }
   const measuredSeconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   rss.stop();
   const peakRssMiB = rss.peakMiB();
 
@@ -227,6 +258,7 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
     ...(naive ? { extrapolated, measuredSeconds: round(measuredSeconds) } : {}),
     schedulesPerSecond: round(inspected / measuredSeconds, 1),
     latencyMs: options.latencyMs,
+    requestPath: naive ? RequestPath.sdk : options.requestPath,
     ...(naive ? {} : { concurrency, incremental: options.secondSweep }),
     operations: operationResults({
       stats,
@@ -236,6 +268,7 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
     }),
     throttled: Object.values(Operation).reduce((sum, name) => sum + (stats[name]?.throttled ?? 0), 0),
     failed: naiveResult ? naiveResult.failed : (summary?.failed ?? 0),
+    ...cpuFigures(cpu, meter.windows()),
     peakRssMiB: round(peakRssMiB, 1),
     maxRssMiB: round(maxRssMiB(), 1),
     baselineRssMiB: round(baselineRssMiB, 1),
@@ -262,6 +295,33 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
     });
   }
   return result;
+}
+
+/** Lambda memory sizes the bench reports a sustainable rate for: the deployed default, the backlog size, one vCPU. */
+export const REPORTED_MEMORY_MB = [512, 1024, 1769] as const;
+
+function cpuFigures(
+  cpu: NodeJS.CpuUsage,
+  windows: Record<string, OperationWindow>,
+): Pick<BenchResult, 'cpuSeconds' | 'requestsSent' | 'cpuMsPerRequest' | 'sustainableRequestsPerSecond'> {
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const requestsSent = Object.values(Operation).reduce((sum, name) => sum + (windows[name]?.sent ?? 0), 0);
+  const cpuMsPerRequest = requestsSent > 0 ? (cpuSeconds * 1000) / requestsSent : 0;
+  const byLambdaMemoryMb = Object.fromEntries(
+    REPORTED_MEMORY_MB.map((mb) => [
+      String(mb),
+      cpuMsPerRequest > 0 ? Math.floor(sustainableRequestsPerSecond(mb, cpuMsPerRequest)) : 0,
+    ]),
+  );
+  return {
+    cpuSeconds: round(cpuSeconds, 3),
+    requestsSent,
+    cpuMsPerRequest: round(cpuMsPerRequest, 4),
+    sustainableRequestsPerSecond: {
+      perVcpu: cpuMsPerRequest > 0 ? Math.floor(1000 / cpuMsPerRequest) : 0,
+      byLambdaMemoryMb,
+    },
+  };
 }
 
 /** The sweeper's clock follows the emulator's (which the second sweep moves forward). */

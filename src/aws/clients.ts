@@ -6,6 +6,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { LeanSchedulerClient } from './scheduler-lean.ts';
 
 export interface ClientOptions {
   region?: string;
@@ -22,13 +23,37 @@ export interface ClientOptions {
    * retries). Without it a stuck socket could hold a sweep past its Lambda deadline.
    */
   requestTimeoutMs?: number;
+  /**
+   * Most sockets kept open to one endpoint (keep-alive). Size it to the requests in flight: with
+   * fewer, requests queue inside the client and every queued one waits a round trip longer.
+   */
+  maxSockets?: number;
+  /**
+   * Resolve each command type's middleware stack once and reuse it (the SDK's `cacheMiddleware`),
+   * instead of on every send. Middleware added to the client after its first send is then ignored,
+   * so it is off unless asked for.
+   */
+  cacheMiddleware?: boolean;
+}
+
+export interface SchedulerClientOptions extends ClientOptions {
+  /**
+   * Send GetSchedule, DeleteSchedule and ListSchedules through the lean request path (see
+   * scheduler-lean.ts): the SDK's own endpoint, signer, HTTP handler and protocol without its
+   * middleware stack. It makes exactly one attempt, so it needs `maxAttempts: 1`.
+   */
+  leanRequestPath?: boolean;
 }
 
 const DEFAULT_REQUEST_TIMEOUT_MS = 10_000;
 const CONNECTION_TIMEOUT_MS = 3_000;
+/** The SDK's own default; the sweep raises it to its concurrency. */
+const DEFAULT_MAX_SOCKETS = 50;
 
 function common(options: ClientOptions) {
+  const agent = { keepAlive: true, maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS };
   return {
+    ...(options.cacheMiddleware ? { cacheMiddleware: true } : {}),
     region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
@@ -38,11 +63,19 @@ function common(options: ClientOptions) {
       connectionTimeout: CONNECTION_TIMEOUT_MS,
       // Without this the handler only logs a warning when the timeout passes.
       throwOnRequestTimeout: true,
+      httpAgent: agent,
+      httpsAgent: agent,
     },
   };
 }
 
-export const createSchedulerClient = (options: ClientOptions = {}) => new SchedulerClient(common(options));
+export function createSchedulerClient(options: SchedulerClientOptions = {}): SchedulerClient {
+  if (!options.leanRequestPath) return new SchedulerClient(common(options));
+  if (options.maxAttempts !== 1) {
+    throw new RangeError('The lean request path makes one attempt per send: it needs maxAttempts 1');
+  }
+  return new LeanSchedulerClient(common(options));
+}
 
 export const createCloudWatchClient = (options: ClientOptions = {}) => new CloudWatchClient(common(options));
 

@@ -114,7 +114,14 @@ export const handler = (event: unknown, context?: SweepInvocationContext): Promi
   if (!containerHandler) {
     const config = readSweepConfig();
     containerHandler = createSweepHandler({
-      scheduler: createSchedulerClient({ maxAttempts: 1 }),
+      // The lean request path for the hot operations (the SDK's signer, handler and protocol without
+      // its middleware stack), a socket for every item in flight, and the stack resolved once for the rest.
+      scheduler: createSchedulerClient({
+        maxAttempts: 1,
+        leanRequestPath: true,
+        maxSockets: config.concurrency,
+        cacheMiddleware: true,
+      }),
       cloudwatch: createCloudWatchClient(),
       config,
       // The hand-off makes one attempt: a retry of a call that was in fact queued would start a

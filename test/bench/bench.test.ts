@@ -36,6 +36,14 @@ describe('npm run bench', () => {
     expect(result.peakRssMiB).toBeGreaterThanOrEqual(result.baselineRssMiB);
     expect(result.emulator.pid).not.toBe(process.pid);
     expect(result.seconds).toBeGreaterThan(0);
+    // The sweeper's CPU cost per request and what it means for a Lambda's CPU share (values are
+    // timing-dependent: only their presence and consistency are checked).
+    expect(result.requestPath).toBe('lean');
+    expect(result.requestsSent).toBe(2020 + result.correctness.expectedDeletes);
+    expect(result.cpuSeconds).toBeGreaterThan(0);
+    expect(result.cpuMsPerRequest).toBeCloseTo((result.cpuSeconds * 1000) / result.requestsSent, 2);
+    expect(Object.keys(result.sustainableRequestsPerSecond.byLambdaMemoryMb)).toEqual(['512', '1024', '1769']);
+    expect(result.sustainableRequestsPerSecond.perVcpu).toBeGreaterThan(0);
     // One JSON line: the result survives serialization unchanged.
     expect(JSON.parse(JSON.stringify(result))).toEqual(result);
   });
@@ -97,6 +105,10 @@ describe('bench arguments', () => {
     expect(() => parseBenchArguments(['--max-seconds', '5'])).toThrow(
       /--max-seconds: expected to be used together with --naive/,
     );
+    expect(() => parseBenchArguments(['--request-path', 'fast'])).toThrow(
+      "Invalid --request-path: expected lean or sdk, got 'fast'",
+    );
+    expect(parseBenchArguments(['--request-path', 'sdk']).requestPath).toBe('sdk');
   });
 
   it('derives enough concurrency for the budget at the latency (Little’s law)', () => {

@@ -1,0 +1,45 @@
+// How many Scheduler requests a second the sweeper's one Node thread can send on a Lambda of a given
+// memory size, and whether its budgets fit. Lambda allocates CPU in proportion to memory: 1,769 MB is
+// one full vCPU (AWS Lambda developer guide, "Configure Lambda function memory"); more memory adds
+// vCPUs, which one JavaScript thread cannot use, so a single thread never gets more than one.
+
+/** Memory (MB) at which a Lambda function has the equivalent of one full vCPU. */
+export const LAMBDA_MB_PER_VCPU = 1_769;
+
+/**
+ * CPU time one Scheduler request costs the sweeper (ms), measured by `npm run bench` (its
+ * `cpuMsPerRequest`) with the lean request path, rounded up with headroom for Lambda's slower cores
+ * and for logging. See the README's Scale section for the measurement.
+ */
+export const SWEEP_CPU_MS_PER_REQUEST = 0.3;
+
+/** The share of one vCPU a single thread gets at this memory size (0..1]. */
+export function vcpuShare(memoryMb: number): number {
+  return Math.min(1, memoryMb / LAMBDA_MB_PER_VCPU);
+}
+
+/** Requests per second one thread sustains at this memory size and cost per request. */
+export function sustainableRequestsPerSecond(
+  memoryMb: number,
+  cpuMsPerRequest = SWEEP_CPU_MS_PER_REQUEST,
+): number {
+  return (vcpuShare(memoryMb) * 1000) / cpuMsPerRequest;
+}
+
+/**
+ * The most requests per second the budgets can ask for at once: every lookup at its budget, every
+ * one of them a delete (an account where everything is finished), plus listing.
+ */
+export function peakRequestRate(budgets: { list: number; get: number; delete: number }): number {
+  return budgets.list + budgets.get + Math.min(budgets.delete, budgets.get);
+}
+
+/** The memory (MB) whose CPU share sustains the budgets' peak rate with `headroom` to spare (e.g. 0.5 = 50%). */
+export function memoryNeededMb(
+  budgets: { list: number; get: number; delete: number },
+  headroom = 0.5,
+  cpuMsPerRequest = SWEEP_CPU_MS_PER_REQUEST,
+): number {
+  const vcpus = (peakRequestRate(budgets) * (1 + headroom) * cpuMsPerRequest) / 1000;
+  return Math.ceil(vcpus * LAMBDA_MB_PER_VCPU);
+}
