@@ -1,7 +1,10 @@
-// What a schedule is inside the Scheduler emulator, and how a request becomes one: the validation
-// rules of the AWS API model (botocore scheduler/2021-06-30) and the wall-clock arithmetic the emulator
-// needs to know when a schedule with ActionAfterCompletion DELETE is due to disappear.
+// What a schedule is inside the Scheduler emulator, and how a request becomes one: every member checked
+// against the API model's constraints (scheduler-constraints.ts), the grammar the user guide adds
+// (expressions, zones, dates), and the wall-clock arithmetic the emulator needs to know when a
+// schedule with ActionAfterCompletion DELETE is due to disappear.
+import { resolveZone } from '../../src/schedule/timezone.ts';
 import { validation } from './core.ts';
+import { checkMember, checkOptionalMember, constraintProblem, Shape } from './scheduler-constraints.ts';
 
 export const ScheduleState = { enabled: 'ENABLED', disabled: 'DISABLED' } as const;
 export type ScheduleStateValue = (typeof ScheduleState)[keyof typeof ScheduleState];
@@ -16,11 +19,8 @@ export type WindowModeValue = (typeof WindowMode)[keyof typeof WindowMode];
 export const DEFAULT_MAXIMUM_EVENT_AGE_SECONDS = 86_400;
 export const DEFAULT_MAXIMUM_RETRY_ATTEMPTS = 185;
 
-/**
- * The Scheduler quota page lists a 256 KB payload limit; the API model itself sets only a minimum of 1
- * for Target.Input, so this is the documented service limit rather than a model constraint.
- */
-export const MAXIMUM_INPUT_LENGTH = 262_144;
+/** The 256 KB payload limit of the Scheduler quotas page (see Shape.TargetInput). */
+export const MAXIMUM_INPUT_LENGTH = Shape.TargetInput.max;
 
 /** A validated schedule definition. Dates are epoch milliseconds; strings are interned. */
 export interface ScheduleDefinition {
@@ -62,23 +62,10 @@ export interface ParseOptions {
   allowDates?: boolean;
 }
 
-const NAME_PATTERN = /^[0-9a-zA-Z\-_.]{1,64}$/;
-const ROLE_ARN_PATTERN = /^arn:aws(-[a-z]+)?:iam::\d{12}:role\/[\w+=,.@/-]+$/;
-const KMS_ARN_PATTERN = /^arn:aws(-[a-z]+)?:kms:[a-z0-9-]+:\d{12}:(key|alias)\/[0-9a-zA-Z\-_]*$/;
-const DEAD_LETTER_ARN_PATTERN = /^arn:aws(-[a-z]+)?:sqs:[a-z0-9-]+:\d{12}:[a-zA-Z0-9\-_]+$/;
 const OFFSET_ZONE_PATTERN = /^UTC([+-])(\d{2}):(\d{2})$/;
 const AT_PATTERN = /^at\((\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})\)$/;
 const RATE_PATTERN = /^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$/;
 const TARGET_KEYS = new Set(['Arn', 'RoleArn', 'Input', 'RetryPolicy', 'DeadLetterConfig']);
-const TEMPLATED_TARGET_KEYS = new Set([
-  'EcsParameters',
-  'EventBridgeParameters',
-  'EventBridgePutEventsV2Parameters',
-  'EventBridgePutRawEventsParameters',
-  'KinesisParameters',
-  'SageMakerPipelineParameters',
-  'SqsParameters',
-]);
 
 // Repeated strings (target and role ARNs, zones, inputs shared by many schedules) are stored once, so
 // a million schedules cost a million names, not a million copies of the same ARN. The pool is capped so
@@ -97,17 +84,12 @@ export function intern(value: string | undefined): string | undefined {
 }
 
 export function isValidName(value: unknown): value is string {
-  return typeof value === 'string' && NAME_PATTERN.test(value);
+  return constraintProblem(value, Shape.Name) === undefined;
 }
 
+/** A schedule or group name (both 1-64 of [0-9a-zA-Z-_.]), or ValidationException naming `field`. */
 export function requireName(value: unknown, field: string): string {
-  if (!isValidName(value)) {
-    throw validation(
-      `Value ${describe(value)} at '${field}' failed to satisfy constraint: ` +
-        'Member must have length between 1 and 64 and match pattern [0-9a-zA-Z-_.]+',
-    );
-  }
-  return value;
+  return checkMember(value, field, Shape.Name);
 }
 
 /** Turns a CreateSchedule / UpdateSchedule body (or a seed definition) into a definition, or throws ValidationException. */
@@ -115,22 +97,31 @@ export function parseDefinition(
   body: Record<string, unknown>,
   options: ParseOptions = {},
 ): ScheduleDefinition {
-  const name = requireName(options.name ?? body.Name, 'name');
-  const group = requireName(body.GroupName ?? options.defaultGroup ?? 'default', 'groupName');
+  const name = requireName(options.name ?? body.Name, 'Name');
+  const group = checkMember(
+    body.GroupName ?? options.defaultGroup ?? 'default',
+    'GroupName',
+    Shape.ScheduleGroupName,
+  );
+  // idempotencyToken: absent is fine (the service generates one); present, it must fit the shape.
+  checkOptionalMember(body.ClientToken, 'ClientToken', Shape.ClientToken);
 
-  const expression = body.ScheduleExpression;
-  if (typeof expression !== 'string' || expression.length === 0) {
+  if (body.ScheduleExpression === undefined || body.ScheduleExpression === null) {
     throw validation(
       'ScheduleExpression is required: at(yyyy-mm-ddThh:mm:ss), rate(value unit) or cron(fields)',
     );
   }
-  if (expression.length > 256) throw validation('ScheduleExpression must be at most 256 characters');
+  const expression = checkMember(body.ScheduleExpression, 'ScheduleExpression', Shape.ScheduleExpression);
   validateExpression(expression);
 
-  const timezone = optionalString(body.ScheduleExpressionTimezone, 'ScheduleExpressionTimezone', 1, 50);
+  const timezone = checkOptionalMember(
+    body.ScheduleExpressionTimezone,
+    'ScheduleExpressionTimezone',
+    Shape.ScheduleExpressionTimezone,
+  );
   if (timezone !== undefined && !options.allowUnknownZones && !isKnownZone(timezone)) {
     throw validation(
-      `Invalid ScheduleExpressionTimezone '${timezone}': expected an IANA time zone such as America/New_York`,
+      `Invalid ScheduleExpressionTimezone '${timezone}': expected an IANA time zone spelt as the tz database spells it (America/New_York) or UTC+hh:mm / UTC-hh:mm up to 14:00`,
     );
   }
 
@@ -140,16 +131,16 @@ export function parseDefinition(
     throw validation('The EndDate you specify must be after the StartDate');
   }
 
-  const description = optionalString(body.Description, 'Description', 0, 512);
-  const state = optionalEnum(body.State, 'State', [ScheduleState.enabled, ScheduleState.disabled]);
-  const kmsKeyArn = optionalString(body.KmsKeyArn, 'KmsKeyArn', 1, 2048);
-  if (kmsKeyArn !== undefined && !KMS_ARN_PATTERN.test(kmsKeyArn)) {
-    throw validation(`Invalid KmsKeyArn '${kmsKeyArn}': expected arn:aws:kms:<region>:<account>:key/<id>`);
-  }
-  const actionAfterCompletion = optionalEnum(body.ActionAfterCompletion, 'ActionAfterCompletion', [
-    AfterCompletion.none,
-    AfterCompletion.delete,
-  ]);
+  const description = checkOptionalMember(body.Description, 'Description', Shape.Description);
+  const state = checkOptionalMember(body.State, 'State', Shape.ScheduleState) as
+    | ScheduleStateValue
+    | undefined;
+  const kmsKeyArn = checkOptionalMember(body.KmsKeyArn, 'KmsKeyArn', Shape.KmsKeyArn);
+  const actionAfterCompletion = checkOptionalMember(
+    body.ActionAfterCompletion,
+    'ActionAfterCompletion',
+    Shape.ActionAfterCompletion,
+  ) as AfterCompletionValue | undefined;
 
   const window = parseWindow(body.FlexibleTimeWindow);
   const target = parseTarget(body.Target);
@@ -186,13 +177,18 @@ function parseWindow(value: unknown): { mode: WindowModeValue; minutes: number |
       'FlexibleTimeWindow is required: {"Mode":"OFF"} or {"Mode":"FLEXIBLE","MaximumWindowInMinutes":1-1440}',
     );
   }
-  const mode = optionalEnum(value.Mode, 'FlexibleTimeWindow.Mode', [WindowMode.off, WindowMode.flexible]);
-  if (mode === undefined) throw validation('FlexibleTimeWindow.Mode is required: OFF or FLEXIBLE');
-  const minutes = optionalInteger(
+  if (value.Mode === undefined || value.Mode === null) {
+    throw validation('FlexibleTimeWindow.Mode is required: OFF or FLEXIBLE');
+  }
+  const mode = checkMember(
+    value.Mode,
+    'FlexibleTimeWindow.Mode',
+    Shape.FlexibleTimeWindowMode,
+  ) as WindowModeValue;
+  const minutes = checkOptionalMember(
     value.MaximumWindowInMinutes,
     'FlexibleTimeWindow.MaximumWindowInMinutes',
-    1,
-    1440,
+    Shape.MaximumWindowInMinutes,
   );
   if (mode === WindowMode.flexible && minutes === undefined) {
     throw validation('FlexibleTimeWindow.MaximumWindowInMinutes (1-1440) is required when Mode is FLEXIBLE');
@@ -216,17 +212,14 @@ type TargetFields = Pick<
 
 function parseTarget(value: unknown): TargetFields {
   if (!isObject(value))
-    throw validation('Target is required: {"Arn": "...", "RoleArn": "arn:aws:iam::<account>:role/<name>"}');
-  const targetArn = optionalString(value.Arn, 'Target.Arn', 1, 1600);
-  if (targetArn === undefined) throw validation('Target.Arn is required');
-  const roleArn = optionalString(value.RoleArn, 'Target.RoleArn', 1, 1600);
-  if (roleArn === undefined) throw validation('Target.RoleArn is required');
-  if (!ROLE_ARN_PATTERN.test(roleArn)) {
     throw validation(
-      `Invalid Target.RoleArn '${roleArn}': expected arn:aws:iam::<12-digit account>:role/<name>`,
+      'Target is required: {"Arn": "...", "RoleArn": "arn:<partition>:iam::<account>:role/<name>"}',
     );
-  }
-  const input = optionalString(value.Input, 'Target.Input', 1, MAXIMUM_INPUT_LENGTH);
+  if (value.Arn === undefined || value.Arn === null) throw validation('Target.Arn is required');
+  const targetArn = checkMember(value.Arn, 'Target.Arn', Shape.TargetArn);
+  if (value.RoleArn === undefined || value.RoleArn === null) throw validation('Target.RoleArn is required');
+  const roleArn = checkMember(value.RoleArn, 'Target.RoleArn', Shape.RoleArn);
+  const input = checkOptionalMember(value.Input, 'Target.Input', Shape.TargetInput);
 
   let maximumEventAgeSeconds = DEFAULT_MAXIMUM_EVENT_AGE_SECONDS;
   let maximumRetryAttempts = DEFAULT_MAXIMUM_RETRY_ATTEMPTS;
@@ -234,30 +227,36 @@ function parseTarget(value: unknown): TargetFields {
     if (!isObject(value.RetryPolicy)) throw validation('Target.RetryPolicy must be an object');
     const policy = value.RetryPolicy;
     maximumEventAgeSeconds =
-      optionalInteger(
+      checkOptionalMember(
         policy.MaximumEventAgeInSeconds,
         'Target.RetryPolicy.MaximumEventAgeInSeconds',
-        60,
-        86_400,
+        Shape.MaximumEventAgeInSeconds,
       ) ?? DEFAULT_MAXIMUM_EVENT_AGE_SECONDS;
     maximumRetryAttempts =
-      optionalInteger(policy.MaximumRetryAttempts, 'Target.RetryPolicy.MaximumRetryAttempts', 0, 185) ??
-      DEFAULT_MAXIMUM_RETRY_ATTEMPTS;
+      checkOptionalMember(
+        policy.MaximumRetryAttempts,
+        'Target.RetryPolicy.MaximumRetryAttempts',
+        Shape.MaximumRetryAttempts,
+      ) ?? DEFAULT_MAXIMUM_RETRY_ATTEMPTS;
   }
 
   let deadLetterArn: string | undefined;
   if (value.DeadLetterConfig !== undefined && value.DeadLetterConfig !== null) {
     if (!isObject(value.DeadLetterConfig)) throw validation('Target.DeadLetterConfig must be an object');
-    deadLetterArn = optionalString(value.DeadLetterConfig.Arn, 'Target.DeadLetterConfig.Arn', 1, 1600);
-    if (deadLetterArn !== undefined && !DEAD_LETTER_ARN_PATTERN.test(deadLetterArn)) {
-      throw validation(`Invalid Target.DeadLetterConfig.Arn '${deadLetterArn}': expected an SQS queue ARN`);
-    }
+    deadLetterArn = checkOptionalMember(
+      value.DeadLetterConfig.Arn,
+      'Target.DeadLetterConfig.Arn',
+      Shape.DeadLetterConfigArnString,
+    );
   }
 
   let targetExtra: Record<string, unknown> | undefined;
   for (const [key, member] of Object.entries(value)) {
     if (TARGET_KEYS.has(key) || member === undefined || member === null) continue;
-    if (!TEMPLATED_TARGET_KEYS.has(key)) throw validation(`Unknown Target member '${key}'`);
+    const check = TEMPLATED_TARGET_CHECKS[key];
+    if (!check) throw validation(`Unknown Target member '${key}'`);
+    if (!isObject(member)) throw validation(`Target.${key} must be an object`);
+    check(member, `Target.${key}`);
     targetExtra ??= {};
     targetExtra[key] = member;
   }
@@ -271,6 +270,53 @@ function parseTarget(value: unknown): TargetFields {
     deadLetterArn: intern(deadLetterArn),
     targetExtra,
   };
+}
+
+/** The model's required members and constrained scalars of each templated-target parameter structure. */
+const TEMPLATED_TARGET_CHECKS: Record<string, (value: Record<string, unknown>, path: string) => void> = {
+  EcsParameters(value, path) {
+    requireMember(value.TaskDefinitionArn, `${path}.TaskDefinitionArn`);
+    checkMember(value.TaskDefinitionArn, `${path}.TaskDefinitionArn`, Shape.TaskDefinitionArn);
+    checkOptionalMember(value.TaskCount, `${path}.TaskCount`, Shape.TaskCount);
+  },
+  EventBridgeParameters(value, path) {
+    requireMember(value.DetailType, `${path}.DetailType`);
+    checkMember(value.DetailType, `${path}.DetailType`, Shape.DetailType);
+    requireMember(value.Source, `${path}.Source`);
+    checkMember(value.Source, `${path}.Source`, Shape.Source);
+  },
+  KinesisParameters(value, path) {
+    requireMember(value.PartitionKey, `${path}.PartitionKey`);
+    checkMember(value.PartitionKey, `${path}.PartitionKey`, Shape.TargetPartitionKey);
+  },
+  SageMakerPipelineParameters(value, path) {
+    const list = value.PipelineParameterList;
+    if (list === undefined || list === null) return;
+    if (!Array.isArray(list)) throw validation(`${path}.PipelineParameterList must be a list`);
+    checkMember(list.length, `${path}.PipelineParameterList`, Shape.SageMakerPipelineParameterListLength);
+    list.forEach((parameter: unknown, index) => {
+      const item = isObject(parameter) ? parameter : {};
+      const at = `${path}.PipelineParameterList.${index + 1}`;
+      requireMember(item.Name, `${at}.Name`);
+      checkMember(item.Name, `${at}.Name`, Shape.SageMakerPipelineParameterName);
+      requireMember(item.Value, `${at}.Value`);
+      checkMember(item.Value, `${at}.Value`, Shape.SageMakerPipelineParameterValue);
+    });
+  },
+  SqsParameters(value, path) {
+    checkOptionalMember(value.MessageGroupId, `${path}.MessageGroupId`, Shape.MessageGroupId);
+  },
+  // EventBridge's own PutEvents variants carry no constrained members in the model.
+  EventBridgePutEventsV2Parameters() {},
+  EventBridgePutRawEventsParameters() {},
+};
+
+function requireMember(value: unknown, member: string): void {
+  if (value === undefined || value === null) {
+    throw validation(
+      `1 validation error detected: Value null at '${member}' failed to satisfy constraint: Member must not be null`,
+    );
+  }
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -413,17 +459,17 @@ function cronValue(text: string, field: CronField): number | undefined {
 // ---------------------------------------------------------------------------------------------------
 // Time zones
 
-const zoneValidity = new Map<string, boolean>();
 const zoneFormatters = new Map<string, Intl.DateTimeFormat>();
 
-/** A zone AWS accepts: an IANA name this runtime resolves, or a fixed offset written UTC±hh:mm. */
+/**
+ * A zone the emulator accepts and applies. Which names AWS accepts is not documented (the model sets
+ * only 1-50 characters), so the emulator makes the product's documented choice rather than its own:
+ * resolveZone in src/schedule/timezone.ts (IANA names spelt as the tz database spells them, and
+ * UTC+hh:mm / UTC-hh:mm up to 14:00). A zone the product would keep as unknown is refused at create
+ * here, and never applied when auto-deleting a seeded schedule.
+ */
 export function isKnownZone(zone: string): boolean {
-  let known = zoneValidity.get(zone);
-  if (known === undefined) {
-    known = OFFSET_ZONE_PATTERN.test(zone) || formatterFor(zone) !== undefined;
-    zoneValidity.set(zone, known);
-  }
-  return known;
+  return resolveZone(zone).ok;
 }
 
 function formatterFor(zone: string): Intl.DateTimeFormat | undefined {
@@ -451,6 +497,7 @@ function formatterFor(zone: string): Intl.DateTimeFormat | undefined {
 
 /** Offset of the zone from UTC at the given instant, in milliseconds (local = utc + offset). */
 function zoneOffsetMs(zone: string, instantMs: number): number | undefined {
+  if (!isKnownZone(zone)) return undefined;
   const fixed = OFFSET_ZONE_PATTERN.exec(zone);
   if (fixed) {
     const sign = fixed[1] === '-' ? -1 : 1;
@@ -503,31 +550,6 @@ export function describe(value: unknown): string {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function optionalString(value: unknown, field: string, min: number, max: number): string | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') throw validation(`${field} must be a string, got ${describe(value)}`);
-  if (value.length < min || value.length > max) {
-    throw validation(`${field} must have length between ${min} and ${max}, got ${value.length}`);
-  }
-  return value;
-}
-
-function optionalInteger(value: unknown, field: string, min: number, max: number): number | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw validation(`${field} must be an integer from ${min} to ${max}, got ${describe(value)}`);
-  }
-  return value;
-}
-
-function optionalEnum<T extends string>(value: unknown, field: string, allowed: readonly T[]): T | undefined {
-  if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string' || !allowed.includes(value as T)) {
-    throw validation(`${field} must be one of ${allowed.join(', ')}, got ${describe(value)}`);
-  }
-  return value as T;
 }
 
 /**

@@ -15,6 +15,7 @@ import {
   validation,
 } from './core.ts';
 import { ApplicationAction } from './faults.ts';
+import { checkMember, checkOptionalMember, Shape } from './scheduler-constraints.ts';
 import {
   AfterCompletion,
   isValidName,
@@ -81,6 +82,12 @@ export interface SchedulerService extends EmulatedService {
   has(group: string, name: string): boolean;
   setScheduleQuota(limit: number): void;
   scheduleQuota(): number;
+  /**
+   * The next `count` DeleteSchedule and UpdateSchedule calls on this schedule answer ConflictException
+   * and change nothing, as AWS documents they can ("updating or deleting the resource can cause an
+   * inconsistent state"), for example while another change to it is in progress.
+   */
+  holdConflicts(group: string, name: string, count?: number): void;
   /** "group/name" of every schedule deleted through DeleteSchedule, oldest first. */
   deletedNames(): readonly string[];
   clearDeletedNames(): void;
@@ -92,6 +99,15 @@ export interface SchedulerService extends EmulatedService {
 export interface SchedulerServiceOptions {
   accountId?: string;
   region?: string;
+  /** ARN partition; by default the region's (aws-cn for cn-*, aws-us-gov for us-gov-*, else aws). */
+  partition?: string;
+}
+
+/** The partition a region belongs to, for building ARNs the way AWS does there. */
+export function partitionOf(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
 }
 
 const Operation = {
@@ -131,7 +147,8 @@ export function createSchedulerService(
 ): SchedulerService {
   const accountId = options.accountId ?? '123456789012';
   const region = options.region ?? 'us-east-1';
-  const arnPrefix = `arn:aws:scheduler:${region}:${accountId}`;
+  const partition = options.partition ?? partitionOf(region);
+  const arnPrefix = `arn:${partition}:scheduler:${region}:${accountId}`;
   const scheduleArn = (group: string, name: string) => `${arnPrefix}:schedule/${group}/${name}`;
 
   let quota = DEFAULT_SCHEDULE_QUOTA;
@@ -146,6 +163,17 @@ export function createSchedulerService(
   const clientTokens = new Map<string, { group: string; name: string; seq: number }>();
   /** ClientToken of recent deletes → "group/name". */
   const deleteTokens = new Map<string, string>();
+  /** "group/name" → how many more DeleteSchedule / UpdateSchedule calls answer ConflictException. */
+  const heldConflicts = new Map<string, number>();
+
+  function throwIfHeld(group: string, name: string): void {
+    const key = `${group}/${name}`;
+    const remaining = heldConflicts.get(key);
+    if (remaining === undefined) return;
+    if (remaining <= 1) heldConflicts.delete(key);
+    else heldConflicts.set(key, remaining - 1);
+    throw conflict(`Schedule ${name} is being modified by another request; retry later.`);
+  }
 
   const store = createScheduleStore({
     groupArn: (name) => `${arnPrefix}:schedule-group/${name}`,
@@ -247,6 +275,7 @@ export function createSchedulerService(
     const definition = parseDefinition(body, { name });
     checkRelativeDates(definition, nowMs());
     const record = requireSchedule(definition.group, definition.name);
+    throwIfHeld(record.group, record.name);
     const before = plane.faults.recording ? viewOf(record) : undefined;
     store.replace(record, definition, nowMs(), autoDeleteDue(definition));
     counters.updated += 1;
@@ -259,21 +288,14 @@ export function createSchedulerService(
   }
 
   function listSchedules(query: URLSearchParams): EmulatorResponse {
-    const group = optionalQuery(query, 'ScheduleGroup');
-    if (group !== undefined) {
-      requireName(group, 'scheduleGroup');
-      requireGroup(group);
-    }
-    const namePrefix = optionalQuery(query, 'NamePrefix');
-    if (namePrefix !== undefined && !isValidName(namePrefix)) {
-      throw validation(`NamePrefix must be 1-64 characters of [0-9a-zA-Z-_.], got '${namePrefix}'`);
-    }
-    const state = optionalQuery(query, 'State');
-    if (state !== undefined && state !== ScheduleState.enabled && state !== ScheduleState.disabled) {
-      throw validation(`State must be ENABLED or DISABLED, got '${state}'`);
-    }
+    const group = checkOptionalMember(query.get('ScheduleGroup'), 'GroupName', Shape.ScheduleGroupName);
+    if (group !== undefined) requireGroup(group);
+    const namePrefix = checkOptionalMember(query.get('NamePrefix'), 'NamePrefix', Shape.NamePrefix);
+    const state = checkOptionalMember(query.get('State'), 'State', Shape.ScheduleState) as
+      | (typeof ScheduleState)[keyof typeof ScheduleState]
+      | undefined;
     const limit = maxResults(query);
-    const cursor = decodeCursor(optionalQuery(query, 'NextToken'));
+    const cursor = decodeCursor(checkOptionalMember(query.get('NextToken'), 'NextToken', Shape.NextToken));
     if (cursor && group !== undefined && cursor.group !== group) {
       throw validation('NextToken does not belong to this ScheduleGroup.');
     }
@@ -293,12 +315,15 @@ export function createSchedulerService(
   }
 
   function listScheduleGroups(query: URLSearchParams): EmulatorResponse {
-    const namePrefix = optionalQuery(query, 'NamePrefix');
-    if (namePrefix !== undefined && !isValidName(namePrefix)) {
-      throw validation(`NamePrefix must be 1-64 characters of [0-9a-zA-Z-_.], got '${namePrefix}'`);
-    }
+    const namePrefix = checkOptionalMember(
+      query.get('NamePrefix'),
+      'NamePrefix',
+      Shape.ScheduleGroupNamePrefix,
+    );
     const limit = maxResults(query);
-    const after = decodeCursor(optionalQuery(query, 'NextToken'))?.group;
+    const after = decodeCursor(
+      checkOptionalMember(query.get('NextToken'), 'NextToken', Shape.NextToken),
+    )?.group;
     const names = store
       .groupNames()
       .filter(
@@ -315,8 +340,9 @@ export function createSchedulerService(
   }
 
   function createScheduleGroup(name: string, body: Record<string, unknown>): EmulatorResponse {
-    requireName(name, 'name');
-    if (body.Tags !== undefined && !Array.isArray(body.Tags)) throw validation('Tags must be a list');
+    checkMember(name, 'Name', Shape.ScheduleGroupName);
+    checkOptionalMember(body.ClientToken, 'ClientToken', Shape.ClientToken);
+    checkTags(body.Tags);
     if (store.group(name)) throw conflict(`Schedule group ${name} already exists.`);
     if (store.groups.size >= DEFAULT_GROUP_QUOTA) {
       throw new AwsError(
@@ -329,8 +355,9 @@ export function createSchedulerService(
     return ok({ ScheduleGroupArn: group.arn });
   }
 
-  function deleteScheduleGroup(name: string): EmulatorResponse {
-    requireName(name, 'name');
+  function deleteScheduleGroup(name: string, query: URLSearchParams): EmulatorResponse {
+    checkMember(name, 'Name', Shape.ScheduleGroupName);
+    checkOptionalMember(query.get('clientToken'), 'ClientToken', Shape.ClientToken);
     if (name === DEFAULT_GROUP) throw validation('The default schedule group cannot be deleted.');
     requireGroup(name);
     store.removeGroup(name);
@@ -355,7 +382,7 @@ export function createSchedulerService(
         return listSchedules(request.query);
       case Operation.getSchedule: {
         const group = groupQuery(request.query);
-        const record = requireSchedule(group, requireName(segment, 'name'));
+        const record = requireSchedule(group, requireName(segment, 'Name'));
         return ok(describeRecord(record, scheduleArn, seconds));
       }
       case Operation.createSchedule:
@@ -364,11 +391,13 @@ export function createSchedulerService(
         return updateSchedule(segment, parseJsonBody(request));
       case Operation.deleteSchedule: {
         const group = groupQuery(request.query);
-        const name = requireName(segment, 'name');
+        const name = requireName(segment, 'Name');
+        // idempotencyToken: absent is fine (the service generates one); present, even empty, it is checked.
+        const token = checkOptionalMember(request.query.get('clientToken'), 'ClientToken', Shape.ClientToken);
         // A retried delete with the same ClientToken succeeds again, as idempotency promises.
-        const token = request.query.get('clientToken') ?? undefined;
         if (token !== undefined && deleteTokens.get(token) === `${group}/${name}`) return ok({});
         const record = requireSchedule(group, name);
+        throwIfHeld(group, name);
         const before = plane.faults.recording ? viewOf(record) : undefined;
         store.remove(record, RemovalReason.api);
         if (token !== undefined) {
@@ -385,9 +414,9 @@ export function createSchedulerService(
       case Operation.createScheduleGroup:
         return createScheduleGroup(segment, parseJsonBody(request));
       case Operation.getScheduleGroup:
-        return ok(groupView(requireGroup(requireName(segment, 'name'))));
+        return ok(groupView(requireGroup(requireName(segment, 'Name'))));
       case Operation.deleteScheduleGroup:
-        return deleteScheduleGroup(segment);
+        return deleteScheduleGroup(segment, request.query);
       default:
         throw validation(`Unsupported operation ${operation}`);
     }
@@ -489,7 +518,7 @@ export function createSchedulerService(
   }
 
   function createGroup(name: string): string {
-    requireName(name, 'name');
+    requireName(name, 'Name');
     return (store.group(name) ?? store.addGroup(name, nowMs())).arn;
   }
 
@@ -518,6 +547,11 @@ export function createSchedulerService(
       }
       case 'count':
         return { count: store.count(body as CountFilter) };
+      case 'conflict': {
+        const count = body.count === undefined ? 1 : Number(body.count);
+        service.holdConflicts(String(body.group ?? DEFAULT_GROUP), String(body.name), count);
+        return { group: body.group ?? DEFAULT_GROUP, name: body.name, count };
+      }
       case 'group':
         return { arn: createGroup(String(body.name)) };
       case 'stats':
@@ -527,7 +561,7 @@ export function createSchedulerService(
         return { reset: true };
       default:
         throw new Error(
-          `Unknown scheduler control '${action}'; expected seed, synthesize, quota, deleted, count, group, stats or reset`,
+          `Unknown scheduler control '${action}'; expected seed, synthesize, quota, deleted, count, conflict, group, stats or reset`,
         );
     }
   }
@@ -582,6 +616,12 @@ export function createSchedulerService(
       quota = limit;
     },
     scheduleQuota: () => quota,
+    holdConflicts(group, name, count = 1) {
+      if (!Number.isInteger(count) || count < 1) {
+        throw new Error(`Conflict count must be a whole number from 1, got ${count}`);
+      }
+      heldConflicts.set(`${group}/${name}`, count);
+    },
     deletedNames: () => deleted,
     clearDeletedNames() {
       deleted = [];
@@ -595,6 +635,7 @@ export function createSchedulerService(
       deleted = [];
       clientTokens.clear();
       deleteTokens.clear();
+      heldConflicts.clear();
       quota = DEFAULT_SCHEDULE_QUOTA;
       for (const key of Object.keys(counters) as (keyof typeof counters)[]) counters[key] = 0;
     },
@@ -692,23 +733,26 @@ function pathName(path: string): string {
   }
 }
 
-function optionalQuery(query: URLSearchParams, key: string): string | undefined {
-  const value = query.get(key);
-  return value === null || value === '' ? undefined : value;
-}
-
 function groupQuery(query: URLSearchParams): string {
-  return requireName(optionalQuery(query, 'groupName') ?? DEFAULT_GROUP, 'groupName');
+  return checkMember(query.get('groupName') ?? DEFAULT_GROUP, 'GroupName', Shape.ScheduleGroupName);
 }
 
 function maxResults(query: URLSearchParams): number {
-  const raw = optionalQuery(query, 'MaxResults');
-  if (raw === undefined) return 100;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 100) {
-    throw validation(`MaxResults must be an integer from 1 to 100, got '${raw}'`);
-  }
-  return value;
+  const raw = query.get('MaxResults');
+  if (raw === null) return 100;
+  return checkMember(/^-?\d+$/.test(raw) ? Number(raw) : raw, 'MaxResults', Shape.MaxResults);
+}
+
+/** CreateScheduleGroup's Tags: a TagList of {Key 1-128, Value 1-256}, at most 200. */
+function checkTags(tags: unknown): void {
+  if (tags === undefined || tags === null) return;
+  if (!Array.isArray(tags)) throw validation('Tags must be a list of {"Key": ..., "Value": ...}');
+  checkMember(tags.length, 'Tags', Shape.TagListLength);
+  tags.forEach((tag: unknown, index) => {
+    const entry = (typeof tag === 'object' && tag !== null ? tag : {}) as Record<string, unknown>;
+    checkMember(entry.Key, `Tags.${index + 1}.Key`, Shape.TagKey);
+    checkMember(entry.Value, `Tags.${index + 1}.Value`, Shape.TagValue);
+  });
 }
 
 // The token is opaque to clients: base64url of a versioned cursor naming the last schedule returned.

@@ -190,7 +190,7 @@ describe('CreateSchedule and GetSchedule', () => {
 describe('validation', () => {
   const invalid: [string, Partial<CreateScheduleCommandInput>, RegExp][] = [
     ['a name with a space', { Name: 'bad name' }, /name/],
-    ['a name longer than 64 characters', { Name: 'n'.repeat(65) }, /name/],
+    ['a name longer than 64 characters', { Name: 'n'.repeat(65) }, /Name/],
     ['an at() without seconds', { ScheduleExpression: 'at(2031-05-04T10:00)' }, /at\(yyyy-mm-ddThh:mm:ss\)/],
     ['an at() on 30 February', { ScheduleExpression: 'at(2031-02-30T10:00:00)' }, /real date/],
     ['a rate of zero', { ScheduleExpression: 'rate(0 minutes)' }, /rate\(value unit\)/],
@@ -218,7 +218,7 @@ describe('validation', () => {
     [
       'a window of 1441 minutes',
       { FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 1441 } },
-      /1 to 1440/,
+      /less than or equal to 1440/,
     ],
     [
       'a maximum event age under 60 seconds',
