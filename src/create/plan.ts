@@ -1,6 +1,7 @@
 // Turns a caller's request into the exact CreateSchedule input, or an InputError naming the field
 // and the expected form. Pure (the clock is passed in), so every rule is tested without AWS, and
 // nothing is sent unless the whole request is valid. ActionAfterCompletion is always DELETE.
+// Every member sent is held to the API model's constraints in constraints.ts.
 import { createHash, randomBytes } from 'node:crypto';
 import type { CreateScheduleCommandInput } from '@aws-sdk/client-scheduler';
 import { InputError } from '../errors.ts';
@@ -11,25 +12,35 @@ import {
   parseLocalDateTime,
 } from '../schedule/expression.ts';
 import { resolveLocalTime, resolveZone } from '../schedule/timezone.ts';
+import { CreateScheduleMember, requireMember } from './constraints.ts';
 
-const PARTITION = 'aws[a-z-]*';
+const PARTITION = 'aws(?:-[a-z]+)*';
 const REGION = '[a-z]{2}(?:-[a-z]+)+-\\d{1,2}';
 const ACCOUNT = '\\d{12}';
 
-/** A templated target: arn:<partition>:<service>:<region>:<account>:<resource>. */
-export const TARGET_ARN_PATTERN = new RegExp(`^arn:${PARTITION}:[a-z0-9-]+:${REGION}:${ACCOUNT}:\\S+$`);
-export const ROLE_ARN_PATTERN = new RegExp(`^arn:${PARTITION}:iam::${ACCOUNT}:role/[\\w+=,.@/-]{1,512}$`);
-export const QUEUE_ARN_PATTERN = new RegExp(
-  `^arn:${PARTITION}:sqs:${REGION}:${ACCOUNT}:[\\w-]{1,75}(?:\\.fifo)?$`,
+/**
+ * The target ARNs the create path understands (the model itself sets only 1-1600 characters):
+ * a templated target, arn:<partition>:<service>:<region>:<account>:<resource>, or a universal target,
+ * arn:<partition>:scheduler:::aws-sdk:<service>:<apiAction> (Scheduler user guide, "Universal targets").
+ */
+export const TARGET_ARN_PATTERN = new RegExp(
+  `^arn:${PARTITION}:(?:[a-z0-9-]+:${REGION}:${ACCOUNT}:\\S+|scheduler:::aws-sdk:[a-z0-9.-]+:[a-zA-Z0-9]+)$`,
 );
-export const SCHEDULE_GROUP_PATTERN = /^[0-9a-zA-Z\-_.]{1,64}$/;
+/** The model's RoleArn pattern (constraints.ts). */
+export const ROLE_ARN_PATTERN = CreateScheduleMember['Target.RoleArn'].pattern;
+/** The model's dead-letter queue pattern (constraints.ts): no FIFO queues. */
+export const QUEUE_ARN_PATTERN = CreateScheduleMember['Target.DeadLetterConfig.Arn'].pattern;
+/** The model's ScheduleGroupName (constraints.ts) as one expression, length included. */
+export const SCHEDULE_GROUP_PATTERN = new RegExp(
+  `^[0-9a-zA-Z\\-_.]{${CreateScheduleMember.GroupName.min},${CreateScheduleMember.GroupName.max}}$`,
+);
 
-export const MAX_NAME_LENGTH = 64;
+export const MAX_NAME_LENGTH = CreateScheduleMember.Name.max;
 export const SUFFIX_LENGTH = 24;
 /** Room left for a caller's prefix in `<prefix>-<suffix>`. */
 export const MAX_PREFIX_LENGTH = MAX_NAME_LENGTH - 1 - SUFFIX_LENGTH;
 /** Scheduler's target payload limit: 256 KB, counted in UTF-8 bytes of the serialized input. */
-export const MAX_INPUT_BYTES = 262_144;
+export const MAX_INPUT_BYTES = CreateScheduleMember['Target.Input'].max;
 export const MIN_LEAD_MS = 60_000;
 
 export interface RetryInput {
@@ -122,6 +133,7 @@ export function planOneTimeSchedule(input: unknown, defaults: ScheduleDefaults, 
 export function planRecurringSchedule(input: unknown, defaults: ScheduleDefaults, now: Date): SchedulePlan {
   const fields = requireObject(input, 'payload', RECURRING_FIELDS);
   const expression = optionalString(fields, 'expression');
+  if (expression !== undefined) requireMember('ScheduleExpression', 'expression', expression);
   const kind = parseExpression(expression).kind;
   if (expression === undefined || (kind !== 'rate' && kind !== 'cron')) {
     throw new InputError(
@@ -167,46 +179,53 @@ interface Timing {
 }
 
 function assemble(fields: Record<string, unknown>, defaults: ScheduleDefaults, timing: Timing): SchedulePlan {
-  const targetArn = optionalString(fields, 'targetArn');
-  if (targetArn === undefined || targetArn.length > 1600 || !TARGET_ARN_PATTERN.test(targetArn)) {
+  const targetArn = requireMember(
+    'Target.Arn',
+    'targetArn',
+    optionalString(fields, 'targetArn'),
+    'arn:aws:lambda:us-east-1:123456789012:function:my-function or arn:aws:scheduler:::aws-sdk:sqs:sendMessage',
+  );
+  if (!TARGET_ARN_PATTERN.test(targetArn)) {
     throw new InputError(
       'targetArn',
-      'an ARN of the form arn:aws:<service>:<region>:<account>:<resource>, e.g. arn:aws:lambda:us-east-1:123456789012:function:my-function',
+      'a templated target ARN arn:<partition>:<service>:<region>:<account>:<resource> (e.g. arn:aws:lambda:us-east-1:123456789012:function:my-function) or a universal target arn:<partition>:scheduler:::aws-sdk:<service>:<apiAction> (e.g. arn:aws:scheduler:::aws-sdk:sqs:sendMessage)',
       targetArn,
     );
   }
-  const roleArn = optionalString(fields, 'roleArn') ?? defaults.roleArn;
-  if (!ROLE_ARN_PATTERN.test(roleArn)) {
-    throw new InputError(
-      'roleArn',
-      'an IAM role ARN of the form arn:aws:iam::<account>:role/<name>',
-      roleArn,
-    );
-  }
-  const groupName = optionalString(fields, 'groupName') ?? defaults.groupName;
-  if (!SCHEDULE_GROUP_PATTERN.test(groupName)) {
-    throw new InputError('groupName', '1-64 characters of 0-9 a-z A-Z - _ .', groupName);
-  }
+  const roleArn = requireMember(
+    'Target.RoleArn',
+    'roleArn',
+    optionalString(fields, 'roleArn') ?? defaults.roleArn,
+    'arn:aws:iam::123456789012:role/scheduler-invoke',
+  );
+  const groupName = requireMember(
+    'GroupName',
+    'groupName',
+    optionalString(fields, 'groupName') ?? defaults.groupName,
+  );
   const deadLetterArn = optionalString(fields, 'deadLetterArn');
-  if (deadLetterArn !== undefined && !QUEUE_ARN_PATTERN.test(deadLetterArn)) {
-    throw new InputError(
+  if (deadLetterArn !== undefined) {
+    requireMember(
+      'Target.DeadLetterConfig.Arn',
       'deadLetterArn',
-      'an SQS queue ARN of the form arn:aws:sqs:<region>:<account>:<queue-name>',
       deadLetterArn,
+      'arn:aws:sqs:us-east-1:123456789012:my-dlq',
     );
   }
   const serializedInput = serializeInput(fields);
-  const flexibleWindowMinutes = optionalWholeNumber(fields, 'flexibleWindowMinutes', 1, 1440, 'minutes');
+  const flexibleWindowMinutes = optionalMember(
+    fields,
+    'flexibleWindowMinutes',
+    'FlexibleTimeWindow.MaximumWindowInMinutes',
+  );
   const retry = readRetry(fields);
   const description = optionalString(fields, 'description');
-  if (description !== undefined && description.length > 512) {
-    throw new InputError('description', 'at most 512 characters', `${description.length} characters`);
-  }
+  if (description !== undefined) requireMember('Description', 'description', description);
   const idempotencyKey = optionalString(fields, 'idempotencyKey');
   if (idempotencyKey !== undefined && (idempotencyKey.length === 0 || idempotencyKey.length > 256)) {
     throw new InputError('idempotencyKey', 'a string of 1-256 characters', idempotencyKey);
   }
-  const name = buildName(fields, idempotencyKey);
+  const name = requireMember('Name', 'name', buildName(fields, idempotencyKey));
   const request: CreateScheduleCommandInput = {
     Name: name,
     GroupName: groupName,
@@ -236,7 +255,8 @@ function assemble(fields: Record<string, unknown>, defaults: ScheduleDefaults, t
     idempotencyKey === undefined
       ? undefined
       : digest('client-token', `${idempotencyKey}\n${JSON.stringify(request)}`);
-  if (clientToken !== undefined) request.ClientToken = clientToken;
+  if (clientToken !== undefined)
+    request.ClientToken = requireMember('ClientToken', 'idempotencyKey', clientToken);
   return {
     name,
     groupName,
@@ -311,6 +331,8 @@ function resolveRunTime(
 
 function resolveTimezone(fields: Record<string, unknown>) {
   const timezone = optionalString(fields, 'timezone');
+  if (timezone !== undefined && timezone !== '')
+    requireMember('ScheduleExpressionTimezone', 'timezone', timezone);
   const resolved = resolveZone(timezone);
   if (!resolved.ok) {
     throw new InputError(
@@ -428,15 +450,18 @@ function serializeInput(fields: Record<string, unknown>): string | undefined {
 function readRetry(fields: Record<string, unknown>) {
   if (fields.retry === undefined) return undefined;
   const retry = requireObject(fields.retry, 'retry', RETRY_FIELDS);
-  const maximumEventAge = optionalWholeNumber(
+  const maximumEventAge = optionalMember(
     retry,
     'maximumEventAgeSeconds',
-    60,
-    86_400,
-    'seconds',
+    'Target.RetryPolicy.MaximumEventAgeInSeconds',
     'retry.',
   );
-  const maximumAttempts = optionalWholeNumber(retry, 'maximumRetryAttempts', 0, 185, 'attempts', 'retry.');
+  const maximumAttempts = optionalMember(
+    retry,
+    'maximumRetryAttempts',
+    'Target.RetryPolicy.MaximumRetryAttempts',
+    'retry.',
+  );
   return {
     ...(maximumEventAge === undefined ? {} : { MaximumEventAgeInSeconds: maximumEventAge }),
     ...(maximumAttempts === undefined ? {} : { MaximumRetryAttempts: maximumAttempts }),
@@ -468,18 +493,17 @@ function optionalString(fields: Record<string, unknown>, key: string): string | 
   return value.trim();
 }
 
-function optionalWholeNumber(
+/** A whole-number field held to the range of the model member it becomes. */
+function optionalMember(
   fields: Record<string, unknown>,
   key: string,
-  min: number,
-  max: number,
-  unit: string,
+  member:
+    | 'FlexibleTimeWindow.MaximumWindowInMinutes'
+    | 'Target.RetryPolicy.MaximumEventAgeInSeconds'
+    | 'Target.RetryPolicy.MaximumRetryAttempts',
   path = '',
 ): number | undefined {
   const value = fields[key];
   if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InputError(`${path}${key}`, `a whole number of ${unit} from ${min} to ${max}`, value);
-  }
-  return value;
+  return requireMember(member, `${path}${key}`, value) as number;
 }

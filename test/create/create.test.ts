@@ -163,7 +163,12 @@ describe('createOneTimeSchedule', () => {
       ['an unknown zone', () => ({ timezone: 'Mars/Olympus_Mons' }), 'timezone', 'IANA time zone'],
       ['a local time in the DST gap', () => ({ at: '2099-03-29T02:30:00' }), 'at', 'daylight-saving gap'],
       ['both at and runAt', () => ({ runAt: '2099-12-01T08:00:00Z' }), 'runAt', 'not both'],
-      ['a malformed target ARN', () => ({ targetArn: 'my-function' }), 'targetArn', 'arn:aws:<service>'],
+      [
+        'a malformed target ARN',
+        () => ({ targetArn: 'my-function' }),
+        'targetArn',
+        'arn:<partition>:<service>',
+      ],
       [
         'a target ARN without an account',
         () => ({ targetArn: 'arn:aws:lambda:us-east-1::function:x' }),
@@ -176,6 +181,12 @@ describe('createOneTimeSchedule', () => {
         () => ({ deadLetterArn: `arn:aws:sns:${REGION}:${ACCOUNT_ID}:topic` }),
         'deadLetterArn',
         'SQS queue ARN',
+      ],
+      [
+        'a FIFO dead-letter queue, which the API model excludes',
+        () => ({ deadLetterArn: `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:schedule-dlq.fifo` }),
+        'deadLetterArn',
+        'standard (not FIFO) SQS queue ARN',
       ],
       [
         'an input over the size limit',
@@ -229,6 +240,24 @@ describe('createOneTimeSchedule', () => {
       expect((error as Error).message).toContain(expected);
       expect(count()).toBe(0);
       expect(test.emulator.plane.statsFor('CreateSchedule').calls).toBe(0);
+    });
+  });
+
+  it.each([
+    ['a universal target', 'arn:aws:scheduler:::aws-sdk:sqs:sendMessage'],
+    ['a templated SQS target', `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:orders`],
+  ])('creates a schedule with %s, as AWS accepts it', async (_, arn) => {
+    // Act
+    const created = await createOneTimeSchedule(
+      deps(),
+      oneTime({ targetArn: arn, input: { QueueUrl: 'https://sqs.example/orders', MessageBody: 'hi' } }),
+      defaults,
+    );
+
+    // Assess
+    expect(test.emulator.services.scheduler.get(GROUP, created.name)).toMatchObject({
+      ActionAfterCompletion: 'DELETE',
+      Target: { Arn: arn },
     });
   });
 
