@@ -1,72 +1,116 @@
-// Reading invoke payloads (manual requests and continuation payloads) into typed values. Like
-// src/config.ts for the environment: every error names the field and the expected form, and nothing
-// unknown is ever ignored.
-import { InputError } from './errors.ts';
+// Reading invoke payloads (manual requests, the scheduled event, continuation payloads) into typed
+// values. Like src/config.ts for the environment: every error names the field and the expected form,
+// nothing unknown is ever ignored, and messages stay short whatever the input's size. Field rules
+// are valibot schemas (src/validate.ts); unknown keys are named here, all of them, with suggestions.
+import { clip, InputError } from './errors.ts';
+import { exactObject, isoInstant, parseInput, suggestion, text, unknownKeys, v } from './validate.ts';
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** An object with exactly these fields (those in `optional` may be left out); an unknown one is named. */
-export function readExact(
+/** At most this many unknown keys are quoted in one message; the rest are counted. */
+const MAX_NAMED_KEYS = 5;
+
+/**
+ * Throws when `record` has keys outside `known`: every unknown key is named (up to five, each with
+ * a "did you mean" when one is close), then the allowed ones. `where` says whose payload it is.
+ */
+export function rejectUnknownFields(
+  record: Record<string, unknown>,
+  known: readonly string[],
+  where: string,
+): void {
+  const unknown = unknownKeys(record, known);
+  if (unknown.length === 0) return;
+  throw new UnknownFieldError(unknown, known, where);
+}
+
+/** Payload keys nobody knows. `fields` holds them all; the message quotes the first few. */
+export class UnknownFieldError extends InputError {
+  constructor(
+    readonly fields: string[],
+    known: readonly string[],
+    where: string,
+  ) {
+    super(clip(fields.join(', ')), `one of ${known.join(', ')}`);
+    const quoted = fields
+      .slice(0, MAX_NAMED_KEYS)
+      .map((field) => `'${clip(field)}'${suggestion(field, known)}`)
+      .join(', ');
+    const more = fields.length > MAX_NAMED_KEYS ? ` and ${fields.length - MAX_NAMED_KEYS} more` : '';
+    this.message = `Unknown field${fields.length > 1 ? 's' : ''} ${quoted}${more} in ${where}; allowed: ${known.join(', ')}`;
+  }
+}
+
+/**
+ * An object with exactly these fields (those in `optional` may be left out), checked by `schema`:
+ * an unknown key is named first, then the first field that breaks its rule.
+ */
+export function readExact<const S extends v.GenericSchema>(
   field: string,
   value: unknown,
   fields: readonly string[],
-  optional: readonly string[] = [],
-): Record<string, unknown> {
+  schema: S,
+): v.InferOutput<S> {
   if (!isRecord(value)) throw new InputError(field, `a JSON object with fields ${fields.join(', ')}`, value);
-  const unknown = Object.keys(value).find((key) => !fields.includes(key));
-  if (unknown !== undefined) {
-    throw new InputError(
-      `${field}.${unknown}`,
-      `no such field (allowed: ${fields.join(', ')})`,
-      value[unknown],
-    );
+  const unknown = unknownKeys(value, fields);
+  if (unknown.length > 0) {
+    const [first = ''] = unknown;
+    throw new InputError(`${field}.${first}`, `no such field (allowed: ${fields.join(', ')})`, value[first]);
   }
-  const missing = fields.find((key) => !optional.includes(key) && value[key] === undefined);
-  if (missing !== undefined) throw new InputError(`${field}.${missing}`, 'a value (it is required)');
-  return value;
+  return parseInput(schema, value, field);
 }
 
-export function readBoolean(field: string, value: unknown): boolean {
-  // Strictly boolean: the string "false" is truthy in too many hands to accept it here.
-  if (typeof value !== 'boolean') throw new InputError(field, 'true or false (a JSON boolean)', value);
-  return value;
-}
-
-export function readInteger(field: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
-    throw new InputError(field, `a whole number ${range}`, value);
-  }
-  return value;
-}
-
-export function readCount(field: string, value: unknown): number {
-  return readInteger(field, value, 0, Number.MAX_SAFE_INTEGER);
-}
-
-/** The fields EventBridge puts in the event a schedule rule sends. */
-const SCHEDULED_EVENT_FIELDS = new Set([
+/** The fields EventBridge puts in the event a schedule rule sends, in the order they are checked. */
+const SCHEDULED_EVENT_FIELDS = [
+  'source',
+  'detail-type',
   'version',
   'id',
-  'detail-type',
-  'source',
   'account',
   'time',
   'region',
   'resources',
   'detail',
-]);
+] as const;
+
+const RULE_ARN = /^arn:aws[a-z-]*:events:[a-z]{2}(?:-[a-z]+)+-\d{1,2}:\d{12}:rule\/[\w.\-/]{1,256}$/;
 
 /**
- * The regular trigger's event, and nothing else: a payload that looks like one but carries any other
- * field (say dryRun) is treated as a manual payload, so the extra field is rejected, never ignored.
+ * The event a schedule rule sends (EventBridge user guide, "Amazon EventBridge events": version "0",
+ * a UUID id, the account, an ISO time without fractions or with milliseconds, the Region, the rule's
+ * ARN as the only resource, an empty detail), field by field.
+ */
+const scheduledEvent = exactObject(
+  {
+    source: v.literal('aws.events', "'aws.events'"),
+    'detail-type': v.literal('Scheduled Event', "'Scheduled Event'"),
+    version: v.literal('0', "'0'"),
+    id: v.pipe(v.string('an event id (a UUID)'), v.uuid('an event id (a UUID)')),
+    account: text(/^\d{12}$/, 'an AWS account id (12 digits)'),
+    time: isoInstant,
+    region: text(/^[a-z]{2}(?:-[a-z]+)+-\d{1,2}$/, 'an AWS Region such as us-east-1'),
+    resources: v.pipe(
+      v.array(text(RULE_ARN, 'an EventBridge rule ARN'), 'a list of one EventBridge rule ARN'),
+      v.length(1, 'a list of one EventBridge rule ARN'),
+    ),
+    detail: exactObject({}, 'an empty object ({})'),
+  },
+  'a scheduled event',
+);
+
+/**
+ * Whether `record` is the regular trigger's event. A record whose keys are all scheduled-event keys
+ * looks like one and must then match it in every field, or it is refused naming the first field
+ * that differs (`scheduled event.time`, ...). A record with any other key is not a scheduled event:
+ * the caller reads it as a manual payload, so every unknown key (say `source` beside `dryRun`) is
+ * refused by name, never ignored.
  */
 export function isScheduledEvent(record: Record<string, unknown>): boolean {
-  return (
-    record.source === 'aws.events' &&
-    record['detail-type'] === 'Scheduled Event' &&
-    Object.keys(record).every((key) => SCHEDULED_EVENT_FIELDS.has(key))
-  );
+  const keys = Object.keys(record);
+  if (keys.length === 0) return false;
+  if (!keys.every((key) => (SCHEDULED_EVENT_FIELDS as readonly string[]).includes(key))) return false;
+  parseInput(scheduledEvent, record, 'scheduled event');
+  return true;
 }

@@ -1,7 +1,6 @@
 // The census function's settings, read once from the environment at cold start.
 // Every error names the variable and the expected form, before any AWS call is made.
-import { type Env, readList, readNamespace, readNumber, readOptionalString } from '../config.ts';
-import { ConfigError } from '../errors.ts';
+import { type Env, readList, readNamespace, readNumber, readTableName } from '../config.ts';
 
 export interface CensusConfig {
   /** CloudWatch namespace shared with the sweeper (the alarms watch it). */
@@ -32,17 +31,9 @@ export const CENSUS_DEFAULTS = {
 
 /** Schedule group names: 1-64 of [0-9a-zA-Z-_.]. */
 export const GROUP_NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
-const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
 
 export function readCensusConfig(env: Env = process.env): CensusConfig {
-  const stateTable = readOptionalString(env, 'CENSUS_STATE_TABLE');
-  if (stateTable !== undefined && !TABLE_NAME.test(stateTable)) {
-    throw new ConfigError(
-      'CENSUS_STATE_TABLE',
-      'a DynamoDB table name (3-255 of a-z A-Z 0-9 _ - .)',
-      stateTable,
-    );
-  }
+  const stateTable = readTableName(env, 'CENSUS_STATE_TABLE');
   return {
     namespace: readNamespace(env, 'METRICS_NAMESPACE', CENSUS_DEFAULTS.namespace),
     fallbackQuota: readNumber(env, 'SCHEDULE_QUOTA', {

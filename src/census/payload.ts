@@ -3,7 +3,8 @@
 // is checked field by field before any AWS call, unknown keys are named, and counters are rebuilt on
 // prototype-less objects, since a schedule group may be named "__proto__".
 import { InputError } from '../errors.ts';
-import { isRecord, isScheduledEvent, readCount, readExact, readInteger } from '../payload.ts';
+import { isRecord, isScheduledEvent, readExact, UnknownFieldError } from '../payload.ts';
+import { count, isoInstant, seconds, text, v, wholeNumber } from '../validate.ts';
 import type { CensusProgress } from './census.ts';
 import { GROUP_NAME } from './config.ts';
 
@@ -48,53 +49,50 @@ export function parseCensusEvent(event: unknown): CensusEvent {
   const keys = Object.keys(event);
   if (keys.length === 0) return { kind: 'start' };
   const unknown = keys.filter((key) => key !== 'continuation');
-  if (unknown.length > 0) {
-    const error = new InputError(unknown.join(', '), EXPECTED_EVENT);
-    error.message = `Unknown field${unknown.length > 1 ? 's' : ''} '${unknown.join("', '")}' in census payload; expected ${EXPECTED_EVENT}`;
-    throw error;
-  }
+  if (unknown.length > 0) throw new UnknownFieldError(unknown, ['continuation'], 'census payload');
   return { kind: 'continuation', continuation: readContinuation(event.continuation) };
 }
 
+const continuationSchema = v.strictObject({
+  runId: text(RUN_ID, 'a run id (1-64 of 0-9 a-z A-Z -)'),
+  invocation: wholeNumber(2, MAX_INVOCATIONS),
+  startedAt: isoInstant,
+  nextToken: v.pipe(
+    v.string('a ListSchedules NextToken'),
+    v.minLength(1, 'a ListSchedules NextToken'),
+    v.maxLength(MAX_TOKEN_LENGTH, 'a ListSchedules NextToken'),
+  ),
+  progress: v.unknown(),
+});
+
+const progressSchema = v.strictObject({
+  groups: v.unknown(),
+  pages: count,
+  listRequests: count,
+  durationSeconds: seconds,
+});
+
 function readContinuation(value: unknown): CensusContinuation {
-  const record = readExact('continuation', value, CONTINUATION_FIELDS);
-  const { runId, startedAt, nextToken } = record;
-  if (typeof runId !== 'string' || !RUN_ID.test(runId)) {
-    throw new InputError('continuation.runId', 'a run id (1-64 of 0-9 a-z A-Z -)', runId);
-  }
-  if (typeof startedAt !== 'string' || Number.isNaN(Date.parse(startedAt))) {
-    throw new InputError('continuation.startedAt', 'an ISO 8601 date-time', startedAt);
-  }
-  if (typeof nextToken !== 'string' || nextToken === '' || nextToken.length > MAX_TOKEN_LENGTH) {
-    throw new InputError('continuation.nextToken', 'a ListSchedules NextToken', nextToken);
-  }
+  const record = readExact('continuation', value, CONTINUATION_FIELDS, continuationSchema);
+  const progress = readExact('continuation.progress', record.progress, PROGRESS_FIELDS, progressSchema);
   return {
-    runId,
-    invocation: readInteger('continuation.invocation', record.invocation, 2, MAX_INVOCATIONS),
-    startedAt,
-    nextToken,
-    progress: readProgress(record.progress),
+    runId: record.runId,
+    invocation: record.invocation,
+    startedAt: record.startedAt,
+    nextToken: record.nextToken,
+    progress: {
+      groups: readGroups(progress.groups),
+      pages: progress.pages,
+      listRequests: progress.listRequests,
+      durationSeconds: progress.durationSeconds,
+    },
   };
 }
 
-function readProgress(value: unknown): CensusProgress {
-  const record = readExact('continuation.progress', value, PROGRESS_FIELDS);
-  const durationSeconds = record.durationSeconds;
-  if (typeof durationSeconds !== 'number' || !Number.isFinite(durationSeconds) || durationSeconds < 0) {
-    throw new InputError(
-      'continuation.progress.durationSeconds',
-      'a number of seconds, 0 or more',
-      durationSeconds,
-    );
-  }
-  return {
-    groups: readGroups(record.groups),
-    pages: readCount('continuation.progress.pages', record.pages),
-    listRequests: readCount('continuation.progress.listRequests', record.listRequests),
-    durationSeconds,
-  };
-}
-
+/**
+ * Counts by group and state. Read by hand rather than with a valibot record, which leaves a key
+ * named "__proto__" out of its output; a schedule group may have that name.
+ */
 function readGroups(value: unknown): CensusProgress['groups'] {
   const field = 'continuation.progress.groups';
   if (!isRecord(value) || Object.keys(value).length > MAX_GROUPS) {
@@ -110,11 +108,14 @@ function readGroups(value: unknown): CensusProgress['groups'] {
       throw new InputError(groupField, 'an object of counts by state, such as {"ENABLED": 12}', states);
     }
     const counts: Record<string, number> = Object.create(null);
-    for (const [state, count] of Object.entries(states)) {
+    for (const [state, stateCount] of Object.entries(states)) {
       if (!STATE_NAME.test(state)) {
         throw new InputError(`${groupField}.${state}`, 'a schedule state such as ENABLED or DISABLED', state);
       }
-      counts[state] = readCount(`${groupField}.${state}`, count);
+      const result = v.safeParse(count, stateCount);
+      if (!result.success)
+        throw new InputError(`${groupField}.${state}`, result.issues[0].message, stateCount);
+      counts[state] = result.output;
     }
     groups[group] = counts;
   }

@@ -490,7 +490,8 @@ function optionalString(fields: Record<string, unknown>, key: string): string | 
   const value = fields[key];
   if (value === undefined) return undefined;
   if (typeof value !== 'string') throw new InputError(key, 'a string', value);
-  return value.trim();
+  // Read exactly as written: ' Europe/Berlin' is refused by the field's own rule, not trimmed.
+  return value;
 }
 
 /** A whole-number field held to the range of the model member it becomes. */

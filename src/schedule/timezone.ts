@@ -3,7 +3,8 @@
 // never read as UTC: guessing wrong by a few hours could delete a schedule before it fires.
 //
 // What resolveZone accepts:
-// - nothing or '' → 'UTC' (the Scheduler default);
+// - nothing → 'UTC' (the Scheduler default). '' is not nothing: the API model allows 1-50
+//   characters, so an empty name is unknown, never read as UTC;
 // - 'UTC+hh:mm' and 'UTC-hh:mm', two-digit hours and minutes, up to ±14:00 → a fixed offset. Shorter
 //   forms such as 'UTC+4' or 'GMT+04:00' are not accepted: they are unconfirmed on AWS, so such
 //   schedules are kept as unknown rather than guessed;
@@ -34,7 +35,9 @@ const maximumCachedZones = 1000;
 const rulesByZone = new Map<string, ZoneRules | { kind: 'unknown'; reason: string }>();
 
 export function resolveZone(name: string | undefined): ZoneResolution {
-  if (name === undefined || name === '') return { ok: true, zone: 'UTC' };
+  if (name === undefined) return { ok: true, zone: 'UTC' };
+  if (name === '')
+    return { ok: false, reason: unknown(name, 'a time zone name (leave the field out for UTC)').reason };
   const rules = rulesOf(name);
   return rules.kind === 'unknown' ? { ok: false, reason: rules.reason } : { ok: true, zone: name };
 }

@@ -1,7 +1,6 @@
 // The sweeper's environment, read once at cold start into one typed object. Every bad value names
 // the variable and the form it should take, so a misconfigured deploy fails before any AWS call.
-import { type Env, readBoolean, readList, readNamespace, readNumber, readOptionalString } from '../config.ts';
-import { ConfigError } from '../errors.ts';
+import { type Env, readBoolean, readList, readNamespace, readNumber, readTableName } from '../config.ts';
 
 /** Schedule group names as Scheduler accepts them. */
 export const GROUP_NAME_PATTERN = /^[0-9a-zA-Z\-_.]{1,64}$/;
@@ -36,9 +35,6 @@ export const SWEEP_DEFAULTS = {
   safetyMarginSeconds: 90,
   incremental: true,
 } as const;
-
-/** DynamoDB table names: 3-255 of a-z A-Z 0-9 _ - . */
-const TABLE_NAME_PATTERN = /^[a-zA-Z0-9_.-]{3,255}$/;
 
 export function readSweepConfig(env: Env = process.env): SweepConfig {
   const budgets = {
@@ -95,10 +91,6 @@ export function defaultConcurrency(budgets: { get: number; delete: number }): nu
 }
 
 function readStateTable(env: Env): { stateTable?: string } {
-  const name = readOptionalString(env, 'SWEEP_STATE_TABLE');
-  if (name === undefined) return {};
-  if (!TABLE_NAME_PATTERN.test(name)) {
-    throw new ConfigError('SWEEP_STATE_TABLE', 'a DynamoDB table name (3-255 of a-z A-Z 0-9 _ - .)', name);
-  }
-  return { stateTable: name };
+  const name = readTableName(env, 'SWEEP_STATE_TABLE');
+  return name === undefined ? {} : { stateTable: name };
 }

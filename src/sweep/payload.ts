@@ -2,10 +2,23 @@
 // call. Unknown keys are rejected by name: a typo in `dryRun` must never turn into a real run. The
 // sweep's own hand-off to a fresh invocation, `{ continuation: {...} }`, is validated just as strictly.
 import { InputError } from '../errors.ts';
-import { isRecord, isScheduledEvent, readBoolean, readCount, readExact, readInteger } from '../payload.ts';
+import { isRecord, isScheduledEvent, readExact, rejectUnknownFields, UnknownFieldError } from '../payload.ts';
 import { SkipReason } from '../schedule/decide.ts';
+import {
+  count,
+  exactObject,
+  flag,
+  isoInstant,
+  parseInput,
+  seconds,
+  text,
+  v,
+  wholeNumber,
+} from '../validate.ts';
 import { GROUP_NAME_PATTERN } from './config.ts';
 import type { GroupProgress, SweepCounts, SweepCursor, SweepProgress, SweepSummary } from './sweep.ts';
+
+export { UnknownFieldError };
 
 /** What a manual run may override; anything left out takes the configured default. */
 export interface SweepRequest {
@@ -33,76 +46,48 @@ const NAME_FORM = '1-64 characters of 0-9 a-z A-Z - _ .';
 /** An account holds at most 500 schedule groups by default; more names than that is a mistake. */
 const MAX_GROUPS = 500;
 const MAX_GRACE_MINUTES = 10_080;
+const GROUPS_FORM = `a non-empty array of up to ${MAX_GROUPS} schedule group names (leave it out to sweep every group)`;
 
-/** A payload key the sweep does not know. The message lists the keys it does know. */
-export class UnknownFieldError extends InputError {
-  constructor(readonly fields: string[]) {
-    super(fields.join(', '), `one of ${PAYLOAD_FIELDS.join(', ')}`);
-    const quoted = fields.map((field) => `'${field}'${suggestion(field)}`).join(', ');
-    this.message = `Unknown field${fields.length > 1 ? 's' : ''} ${quoted} in sweep payload; allowed: ${PAYLOAD_FIELDS.join(', ')}`;
-  }
-}
-
-function suggestion(field: string): string {
-  const match = PAYLOAD_FIELDS.find((known) => known.toLowerCase() === field.toLowerCase());
-  return match ? ` (did you mean '${match}'?)` : '';
-}
+/** Each field a manual run may set, with its rule; a field left out takes the configured default. */
+const requestSchema = v.strictObject({
+  dryRun: v.optional(flag),
+  groups: v.optional(
+    v.pipe(
+      v.array(text(GROUP_NAME_PATTERN, `a schedule group name (${NAME_FORM})`), GROUPS_FORM),
+      v.minLength(1, GROUPS_FORM),
+      v.maxLength(MAX_GROUPS, GROUPS_FORM),
+    ),
+  ),
+  namePrefix: v.optional(text(GROUP_NAME_PATTERN, `a schedule name prefix (${NAME_FORM})`)),
+  maxDeletes: v.optional(wholeNumber(1, Number.MAX_SAFE_INTEGER)),
+  graceMinutes: v.optional(wholeNumber(0, MAX_GRACE_MINUTES)),
+  keepDisabled: v.optional(flag),
+  fullLookup: v.optional(flag),
+});
 
 /**
  * Turns an invoke event into a SweepRequest. The EventBridge scheduled event that triggers the
- * regular run, and an empty or missing payload, both mean "the configured defaults".
+ * regular run (matched in every field), and an empty or missing payload, mean "the configured defaults".
  */
 export function parseSweepPayload(event: unknown): SweepRequest {
   if (event === undefined || event === null || event === '') return {};
-  if (typeof event !== 'object' || Array.isArray(event)) {
+  if (!isRecord(event)) {
     throw new InputError('sweep payload', `a JSON object with fields ${PAYLOAD_FIELDS.join(', ')}`, event);
   }
-  const record = event as Record<string, unknown>;
-  if (isScheduledEvent(record)) return {};
-
-  const unknown = Object.keys(record).filter((key) => !(PAYLOAD_FIELDS as readonly string[]).includes(key));
-  if (unknown.length > 0) throw new UnknownFieldError(unknown);
-
+  if (isScheduledEvent(event)) return {};
+  rejectUnknownFields(event, PAYLOAD_FIELDS, 'sweep payload');
+  const parsed = parseInput(requestSchema, event, '');
   const request: SweepRequest = {};
-  if (record.dryRun !== undefined) request.dryRun = readBoolean('dryRun', record.dryRun);
-  if (record.keepDisabled !== undefined)
-    request.keepDisabled = readBoolean('keepDisabled', record.keepDisabled);
-  if (record.fullLookup !== undefined) request.fullLookup = readBoolean('fullLookup', record.fullLookup);
-  if (record.groups !== undefined) request.groups = readGroups(record.groups);
-  if (record.namePrefix !== undefined) request.namePrefix = readNamePrefix(record.namePrefix);
-  if (record.maxDeletes !== undefined) {
-    request.maxDeletes = readInteger('maxDeletes', record.maxDeletes, 1, Number.MAX_SAFE_INTEGER);
+  for (const field of PAYLOAD_FIELDS) {
+    if (parsed[field] !== undefined) Object.assign(request, { [field]: parsed[field] });
   }
-  if (record.graceMinutes !== undefined) {
-    request.graceMinutes = readInteger('graceMinutes', record.graceMinutes, 0, MAX_GRACE_MINUTES);
+  if (request.groups) {
+    // A group named twice would be swept twice.
+    const index = request.groups.findIndex((name, at) => request.groups?.indexOf(name) !== at);
+    if (index !== -1)
+      throw new InputError(`groups[${index}]`, 'each group named once', request.groups[index]);
   }
   return request;
-}
-
-function readGroups(value: unknown): string[] {
-  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_GROUPS) {
-    throw new InputError(
-      'groups',
-      `a non-empty array of up to ${MAX_GROUPS} schedule group names (leave it out to sweep every group)`,
-      value,
-    );
-  }
-  const seen = new Set<string>();
-  for (const [index, name] of value.entries()) {
-    if (typeof name !== 'string' || !GROUP_NAME_PATTERN.test(name)) {
-      throw new InputError(`groups[${index}]`, `a schedule group name (${NAME_FORM})`, name);
-    }
-    if (seen.has(name)) throw new InputError(`groups[${index}]`, 'each group named once', name);
-    seen.add(name);
-  }
-  return [...seen];
-}
-
-function readNamePrefix(value: unknown): string {
-  if (typeof value !== 'string' || !GROUP_NAME_PATTERN.test(value)) {
-    throw new InputError('namePrefix', `a schedule name prefix (${NAME_FORM})`, value);
-  }
-  return value;
 }
 
 /**
@@ -183,31 +168,93 @@ export function parseSweepEvent(event: unknown): SweepEvent {
   return { kind: 'start', request: parseSweepPayload(event) };
 }
 
+const reasons = Object.values(SkipReason);
+
+/** Each field of a continuation but the request and the group progress, which are read on their own. */
+const continuationSchema = exactObject(
+  {
+    runId: text(RUN_ID_PATTERN, 'a run id (1-64 of 0-9 a-z A-Z -)'),
+    invocation: wholeNumber(2, MAX_INVOCATIONS),
+    startedAt: isoInstant,
+    request: v.unknown(),
+    cursor: exactObject(
+      {
+        groupIndex: wholeNumber(0, MAX_TRACKED_GROUPS),
+        nextToken: v.optional(
+          v.pipe(
+            v.string('a ListSchedules NextToken'),
+            v.minLength(1, 'a ListSchedules NextToken'),
+            v.maxLength(MAX_TOKEN_LENGTH, 'a ListSchedules NextToken'),
+          ),
+        ),
+      },
+      'a cursor {groupIndex, nextToken}',
+    ),
+    counts: exactObject(
+      {
+        ...(Object.fromEntries(
+          COUNT_FIELDS.filter((field) => field !== 'skipped').map((field) => [field, count]),
+        ) as Record<Exclude<(typeof COUNT_FIELDS)[number], 'skipped'>, typeof count>),
+        skipped: exactObject(
+          Object.fromEntries(reasons.map((reason) => [reason, v.optional(count)])) as Record<
+            SkipReason,
+            v.OptionalSchema<typeof count, undefined>
+          >,
+          'counts of skipped schedules by reason',
+        ),
+      },
+      `an object of counts (${COUNT_FIELDS.join(', ')})`,
+    ),
+    progress: exactObject(
+      { groups: v.unknown(), fromStart: flag },
+      'an object with fields groups, fromStart',
+    ),
+    requests: exactObject(
+      Object.fromEntries(REQUEST_FIELDS.map((name) => [name, count])) as Record<
+        (typeof REQUEST_FIELDS)[number],
+        typeof count
+      >,
+      `an object of request counts (${REQUEST_FIELDS.join(', ')})`,
+    ),
+    throttled: count,
+    durationSeconds: seconds,
+  },
+  `a JSON object with fields ${CONTINUATION_FIELDS.join(', ')}`,
+);
+
+const groupProgressSchema = exactObject(
+  Object.fromEntries(
+    GROUP_PROGRESS_FIELDS.map((field) => [field, field === 'seen' || field === 'removed' ? count : flag]),
+  ) as {
+    seen: typeof count;
+    removed: typeof count;
+    fromFirstPage: typeof flag;
+    listed: typeof flag;
+    unprocessed: typeof flag;
+  },
+  `an object with fields ${GROUP_PROGRESS_FIELDS.join(', ')}`,
+);
+
 function readContinuation(value: unknown): SweepContinuation {
-  const record = readExact('continuation', value, CONTINUATION_FIELDS);
-  const runId = record.runId;
-  if (typeof runId !== 'string' || !RUN_ID_PATTERN.test(runId)) {
-    throw new InputError('continuation.runId', 'a run id (1-64 of 0-9 a-z A-Z -)', runId);
-  }
-  const startedAt = record.startedAt;
-  if (typeof startedAt !== 'string' || Number.isNaN(Date.parse(startedAt))) {
-    throw new InputError('continuation.startedAt', 'an ISO 8601 date-time', startedAt);
-  }
+  const record = readExact('continuation', value, CONTINUATION_FIELDS, continuationSchema);
+  const cursor: SweepCursor =
+    record.cursor.nextToken === undefined
+      ? { groupIndex: record.cursor.groupIndex }
+      : { groupIndex: record.cursor.groupIndex, nextToken: record.cursor.nextToken };
+  const skipped: Record<string, number> = {};
+  for (const [reason, value] of Object.entries(record.counts.skipped))
+    if (value !== undefined) skipped[reason] = value;
   return {
-    runId,
-    invocation: readInteger('continuation.invocation', record.invocation, 2, MAX_INVOCATIONS),
-    startedAt,
+    runId: record.runId,
+    invocation: record.invocation,
+    startedAt: record.startedAt,
     request: readCarriedRequest(record.request),
-    cursor: readCursor(record.cursor),
-    counts: readCounts(record.counts),
-    progress: readProgress(record.progress),
-    requests: Object.fromEntries(
-      Object.entries(readExact('continuation.requests', record.requests, REQUEST_FIELDS)).map(
-        ([name, count]) => [name, readCount(`continuation.requests.${name}`, count)],
-      ),
-    ) as SweepContinuation['requests'],
-    throttled: readCount('continuation.throttled', record.throttled),
-    durationSeconds: readSeconds(record.durationSeconds),
+    cursor,
+    counts: { ...record.counts, skipped } as SweepCounts,
+    progress: { groups: readGroupProgress(record.progress.groups), fromStart: record.progress.fromStart },
+    requests: record.requests,
+    throttled: record.throttled,
+    durationSeconds: record.durationSeconds,
   };
 }
 
@@ -222,66 +269,23 @@ function readCarriedRequest(value: unknown): SweepRequest {
   }
 }
 
-function readCursor(value: unknown): SweepCursor {
-  const record = readExact('continuation.cursor', value, ['groupIndex', 'nextToken'], ['nextToken']);
-  const groupIndex = readInteger('continuation.cursor.groupIndex', record.groupIndex, 0, MAX_TRACKED_GROUPS);
-  const token = record.nextToken;
-  if (token === undefined) return { groupIndex };
-  if (typeof token !== 'string' || token === '' || token.length > MAX_TOKEN_LENGTH) {
-    throw new InputError('continuation.cursor.nextToken', 'a ListSchedules NextToken', token);
+/**
+ * Progress by group name. Read by hand rather than with a valibot record: a group may be named
+ * "__proto__", which valibot's record leaves out of its output, and a group left out would be swept
+ * again from the start. The object has no prototype, so assigning that key records the group.
+ */
+function readGroupProgress(value: unknown): Record<string, GroupProgress> {
+  const field = 'continuation.progress.groups';
+  if (!isRecord(value) || Object.keys(value).length > MAX_TRACKED_GROUPS) {
+    throw new InputError(field, 'an object of group progress by group name', value);
   }
-  return { groupIndex, nextToken: token };
-}
-
-function readCounts(value: unknown): SweepCounts {
-  const record = readExact('continuation.counts', value, COUNT_FIELDS);
-  const reasons = Object.values(SkipReason);
-  const skipped = readExact('continuation.counts.skipped', record.skipped, reasons, reasons);
-  const counts: Record<string, unknown> = {};
-  for (const field of COUNT_FIELDS) {
-    if (field !== 'skipped') counts[field] = readCount(`continuation.counts.${field}`, record[field]);
-  }
-  counts.skipped = Object.fromEntries(
-    Object.entries(skipped).map(([reason, count]) => [
-      reason,
-      readCount(`continuation.counts.skipped.${reason}`, count),
-    ]),
-  );
-  return counts as unknown as SweepCounts;
-}
-
-function readProgress(value: unknown): SweepProgress {
-  const record = readExact('continuation.progress', value, ['groups', 'fromStart']);
-  const fromStart = readBoolean('continuation.progress.fromStart', record.fromStart);
-  if (!isRecord(record.groups) || Object.keys(record.groups).length > MAX_TRACKED_GROUPS) {
-    throw new InputError(
-      'continuation.progress.groups',
-      'an object of group progress by group name',
-      record.groups,
-    );
-  }
-  // No prototype: a group may be named "__proto__", and assigning that key on a plain object
-  // would set the object's prototype instead of recording the group.
   const groups: Record<string, GroupProgress> = Object.create(null);
-  for (const [name, entry] of Object.entries(record.groups)) {
-    const field = `continuation.progress.groups.${name}`;
-    if (!GROUP_NAME_PATTERN.test(name))
-      throw new InputError(field, `a schedule group name (${NAME_FORM})`, name);
-    const progress = readExact(field, entry, GROUP_PROGRESS_FIELDS);
-    groups[name] = {
-      seen: readCount(`${field}.seen`, progress.seen),
-      removed: readCount(`${field}.removed`, progress.removed),
-      fromFirstPage: readBoolean(`${field}.fromFirstPage`, progress.fromFirstPage),
-      listed: readBoolean(`${field}.listed`, progress.listed),
-      unprocessed: readBoolean(`${field}.unprocessed`, progress.unprocessed),
-    };
+  for (const [name, entry] of Object.entries(value)) {
+    const entryField = `${field}.${name}`;
+    if (!GROUP_NAME_PATTERN.test(name)) {
+      throw new InputError(entryField, `a schedule group name (${NAME_FORM})`, name);
+    }
+    groups[name] = { ...readExact(entryField, entry, GROUP_PROGRESS_FIELDS, groupProgressSchema) };
   }
-  return { groups, fromStart };
-}
-
-function readSeconds(value: unknown): number {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new InputError('continuation.durationSeconds', 'a number of seconds, 0 or more', value);
-  }
-  return value;
+  return groups;
 }

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { type CensusContinuation, MAX_INVOCATIONS, parseCensusEvent } from '../../src/census/payload.ts';
 import { InputError } from '../../src/errors.ts';
+import { scheduledEvent } from '../support/scheduled-event.ts';
 
 /** A continuation as Lambda delivers it: JSON text, parsed, so "__proto__" is an own key. */
 function continuationJson(overrides: Record<string, unknown> = {}, progress: Record<string, unknown> = {}) {
@@ -36,7 +37,7 @@ describe('parseCensusEvent', () => {
   it.each([
     ['nothing', undefined],
     ['an empty object', {}],
-    ['a scheduled event', { source: 'aws.events', 'detail-type': 'Scheduled Event', id: '1', detail: {} }],
+    ['a scheduled event', scheduledEvent()],
   ])('starts a census for %s', (_label, event) => {
     expect(parseCensusEvent(event)).toEqual({ kind: 'start' });
   });

@@ -16,12 +16,13 @@ import { createMemoryLogger } from '../../src/log.ts';
 import { createDynamoLeaseStore, LEASE_KEY } from '../../src/state/lease.ts';
 import { useTestEmulator } from '../support/emulator.ts';
 import { loseAnswers, onItem } from '../support/lost-answers.ts';
+import { scheduledEvent } from '../support/scheduled-event.ts';
 import { seedGroup } from './fixtures.ts';
 
 const STATE_TABLE = 'schedule-hygiene-test-census-state';
 const FUNCTION_NAME = 'schedule-hygiene-test-census';
 const NAMESPACE = 'CensusResumeTest';
-const SCHEDULED_EVENT = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
+const SCHEDULED_EVENT = scheduledEvent();
 const now = new Date('2025-06-15T12:00:00Z');
 
 const env = useTestEmulator();

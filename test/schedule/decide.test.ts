@@ -60,7 +60,7 @@ describe('decide: when an at() schedule is finished', () => {
   it.each([
     // [expression, zone, the instant the at-time names (the later one when ambiguous, past the gap when skipped)]
     ['at(2026-06-01T12:00:00)', undefined, '2026-06-01T12:00:00Z'],
-    ['at(2026-06-01T12:00:00)', '', '2026-06-01T12:00:00Z'],
+    ['at(2026-06-01T12:00:00)', undefined, '2026-06-01T12:00:00Z'],
     ['at(2026-06-01T12:00:00)', 'UTC', '2026-06-01T12:00:00Z'],
     ['at(2026-06-01T12:00:00)', 'America/New_York', '2026-06-01T16:00:00Z'],
     ['at(2026-01-15T12:00:00)', 'America/New_York', '2026-01-15T17:00:00Z'],
@@ -321,6 +321,13 @@ describe('decide: keeps what it is unsure about', () => {
       'ScheduleExpressionTimezone',
     ],
     ['a short offset', { ScheduleExpressionTimezone: 'UTC+4' }, SkipReason.unknownTimezone, 'UTC+4'],
+    // The API model allows 1-50 characters: '' is no zone AWS writes, so it is not read as UTC.
+    [
+      'an empty zone',
+      { ScheduleExpressionTimezone: '' },
+      SkipReason.unknownTimezone,
+      'ScheduleExpressionTimezone',
+    ],
     [
       'a zone that is not a string',
       { ScheduleExpressionTimezone: 5 },

@@ -4,6 +4,7 @@ import { createSweepHandler } from '../../src/handlers/sweep.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { readSweepConfig } from '../../src/sweep/config.ts';
 import { useTestEmulator } from '../support/emulator.ts';
+import { scheduledEvent } from '../support/scheduled-event.ts';
 import { key, oneTime } from './fixtures.ts';
 
 const env = useTestEmulator();
@@ -89,10 +90,9 @@ describe('sweep handler', () => {
   it('runs the configured sweep on the scheduled event and returns the summary', async () => {
     // Prepare
     const { handler, log } = createHandler();
-    const scheduledEvent = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
 
     // Act
-    const summary = await handler(scheduledEvent, { getRemainingTimeInMillis: () => 900_000 });
+    const summary = await handler(scheduledEvent(), { getRemainingTimeInMillis: () => 900_000 });
 
     // Assess
     expect(summary).toMatchObject({ scanned: 2, deleted: 1, pending: 1, dryRun: false, complete: true });

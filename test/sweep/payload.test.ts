@@ -78,16 +78,21 @@ describe('sweep payload', () => {
     );
   });
 
-  it('names every unknown field, even beside valid ones', () => {
+  it('names every unknown field, even beside valid ones, suggesting a near spelling', () => {
     const error = rejection({ dryRun: true, group: 'a', limit: 3 });
 
-    expect(error.message).toMatch(/^Unknown fields 'group', 'limit' in sweep payload; allowed: /);
+    expect(error.message).toMatch(
+      /^Unknown fields 'group' \(did you mean 'groups'\?\), 'limit' in sweep payload; allowed: /,
+    );
   });
 
-  it('rejects an event that only looks like a scheduled event', () => {
+  it('rejects an event that only looks like a scheduled event, naming the field that differs', () => {
     const error = rejection({ source: 'aws.events', 'detail-type': 'Object Created' });
 
-    expect(error.message).toMatch(/Unknown fields 'source', 'detail-type'/);
+    expect(error.field).toBe('scheduled event.detail-type');
+    expect(error.message).toBe(
+      "Invalid scheduled event.detail-type: expected 'Scheduled Event', got 'Object Created'",
+    );
   });
 
   it.each([

@@ -10,12 +10,13 @@ import { createMemoryLogger } from '../../src/log.ts';
 import { readSweepConfig } from '../../src/sweep/config.ts';
 import type { SweepRunResult } from '../../src/sweep/run.ts';
 import type { TestEmulator } from '../support/emulator.ts';
+import { scheduledEvent } from '../support/scheduled-event.ts';
 import { oneTime, recurring } from './fixtures.ts';
 
 export const STATE_TABLE = 'schedule-hygiene-test-sweep-state';
 export const FUNCTION_NAME = 'schedule-hygiene-test-sweep';
 export const NAMESPACE = 'ResumeTest';
-export const SCHEDULED_EVENT = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
+export const SCHEDULED_EVENT = scheduledEvent();
 
 /** Clears every emulated service the sweep touches and creates an empty state table. */
 export function resetServices(env: TestEmulator, now: Date): void {
