@@ -20,7 +20,7 @@ import { type CensusConfig, readCensusConfig } from '../census/config.ts';
 import { type CensusContinuation, parseCensusEvent } from '../census/payload.ts';
 import type { QuotaMemory } from '../census/quota.ts';
 import { CENSUS_LEASE_KEY, type CensusRunResult, runCensus } from '../census/run.ts';
-import { createLogger, type Logger } from '../log.ts';
+import { addLambdaContext, createLogger, type FunctionLogger, type Logger } from '../log.ts';
 import { createDynamoLeaseStore } from '../state/lease.ts';
 
 export interface CensusHandlerDeps {
@@ -94,12 +94,16 @@ export function createCensusHandler(deps: CensusHandlerDeps) {
 }
 
 let containerHandler: ReturnType<typeof createCensusHandler> | undefined;
+let containerLog: FunctionLogger | undefined;
 
 export const handler = (event?: unknown, context?: CensusInvocationContext): Promise<CensusRunResult> => {
   // Config and clients once per container.
+  containerLog ??= createLogger(undefined, { function: 'census' });
+  addLambdaContext(containerLog, context);
   if (!containerHandler) {
     const config = readCensusConfig();
     containerHandler = createCensusHandler({
+      log: containerLog,
       // maxAttempts 1: every ListSchedules attempt, retries included, goes through the census's own budget.
       scheduler: createSchedulerClient({ maxAttempts: 1 }),
       serviceQuotas: createServiceQuotasClient(),

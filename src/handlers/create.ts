@@ -9,7 +9,7 @@ import {
   createRecurringSchedule,
 } from '../create/create.ts';
 import type { CreateInput, RecurringInput, ScheduleDefaults } from '../create/plan.ts';
-import { createLogger, type Logger } from '../log.ts';
+import { addLambdaContext, createLogger, type Logger } from '../log.ts';
 
 export interface CreateHandlerDeps extends CreateDeps {
   defaults: ScheduleDefaults;
@@ -37,13 +37,15 @@ export function createCreateHandler(deps: CreateHandlerDeps) {
 }
 
 let wired: ((event: unknown) => Promise<CreatedSchedule>) | undefined;
+const log = createLogger(undefined, { function: 'create' });
 
-export const handler = async (event: unknown): Promise<CreatedSchedule> => {
+export const handler = async (event: unknown, context?: unknown): Promise<CreatedSchedule> => {
+  addLambdaContext(log, context);
   wired ??= createCreateHandler({
     scheduler: createSchedulerClient(),
     clock: () => new Date(),
     defaults: readCreateConfig(process.env),
-    log: createLogger(),
+    log,
   });
   return wired(event);
 };

@@ -12,7 +12,7 @@ import {
   createSchedulerClient,
 } from '../aws/clients.ts';
 import { handOffTo, type InvocationContext, leaseDurationMs } from '../aws/hand-off.ts';
-import { createLogger, type Logger } from '../log.ts';
+import { addLambdaContext, createLogger, type FunctionLogger, type Logger } from '../log.ts';
 import { createDynamoLeaseStore } from '../state/lease.ts';
 import { createDynamoMemory } from '../state/memory.ts';
 import { readSweepConfig, type SweepConfig } from '../sweep/config.ts';
@@ -108,12 +108,16 @@ function stateFor(deps: SweepHandlerDeps, clock: () => Date): SweepState | undef
 }
 
 let containerHandler: ReturnType<typeof createSweepHandler> | undefined;
+let containerLog: FunctionLogger | undefined;
 
 export const handler = (event: unknown, context?: SweepInvocationContext): Promise<SweepRunResult> => {
   // Config and clients once per container. The SDK must not retry behind the sweep's own budget.
+  containerLog ??= createLogger(undefined, { function: 'sweep' });
+  addLambdaContext(containerLog, context);
   if (!containerHandler) {
     const config = readSweepConfig();
     containerHandler = createSweepHandler({
+      log: containerLog,
       // The lean request path for the hot operations (the SDK's signer, handler and protocol without
       // its middleware stack), a socket for every item in flight, and the stack resolved once for the rest.
       scheduler: createSchedulerClient({
