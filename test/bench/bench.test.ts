@@ -42,7 +42,11 @@ describe('npm run bench', () => {
     expect(result.requestsSent).toBe(2020 + result.correctness.expectedDeletes);
     expect(result.cpuSeconds).toBeGreaterThan(0);
     expect(result.cpuMsPerRequest).toBeCloseTo((result.cpuSeconds * 1000) / result.requestsSent, 2);
-    expect(Object.keys(result.sustainableRequestsPerSecond.byLambdaMemoryMb)).toEqual(['512', '1024', '1769']);
+    expect(Object.keys(result.sustainableRequestsPerSecond.byLambdaMemoryMb)).toEqual([
+      '512',
+      '1024',
+      '1769',
+    ]);
     expect(result.sustainableRequestsPerSecond.perVcpu).toBeGreaterThan(0);
     // One JSON line: the result survives serialization unchanged.
     expect(JSON.parse(JSON.stringify(result))).toEqual(result);
