@@ -334,12 +334,12 @@ export function validateExpression(expression: string): void {
   if (expression.startsWith('rate(')) {
     const match = RATE_PATTERN.exec(expression);
     const value = Number(match?.[1]);
-    // As in AWS: a value of 1 takes the singular unit, larger values the plural (rate(1 hours) is invalid).
-    const singular = match?.[2]?.endsWith('s') === false;
-    if (!match || value < 1 || singular !== (value === 1)) {
+    // Scheduler documents no agreement between value and unit (rate(1 hours) and rate(5 minute) are
+    // used in public configurations), so every combination is accepted, as the product's rule does.
+    if (!match || value < 1) {
       throw validation(
         `Invalid Schedule Expression ${expression}: expected rate(value unit), value a positive integer, ` +
-          'unit minute|hour|day when the value is 1, minutes|hours|days above 1',
+          'unit minute|minutes|hour|hours|day|days',
       );
     }
     return;

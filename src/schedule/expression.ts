@@ -3,9 +3,12 @@
 // as `invalid`, and the caller keeps that schedule rather than guessing what it means.
 //
 // Decisions where AWS's own validation is not documented:
-// - rate(): value 1 takes the singular unit and values above 1 the plural ('rate(1 minute)',
-//   'rate(5 minutes)'), as the Scheduler guide writes them; 'rate(1 minutes)' and 'rate(5 minute)'
-//   are invalid here. Values are positive integers written without leading zeros.
+// - rate(): every value/unit combination is recurring: 'rate(1 hours)' and 'rate(5 hour)' as much as
+//   'rate(1 hour)'. The Scheduler user guide states no agreement rule between the value and the unit
+//   (that rule belongs to EventBridge *rules*), and 'rate(1 hours)' appears in Terraform's own
+//   documentation and in deployed public configurations. Refusing it would count such a schedule as
+//   unparseable on every sweep (and refuse it in the create path) for no safety gain: a rate() is
+//   never deleted. Values are positive integers written without leading zeros.
 // - cron(): exactly six fields separated by single spaces; exactly one of day-of-month and
 //   day-of-week is '?'. Wildcards as the guide lists them: ', - * /' everywhere, 'L' and 'nW' (and
 //   'LW') in day-of-month, 'L', 'nL' and 'n#k' in day-of-week. Month and weekday names (JAN, MON)
@@ -103,9 +106,6 @@ function parseRate(argument: string): ParsedExpression {
   }
   const value = Number(digits);
   if (!Number.isSafeInteger(value)) return invalid(`rate() value ${digits} is too large`);
-  const plural = unit.endsWith('s');
-  if (value === 1 && plural) return invalid(`rate(1 ...) takes the singular unit '${unit.slice(0, -1)}'`);
-  if (value > 1 && !plural) return invalid(`rate(${value} ...) takes the plural unit '${unit}s'`);
   return { kind: 'rate', value, unit: unit as RateUnit };
 }
 

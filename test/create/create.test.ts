@@ -306,6 +306,24 @@ describe('createRecurringSchedule', () => {
   });
 });
 
+describe('createRecurringSchedule: rate() forms', () => {
+  // Scheduler documents no value/unit agreement rule; the create path and the emulator accept both.
+  it('creates rate(1 hours) through the SDK', async () => {
+    // Act
+    const created = await createRecurringSchedule(
+      deps(),
+      { expression: 'rate(1 hours)', endDate: '2099-01-01T00:00:00Z', targetArn },
+      defaults,
+    );
+
+    // Assess
+    expect(test.emulator.services.scheduler.get(GROUP, created.name)).toMatchObject({
+      ScheduleExpression: 'rate(1 hours)',
+      ActionAfterCompletion: 'DELETE',
+    });
+  });
+});
+
 describe('mapCreateError', () => {
   const context = { name: 'order-42-abc', groupName: GROUP, roleArn: defaults.roleArn };
 

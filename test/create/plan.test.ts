@@ -193,6 +193,21 @@ describe('planOneTimeSchedule', () => {
 });
 
 describe('planRecurringSchedule', () => {
+  it.each(['rate(1 hours)', 'rate(1 minutes)', 'rate(5 minute)', 'rate(1 hour)'])(
+    'accepts %s: Scheduler has no value/unit agreement rule',
+    (expression) => {
+      // Act
+      const plan = planRecurringSchedule(
+        { expression, endDate: '2026-09-01T00:00:00Z', targetArn },
+        defaults,
+        now,
+      );
+
+      // Assess
+      expect(plan.request).toMatchObject({ ScheduleExpression: expression, ActionAfterCompletion: 'DELETE' });
+    },
+  );
+
   it('accepts rate() with an EndDate and still deletes after completion', () => {
     // Act
     const plan = planRecurringSchedule(

@@ -227,6 +227,9 @@ describe('decide: recurring schedules', () => {
     'rate(1 minute)',
     'rate(5 minutes)',
     'rate(1 day)',
+    'rate(1 hours)',
+    'rate(1 minutes)',
+    'rate(5 hour)',
     'cron(0 12 * * ? *)',
     'cron(0 9 ? * MON-FRI 2020)',
     'cron(15 10 ? * 6L 2020-2021)',
@@ -301,12 +304,6 @@ describe('decide: keeps what it is unsure about', () => {
       { ScheduleExpression: 'rate(0 minutes)' },
       SkipReason.unparseableExpression,
       'rate()',
-    ],
-    [
-      'rate(1 minutes)',
-      { ScheduleExpression: 'rate(1 minutes)' },
-      SkipReason.unparseableExpression,
-      'singular',
     ],
     [
       'an unknown zone',

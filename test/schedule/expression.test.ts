@@ -80,6 +80,13 @@ describe('parseExpression: rate()', () => {
     ['rate(1 day)', 1, 'day'],
     ['rate(365 days)', 365, 'days'],
     ['rate(10000 minutes)', 10000, 'minutes'],
+    // No agreement rule between value and unit in Scheduler: every combination is recurring.
+    ['rate(1 hours)', 1, 'hours'],
+    ['rate(1 minutes)', 1, 'minutes'],
+    ['rate(1 days)', 1, 'days'],
+    ['rate(5 minute)', 5, 'minute'],
+    ['rate(2 hour)', 2, 'hour'],
+    ['rate(30 day)', 30, 'day'],
   ])('reads %s as every %i %s', (text, value, unit) => {
     // Act
     const parsed = parseExpression(text);
@@ -88,14 +95,7 @@ describe('parseExpression: rate()', () => {
     expect(parsed).toEqual({ kind: 'rate', value, unit });
   });
 
-  // Singular for 1, plural above: the form the Scheduler guide writes. A mismatch is kept as invalid,
-  // which is harmless: recurring and invalid schedules are both kept.
   it.each([
-    ['rate(1 minutes)', "singular unit 'minute'"],
-    ['rate(1 hours)', "singular unit 'hour'"],
-    ['rate(1 days)', "singular unit 'day'"],
-    ['rate(5 minute)', "plural unit 'minutes'"],
-    ['rate(2 hour)', "plural unit 'hours'"],
     ['rate(0 minutes)', 'positive whole number'],
     ['rate(01 minute)', 'positive whole number'],
     ['rate(-5 minutes)', "'value unit'"],
