@@ -1,6 +1,7 @@
 // The census function's settings, read once from the environment at cold start.
 // Every error names the variable and the expected form, before any AWS call is made.
 import { type Env, readList, readNamespace, readNumber, readTableName } from '../config.ts';
+import { DEFAULT_SCHEDULE_QUOTA } from './quota.ts';
 
 export interface CensusConfig {
   /** CloudWatch namespace shared with the sweeper (the alarms watch it). */
@@ -22,7 +23,7 @@ export interface CensusConfig {
 
 export const CENSUS_DEFAULTS = {
   namespace: 'ScheduleHygiene',
-  fallbackQuota: 1_000_000,
+  fallbackQuota: DEFAULT_SCHEDULE_QUOTA,
   listTps: 20,
   // Publishing a complete census (one GetMetricData, a few PutMetricData) or handing on takes
   // seconds; 30 leaves room for a slow Service Quotas lookup and the SDK's retries.

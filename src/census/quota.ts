@@ -13,6 +13,12 @@ import type { Logger } from '../log.ts';
 export const SCHEDULER_SERVICE_CODE = 'scheduler';
 /** Matched by name because the quota's L- code is not documented. */
 export const SCHEDULE_QUOTA_NAME = 'Number of schedules';
+/**
+ * The fallback when Service Quotas cannot answer: AWS's default "Number of schedules" per account
+ * and Region, 10,000,000 since August 2024 (it was 1,000,000 before; Scheduler user guide, "Quotas").
+ * An older, lower value here would make utilization read ten times too high and page falsely.
+ */
+export const DEFAULT_SCHEDULE_QUOTA = 10_000_000;
 /** How long a value read from Service Quotas is trusted before it is read again. */
 export const QUOTA_CACHE_MS = 60 * 60 * 1000;
 

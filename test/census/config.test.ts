@@ -7,19 +7,20 @@ describe('readCensusConfig', () => {
   it('uses the documented defaults when nothing is set', () => {
     expect(readCensusConfig({})).toEqual({
       namespace: 'ScheduleHygiene',
-      fallbackQuota: 1_000_000,
+      fallbackQuota: 10_000_000,
       listTps: 20,
       groups: [],
       safetyMarginSeconds: 30,
     });
     expect(readCensusConfig({})).not.toHaveProperty('stateTable');
-    expect(CENSUS_DEFAULTS.fallbackQuota).toBe(1_000_000);
+    // AWS's default "Number of schedules" since August 2024, not the 1,000,000 of before.
+    expect(CENSUS_DEFAULTS.fallbackQuota).toBe(10_000_000);
   });
 
   it('reads every setting', () => {
     const config = readCensusConfig({
       METRICS_NAMESPACE: 'Team/Schedules',
-      SCHEDULE_QUOTA: '10000000',
+      SCHEDULE_QUOTA: '2500000',
       CENSUS_LIST_TPS: '5',
       CENSUS_GROUPS: 'default, billing-reminders ,orders.v2',
       CENSUS_STATE_TABLE: 'schedule-hygiene-prod-state',
@@ -28,7 +29,7 @@ describe('readCensusConfig', () => {
 
     expect(config).toEqual({
       namespace: 'Team/Schedules',
-      fallbackQuota: 10_000_000,
+      fallbackQuota: 2_500_000,
       listTps: 5,
       groups: ['default', 'billing-reminders', 'orders.v2'],
       stateTable: 'schedule-hygiene-prod-state',
