@@ -66,8 +66,11 @@ describe('resumable sweep deployment', () => {
     expect(statements).toHaveLength(1);
     expect(statements[0]?.Action).toEqual(['lambda:InvokeFunction']);
     expect(statements[0]?.Resource).toEqual([
-      // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub placeholders, not a template literal
-      { 'Fn::Sub': 'arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:schedule-hygiene-dev-sweep' },
+      {
+        'Fn::Sub':
+          // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub placeholders, not a template literal
+          'arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:schedule-hygiene-dev-sweep',
+      },
     ]);
     expect(resource('SweepLambdaFunction').Properties?.FunctionName).toBe('schedule-hygiene-dev-sweep');
   });
