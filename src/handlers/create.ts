@@ -9,6 +9,7 @@ import {
   createRecurringSchedule,
 } from '../create/create.ts';
 import type { CreateInput, RecurringInput, ScheduleDefaults } from '../create/plan.ts';
+import { withSchedulerRoleArn } from '../create/role.ts';
 import { addLambdaContext, createLogger, type Logger } from '../log.ts';
 
 export interface CreateHandlerDeps extends CreateDeps {
@@ -39,12 +40,18 @@ export function createCreateHandler(deps: CreateHandlerDeps) {
 let wired: ((event: unknown) => Promise<CreatedSchedule>) | undefined;
 const log = createLogger(undefined, { function: 'create' });
 
+/** Lambda's context: the function's own ARN gives the execution role's partition and account. */
+interface InvocationContext {
+  invokedFunctionArn?: string;
+}
+
 export const handler = async (event: unknown, context?: unknown): Promise<CreatedSchedule> => {
   addLambdaContext(log, context);
+  const invokedFunctionArn = (context as InvocationContext | undefined)?.invokedFunctionArn;
   wired ??= createCreateHandler({
     scheduler: createSchedulerClient(),
     clock: () => new Date(),
-    defaults: readCreateConfig(process.env),
+    defaults: readCreateConfig(withSchedulerRoleArn(process.env, invokedFunctionArn)),
     log,
   });
   return wired(event);

@@ -74,7 +74,11 @@ describe('the create path template', () => {
     // Assess
     expect(resource('ScheduleGroup').Type).toBe('AWS::Scheduler::ScheduleGroup');
     expect(environment.CREATE_SCHEDULE_GROUP).toBe(groupName());
-    expect(environment.SCHEDULER_ROLE_ARN).toEqual({ 'Fn::GetAtt': ['SchedulerExecutionRole', 'Arn'] });
+    // Plain strings only (sls invoke local cannot resolve Fn::GetAtt): the execution role's fixed name.
+    expect(environment.SCHEDULER_ROLE_ARN).toBeUndefined();
+    expect(environment.SCHEDULER_ROLE_NAME).toBe(property('SchedulerExecutionRole', 'RoleName'));
+    expect(environment.SCHEDULER_ROLE_NAME).toBe('schedule-hygiene-dev-us-east-1-scheduler');
+    for (const value of Object.values(environment)) expect(typeof value).toBe('string');
   });
 
   it('lets only Scheduler acting for this account and this group assume the execution role', () => {
