@@ -1,20 +1,37 @@
 // Runs the emulator as a standalone server for manual runs, the demo and benchmarks in another process:
 //   npm run emulator -- --port 4566 [--host 127.0.0.1]
 // and prints the environment that points the SDK (and `sls invoke local`) at it.
-import { startEmulator } from './server.ts';
+import { pathToFileURL } from 'node:url';
+import { type RunningEmulator, startEmulator } from './server.ts';
 
 interface MainOptions {
   port: number;
   host: string;
   /** DynamoDB tables (hash key `pk`) to create at start: by default the dev stage's sweep state table. */
   tables: string[];
+  /** Schedule groups to create at start: by default the dev stage's group, where the create path writes. */
+  groups: string[];
 }
 
 /** The state table `sls invoke local -f sweep` names for the default stage (resources/sweep.yml). */
 export const DEFAULT_STATE_TABLE = 'schedule-hygiene-dev-state';
+/** The schedule group the dev stage's create function writes to (serverless.yml: scheduleGroup). */
+export const DEFAULT_SCHEDULE_GROUP = 'schedule-hygiene-dev';
+/**
+ * An execution role ARN for local runs of the create path (the emulator checks its form, not that it
+ * exists). A deployed create function builds the real one from SCHEDULER_ROLE_NAME instead.
+ */
+export const LOCAL_SCHEDULER_ROLE_ARN =
+  'arn:aws:iam::123456789012:role/schedule-hygiene-dev-us-east-1-scheduler';
+export const DEFAULT_REGION = 'us-east-1';
 
 export function parseArguments(argv: readonly string[]): MainOptions {
-  const options: MainOptions = { port: 4566, host: '127.0.0.1', tables: [DEFAULT_STATE_TABLE] };
+  const options: MainOptions = {
+    port: 4566,
+    host: '127.0.0.1',
+    tables: [DEFAULT_STATE_TABLE],
+    groups: [DEFAULT_SCHEDULE_GROUP],
+  };
   for (let index = 0; index < argv.length; index += 1) {
     const argument = argv[index]!;
     const [flag, inline] = argument.includes('=') ? argument.split('=', 2) : [argument, undefined];
@@ -34,12 +51,16 @@ export function parseArguments(argv: readonly string[]): MainOptions {
       options.host = value();
     } else if (flag === '--table') {
       options.tables.push(value());
+    } else if (flag === '--group') {
+      options.groups.push(value());
     } else if (flag === '--help' || flag === '-h') {
-      console.log('Usage: npm run emulator -- [--port 4566] [--host 127.0.0.1] [--table <state table>]...');
+      console.log(
+        'Usage: npm run emulator -- [--port 4566] [--host 127.0.0.1] [--table <state table>]... [--group <schedule group>]...',
+      );
       process.exit(0);
     } else {
       throw new Error(
-        `Unknown argument '${argument}'; expected --port <n>, --host <address> or --table <name>`,
+        `Unknown argument '${argument}'; expected --port <n>, --host <address>, --table <name> or --group <name>`,
       );
     }
   }
@@ -55,9 +76,29 @@ export function environmentLines(url: string): string[] {
     `AWS_ENDPOINT_URL_DYNAMODB=${url}`,
     'AWS_ACCESS_KEY_ID=test',
     'AWS_SECRET_ACCESS_KEY=test',
-    'AWS_REGION=us-east-1',
+    // The SDK reads AWS_REGION; the AWS CLI reads AWS_DEFAULT_REGION (and asks for one without it).
+    `AWS_REGION=${DEFAULT_REGION}`,
+    `AWS_DEFAULT_REGION=${DEFAULT_REGION}`,
     'AWS_EC2_METADATA_DISABLED=true',
+    // The create path's defaults (`npm run create-schedule`, `sls invoke local -f create`).
+    `CREATE_SCHEDULE_GROUP=${DEFAULT_SCHEDULE_GROUP}`,
+    `SCHEDULER_ROLE_ARN=${LOCAL_SCHEDULER_ROLE_ARN}`,
   ];
+}
+
+/**
+ * Creates what the dev stage's functions expect to find: the state tables (hash key `pk`) and the
+ * schedule groups (the create path's). Shared with the tests that run `sls invoke local`.
+ */
+export function prepareDevStage(
+  emulator: RunningEmulator,
+  options: Pick<MainOptions, 'tables' | 'groups'> = {
+    tables: [DEFAULT_STATE_TABLE],
+    groups: [DEFAULT_SCHEDULE_GROUP],
+  },
+): void {
+  for (const table of options.tables) emulator.services.dynamodb.createTable(table, { hash: 'pk' });
+  for (const group of options.groups) emulator.services.scheduler.createGroup(group);
 }
 
 async function main(): Promise<void> {
@@ -69,10 +110,11 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const emulator = await startEmulator({ port: options.port, host: options.host });
-  for (const table of options.tables) emulator.services.dynamodb.createTable(table, { hash: 'pk' });
+  prepareDevStage(emulator, options);
   const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${emulator.port}`;
   console.log(`Emulator listening on ${url}`);
   console.log(`DynamoDB tables: ${options.tables.join(', ')}`);
+  console.log(`Schedule groups: default, ${options.groups.join(', ')}`);
   console.log('Point the AWS SDK at it with:');
   for (const line of environmentLines(url)) console.log(`  export ${line}`);
   console.log(
@@ -93,7 +135,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => stop('SIGTERM'));
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+// Compared as URLs: a path with a space (or any character a URL escapes) still matches.
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((error: unknown) => {
     console.error(error);
     process.exit(1);

@@ -8,7 +8,12 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-scheduler';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_STATE_TABLE, environmentLines, parseArguments } from '../../scripts/emulator/main.ts';
+import {
+  DEFAULT_SCHEDULE_GROUP,
+  DEFAULT_STATE_TABLE,
+  environmentLines,
+  parseArguments,
+} from '../../scripts/emulator/main.ts';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
 import { ACCOUNT_ID, useTestEmulator } from '../support/emulator.ts';
 
@@ -272,9 +277,15 @@ describe('control routes', () => {
 describe('standalone entry point', () => {
   it('reads --port, --host and --table in both spellings and rejects anything else', () => {
     const tables = [DEFAULT_STATE_TABLE];
-    expect(parseArguments([])).toEqual({ port: 4566, host: '127.0.0.1', tables });
-    expect(parseArguments(['--port', '4570'])).toEqual({ port: 4570, host: '127.0.0.1', tables });
-    expect(parseArguments(['--port=0', '--host=0.0.0.0'])).toEqual({ port: 0, host: '0.0.0.0', tables });
+    const groups = [DEFAULT_SCHEDULE_GROUP];
+    expect(parseArguments([])).toEqual({ port: 4566, host: '127.0.0.1', tables, groups });
+    expect(parseArguments(['--port', '4570'])).toEqual({ port: 4570, host: '127.0.0.1', tables, groups });
+    expect(parseArguments(['--port=0', '--host=0.0.0.0'])).toEqual({
+      port: 0,
+      host: '0.0.0.0',
+      tables,
+      groups,
+    });
     expect(parseArguments(['--table', 'schedule-hygiene-prod-state']).tables).toEqual([
       DEFAULT_STATE_TABLE,
       'schedule-hygiene-prod-state',
