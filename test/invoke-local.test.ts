@@ -1,77 +1,117 @@
-// The README's promise: with AWS_ENDPOINT_URL_* pointing at a running emulator, `sls invoke local`
-// runs the built functions against it, exactly as they would run against AWS.
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
+// The README's promise: with the variables `npm run emulator` prints, `sls invoke local` runs the
+// functions (bundled from src/ by the packaging plugin) against the emulator exactly as they would run
+// against AWS. This test runs the README's own lines: the `curl` and `npx sls` commands of its
+// "Against the emulator" block, as written there, with only the port changed to this emulator's.
+import { exec } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { DEFAULT_STATE_TABLE } from '../scripts/emulator/main.ts';
+import { DEFAULT_SCHEDULE_GROUP, environmentLines, prepareDevStage } from '../scripts/emulator/main.ts';
 import { type RunningEmulator, startEmulator } from '../scripts/emulator/server.ts';
+import { slsEnv } from './support/global-setup.ts';
 
-const run = promisify(execFile);
-const sls = resolve('node_modules/.bin/sls');
+const run = promisify(exec);
 
 let emulator: RunningEmulator;
 
+/** The commands of the README's code block under "Against the emulator", continuation lines joined. */
+function readmeCommands(): string[] {
+  const readme = readFileSync('README.md', 'utf8');
+  const section = readme.slice(readme.indexOf('### Against the emulator'));
+  const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
+  return block
+    .replace(/\\\n\s*/g, '')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '');
+}
+
+function readmeCommand(prefix: string): string {
+  const command = readmeCommands().find((line) => line.startsWith(prefix));
+  if (!command) throw new Error(`README's emulator block has no line starting with '${prefix}'`);
+  return command;
+}
+
+/** The variables the emulator prints (and the README exports), pointing at this emulator. */
+function emulatorEnv(): NodeJS.ProcessEnv {
+  const printed = Object.fromEntries(
+    environmentLines(emulator.url).map((line) => line.split('=', 2) as [string, string]),
+  );
+  return { ...slsEnv(), ...printed, PATH: `${process.cwd()}/node_modules/.bin:${process.env.PATH}` };
+}
+
+async function runReadmeLine(prefix: string) {
+  const command = readmeCommand(prefix).replaceAll(':4566', `:${emulator.port}`);
+  const child = run(command, { cwd: inject('serviceDir'), env: emulatorEnv(), timeout: 90_000 });
+  // Without --data, invoke local reads the event from standard input: give it an empty one.
+  child.child.stdin?.end();
+  const { stdout } = await child;
+  // The function's log lines (one JSON object each) come first; the handler's result is printed
+  // last, indented, from a line holding only '{' (the CLI prints its result on one line: '{"name"...').
+  const lines = stdout.trimEnd().split('\n');
+  const start = lines.lastIndexOf('{');
+  return JSON.parse(lines.slice(start === -1 ? lines.length - 1 : start).join('\n')) as Record<
+    string,
+    unknown
+  >;
+}
+
 beforeAll(async () => {
   emulator = await startEmulator();
-  emulator.services.dynamodb.createTable(DEFAULT_STATE_TABLE, { hash: 'pk' });
-  emulator.services.scheduler.synthesize({ count: 300, seed: 3, groups: ['default', 'orders'] });
-});
+  prepareDevStage(emulator);
+  await runReadmeLine('curl ');
+}, 60_000);
 
 afterAll(async () => {
   await emulator.close();
 });
 
-async function invokeLocal(functionName: string, data?: string) {
-  const env = {
-    ...process.env,
-    AWS_ENDPOINT_URL_SCHEDULER: emulator.url,
-    AWS_ENDPOINT_URL_CLOUDWATCH: emulator.url,
-    AWS_ENDPOINT_URL_SERVICE_QUOTAS: emulator.url,
-    AWS_ENDPOINT_URL_DYNAMODB: emulator.url,
-    AWS_ENDPOINT_URL_LAMBDA: emulator.url,
-    SLS_TELEMETRY_DISABLED: '1',
-  };
-  const args = [
-    'invoke',
-    'local',
-    '-f',
-    functionName,
-    '-e',
-    'SWEEP_GET_TPS=2000',
-    '-e',
-    'SWEEP_LIST_TPS=100',
-  ];
-  if (data) args.push('--data', data);
-  const child = run(sls, args, { cwd: inject('serviceDir'), env, timeout: 60_000 });
-  // Without --data, invoke local reads the event from standard input: give it an empty one.
-  child.child.stdin?.end();
-  const { stdout } = await child;
-  // The function's log lines come first; the handler's result is the last JSON document printed.
-  return JSON.parse(stdout.slice(stdout.lastIndexOf('\n{') + 1)) as Record<string, unknown>;
-}
+describe('the README, run against the emulator', () => {
+  it('documents every variable the emulator prints', () => {
+    const exported = readmeCommand('export ');
+    for (const line of environmentLines('http://127.0.0.1:4566')) expect(exported).toContain(line);
+  });
 
-describe('sls invoke local against the emulator', () => {
+  it('fills the emulator with the synthetic account its curl line asks for', () => {
+    expect(emulator.services.scheduler.count()).toBe(500);
+  });
+
   it('runs a dry-run sweep that looks at every schedule and deletes nothing', async () => {
     const before = emulator.services.scheduler.count();
 
-    const result = await invokeLocal('sweep', '{"dryRun":true}');
+    const result = await runReadmeLine('npx sls invoke local -f sweep');
 
     expect(result).toMatchObject({
       status: 'finished',
       dryRun: true,
-      scanned: 300,
+      scanned: 500,
       deleted: 0,
       complete: true,
     });
     expect(result.wouldDelete).toBeGreaterThan(0);
     expect(emulator.services.scheduler.count()).toBe(before);
-  }, 90_000);
+  }, 120_000);
 
   it('runs the census against the emulated Scheduler and Service Quotas', async () => {
-    const result = await invokeLocal('census');
+    const result = await runReadmeLine('npx sls invoke local -f census');
 
     expect(result).toMatchObject({ total: emulator.services.scheduler.count() });
     expect(result.quota).toMatchObject({ source: 'applied' });
-  }, 90_000);
+  }, 120_000);
+
+  it('creates a self-deleting schedule in the stack group with the create function', async () => {
+    const result = await runReadmeLine('npx sls invoke local -f create');
+
+    expect(result).toMatchObject({ groupName: DEFAULT_SCHEDULE_GROUP });
+    expect(emulator.services.scheduler.get(DEFAULT_SCHEDULE_GROUP, String(result.name))).toMatchObject({
+      ActionAfterCompletion: 'DELETE',
+      ScheduleExpression: 'at(2030-01-01T09:00:00)',
+    });
+  }, 120_000);
+
+  it('creates a schedule with the CLI, without --group', async () => {
+    const result = await runReadmeLine('npm run create-schedule');
+
+    expect(result).toMatchObject({ groupName: DEFAULT_SCHEDULE_GROUP });
+  }, 120_000);
 });
