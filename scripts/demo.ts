@@ -50,18 +50,22 @@ Object.assign(process.env, {
 let exitCode = 0;
 try {
   const { scheduler, cloudwatch, serviceQuotas } = emulator.services;
-  serviceQuotas.setApplied('Number of schedules', 10_000);
+  // The AWS default "Number of schedules" (10,000,000 per account and Region since August 2024), as
+  // Service Quotas reports it for an account that never asked for an increase.
+  serviceQuotas.setApplied('Number of schedules', 10_000_000);
   emulator.services.dynamodb.createTable('hygiene-demo-state', { hash: 'pk' });
 
-  heading(`1. A legacy account: ${SCHEDULE_COUNT} schedules made with ActionAfterCompletion NONE`);
+  heading(`1. A legacy account: ${count(SCHEDULE_COUNT)} schedules made with ActionAfterCompletion NONE`);
   const population = scheduler.synthesize({
     count: SCHEDULE_COUNT,
     seed: 7,
     groups: GROUPS,
     graceMinutes: 60,
   });
-  table(Object.entries(population.byKind).map(([kind, count]) => [kind, String(count), describeKind(kind)]));
-  console.log(`\nA correct sweeper deletes ${population.expectedDeletions} of them (${population.rule}).`);
+  table(Object.entries(population.byKind).map(([kind, n]) => [kind, count(n), describeKind(kind)]));
+  console.log(
+    `\nA correct sweeper deletes ${count(population.expectedDeletions)} of them (${population.rule}).`,
+  );
 
   const { handler: censusHandler } = await import('../src/handlers/census.ts');
   const { handler: sweepHandler } = await import('../src/handlers/sweep.ts');
@@ -73,7 +77,7 @@ try {
   heading('3. Dry run: sls invoke -f sweep --data \'{"dryRun":true}\'');
   const dry = await quiet(() => sweepHandler({ dryRun: true }));
   printSweep(dry.result);
-  console.log(`Schedules still present after the dry run: ${scheduler.count()} (nothing deleted)`);
+  console.log(`Schedules still present after the dry run: ${count(scheduler.count())} (nothing deleted)`);
   const sample = dry.lines.find((line) => line.message === 'tombstone');
   if (sample) console.log(`\nOne would-be tombstone, as logged:\n${JSON.stringify(sample, null, 2)}`);
 
@@ -87,17 +91,17 @@ try {
   table(
     Object.keys(population.byKind).map((kind) => [
       kind,
-      `deleted ${deletedByKind.get(kind) ?? 0}`,
-      `kept ${keptByKind.get(kind) ?? 0}`,
+      `deleted ${count(deletedByKind.get(kind) ?? 0)}`,
+      `kept ${count(keptByKind.get(kind) ?? 0)}`,
       describeKind(kind),
     ]),
   );
   const deleted = scheduler.deletedNames().length;
   if (deleted !== population.expectedDeletions) {
-    console.error(`\nMISMATCH: deleted ${deleted}, expected ${population.expectedDeletions}`);
+    console.error(`\nMISMATCH: deleted ${count(deleted)}, expected ${count(population.expectedDeletions)}`);
     exitCode = 1;
   } else {
-    console.log(`\nDeleted exactly the ${deleted} finished schedules; kept everything else.`);
+    console.log(`\nDeleted exactly the ${count(deleted)} finished schedules; kept everything else.`);
   }
 
   heading('5. The next hourly sweep: only new, changed or now-due schedules are looked up again');
@@ -106,8 +110,8 @@ try {
   const first = finishedSummary(real.result);
   const second = finishedSummary(next.result);
   console.log(
-    `GetSchedule calls: ${second.requests.GetSchedule} (the first sweep made ${first.requests.GetSchedule}); ` +
-      `${second.recalled} schedules answered from memory`,
+    `GetSchedule calls: ${count(second.requests.GetSchedule ?? 0)} (the first sweep made ${count(first.requests.GetSchedule ?? 0)}); ` +
+      `${count(second.recalled)} schedules answered from memory`,
   );
 
   heading('6. Census after the sweep');
@@ -149,13 +153,23 @@ try {
   console.log(`schedules in hygiene-demo now: ${scheduler.count({ group: 'hygiene-demo' })}`);
   if (scheduler.count({ group: 'hygiene-demo' }) !== 0) exitCode = 1;
 
-  heading('8. Metrics published to CloudWatch (namespace ScheduleHygiene), the latest point of each');
-  const latest = new Map<string, string>();
+  heading('8. Metrics published to CloudWatch (namespace ScheduleHygiene): every point, oldest first');
+  console.log(
+    'Censuses 2 and 6 publish one point each; the sweeps 3, 4 and 5 publish one point each at their end\n' +
+      '(the dry run too: it finds, but deletes nothing). ScheduleCount comes from both: censuses and sweeps.\n' +
+      'Heartbeats (CensusInvocations, SweepInvocations) are 1 per invocation.\n',
+  );
+  const points = new Map<string, string[]>();
   for (const datum of cloudwatch.datums({ namespace: NAMESPACE })) {
     const dimensions = datum.dimensions.map((dimension) => `${dimension.Name}=${dimension.Value}`).join(',');
-    latest.set(`${datum.metricName}${dimensions ? `{${dimensions}}` : ''}`, String(datum.values[0] ?? ''));
+    const key = `${datum.metricName}${dimensions ? `{${dimensions}}` : ''}`;
+    points.set(key, [...(points.get(key) ?? []), ...datum.values.map(number)]);
   }
-  table([...latest.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([key, value]) => [key, value]));
+  table(
+    [...points.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([key, values]) => [key, values.join(', ')]),
+  );
 } catch (error) {
   console.error(error);
   exitCode = 1;
@@ -201,6 +215,16 @@ function finishedSummary(result: Awaited<ReturnType<typeof import('../src/handle
   if (result.status !== 'finished')
     throw new Error(`Expected the sweep to finish, got status ${result.status}`);
   return result;
+}
+
+/** A count with thousands separators: 10,000,000. */
+function count(value: number): string {
+  return value.toLocaleString('en-US');
+}
+
+/** A measured value without float noise (0.1 + 0.2 prints 0.3): at most 3 decimals, separators. */
+function number(value: number): string {
+  return value.toLocaleString('en-US', { maximumFractionDigits: 3 });
 }
 
 function heading(text: string) {
@@ -254,7 +278,7 @@ function printCensus(result: CensusLike | { status: string }) {
   }
   const summary = result;
   console.log(
-    `schedules: ${summary.total} of a quota of ${summary.quota.value} (${summary.quota.source}) = ${summary.utilizationPercent.toFixed(1)}%`,
+    `schedules: ${count(summary.total)} of a quota of ${count(summary.quota.value)} (${summary.quota.source}) = ${number(summary.utilizationPercent)}%`,
   );
   console.log(`by group: ${JSON.stringify(summary.byGroup)}  by state: ${JSON.stringify(summary.byState)}`);
 }
@@ -263,5 +287,9 @@ function printCensus(result: CensusLike | { status: string }) {
 function printSweep(result: object) {
   const summary = result as Partial<Record<'status' | (typeof SWEEP_FIELDS)[number], unknown>>;
   const fields = ['status', ...SWEEP_FIELDS] as const;
-  console.log(JSON.stringify(Object.fromEntries(fields.map((field) => [field, summary[field]]))));
+  console.log(
+    JSON.stringify(Object.fromEntries(fields.map((field) => [field, summary[field]])), (_, value) =>
+      typeof value === 'number' ? Number(value.toFixed(3)) : value,
+    ),
+  );
 }

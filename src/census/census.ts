@@ -137,7 +137,8 @@ export async function census(deps: CensusDeps, options: CensusOptions): Promise<
   const started = elapsed();
   const budget = new RequestBudget('ListSchedules', { ratePerSecond: options.listTps, now: elapsed });
   const carried = options.resume?.progress;
-  const seconds = () => (elapsed() - started) / 1000 + (carried?.durationSeconds ?? 0);
+  // Milliseconds, so sums across invocations print without float noise (0.1 + 0.2).
+  const seconds = () => roundTo3((elapsed() - started) / 1000 + (carried?.durationSeconds ?? 0));
   const requests = () => budget.stats.requests + (carried?.listRequests ?? 0);
 
   let listing: Listing;
@@ -179,7 +180,7 @@ export async function census(deps: CensusDeps, options: CensusOptions): Promise<
   // The count is complete only now, so that is when it is true.
   const at = deps.clock();
   const growth = await measureGrowth(deps, options.namespace, at, totals.total, quota.value);
-  const utilizationPercent = (totals.total / quota.value) * 100;
+  const utilizationPercent = withoutFloatNoise((totals.total / quota.value) * 100);
   const durationSeconds = seconds();
 
   const datums = buildDatums(totals, options.groups ?? [], quota, utilizationPercent, growth, at);
@@ -384,4 +385,14 @@ function buildDatums(
 
 function increment(map: Map<string, number>, key: string, by = 1): void {
   map.set(key, (map.get(key) ?? 0) + by);
+}
+
+/** Rounds to 3 decimals (durations: whole milliseconds), so sums read 228.67, not 228.67000000000002. */
+function roundTo3(value: number): number {
+  return Math.round(value * 1000) / 1000;
+}
+
+/** 12 significant digits: drops binary noise (228.67000000000002 → 228.67) and keeps small values (0.00215). */
+function withoutFloatNoise(value: number): number {
+  return Number(value.toPrecision(12));
 }

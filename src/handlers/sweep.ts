@@ -36,6 +36,21 @@ export interface SweepHandlerDeps {
   newRunId?: () => string;
 }
 
+/**
+ * What the function answers: the run's summary without `progress`, the per-group bookkeeping a
+ * continuation carries to the next invocation (seen, removed, fromFirstPage, listed, unprocessed).
+ * Out of that context it reads wrongly ("listed": false for a group that was listed), and it is no
+ * part of the documented summary (README: Manual runs and backfill).
+ */
+export type SweepResponse = DistributiveOmit<SweepRunResult, 'progress'>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+export function sweepResponse(result: SweepRunResult): SweepResponse {
+  if (!('progress' in result)) return result;
+  const { progress: _progress, ...response } = result;
+  return response;
+}
+
 /** The part of the Lambda context this function uses. */
 export type SweepInvocationContext = InvocationContext;
 
@@ -48,7 +63,7 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
   const slowest = Math.min(config.budgets.get, config.budgets.delete);
   const stopMarginMs = config.safetyMarginSeconds * 1000 + (2 * PAGE_SIZE * 1000) / slowest;
 
-  return async (event: unknown, context?: SweepInvocationContext): Promise<SweepRunResult> => {
+  return async (event: unknown, context?: SweepInvocationContext): Promise<SweepResponse> => {
     // Before any AWS call: a bad payload changes nothing.
     const parsed = parseSweepEvent(event);
     const request = parsed.kind === 'continuation' ? parsed.continuation.request : parsed.request;
@@ -88,8 +103,9 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
           remember: config.incremental,
         },
       );
-      if (result.status === RunStatus.finished) log.info('sweep finished', { summary: result });
-      return result;
+      if (result.status === RunStatus.finished)
+        log.info('sweep finished', { summary: sweepResponse(result) });
+      return sweepResponse(result);
     } finally {
       // Whatever this invocation came to, even an error, it says the sweeper is alive.
       await publishSweepHeartbeat({ cloudwatch: deps.cloudwatch, clock, log }, config.namespace);
@@ -110,7 +126,7 @@ function stateFor(deps: SweepHandlerDeps, clock: () => Date): SweepState | undef
 let containerHandler: ReturnType<typeof createSweepHandler> | undefined;
 let containerLog: FunctionLogger | undefined;
 
-export const handler = (event: unknown, context?: SweepInvocationContext): Promise<SweepRunResult> => {
+export const handler = (event: unknown, context?: SweepInvocationContext): Promise<SweepResponse> => {
   // Config and clients once per container. The SDK must not retry behind the sweep's own budget.
   containerLog ??= createLogger(undefined, { function: 'sweep' });
   addLambdaContext(containerLog, context);

@@ -5,7 +5,7 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
-import type { SweepRunResult } from '../../src/sweep/run.ts';
+import type { SweepResponse } from '../../src/handlers/sweep.ts';
 import { useTestEmulator } from '../support/emulator.ts';
 import { key, oneTime } from './fixtures.ts';
 import {
@@ -27,9 +27,9 @@ const env = useTestEmulator();
 
 beforeEach(() => resetServices(env, now));
 
-type RunSummary = Extract<SweepRunResult, { scanned: number }>;
+type RunSummary = Extract<SweepResponse, { scanned: number }>;
 
-function summaryOf(result: SweepRunResult | undefined): RunSummary {
+function summaryOf(result: SweepResponse | undefined): RunSummary {
   if (!result || !('scanned' in result)) throw new Error(`expected a summary, got ${JSON.stringify(result)}`);
   return result;
 }

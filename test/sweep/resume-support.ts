@@ -5,10 +5,10 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
 import { createLambdaClient } from '../../src/aws/clients.ts';
+import type { SweepResponse } from '../../src/handlers/sweep.ts';
 import { createSweepHandler, type SweepInvocationContext } from '../../src/handlers/sweep.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { readSweepConfig } from '../../src/sweep/config.ts';
-import type { SweepRunResult } from '../../src/sweep/run.ts';
 import type { TestEmulator } from '../support/emulator.ts';
 import { scheduledEvent } from '../support/scheduled-event.ts';
 import { oneTime, recurring } from './fixtures.ts';
@@ -88,10 +88,10 @@ export function takeHandOffs(env: TestEmulator): unknown[] {
 /** Plays Lambda: runs the handler, then every continuation it queued, until none is left. */
 export async function driveChain(
   env: TestEmulator,
-  handler: (event: unknown, context?: SweepInvocationContext) => Promise<SweepRunResult>,
+  handler: (event: unknown, context?: SweepInvocationContext) => Promise<SweepResponse>,
   event: unknown,
   pagesPerInvocation?: number,
-): Promise<SweepRunResult[]> {
+): Promise<SweepResponse[]> {
   const results = [await handler(event, pageBudget(env, pagesPerInvocation))];
   for (let queued = takeHandOffs(env); queued.length > 0; queued = takeHandOffs(env)) {
     if (queued.length > 1) throw new Error(`one invocation queued ${queued.length} continuations`);

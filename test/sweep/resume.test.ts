@@ -4,9 +4,9 @@
 // a second sweep out, and lets a dead run's sweep be taken over.
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
+import type { SweepResponse } from '../../src/handlers/sweep.ts';
 import { LEASE_KEY } from '../../src/state/lease.ts';
 import { parseSweepEvent } from '../../src/sweep/payload.ts';
-import type { SweepRunResult } from '../../src/sweep/run.ts';
 import type { SweepSummary } from '../../src/sweep/sweep.ts';
 import { useTestEmulator } from '../support/emulator.ts';
 import { key } from './fixtures.ts';
@@ -34,9 +34,9 @@ beforeEach(() => resetServices(env, now));
 // default spans three pages and orders two: with two pages per invocation a group is cut mid-way.
 const population = () => mixedPopulation(now, { default: 250, orders: 200 });
 
-type RunSummary = Extract<SweepRunResult, { scanned: number }>;
+type RunSummary = Extract<SweepResponse, { scanned: number }>;
 
-function summaryOf(result: SweepRunResult | undefined): RunSummary {
+function summaryOf(result: SweepResponse | undefined): RunSummary {
   if (!result || !('scanned' in result)) throw new Error(`expected a summary, got ${JSON.stringify(result)}`);
   return result;
 }
@@ -50,7 +50,7 @@ function present(definitions: SeedDefinition[]): string[] {
     .sort();
 }
 
-const totals = (summary: SweepSummary) => ({
+const totals = (summary: Omit<SweepSummary, 'progress'>) => ({
   scanned: summary.scanned,
   finished: summary.finished,
   deleted: summary.deleted,
