@@ -4,8 +4,8 @@
 // published, whether the lease is free, and what was logged.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDynamoDbClient } from '../../src/aws/clients.ts';
+import type { SweepResponse } from '../../src/handlers/sweep.ts';
 import { LEASE_KEY } from '../../src/state/lease.ts';
-import type { SweepRunResult } from '../../src/sweep/run.ts';
 import { useTestEmulator } from '../support/emulator.ts';
 import { loseAnswers, onItem } from '../support/lost-answers.ts';
 import {
@@ -34,7 +34,7 @@ function leaseItem() {
   return env.emulator.services.dynamodb.items(STATE_TABLE).find((item) => item.pk?.S === LEASE_KEY);
 }
 
-function summaryOf(result: SweepRunResult | undefined) {
+function summaryOf(result: SweepResponse | undefined) {
   if (!result || !('scanned' in result)) throw new Error(`expected a summary, got ${JSON.stringify(result)}`);
   return result;
 }
