@@ -98,6 +98,8 @@ export class ControlPlane {
   readonly stats = new Map<string, OperationStats>();
   /** Seeded faults before and after the effect, and the applied-operations record (faults.ts). */
   readonly faults = new FaultLayer(() => this.now().getTime());
+  /** Service requests received and not yet answered (or dropped), late answers included. */
+  inFlight = 0;
   private readonly windows = new Map<string, { second: number; count: number }>();
 
   now(): Date {

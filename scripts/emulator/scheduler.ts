@@ -383,7 +383,11 @@ export function createSchedulerService(
       case Operation.getSchedule: {
         const group = groupQuery(request.query);
         const record = requireSchedule(group, requireName(segment, 'Name'));
-        return ok(describeRecord(record, scheduleArn, seconds));
+        return {
+          ...ok(describeRecord(record, scheduleArn, seconds)),
+          // What the reader saw, so a test can tell a stale read from a change it could not see.
+          ...(plane.faults.recording ? { detail: { group, name: record.name, read: viewOf(record) } } : {}),
+        };
       }
       case Operation.createSchedule:
         return createSchedule(segment, parseJsonBody(request));

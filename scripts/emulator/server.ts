@@ -88,7 +88,22 @@ async function dispatch(
   for (const service of services.all) {
     const operation = service.identify(request);
     if (operation === undefined) continue;
-    return invoke(service, operation, request, plane);
+    plane.inFlight += 1;
+    let reply: Reply;
+    try {
+      reply = await invoke(service, operation, request, plane);
+    } catch (error) {
+      plane.inFlight -= 1;
+      throw error;
+    }
+    const settle = reply.afterAnswer;
+    return {
+      ...reply,
+      afterAnswer: (answeredAt) => {
+        plane.inFlight -= 1;
+        settle?.(answeredAt);
+      },
+    };
   }
   return {
     response: {

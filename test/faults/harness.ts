@@ -1,0 +1,758 @@
+// The randomized fault test of the sweep handler: one seed gives one scenario (a mixed population, a
+// fault schedule over every service the sweep touches, a simulated application, deadlines and
+// kills); the scenario runs the real handler (src/handlers/sweep.ts) through the real SDK against
+// the emulator, playing Lambda (continuations, duplicated async deliveries, killed invocations, the
+// next scheduled tick), and afterwards checks the invariants of issue 8 against the emulator's own
+// record of what it applied. Shared by test/faults/sweep-faults.test.ts and scripts/soak.ts.
+import { type CloudWatchClient, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
+import { type DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { ListSchedulesCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
+import fc from 'fast-check';
+import type { ApplicationRule, AppliedEntry, FaultConfig, FaultRule } from '../../scripts/emulator/faults.ts';
+import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
+import { type RunningEmulator, startEmulator } from '../../scripts/emulator/server.ts';
+import {
+  type ClientOptions,
+  createCloudWatchClient,
+  createDynamoDbClient,
+  createLambdaClient,
+  createSchedulerClient,
+} from '../../src/aws/clients.ts';
+import { createSweepHandler } from '../../src/handlers/sweep.ts';
+import type { LogFields, Logger } from '../../src/log.ts';
+import { readSweepConfig } from '../../src/sweep/config.ts';
+import type { SweepRunResult } from '../../src/sweep/run.ts';
+import { oracleFinished, type RecordedDefinition } from './oracle.ts';
+
+export const STATE_TABLE = 'faults-sweep-state';
+export const FUNCTION_NAME = 'faults-sweep';
+export const NAMESPACE = 'FaultTest';
+const SCHEDULED_EVENT = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
+const ACCOUNT_ID = '123456789012';
+const TARGET_ARN = `arn:aws:lambda:us-east-1:${ACCOUNT_ID}:function:faults-target`;
+const ROLE_ARN = `arn:aws:iam::${ACCOUNT_ID}:role/faults-scheduler`;
+
+/** The clients' request timeout in these tests, and a late answer just past it (the 10 s / 11 s of production, scaled). */
+export const REQUEST_TIMEOUT_MS = 600;
+export const LATE_MS = 700;
+/**
+ * The documented race window: an application change that lands after the sweeper's last lookup and
+ * at most this long before the delete reaches Scheduler may be deleted (README "What the sweeper
+ * guarantees": one request plus at most 100 ms). Measured here at the emulator, so it includes the
+ * delete's own injected latency (added per scenario) and event-loop slack on a shared machine.
+ */
+export const RACE_WINDOW_MS = 100;
+const RACE_SLACK_MS = 250;
+/** After the deadline signal an invocation has this long (real time) before Lambda kills it. */
+const HARD_DEADLINE_MS = 1_500;
+const MAX_INVOCATIONS = 40;
+
+export interface Scenario {
+  seed: number;
+  now: string;
+  population: { count: number; groups: string[]; boundary: number };
+  settings: Record<string, string>;
+  graceMinutes: number;
+  keepDisabled: boolean;
+  faults: FaultConfig;
+  /** Pages each invocation lists before its deadline signal. */
+  pagesPerInvocation: number;
+  /**
+   * Per invocation (by index), a crash (Lambda kills the process) once it has sent this many
+   * requests: counted in work rather than time, so a seed replays the same crash.
+   */
+  crashes: Record<number, number>;
+}
+
+const SCHEDULER_OPS = ['ListSchedules', 'GetSchedule', 'DeleteSchedule'];
+const DYNAMO_OPS = ['PutItem', 'UpdateItem', 'DeleteItem', 'GetItem', 'BatchGetItem', 'BatchWriteItem'];
+
+type Kind = FaultRule['kind'];
+const NETWORK_KINDS: Kind[] = ['throttle', 'error', 'reset-before', 'reset', 'late', 'error-after'];
+const share = (min: number, max: number) => fc.double({ min, max, noNaN: true });
+
+/** Per service: the operations the sweep sends, the faults that fit, and how often to strike. */
+const FAULT_TEMPLATES: Record<
+  string,
+  { operations: string[]; kinds: Kind[]; probability: fc.Arbitrary<number>; times?: fc.Arbitrary<number> }
+> = {
+  scheduler: {
+    operations: SCHEDULER_OPS,
+    kinds: [...NETWORK_KINDS, 'latency', 'reject-token'],
+    probability: share(0.02, 0.25),
+  },
+  // The state table sees few requests per run (lease, memory): strike them often, a few times.
+  dynamodb: {
+    operations: DYNAMO_OPS,
+    kinds: NETWORK_KINDS,
+    probability: share(0.1, 0.8),
+    times: fc.integer({ min: 1, max: 3 }),
+  },
+  lambda: {
+    operations: ['Invoke'],
+    kinds: ['duplicate', 'duplicate', 'reset', 'error-after', 'throttle', 'late'],
+    probability: share(0.2, 1),
+    times: fc.integer({ min: 1, max: 2 }),
+  },
+  // One strike at most: the SDK's retries then deliver the metrics (perhaps twice).
+  cloudwatch: {
+    operations: ['PutMetricData'],
+    kinds: ['throttle', 'error', 'reset', 'error-after'],
+    probability: share(0.2, 1),
+    times: fc.constant(1),
+  },
+};
+
+const ruleArbitrary: fc.Arbitrary<FaultRule> = fc
+  .constantFrom('scheduler', 'scheduler', 'scheduler', 'dynamodb', 'dynamodb', 'lambda', 'cloudwatch')
+  .chain((service) => {
+    const template = FAULT_TEMPLATES[service]!;
+    return fc
+      .record({
+        service: fc.constant(service),
+        operation: fc.constantFrom(...template.operations),
+        kind: fc.constantFrom(...template.kinds),
+        probability: template.probability,
+        times: template.times ?? fc.constant(undefined),
+        delayMs: fc.integer({ min: 5, max: 120 }),
+      })
+      .map(({ times, delayMs, ...rule }): FaultRule => {
+        const shaped: FaultRule = { ...rule, ...(times === undefined ? {} : { times }) };
+        if (rule.kind === 'latency')
+          return { ...shaped, delayMs, probability: Math.min(1, rule.probability * 3) };
+        // A rejected NextToken only means something on a continuation page.
+        if (rule.kind === 'reject-token') return { ...shaped, operation: 'ListSchedules', times: 1 };
+        return shaped;
+      });
+  });
+
+const applicationArbitrary: fc.Arbitrary<ApplicationRule> = fc.oneof(
+  fc.record({
+    action: fc.constantFrom('update', 'recreate', 'delete') as fc.Arbitrary<ApplicationRule['action']>,
+    service: fc.constant('scheduler'),
+    operation: fc.constant('GetSchedule'),
+    when: fc.constant('after' as const),
+    probability: fc.double({ min: 0.05, max: 0.3, noNaN: true }),
+    delayMs: fc.constantFrom(0, 0, 20, 150, 400),
+  }),
+  fc.record({
+    action: fc.constantFrom('update', 'recreate') as fc.Arbitrary<ApplicationRule['action']>,
+    service: fc.constant('scheduler'),
+    operation: fc.constant('DeleteSchedule'),
+    when: fc.constant('before' as const),
+    probability: fc.double({ min: 0.05, max: 0.3, noNaN: true }),
+  }),
+);
+
+function scenarioArbitrary(seed: number): fc.Arbitrary<Scenario> {
+  return fc.record({
+    seed: fc.constant(seed),
+    // Spread over a year so zones, DST changes and month ends all come up.
+    now: fc
+      .integer({ min: 0, max: 365 * 24 * 4 })
+      .map((quarterHours) => new Date(Date.UTC(2026, 0, 1) + quarterHours * 900_000).toISOString()),
+    population: fc.record({
+      count: fc.integer({ min: 5, max: 24 }),
+      groups: fc.constantFrom(['default'], ['default', 'team-a'], ['team-a', 'team-b', 'default']),
+      boundary: fc.integer({ min: 0, max: 4 }),
+    }),
+    settings: fc.record({
+      SWEEP_LIST_TPS: fc.constantFrom('1000', '10'),
+      SWEEP_GET_TPS: fc.constantFrom('1000', '100'),
+      SWEEP_DELETE_TPS: fc.constantFrom('1000', '100'),
+      SWEEP_INCREMENTAL: fc.constantFrom('true', 'false'),
+    }),
+    graceMinutes: fc.constantFrom(60, 60, 0, 5),
+    keepDisabled: fc.boolean(),
+    faults: fc.record({
+      seed: fc.constant(seed),
+      record: fc.constant(true),
+      lateMs: fc.constant(LATE_MS),
+      rules: fc.array(ruleArbitrary, { minLength: 0, maxLength: 6 }),
+      application: fc.array(applicationArbitrary, { minLength: 0, maxLength: 2 }),
+      tokens: fc.option(fc.constantFrom({ maxUses: 1 }, { maxAgeMs: 30 * 60_000 }, { maxUses: 2 }), {
+        nil: undefined,
+      }),
+    }),
+    pagesPerInvocation: fc.integer({ min: 1, max: 3 }),
+    crashes: fc.dictionary(fc.integer({ min: 0, max: 4 }).map(String), fc.integer({ min: 1, max: 60 }), {
+      maxKeys: 2,
+    }) as fc.Arbitrary<Record<number, number>>,
+  }) as fc.Arbitrary<Scenario>;
+}
+
+/** The scenario a seed stands for: the same seed always gives the same scenario. */
+export function scenarioFor(seed: number, overrides: Partial<Scenario> = {}): Scenario {
+  const [scenario] = fc.sample(scenarioArbitrary(seed), { seed, numRuns: 1 });
+  const faults = { ...scenario!.faults };
+  if (faults.tokens === undefined) delete faults.tokens;
+  return { ...scenario!, faults, ...overrides };
+}
+
+/** One emulator and its base clients, reused across scenarios (reset between them). */
+export interface World {
+  emulator: RunningEmulator;
+  base: {
+    scheduler: SchedulerClient;
+    cloudwatch: CloudWatchClient;
+    dynamodb: DynamoDBClient;
+    lambda: LambdaClient;
+  };
+  close(): Promise<void>;
+}
+
+export async function startWorld(): Promise<World> {
+  const emulator = await startEmulator();
+  const options: ClientOptions = {
+    endpoint: emulator.url,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+  };
+  // Wired as src/handlers/sweep.ts wires them: Scheduler and Lambda without SDK retries, DynamoDB
+  // and CloudWatch with the SDK's.
+  const base = {
+    scheduler: createSchedulerClient({ ...options, maxAttempts: 1 }),
+    cloudwatch: createCloudWatchClient(options),
+    dynamodb: createDynamoDbClient(options),
+    lambda: createLambdaClient({ ...options, maxAttempts: 1 }),
+  };
+  // Warm up: a client's first request resolves its endpoint and credentials, slowly enough on a
+  // loaded machine to pass for a timeout.
+  await Promise.allSettled([
+    base.scheduler.send(new ListSchedulesCommand({ MaxResults: 1 })),
+    base.cloudwatch.send(new ListMetricsCommand({ Namespace: NAMESPACE })),
+    base.dynamodb.send(new ListTablesCommand({})),
+    base.lambda.send(new InvokeCommand({ FunctionName: 'warm-up', InvocationType: 'DryRun' })),
+  ]);
+  emulator.services.lambda.reset();
+  return {
+    emulator,
+    base,
+    async close() {
+      for (const client of Object.values(base)) client.destroy();
+      await emulator.close();
+    },
+  };
+}
+
+interface LogLine {
+  tick: number;
+  invocation: number;
+  level: string;
+  message: string;
+  fields: LogFields;
+}
+
+interface InvocationReport {
+  index: number;
+  event: 'scheduled' | 'continuation';
+  duplicate: boolean;
+  killed: boolean;
+  threw?: string;
+  result?: SweepRunResult;
+  /** Applied-record position when it started and ended. */
+  fromSeq: number;
+  toSeq: number;
+  /** Run id this invocation would take a fresh lease under. */
+  candidateRunId: string;
+  /** The run it belongs to: its continuation's, or the one it would start. */
+  runId: string;
+  /** Emulator time when it started and when it ended (or was killed). */
+  startedAt: number;
+  endedAt: number;
+}
+
+/** The invariants of issue 8, as this harness checks them. */
+export const Invariant = {
+  /** No schedule deleted unless the oracle says it was finished when the delete reached Scheduler (or a change inside the documented race window). */
+  liveDelete: 'live-delete',
+  /** Every applied delete has its tombstone written before it. */
+  tombstoneFirst: 'tombstone-first',
+  /** No record claims a deletion that was not applied. */
+  falseClaim: 'false-claim',
+  /** A run's reported totals equal what the emulator applied during the run (or say by how much they are uncertain). */
+  totals: 'totals',
+  /** An invocation that ends never leaves the lease held, and never reports itself as the holder. */
+  lease: 'lease',
+  /** At most one metrics publication per run; exactly one, with its totals, when it ends. */
+  metricsOnce: 'metrics-once',
+  /** The harness itself failed (a bug in the test, or a handler that never settles). */
+  harness: 'harness',
+} as const;
+export type Invariant = (typeof Invariant)[keyof typeof Invariant];
+
+export interface Violation {
+  invariant: Invariant;
+  message: string;
+}
+
+export interface ScenarioOutcome {
+  seed: number;
+  violations: Violation[];
+  invocations: InvocationReport[];
+  deletes: number;
+  raced: number;
+  durationMs: number;
+}
+
+/** A kill switch for one invocation: after it trips, nothing of the invocation reaches the world. */
+function killable<T extends { send: (...args: never[]) => Promise<unknown> }>(
+  client: T,
+  state: { killed: boolean; sending: number; sent: number },
+): T {
+  const never = () => new Promise<never>(() => undefined);
+  return new Proxy(client, {
+    get(target, property, receiver) {
+      if (property !== 'send') return Reflect.get(target, property, receiver);
+      return (...args: never[]) => {
+        if (state.killed) return never();
+        state.sent += 1;
+        state.sending += 1;
+        const sent = target.send(...args);
+        void sent.then(
+          () => (state.sending -= 1),
+          () => (state.sending -= 1),
+        );
+        return sent.then(
+          (value) => (state.killed ? never() : value),
+          (error: unknown) => (state.killed ? never() : Promise.reject(error)),
+        );
+      };
+    },
+  });
+}
+
+/** Seeds the population: the emulator's synthesizer plus schedules within seconds of finishing. */
+function seedPopulation(world: World, scenario: Scenario): void {
+  const { scheduler } = world.emulator.services;
+  scheduler.synthesize({
+    count: scenario.population.count,
+    seed: scenario.seed,
+    groups: scenario.population.groups,
+    graceMinutes: scenario.graceMinutes,
+    namePrefix: 'syn-',
+  });
+  const now = world.emulator.plane.now().getTime();
+  const boundary: SeedDefinition[] = [];
+  for (let index = 0; index < scenario.population.boundary; index += 1) {
+    // Finished from now - 20 s to now + 20 s: some flip while the sweep runs.
+    const eventAge = 60 + ((scenario.seed + index * 7) % 5) * 60;
+    const window = index % 3 === 0 ? 5 : 0;
+    const offset = (((scenario.seed * 31 + index * 13) % 41) - 20) * 1000;
+    const at = now + offset - 60_000 - window * 60_000 - eventAge * 1000 - scenario.graceMinutes * 60_000;
+    const group = scenario.population.groups[index % scenario.population.groups.length] ?? 'default';
+    boundary.push({
+      Name: `edge-${index}`,
+      GroupName: group,
+      ScheduleExpression: `at(${new Date(Math.floor(at / 1000) * 1000).toISOString().slice(0, 19)})`,
+      ScheduleExpressionTimezone: 'UTC',
+      FlexibleTimeWindow: window > 0 ? { Mode: 'FLEXIBLE', MaximumWindowInMinutes: window } : { Mode: 'OFF' },
+      State: index % 4 === 3 ? 'DISABLED' : 'ENABLED',
+      Target: {
+        Arn: TARGET_ARN,
+        RoleArn: ROLE_ARN,
+        RetryPolicy: { MaximumEventAgeInSeconds: eventAge, MaximumRetryAttempts: 2 },
+      },
+    });
+  }
+  if (boundary.length > 0) scheduler.seed(boundary);
+}
+
+function resetWorld(world: World, scenario: Scenario): void {
+  const { plane, services } = world.emulator;
+  plane.faults.reset();
+  services.scheduler.reset();
+  services.cloudwatch.reset();
+  services.lambda.reset();
+  services.dynamodb.reset();
+  services.dynamodb.createTable(STATE_TABLE, { hash: 'pk' });
+  plane.resetStats();
+  plane.controls.errorRates = {};
+  plane.controls.throttleRates = {};
+  plane.controls.latencyByOperation = {};
+  plane.controls.latencyMs = 0;
+  plane.setNow(new Date(scenario.now));
+}
+
+/** Runs one scenario and checks every invariant; never throws for a product failure (it reports it). */
+export async function runScenario(world: World, scenario: Scenario): Promise<ScenarioOutcome> {
+  const started = Date.now();
+  const { plane, services } = world.emulator;
+  resetWorld(world, scenario);
+  seedPopulation(world, scenario);
+  plane.faults.configure(scenario.faults);
+
+  const config = readSweepConfig({
+    SWEEP_STATE_TABLE: STATE_TABLE,
+    SWEEP_SAFETY_MARGIN_SECONDS: '5',
+    SWEEP_GRACE_MINUTES: String(scenario.graceMinutes),
+    SWEEP_KEEP_DISABLED: String(scenario.keepDisabled),
+    METRICS_NAMESPACE: NAMESPACE,
+    ...scenario.settings,
+  });
+  const lines: LogLine[] = [];
+  const invocations: InvocationReport[] = [];
+  const queue: { payload: unknown; duplicate: boolean }[] = [{ payload: SCHEDULED_EVENT, duplicate: false }];
+  const listCalls = () => plane.stats.get('ListSchedules')?.calls ?? 0;
+
+  while (queue.length > 0 && invocations.length < MAX_INVOCATIONS) {
+    const next = queue.shift()!;
+    const index = invocations.length;
+    const state = { killed: false, sending: 0, sent: 0 };
+    const log: Logger = {
+      info: (message, fields) => record('info', message, fields),
+      warn: (message, fields) => record('warn', message, fields),
+      error: (message, fields) => record('error', message, fields),
+    };
+    function record(level: string, message: string, fields: LogFields = {}) {
+      if (state.killed) return;
+      // Through JSON, as CloudWatch Logs would keep it.
+      lines.push({
+        tick: plane.faults.tick(),
+        invocation: index,
+        level,
+        message,
+        fields: JSON.parse(JSON.stringify(fields)),
+      });
+    }
+    const candidateRunId = `run-${scenario.seed}-${index}`;
+    const handler = createSweepHandler({
+      scheduler: killable(world.base.scheduler, state),
+      cloudwatch: killable(world.base.cloudwatch, state),
+      dynamodb: killable(world.base.dynamodb, state),
+      lambda: killable(world.base.lambda, state),
+      config,
+      clock: () => plane.now(),
+      log,
+      newRunId: () => candidateRunId,
+    });
+    const listedBefore = listCalls();
+    let signalledAt: number | undefined;
+    const context = {
+      functionName: FUNCTION_NAME,
+      getRemainingTimeInMillis: () => {
+        if (signalledAt === undefined && listCalls() - listedBefore >= scenario.pagesPerInvocation) {
+          signalledAt = Date.now();
+        }
+        return signalledAt === undefined
+          ? 900_000
+          : Math.max(0, HARD_DEADLINE_MS - (Date.now() - signalledAt));
+      },
+    };
+    const report: InvocationReport = {
+      index,
+      event: index === 0 || next.payload === SCHEDULED_EVENT ? 'scheduled' : 'continuation',
+      duplicate: next.duplicate,
+      killed: false,
+      fromSeq: plane.faults.tick(),
+      toSeq: 0,
+      candidateRunId,
+      runId: continuationRunId(next.payload) ?? candidateRunId,
+      startedAt: plane.now().getTime(),
+      endedAt: 0,
+    };
+    const crashAfter = scenario.crashes[index];
+    let timer: NodeJS.Timeout | undefined;
+    const killed = new Promise<'killed'>((resolve) => {
+      const check = () => {
+        const deadlinePassed = signalledAt !== undefined && Date.now() - signalledAt >= HARD_DEADLINE_MS;
+        const crashed = crashAfter !== undefined && state.sent >= crashAfter;
+        if (deadlinePassed || crashed) {
+          state.killed = true;
+          resolve('killed');
+        } else timer = setTimeout(check, 5);
+      };
+      check();
+    });
+    const outcome = await Promise.race([
+      handler(next.payload, context).then(
+        (result) => ({ result }),
+        (error: unknown) => ({ threw: String(error) }),
+      ),
+      killed,
+    ]);
+    clearTimeout(timer);
+    state.killed = true; // whatever it left running stops reaching the world
+    report.toSeq = plane.faults.tick();
+    report.endedAt = plane.now().getTime();
+    if (outcome === 'killed') report.killed = true;
+    else if ('result' in outcome) report.result = outcome.result;
+    else report.threw = outcome.threw;
+    invocations.push(report);
+
+    for (const invocation of services.lambda.takeInvocations()) {
+      if (invocation.functionName === FUNCTION_NAME && invocation.invocationType === 'Event') {
+        queue.push({ payload: invocation.payload, duplicate: invocation.duplicate === true });
+      }
+    }
+    if (queue.length === 0 && report.killed) {
+      // What the killed invocation had in flight reaches Scheduler before the clock moves on.
+      await settled(world, state);
+      // Lambda does not retry (the function is deployed without async retries): the next
+      // scheduled tick comes, after the killed run's lease has expired.
+      plane.setNow(new Date(plane.now().getTime() + 21 * 60_000));
+      const killedBefore = invocations.filter((entry) => entry.killed).length;
+      if (killedBefore <= 3) queue.push({ payload: SCHEDULED_EVENT, duplicate: false });
+    }
+  }
+  // Let late answers and delayed application changes settle before reading the record.
+  await settled(world);
+  await new Promise((resolve) => setTimeout(resolve, 5));
+
+  const violations = checkInvariants(world, scenario, lines, invocations);
+  const deletes = plane.faults
+    .applied()
+    .filter(
+      (entry) => entry.actor === 'client' && entry.operation === 'DeleteSchedule' && entry.detail?.before,
+    ).length;
+  return {
+    seed: scenario.seed,
+    violations: violations.problems,
+    invocations,
+    deletes,
+    raced: violations.raced,
+    durationMs: Date.now() - started,
+  };
+}
+
+/** Waits (at most 3 s) until every request sent has its answer (or its timeout) and the emulator is idle. */
+async function settled(world: World, sender: { sending: number } = { sending: 0 }): Promise<void> {
+  const until = Date.now() + 3_000;
+  while ((world.emulator.plane.inFlight > 0 || sender.sending > 0) && Date.now() < until) {
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+function continuationRunId(payload: unknown): string | undefined {
+  const runId = (payload as { continuation?: { runId?: unknown } } | undefined)?.continuation?.runId;
+  return typeof runId === 'string' ? runId : undefined;
+}
+
+const scheduleKey = (group: unknown, name: unknown) => `${String(group ?? 'default')}/${String(name)}`;
+
+function checkInvariants(
+  world: World,
+  scenario: Scenario,
+  lines: LogLine[],
+  invocations: InvocationReport[],
+): { problems: Violation[]; raced: number } {
+  const { plane, services } = world.emulator;
+  const problems: Violation[] = [];
+  const fail = (invariant: Invariant) => ({
+    push: (message: string) => problems.push({ invariant, message }),
+  });
+  const applied = plane.faults.applied();
+  const options = { graceMinutes: scenario.graceMinutes, keepDisabled: scenario.keepDisabled };
+  const latencyMs = Math.max(
+    0,
+    ...(scenario.faults.rules ?? []).map((rule) => (rule.kind === 'latency' ? (rule.delayMs ?? 0) : 0)),
+  );
+
+  const deletes = applied.filter(
+    (entry) => entry.actor === 'client' && entry.operation === 'DeleteSchedule' && entry.detail?.before,
+  );
+  const keyOf = (entry: AppliedEntry) => scheduleKey(entry.detail?.group, entry.detail?.name);
+
+  // 1. No live schedule deleted, except a change inside the documented race window.
+  let raced = 0;
+  for (const entry of deletes) {
+    const key = keyOf(entry);
+    const before = entry.detail?.before as RecordedDefinition;
+    if (oracleFinished(before, entry.at, options)) continue;
+    // The sweeper may have inspected the schedule more than once (a page listed again): the delete
+    // is justified by the latest lookup that saw it finished, if the change came after that lookup
+    // and the delete followed it within the window.
+    const reads = applied.filter(
+      (read) =>
+        read.actor === 'client' &&
+        read.operation === 'GetSchedule' &&
+        read.status === 200 &&
+        read.seq < entry.seq &&
+        keyOf(read) === key,
+    );
+    const lastRead = reads
+      .filter((read) => oracleFinished(read.detail?.read as RecordedDefinition, entry.at, options))
+      .at(-1);
+    const changedAfterRead = applied.some(
+      (change) =>
+        change.actor === 'application' &&
+        keyOf(change) === key &&
+        lastRead !== undefined &&
+        change.seq > lastRead.seq &&
+        change.seq < entry.seq,
+    );
+    const readAt = lastRead?.answeredAt ?? lastRead?.at;
+    const gap = readAt === undefined ? Number.POSITIVE_INFINITY : entry.at - readAt;
+    if (changedAfterRead && gap <= RACE_WINDOW_MS + latencyMs + RACE_SLACK_MS) {
+      raced += 1;
+      continue;
+    }
+    fail('live-delete').push(
+      `deleted a live schedule ${key} (${before.ScheduleExpression} ${before.ScheduleExpressionTimezone ?? 'UTC'} ${before.State}) at ${new Date(entry.at).toISOString()}` +
+        (lastRead
+          ? `; last lookup that saw it finished ${gap} ms before the delete${changedAfterRead ? ', changed by the application after it' : ''}`
+          : '; no lookup saw it finished') +
+        `; trace ${trace(applied, key, entry.at)}`,
+    );
+  }
+
+  // 2. Every deletion has its tombstone first; no record claims a deletion that was not applied.
+  const tombstones = lines.filter((line) => line.message === 'tombstone');
+  const deletedKeys = new Set(deletes.map(keyOf));
+  for (const entry of deletes) {
+    const key = keyOf(entry);
+    const first = tombstones.find((line) => tombstoneKey(line) === key);
+    if (!first || first.tick > entry.seq) {
+      fail('tombstone-first').push(`deleted ${key} without a tombstone written before the delete`);
+    }
+  }
+  for (const line of tombstones) {
+    const outcome = line.fields.outcome ?? (line.fields.action === 'deleted' ? 'deleted' : undefined);
+    if (outcome === 'deleted' && !deletedKeys.has(tombstoneKey(line))) {
+      fail('false-claim').push(
+        `a tombstone claims ${tombstoneKey(line)} deleted, but no delete of it was applied`,
+      );
+    }
+  }
+
+  // 3. Totals: each run that returned finished reports what the emulator applied during the run.
+  const finishedResults = invocations.filter(
+    (entry) => entry.result?.status === 'finished',
+  ) as (InvocationReport & {
+    result: Exclude<SweepRunResult, { status: 'alreadyRunning' | 'superseded' }>;
+  })[];
+  for (const entry of finishedResults) {
+    const runId = entry.result.runId;
+    const first = invocations.find((other) => other.candidateRunId === runId);
+    if (!first) continue;
+    const span = invocations.slice(first.index, entry.index + 1);
+    // A killed invocation's totals are lost by definition; checkpoints are judged separately.
+    if (span.some((other) => other.killed)) continue;
+    const inRun = deletes.filter((del) => del.seq > first.fromSeq && del.seq < entry.toSeq);
+    const truth = inRun.length;
+    const answers = inRun
+      .filter((del) => del.answer !== 'delivered')
+      .map((del) => `${keyOf(del)}:${del.answer}`)
+      .join(' ');
+    const claimed = entry.result.deleted;
+    const uncertainty = uncertainDeleted(entry.result);
+    if (Math.abs(claimed - truth) > uncertainty) {
+      fail('totals').push(
+        `invocation ${entry.index} reports deleted=${claimed}, the emulator applied ${truth} deletes in the run` +
+          (uncertainty > 0 ? ` (uncertain by ${uncertainty})` : '') +
+          (answers ? `; answers not delivered: ${answers}` : ''),
+      );
+    }
+  }
+
+  // 4. An invocation that ends (returns or throws) never leaves the lease held unless it handed on.
+  const last = invocations.at(-1);
+  if (last && !last.killed) {
+    const lease = services.dynamodb.items(STATE_TABLE).find((item) => item.pk?.S === 'lease#sweep');
+    const until = Number(lease?.leaseUntil?.N ?? 0);
+    if (lease && until > plane.now().getTime()) {
+      fail('lease').push(
+        `the lease is still held by ${lease.runId?.S} after the last invocation ended (${last.result?.status ?? `threw ${last.threw}`})`,
+      );
+    }
+  }
+  for (const entry of invocations) {
+    if (entry.result?.status === 'alreadyRunning' && entry.result.holder === entry.candidateRunId) {
+      fail('lease').push(`invocation ${entry.index} reports alreadyRunning with itself as the holder`);
+    }
+  }
+
+  // 5. Metrics: at most one publication per run; exactly one, carrying its totals, when it ended.
+  const publications = services.cloudwatch
+    .datums({ namespace: NAMESPACE, metricName: 'SchedulesDeleted' })
+    .filter((datum) => datum.dimensions.length === 0);
+  const runs = new Map<string, InvocationReport[]>();
+  for (const entry of invocations) runs.set(entry.runId, [...(runs.get(entry.runId) ?? []), entry]);
+  for (const [runId, members] of runs) {
+    // SDK retries of one publication repeat its timestamp: one publication per distinct timestamp.
+    const stamps = new Map<number, number>();
+    for (const datum of publications) {
+      const at = datum.timestamp.getTime();
+      if (members.some((member) => at >= member.startedAt && at <= member.endedAt)) {
+        stamps.set(at, datum.values[0] ?? Number.NaN);
+      }
+    }
+    const ended = members.find((member) => member.result?.status === 'finished');
+    if (stamps.size > 1)
+      fail('metrics-once').push(`run ${runId} published its sweep metrics ${stamps.size} times`);
+    if (ended?.result?.status === 'finished') {
+      const values = [...stamps.values()];
+      if (values.length !== 1 || values[0] !== ended.result.deleted) {
+        fail('metrics-once').push(
+          `run ${runId} ended with deleted=${ended.result.deleted} but published SchedulesDeleted [${values}]`,
+        );
+      }
+    }
+  }
+  return { problems, raced };
+}
+
+/** What happened to one schedule, compactly: seq actor operation status answer, ms relative to `origin`. */
+function trace(applied: AppliedEntry[], key: string, origin: number): string {
+  return applied
+    .filter((entry) => scheduleKey(entry.detail?.group, entry.detail?.name) === key)
+    .map(
+      (entry) =>
+        `${entry.seq}:${entry.actor}:${entry.operation}:${entry.status}:${entry.answer}@${entry.at - origin}` +
+        (entry.answeredAt === undefined ? '' : `/${entry.answeredAt - origin}`),
+    )
+    .join(' ');
+}
+
+function tombstoneKey(line: LogLine): string {
+  const schedule = (line.fields.schedule ?? {}) as { Name?: string; GroupName?: string };
+  return scheduleKey(schedule.GroupName, schedule.Name);
+}
+
+/** How far the summary says its deleted count may be off (a field a summary may carry). */
+function uncertainDeleted(result: object): number {
+  const uncertain = (result as { uncertain?: unknown }).uncertain as Record<string, unknown> | undefined;
+  const value = uncertain?.deleted;
+  return typeof value === 'number' ? value : 0;
+}
+
+/** Runs seeds on `workers` emulators at once; returns every outcome in seed order. */
+export async function runSeeds(
+  seeds: readonly number[],
+  workers: number,
+  onOutcome?: (outcome: ScenarioOutcome) => void,
+): Promise<ScenarioOutcome[]> {
+  const outcomes: ScenarioOutcome[] = [];
+  const pending = [...seeds];
+  const worlds = await Promise.all(
+    Array.from({ length: Math.min(workers, seeds.length) }, () => startWorld()),
+  );
+  try {
+    await Promise.all(
+      worlds.map(async (world) => {
+        for (let seed = pending.shift(); seed !== undefined; seed = pending.shift()) {
+          let outcome: ScenarioOutcome;
+          try {
+            outcome = await runScenario(world, scenarioFor(seed));
+          } catch (error) {
+            outcome = {
+              seed,
+              violations: [{ invariant: Invariant.harness, message: String(error) }],
+              invocations: [],
+              deletes: 0,
+              raced: 0,
+              durationMs: 0,
+            };
+          }
+          outcomes.push(outcome);
+          onOutcome?.(outcome);
+        }
+      }),
+    );
+  } finally {
+    await Promise.all(worlds.map((world) => world.close()));
+  }
+  return outcomes.sort((a, b) => a.seed - b.seed);
+}
