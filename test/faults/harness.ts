@@ -23,12 +23,13 @@ import { createSweepHandler } from '../../src/handlers/sweep.ts';
 import type { LogFields, Logger } from '../../src/log.ts';
 import { readSweepConfig } from '../../src/sweep/config.ts';
 import type { SweepRunResult } from '../../src/sweep/run.ts';
+import { scheduledEvent } from '../support/scheduled-event.ts';
 import { oracleFinished, type RecordedDefinition } from './oracle.ts';
 
 export const STATE_TABLE = 'faults-sweep-state';
 export const FUNCTION_NAME = 'faults-sweep';
 export const NAMESPACE = 'FaultTest';
-const SCHEDULED_EVENT = { source: 'aws.events', 'detail-type': 'Scheduled Event', detail: {} };
+const SCHEDULED_EVENT = scheduledEvent();
 const ACCOUNT_ID = '123456789012';
 const TARGET_ARN = `arn:aws:lambda:us-east-1:${ACCOUNT_ID}:function:faults-target`;
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT_ID}:role/faults-scheduler`;
@@ -502,6 +503,15 @@ export async function runScenario(world: World, scenario: Scenario): Promise<Sce
   await new Promise((resolve) => setTimeout(resolve, 5));
 
   const violations = checkInvariants(world, scenario, lines, invocations);
+  for (const invocation of invocations) {
+    // The harness's own events must be accepted: a refused payload would make every check vacuous.
+    if (invocation.threw?.startsWith('InputError')) {
+      violations.problems.push({
+        invariant: Invariant.harness,
+        message: `invocation ${invocation.index} refused its payload: ${invocation.threw}`,
+      });
+    }
+  }
   const deletes = plane.faults
     .applied()
     .filter(
