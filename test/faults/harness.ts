@@ -19,10 +19,9 @@ import {
   createLambdaClient,
   createSchedulerClient,
 } from '../../src/aws/clients.ts';
-import { createSweepHandler } from '../../src/handlers/sweep.ts';
+import { createSweepHandler, type SweepResponse } from '../../src/handlers/sweep.ts';
 import type { LogFields, Logger } from '../../src/log.ts';
 import { readSweepConfig } from '../../src/sweep/config.ts';
-import type { SweepRunResult } from '../../src/sweep/run.ts';
 import { scheduledEvent } from '../support/scheduled-event.ts';
 import { oracleFinished, type RecordedDefinition } from './oracle.ts';
 
@@ -252,7 +251,7 @@ interface InvocationReport {
   duplicate: boolean;
   killed: boolean;
   threw?: string;
-  result?: SweepRunResult;
+  result?: SweepResponse;
   /** Applied-record position when it started and ended. */
   fromSeq: number;
   toSeq: number;
@@ -631,7 +630,7 @@ function checkInvariants(
   const finishedResults = invocations.filter(
     (entry) => entry.result?.status === 'finished',
   ) as (InvocationReport & {
-    result: Exclude<SweepRunResult, { status: 'alreadyRunning' | 'superseded' }>;
+    result: Exclude<SweepResponse, { status: 'alreadyRunning' | 'superseded' }>;
   })[];
   for (const entry of finishedResults) {
     const runId = entry.result.runId;
