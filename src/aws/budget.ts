@@ -83,12 +83,18 @@ export class RequestBudget {
     if (wait >= 1) await this.sleep(wait);
   }
 
-  /** Runs `send` within the budget, retrying throttling and transient errors with capped jittered backoff. */
-  async call<T>(send: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `send` within the budget, retrying throttling and transient errors with capped jittered backoff.
+   * `prepare`, when given, runs after each slot is granted and before its request is sent and counted:
+   * the place for a last check that may decide the request must not be sent (by throwing; its error
+   * is passed on as it is, with no retry and nothing counted).
+   */
+  async call<T>(send: () => Promise<T>, hooks: { prepare?: () => Promise<void> } = {}): Promise<T> {
     let throttleAttempts = 0;
     let errorAttempts = 0;
     for (;;) {
       await this.acquire();
+      await hooks.prepare?.();
       this.stats.requests += 1;
       try {
         return await send();

@@ -18,6 +18,12 @@ import { type BudgetOptions, isNotFound, RequestBudget } from '../aws/budget.ts'
 import type { Logger } from '../log.ts';
 import { type Decision, decide, SkipReason } from '../schedule/decide.ts';
 import { publishSweepMetrics } from './metrics.ts';
+import {
+  logTombstones,
+  TombstoneOutcome,
+  type TombstoneReceipt,
+  type TombstoneWriter,
+} from './tombstones.ts';
 
 export interface SweepDeps {
   scheduler: SchedulerClient;
@@ -27,6 +33,8 @@ export interface SweepDeps {
   log: Logger;
   /** Earlier lookups, remembered: answers for schedules that are not due, so they need no GetSchedule. */
   knowledge?: SweepKnowledge;
+  /** Where each deleted schedule's definition is kept before its delete; log lines when unset. */
+  tombstones?: TombstoneWriter;
 }
 
 /**
@@ -77,7 +85,7 @@ export interface SweepOptions {
    * failure is rethrown. A sweep carried over several runs passes its own, to publish the whole once.
    */
   report?: (summary: SweepSummary) => Promise<void>;
-  /** See InspectContext.recheckAfterMs (tests set 0 to recheck every delete). */
+  /** See InspectContext.recheckAfterMs (default RECHECK_AFTER_MS, 100 ms). */
   recheckAfterMs?: number;
   /** Backoff and retry tuning for the request budgets (the rates come from `budgets`). */
   budgetTuning?: Omit<BudgetOptions, 'ratePerSecond'>;
@@ -177,22 +185,32 @@ export interface InspectContext {
   dryRun: boolean;
   graceMs: number;
   keepDisabled: boolean;
+  /** Where each definition is kept before its delete, and its outcome recorded after. */
+  tombstones: TombstoneWriter;
   /** Claims one deletion under maxDeletes; false when none is left. */
   reserveDeletion: () => boolean;
   /** Gives a claimed deletion back (the delete did not happen). */
   releaseDeletion: () => void;
   /**
-   * When the delete is sent longer than this after the lookup (waiting for its budget, backing off),
-   * the schedule is looked up again first, and left alone if it changed in between.
+   * The longest a delete may follow the last read of its schedule, in milliseconds of the sweeper's
+   * own time. A delete that waited longer (for its budget, a backoff, a retry) reads the schedule
+   * again first and leaves it alone if it changed in between.
    */
   recheckAfterMs: number;
 }
 
-/** Default for InspectContext.recheckAfterMs: normally a delete follows its lookup within milliseconds. */
-export const RECHECK_AFTER_MS = 2_000;
+/**
+ * Default for InspectContext.recheckAfterMs. With it the window in which an application's change can
+ * be lost to a delete is the re-read's own round trip plus at most 100 ms.
+ */
+export const RECHECK_AFTER_MS = 100;
 
-/** The schedule's LastModificationDate moved between the sweep's lookup and its delete. */
+/** The schedule changed between the sweep's lookup and its delete (updated, recreated, or no longer finished). */
 class ChangedSinceLookup extends Error {}
+/** The schedule was found gone after one of our delete attempts had been sent: that delete applied. */
+class GoneAfterDelete extends Error {}
+
+type Finished = Extract<Decision, { outcome: 'finished' }>;
 
 /**
  * The whole per-schedule step: look it up, decide, tombstone and delete if finished. Kept in one
@@ -203,14 +221,13 @@ export async function inspect(summary: ScheduleSummary, context: InspectContext)
   const group = summary.GroupName ?? 'default';
   let schedule: GetScheduleCommandOutput;
   try {
-    schedule = await context.budgets.get.call(() =>
-      context.scheduler.send(new GetScheduleCommand({ Name: name, GroupName: group })),
-    );
+    schedule = await lookUp(name, group, context);
   } catch (error) {
     if (isNotFound(error)) return { kind: 'alreadyGone', finished: false };
     context.log.error('schedule lookup failed', { schedule: name, group, error });
     return { kind: 'failed', operation: 'GetSchedule' };
   }
+  const readAt = performance.now();
 
   const decision = decide(schedule, context.clock(), {
     graceMs: context.graceMs,
@@ -229,47 +246,94 @@ export async function inspect(summary: ScheduleSummary, context: InspectContext)
   }
 
   if (!context.reserveDeletion()) return { kind: 'notProcessed' };
-  const { $metadata: _metadata, ...definition } = schedule;
-  const tombstone = () =>
+  if (context.dryRun) {
+    const { $metadata: _metadata, ...definition } = schedule;
     context.log.info('tombstone', {
-      action: context.dryRun ? 'wouldDelete' : 'deleted',
+      action: 'wouldDelete',
       schedule: definition,
       finishedAt: decision.finishedAt,
       stuck: decision.stuck,
     });
-  if (context.dryRun) {
-    tombstone();
     return { kind: 'wouldDelete', decision };
   }
-  let lookedUpAt = performance.now();
-  let tombstoned = false;
-  // One token for every attempt: a delete that succeeded but answered 5xx, retried with the same
-  // token, succeeds again instead of answering 404, so it is counted as deleted.
-  const clientToken = randomUUID();
+  const outcome = await deleteFinished({ name, group, schedule, readAt, decision }, context);
+  if (outcome.kind !== 'deleted') context.releaseDeletion();
+  return outcome;
+}
+
+function lookUp(name: string, group: string, context: InspectContext): Promise<GetScheduleCommandOutput> {
+  return context.budgets.get.call(() =>
+    context.scheduler.send(new GetScheduleCommand({ Name: name, GroupName: group })),
+  );
+}
+
+/**
+ * Tombstones a finished schedule, then deletes it. Before every attempt that follows the last read
+ * by more than recheckAfterMs, the schedule is read again: left alone if it changed, counted as
+ * deleted if it is gone after one of our attempts was sent (that attempt's answer was lost or late).
+ * Only attempts actually sent count as DeleteSchedule requests.
+ */
+async function deleteFinished(
+  item: {
+    name: string;
+    group: string;
+    schedule: GetScheduleCommandOutput;
+    readAt: number;
+    decision: Finished;
+  },
+  context: InspectContext,
+): Promise<ItemOutcome> {
+  const { name, group, decision } = item;
+  const { $metadata: _metadata, ...definition } = item.schedule;
+  let receipt: TombstoneReceipt;
   try {
-    await context.budgets.delete.call(async () => {
-      if (performance.now() - lookedUpAt > context.recheckAfterMs) {
-        // DeleteSchedule has no precondition: after a long wait, make sure it is still the same schedule.
-        const fresh = await context.budgets.get.call(() =>
-          context.scheduler.send(new GetScheduleCommand({ Name: name, GroupName: group })),
-        );
-        if (fresh.LastModificationDate?.getTime() !== schedule.LastModificationDate?.getTime()) {
-          throw new ChangedSinceLookup();
-        }
-        lookedUpAt = performance.now();
-      }
-      if (!tombstoned) {
-        // Logged before the delete, so the definition survives even if the function dies mid-request.
-        tombstone();
-        tombstoned = true;
-      }
-      return context.scheduler.send(
-        new DeleteScheduleCommand({ Name: name, GroupName: group, ClientToken: clientToken }),
-      );
+    // No tombstone, no delete: the definition is kept before the request that removes it.
+    receipt = await context.tombstones.write({
+      definition,
+      finishedAt: decision.finishedAt,
+      stuck: decision.stuck,
     });
+  } catch (error) {
+    context.log.error('writing the tombstone failed; schedule kept', { schedule: name, group, error });
+    return { kind: 'failed', operation: 'DeleteSchedule' };
+  }
+  let readAt = item.readAt;
+  let sent = 0;
+  const recheck = async () => {
+    if (performance.now() - readAt <= context.recheckAfterMs) return;
+    let fresh: GetScheduleCommandOutput;
+    try {
+      fresh = await lookUp(name, group, context);
+    } catch (error) {
+      if (isNotFound(error) && sent > 0) throw new GoneAfterDelete();
+      throw error;
+    }
+    if (changedSince(item.schedule, fresh, context)) throw new ChangedSinceLookup();
+    readAt = performance.now();
+  };
+  // One token for every attempt: a delete that succeeded but answered 5xx, retried with the same
+  // token, succeeds again instead of answering 404.
+  const clientToken = randomUUID();
+  const settle = (outcome: TombstoneOutcome) => context.tombstones.settle(receipt, outcome);
+  try {
+    await context.budgets.delete.call(
+      () => {
+        sent += 1;
+        return context.scheduler.send(
+          new DeleteScheduleCommand({ Name: name, GroupName: group, ClientToken: clientToken }),
+        );
+      },
+      { prepare: recheck },
+    );
+    settle(TombstoneOutcome.deleted);
     return { kind: 'deleted', decision };
   } catch (error) {
-    context.releaseDeletion();
+    if (error instanceof GoneAfterDelete || (isNotFound(error) && sent > 1)) {
+      // Gone after our own attempt was sent: that attempt applied, its answer was lost or late.
+      settle(TombstoneOutcome.deleted);
+      return { kind: 'deleted', decision };
+    }
+    settle(sent > 0 ? TombstoneOutcome.unknown : TombstoneOutcome.notSent);
     if (error instanceof ChangedSinceLookup) {
       context.log.warn('schedule changed since its lookup; left for the next sweep', {
         schedule: name,
@@ -281,6 +345,22 @@ export async function inspect(summary: ScheduleSummary, context: InspectContext)
     context.log.error('schedule deletion failed', { schedule: name, group, error });
     return { kind: 'failed', operation: 'DeleteSchedule' };
   }
+}
+
+/** Whether the schedule read again is no longer the one judged finished: modified, recreated, or due again. */
+function changedSince(
+  judged: GetScheduleCommandOutput,
+  fresh: GetScheduleCommandOutput,
+  context: InspectContext,
+): boolean {
+  const same = (left: Date | undefined, right: Date | undefined) => left?.getTime() === right?.getTime();
+  if (!same(judged.LastModificationDate, fresh.LastModificationDate)) return true;
+  if (!same(judged.CreationDate, fresh.CreationDate)) return true;
+  const decision = decide(fresh, context.clock(), {
+    graceMs: context.graceMs,
+    keepDisabled: context.keepDisabled,
+  });
+  return decision.outcome !== 'finished';
 }
 
 export function emptyCounts(): SweepCounts {
@@ -375,6 +455,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     log,
     budgets,
     dryRun: options.dryRun,
+    tombstones: deps.tombstones ?? logTombstones(log),
     graceMs: options.graceMinutes * 60_000,
     recheckAfterMs: options.recheckAfterMs ?? RECHECK_AFTER_MS,
     keepDisabled: options.keepDisabled,
@@ -523,6 +604,8 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     stoppedBy = StopReason.error;
   } finally {
     await waitUntilAtMost(0);
+    // Outcomes still being recorded on tombstones are settled before the summary claims anything.
+    await context.tombstones.flush();
   }
 
   if (stoppedBy === StopReason.maxDeletes && listedEverything) {

@@ -2,12 +2,17 @@
 // SDK clients (the DynamoDB client with the SDK's default retries, as deployed) and the emulator. Each
 // fault strikes after the request took effect, or is a hard error; every test checks what was
 // published, whether the lease is free, and what was logged.
-import { beforeEach, describe, expect, it } from 'vitest';
-import { createDynamoDbClient } from '../../src/aws/clients.ts';
+import { UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FaultConfig } from '../../scripts/emulator/faults.ts';
+import { createDynamoDbClient, createSchedulerClient } from '../../src/aws/clients.ts';
 import type { SweepResponse } from '../../src/handlers/sweep.ts';
+import { createMemoryLogger } from '../../src/log.ts';
 import { LEASE_KEY } from '../../src/state/lease.ts';
+import { type SweepOptions, sweep } from '../../src/sweep/sweep.ts';
 import { useTestEmulator } from '../support/emulator.ts';
 import { loseAnswers, onItem } from '../support/lost-answers.ts';
+import { oneTime, sweepOptions } from './fixtures.ts';
 import {
   createStatefulHandler,
   driveChain,
@@ -137,4 +142,132 @@ describe('sweep lease and exits under faults', () => {
       }),
     );
   });
+});
+
+describe('sweep deletes under faults and concurrent changes (default recheck and backoff)', () => {
+  const emulator = () => env.emulator;
+
+  function sweepDeps(log = createMemoryLogger()) {
+    return { scheduler: env.scheduler, cloudwatch: env.cloudwatch, clock: () => emulator().plane.now(), log };
+  }
+
+  /** Default settings for every safety mechanism; only the rate budgets are the test's own. */
+  const defaults = (overrides: Partial<SweepOptions> = {}) =>
+    sweepOptions({ budgetTuning: undefined, ...overrides });
+
+  function finishedSchedules(count: number, prefix = 'f') {
+    return Array.from({ length: count }, (_, index) =>
+      oneTime({ name: `${prefix}-${String(index).padStart(3, '0')}`, at: '2025-06-01T00:00:00' }),
+    );
+  }
+
+  function recordFaults(config: FaultConfig = {}) {
+    emulator().plane.faults.configure({ record: true, ...config });
+    emulator().plane.faults.clearRecord();
+  }
+
+  afterEach(() => emulator().plane.faults.reset());
+
+  it('regression: an application updates a finished schedule ~0.5 s after the lookup while its delete waits for its budget; the delete re-reads and leaves it alone', async () => {
+    // Prepare: two finished schedules, one delete a second: the second delete waits about 1 s
+    const finished = finishedSchedules(2);
+    seed(env, finished);
+    const application = createSchedulerClient(env.clientOptions);
+    const updated: string[] = [];
+    const update = setTimeout(() => {
+      for (const schedule of finished) {
+        application
+          .send(
+            new UpdateScheduleCommand({
+              ...schedule,
+              ScheduleExpression: 'at(2025-07-01T00:00:00)',
+            } as never),
+          )
+          .then(() => updated.push(schedule.Name!))
+          .catch(() => undefined); // the first one is already deleted
+      }
+    }, 500);
+
+    // Act
+    const summary = await sweep(sweepDeps(), defaults({ budgets: { list: 1000, get: 1000, delete: 1 } }));
+    clearTimeout(update);
+
+    // Assess: exactly the updated one is kept, with its new definition
+    expect(updated).toHaveLength(1);
+    expect(summary).toMatchObject({ deleted: 1, failed: 0 });
+    expect(summary.skipped.changedDuringSweep).toBe(1);
+    expect(summary.requests.DeleteSchedule).toBe(1);
+    const kept = emulator().services.scheduler.get('default', updated[0]!);
+    expect(kept?.ScheduleExpression).toBe('at(2025-07-01T00:00:00)');
+  });
+
+  it('sends every delete within 100 ms of the last read of its schedule plus one request, with the delete budget saturated', async () => {
+    // Prepare: 12 finished schedules at 4 deletes a second: most deletes wait for their slot
+    const finished = finishedSchedules(12);
+    seed(env, finished);
+    recordFaults();
+
+    // Act
+    const summary = await sweep(sweepDeps(), defaults({ budgets: { list: 1000, get: 1000, delete: 4 } }));
+
+    // Assess
+    const record = emulator().plane.faults.applied();
+    const gaps = record
+      .filter((entry) => entry.operation === 'DeleteSchedule')
+      .map((deletion) => {
+        const readKey = deletion.key.replace(/^DELETE /, 'GET ');
+        const lastRead = record
+          .filter(
+            (entry) => entry.operation === 'GetSchedule' && entry.key === readKey && entry.seq < deletion.seq,
+          )
+          .at(-1);
+        return deletion.at - (lastRead?.at ?? Number.NEGATIVE_INFINITY);
+      });
+    expect(summary.deleted).toBe(12);
+    expect(gaps).toHaveLength(12);
+    // 100 ms, plus the re-read's answer and the delete's request on a shared, loaded machine.
+    expect(Math.max(...gaps)).toBeLessThan(100 + 150);
+    // The budget made deletes wait up to ~3 s: those re-read first.
+    expect(summary.requests.GetSchedule).toBeGreaterThan(12);
+  });
+
+  it('regression: a DeleteSchedule that applied but answered after the 10 s client timeout counts as deleted, and only attempts sent are counted', async () => {
+    // Prepare: the real client timeout (10 s); the answer comes at 11 s
+    const [schedule] = finishedSchedules(1);
+    seed(env, [schedule!]);
+    recordFaults({ rules: [{ kind: 'late', service: 'scheduler', operation: 'DeleteSchedule', times: 1 }] });
+    const log = createMemoryLogger();
+
+    // Act
+    const summary = await sweep(sweepDeps(log), defaults());
+
+    // Assess
+    expect(summary).toMatchObject({ deleted: 1, alreadyGone: 0, failed: 0, finished: 1 });
+    expect(summary.requests.DeleteSchedule).toBe(emulator().plane.stats.get('DeleteSchedule')?.calls);
+    expect(summary.requests.DeleteSchedule).toBe(1);
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ message: 'tombstone outcome', outcome: 'deleted' }),
+    );
+  }, 30_000);
+
+  it.each([
+    ['the connection reset after the delete applied', 'reset'],
+    ['a 5xx returned after the delete applied', 'error-after'],
+  ] as const)(
+    'regression: counts as deleted a DeleteSchedule whose answer was lost: %s',
+    async (_label, kind) => {
+      // Prepare
+      const finished = finishedSchedules(3);
+      seed(env, finished);
+      recordFaults({ rules: [{ kind, service: 'scheduler', operation: 'DeleteSchedule', times: 2 }] });
+
+      // Act
+      const summary = await sweep(sweepDeps(), defaults());
+
+      // Assess
+      expect(summary).toMatchObject({ deleted: 3, alreadyGone: 0, failed: 0 });
+      expect(summary.requests.DeleteSchedule).toBe(emulator().plane.stats.get('DeleteSchedule')?.calls);
+      expect(emulator().services.scheduler.deletedNames()).toHaveLength(3);
+    },
+  );
 });

@@ -9,7 +9,6 @@ import type { SweepResponse } from '../../src/handlers/sweep.ts';
 import { useTestEmulator } from '../support/emulator.ts';
 import { key, oneTime } from './fixtures.ts';
 import {
-  calls,
   createStatefulHandler,
   driveChain,
   mixedPopulation,
@@ -35,12 +34,17 @@ function summaryOf(result: SweepResponse | undefined): RunSummary {
 }
 
 async function sweepOnce(event: unknown = SCHEDULED_EVENT, settings: Record<string, string> = {}) {
-  const before = calls(env, 'GetSchedule');
+  const { faults } = env.emulator.plane;
+  faults.configure({ record: true });
+  faults.clearRecord();
   const { handler } = createStatefulHandler(env, settings);
   const results = await driveChain(env, handler, event, 2);
+  const looked = faults.applied().filter((entry) => entry.operation === 'GetSchedule');
+  faults.reset();
   return {
     summary: summaryOf(results.at(-1)),
-    lookups: calls(env, 'GetSchedule') - before,
+    /** Schedules looked up (a delete that waited re-reads its schedule: not a second lookup). */
+    lookups: new Set(looked.map((entry) => entry.key)).size,
     invocations: results.length,
   };
 }

@@ -312,7 +312,14 @@ describe('sweep', () => {
 
     // Assess
     const [line] = tombstones(log.lines);
-    expect(line).toMatchObject({ level: 'info', action: 'deleted', stuck: false });
+    expect(line).toMatchObject({ level: 'info', action: 'deleting', stuck: false });
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({
+        message: 'tombstone outcome',
+        tombstone: 'default/restorable',
+        outcome: 'deleted',
+      }),
+    );
     expect(line?.schedule).toEqual(JSON.parse(JSON.stringify(before)));
     expect(line?.schedule).toMatchObject({
       ScheduleExpression: 'at(2025-06-01T09:15:00)',

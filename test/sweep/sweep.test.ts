@@ -72,7 +72,7 @@ describe('sweep, stuck schedules', () => {
     expect(summary).toMatchObject({ finished: 1, deleted: 1, stuck: 1 });
     expect(scheduler.deleted).toEqual(['default/left-behind']);
     expect(log.lines).toContainEqual(
-      expect.objectContaining({ message: 'tombstone', action: 'deleted', stuck: true }),
+      expect.objectContaining({ message: 'tombstone', action: 'deleting', stuck: true }),
     );
   });
 
