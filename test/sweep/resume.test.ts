@@ -60,7 +60,6 @@ const totals = (summary: Omit<SweepSummary, 'progress'>) => ({
   failed: summary.failed,
   alreadyGone: summary.alreadyGone,
   scheduleCounts: summary.scheduleCounts,
-  GetSchedule: summary.requests.GetSchedule,
   DeleteSchedule: summary.requests.DeleteSchedule,
 });
 
@@ -98,9 +97,11 @@ describe('resumable sweep', () => {
       );
       expect(last).toMatchObject({ status: 'finished', complete: true, invocation: results.length });
       expect(totals(last)).toEqual(totals(whole));
-      // Every schedule looked up exactly once, over all invocations.
-      expect(last.requests.GetSchedule).toBe(all.length);
-      expect(calls(env, 'GetSchedule')).toBe(all.length);
+      // Every schedule looked up once over all invocations (a delete that waited over 100 ms on a
+      // loaded machine re-reads first), and every request sent is counted.
+      expect(last.requests.GetSchedule).toBe(calls(env, 'GetSchedule'));
+      expect(last.requests.GetSchedule).toBeGreaterThanOrEqual(all.length);
+      expect(last.requests.GetSchedule).toBeLessThanOrEqual(all.length + finished.length);
       expect(last.deleted).toBe(finished.length);
       expect(present(all)).toEqual(kept.map(key).sort());
       // Metrics describe the whole sweep, published once, by the last invocation.

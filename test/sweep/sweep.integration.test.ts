@@ -139,7 +139,10 @@ describe('sweep', () => {
     });
     expect(summary.skipped.unknownTimezone).toBe(schedules.skippedZone.length);
     expect(summary.requests.ListSchedules).toBeGreaterThanOrEqual(4);
-    expect(summary.requests.GetSchedule).toBe(310);
+    // One lookup per schedule; a delete that waited over 100 ms on a loaded machine re-reads first.
+    expect(summary.requests.GetSchedule).toBeGreaterThanOrEqual(310);
+    expect(summary.requests.GetSchedule).toBeLessThanOrEqual(310 + schedules.deleted.length);
+    expect(summary.requests.GetSchedule).toBe(env.emulator.plane.stats.get('GetSchedule')?.calls);
     expect(summary.cursor).toBeUndefined();
     expect(tombstones(log.lines)).toHaveLength(schedules.deleted.length);
     expect(metric('ScheduleCount')).toBe(schedules.kept.length);
