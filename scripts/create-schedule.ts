@@ -4,12 +4,13 @@
 //     --target arn:aws:lambda:us-east-1:123456789012:function:my-target --input '{"orderId":"42"}'
 // Group and role default to CREATE_SCHEDULE_GROUP and SCHEDULER_ROLE_ARN (the stack's outputs).
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { createSchedulerClient } from '../src/aws/clients.ts';
 import { createOneTimeSchedule, createRecurringSchedule } from '../src/create/create.ts';
 import type { CreateInput, RecurringInput } from '../src/create/plan.ts';
 import { HygieneError, InputError } from '../src/errors.ts';
+import { DECIMAL_INTEGER } from '../src/validate.ts';
+import { parseCommandLine, UnknownArgumentError } from './cli.ts';
 
 /** Each option and the library field it fills, so an error about a field can name the option too. */
 const options = {
@@ -56,14 +57,9 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
   const stdout = io.stdout ?? ((text) => process.stdout.write(`${text}\n`));
   const stderr = io.stderr ?? ((text) => process.stderr.write(`${text}\n`));
   try {
-    const { values: parsed } = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        ...Object.fromEntries(Object.keys(options).map((name) => [name, { type: 'string' as const }])),
-        help: { type: 'boolean' as const, short: 'h' },
-      },
+    const parsed = parseCommandLine(argv, {
+      ...Object.fromEntries(Object.keys(options).map((name) => [name, { type: 'string' as const }])),
+      help: { type: 'boolean' as const, short: 'h' },
     });
     const values = parsed as Record<string, string | undefined> & { help?: boolean };
     if (values.help) {
@@ -88,7 +84,7 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
     return 0;
   } catch (error) {
     stderr(`error: ${describeError(error)}`);
-    if (!(error instanceof HygieneError)) stderr(usage);
+    if (!(error instanceof HygieneError) || error instanceof UnknownArgumentError) stderr(usage);
     return 2;
   }
 }
@@ -113,8 +109,10 @@ function readDefault(
   option: string,
   variable: string,
 ) {
-  const value = flag ?? fromEnv?.trim();
-  if (!value) throw new InputError(`--${option}`, `a value here or ${variable} in the environment`);
+  // Unset and '' mean "not given", as for the functions' own environment (src/config.ts).
+  const value = flag ?? (fromEnv === '' ? undefined : fromEnv);
+  if (value === undefined)
+    throw new InputError(`--${option}`, `a value here or ${variable} in the environment`);
   return value;
 }
 
@@ -126,9 +124,12 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** Numeric text becomes a number; anything else stays text so the error shows what was typed. */
+/**
+ * Plain decimal digits become a number; anything else ('5.0', ' 5', '1e3') stays text, so the
+ * library refuses it and the error shows what was typed.
+ */
 function toNumber(text: string): number | string {
-  return /^-?\d+(?:\.\d+)?$/.test(text.trim()) ? Number(text) : text;
+  return DECIMAL_INTEGER.test(text) ? Number(text) : text;
 }
 
 function describeError(error: unknown): string {

@@ -5,6 +5,8 @@
 // It checks the outcome against what the population says a correct sweeper deletes and exits non-zero
 // if anything differs.
 //   npm run demo [-- --schedules 5000]
+
+import { parseCommandLine, readWholeNumber } from './cli.ts';
 import { startEmulator } from './emulator/server.ts';
 
 const SCHEDULE_COUNT = readCount(process.argv.slice(2));
@@ -179,13 +181,8 @@ try {
 process.exit(exitCode);
 
 function readCount(argv: string[]): number {
-  const index = argv.indexOf('--schedules');
-  if (index === -1) return 5000;
-  const value = Number(argv[index + 1]);
-  if (!Number.isInteger(value) || value < 1 || value > 1_000_000) {
-    throw new Error(`Expected --schedules to be a whole number from 1 to 1000000, got '${argv[index + 1]}'`);
-  }
-  return value;
+  const { schedules } = parseCommandLine(argv, { schedules: { type: 'string' } });
+  return schedules === undefined ? 5000 : readWholeNumber('--schedules', schedules, 1, 1_000_000);
 }
 
 /** Runs a handler with its JSON log lines captured instead of printed (a tombstone per deletion is a lot). */

@@ -1,6 +1,7 @@
 // The benchmark's command line, parsed once into one typed object. Every bad flag is rejected with
 // its name and the form it should take, before any process is started.
 import { InputError } from '../../src/errors.ts';
+import { parseCommandLine, readDecimal, readWholeNumber } from '../cli.ts';
 
 export const BenchMode = { sweep: 'sweep', naive: 'naive' } as const;
 export type BenchMode = (typeof BenchMode)[keyof typeof BenchMode];
@@ -58,102 +59,66 @@ interface NumberFlag {
 }
 
 const NUMBER_FLAGS: Record<string, NumberFlag> = {
-  '--schedules': { key: 'schedules', min: 1, max: 10_000_000, integer: true },
-  '--get-tps': { key: 'getTps', min: 1, max: 100_000, integer: false },
-  '--delete-tps': { key: 'deleteTps', min: 1, max: 100_000, integer: false },
-  '--list-tps': { key: 'listTps', min: 1, max: 10_000, integer: false },
-  '--latency-ms': { key: 'latencyMs', min: 0, max: 10_000, integer: false },
-  '--concurrency': { key: 'concurrency', min: 1, max: 512, integer: true },
-  '--max-seconds': { key: 'maxSeconds', min: 1, max: 86_400, integer: false },
+  schedules: { key: 'schedules', min: 1, max: 10_000_000, integer: true },
+  'get-tps': { key: 'getTps', min: 1, max: 100_000, integer: false },
+  'delete-tps': { key: 'deleteTps', min: 1, max: 100_000, integer: false },
+  'list-tps': { key: 'listTps', min: 1, max: 10_000, integer: false },
+  'latency-ms': { key: 'latencyMs', min: 0, max: 10_000, integer: false },
+  concurrency: { key: 'concurrency', min: 1, max: 512, integer: true },
+  'max-seconds': { key: 'maxSeconds', min: 1, max: 86_400, integer: false },
 };
 
+const text = { type: 'string' } as const;
+const BENCH_OPTIONS = {
+  ...Object.fromEntries(Object.keys(NUMBER_FLAGS).map((name) => [name, text])),
+  naive: { type: 'boolean' },
+  'second-sweep': { type: 'boolean' },
+  'advance-hours': text,
+  seed: text,
+  mix: text,
+  'grace-minutes': text,
+  'request-path': text,
+} as const;
+
 export function parseBenchArguments(argv: readonly string[]): BenchOptions {
+  const values = parseCommandLine(argv, BENCH_OPTIONS) as Record<string, string | boolean | undefined>;
   const options: BenchOptions = {
     ...BENCH_DEFAULTS,
     concurrency: undefined,
-    mode: BenchMode.sweep,
+    mode: values.naive ? BenchMode.naive : BenchMode.sweep,
     maxSeconds: undefined,
-    secondSweep: false,
+    secondSweep: values['second-sweep'] === true,
     mix: BenchMix.mixed,
     requestPath: RequestPath.lean,
   };
-  for (let index = 0; index < argv.length; index += 1) {
-    const argument = argv[index]!;
-    const [flag, inline] = argument.includes('=')
-      ? [argument.slice(0, argument.indexOf('=')), argument.slice(argument.indexOf('=') + 1)]
-      : [argument, undefined];
-    const value = (expected: string): string => {
-      if (inline !== undefined) return inline;
-      const next = argv[index + 1];
-      if (next === undefined || next.startsWith('--')) throw new InputError(flag!, expected);
-      index += 1;
-      return next;
-    };
-    const numeric = flag === undefined ? undefined : NUMBER_FLAGS[flag];
-    if (numeric) {
-      const expected = `${numeric.integer ? 'a whole number' : 'a number'} from ${numeric.min} to ${numeric.max}`;
-      const raw = value(expected);
-      const parsed = Number(raw);
-      if (
-        raw.trim() === '' ||
-        !Number.isFinite(parsed) ||
-        parsed < numeric.min ||
-        parsed > numeric.max ||
-        (numeric.integer && !Number.isInteger(parsed))
-      ) {
-        throw new InputError(flag!, expected, raw);
-      }
-      options[numeric.key] = parsed;
-      continue;
+  for (const [name, spec] of Object.entries(NUMBER_FLAGS)) {
+    const raw = values[name];
+    if (typeof raw !== 'string') continue;
+    const read = spec.integer ? readWholeNumber : readDecimal;
+    options[spec.key] = read(`--${name}`, raw, spec.min, spec.max);
+  }
+  const string = (name: string) => (typeof values[name] === 'string' ? (values[name] as string) : undefined);
+  const advanceHours = string('advance-hours');
+  if (advanceHours !== undefined)
+    options.advanceHours = readDecimal('--advance-hours', advanceHours, 0, 720, 'hours');
+  const seed = string('seed');
+  if (seed !== undefined) options.seed = readWholeNumber('--seed', seed, 0, 4_294_967_295);
+  const graceMinutes = string('grace-minutes');
+  if (graceMinutes !== undefined) {
+    options.graceMinutes = readWholeNumber('--grace-minutes', graceMinutes, 0, 10_080, 'minutes');
+  }
+  const mix = string('mix');
+  if (mix !== undefined) {
+    if (mix !== BenchMix.mixed && mix !== BenchMix.finished)
+      throw new InputError('--mix', 'mixed or finished', mix);
+    options.mix = mix;
+  }
+  const requestPath = string('request-path');
+  if (requestPath !== undefined) {
+    if (requestPath !== RequestPath.lean && requestPath !== RequestPath.sdk) {
+      throw new InputError('--request-path', 'lean or sdk', requestPath);
     }
-    switch (flag) {
-      case '--naive':
-        options.mode = BenchMode.naive;
-        break;
-      case '--second-sweep':
-        options.secondSweep = true;
-        break;
-      case '--advance-hours': {
-        const raw = value('a number of hours from 0 to 720');
-        const parsed = Number(raw);
-        if (raw.trim() === '' || !(parsed >= 0 && parsed <= 720))
-          throw new InputError(flag, 'a number of hours from 0 to 720', raw);
-        options.advanceHours = parsed;
-        break;
-      }
-      case '--seed': {
-        const raw = value('a whole number from 0 to 4294967295');
-        const parsed = Number(raw);
-        if (raw.trim() === '' || !Number.isInteger(parsed) || parsed < 0 || parsed > 4_294_967_295)
-          throw new InputError(flag, 'a whole number from 0 to 4294967295', raw);
-        options.seed = parsed;
-        break;
-      }
-      case '--grace-minutes': {
-        const raw = value('a whole number of minutes from 0 to 10080');
-        const parsed = Number(raw);
-        if (raw.trim() === '' || !Number.isInteger(parsed) || parsed < 0 || parsed > 10_080)
-          throw new InputError(flag, 'a whole number of minutes from 0 to 10080', raw);
-        options.graceMinutes = parsed;
-        break;
-      }
-      case '--mix': {
-        const raw = value('mixed or finished');
-        if (raw !== BenchMix.mixed && raw !== BenchMix.finished)
-          throw new InputError(flag, 'mixed or finished', raw);
-        options.mix = raw;
-        break;
-      }
-      case '--request-path': {
-        const raw = value('lean or sdk');
-        if (raw !== RequestPath.lean && raw !== RequestPath.sdk)
-          throw new InputError(flag, 'lean or sdk', raw);
-        options.requestPath = raw;
-        break;
-      }
-      default:
-        throw new InputError('argument', `one of the flags in:\n${USAGE}\n`, argument);
-    }
+    options.requestPath = requestPath;
   }
   if (options.maxSeconds !== undefined && options.mode !== BenchMode.naive) {
     throw new InputError('--max-seconds', 'to be used together with --naive', String(options.maxSeconds));

@@ -2,6 +2,7 @@
 //   npm run emulator -- --port 4566 [--host 127.0.0.1]
 // and prints the environment that points the SDK (and `sls invoke local`) at it.
 import { pathToFileURL } from 'node:url';
+import { parseCommandLine, readWholeNumber } from '../cli.ts';
 import { type RunningEmulator, startEmulator } from './server.ts';
 
 interface MainOptions {
@@ -26,46 +27,27 @@ export const LOCAL_SCHEDULER_ROLE_ARN =
 export const DEFAULT_REGION = 'us-east-1';
 
 export function parseArguments(argv: readonly string[]): MainOptions {
-  const options: MainOptions = {
-    port: 4566,
-    host: '127.0.0.1',
-    tables: [DEFAULT_STATE_TABLE],
-    groups: [DEFAULT_SCHEDULE_GROUP],
-  };
-  for (let index = 0; index < argv.length; index += 1) {
-    const argument = argv[index]!;
-    const [flag, inline] = argument.includes('=') ? argument.split('=', 2) : [argument, undefined];
-    const value = () => {
-      const next = inline ?? argv[index + 1];
-      if (inline === undefined) index += 1;
-      if (next === undefined) throw new Error(`${flag} needs a value`);
-      return next;
-    };
-    if (flag === '--port') {
-      const port = Number(value());
-      if (!Number.isInteger(port) || port < 0 || port > 65_535) {
-        throw new Error(`Expected --port to be a whole number from 0 to 65535, got '${argv[index]}'`);
-      }
-      options.port = port;
-    } else if (flag === '--host') {
-      options.host = value();
-    } else if (flag === '--table') {
-      options.tables.push(value());
-    } else if (flag === '--group') {
-      options.groups.push(value());
-    } else if (flag === '--help' || flag === '-h') {
-      console.log(
-        'Usage: npm run emulator -- [--port 4566] [--host 127.0.0.1] [--table <state table>]... [--group <schedule group>]...',
-      );
-      process.exit(0);
-    } else {
-      throw new Error(
-        `Unknown argument '${argument}'; expected --port <n>, --host <address>, --table <name> or --group <name>`,
-      );
-    }
+  const values = parseCommandLine(argv, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    table: { type: 'string', multiple: true },
+    group: { type: 'string', multiple: true },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) {
+    console.log(USAGE);
+    process.exit(0);
   }
-  return options;
+  return {
+    port: values.port === undefined ? 4566 : readWholeNumber('--port', values.port, 0, 65_535),
+    host: values.host ?? '127.0.0.1',
+    tables: [DEFAULT_STATE_TABLE, ...(values.table ?? [])],
+    groups: [DEFAULT_SCHEDULE_GROUP, ...(values.group ?? [])],
+  };
 }
+
+const USAGE =
+  'Usage: npm run emulator -- [--port 4566] [--host 127.0.0.1] [--table <state table>]... [--group <schedule group>]...';
 
 export function environmentLines(url: string): string[] {
   return [

@@ -73,6 +73,17 @@ describe('create-schedule CLI', () => {
       '--flexible-window',
     ],
     ['an unknown option', ['--at', '2099-12-01T09:00:00', '--target', targetArn, '--dry-run'], 'Usage'],
+    [
+      'a flexible window of 5.0',
+      ['--at', '2099-12-01T09:00:00', '--target', targetArn, '--flexible-window', '5.0'],
+      '--flexible-window',
+    ],
+    [
+      'a retry count in exponent notation',
+      ['--at', '2099-12-01T09:00:00', '--target', targetArn, '--max-retries', '1e2'],
+      '--max-retries',
+    ],
+    ['an empty zone', ['--at', '2099-12-01T09:00:00', '--target', targetArn, '--zone', ''], '--zone'],
   ])('exits with code 2 on %s, naming the option, and creates nothing', async (_description, argv, named) => {
     // Act
     const result = await run(argv);

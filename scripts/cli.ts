@@ -1,0 +1,56 @@
+// One way to read a script's command line: node:util parseArgs in strict mode (an unknown option,
+// a missing value or a stray positional is an error naming it), and numbers read by the same plain
+// decimal grammar as the environment (src/validate.ts): '1e3', '0x10', ' 5' or '+5' are refused.
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import { clip, InputError } from '../src/errors.ts';
+import { DECIMAL_INTEGER, DECIMAL_NUMBER, wholeNumberForm } from '../src/validate.ts';
+
+export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
+
+/** A command-line argument that is not one of the script's options. */
+export class UnknownArgumentError extends InputError {
+  constructor(argument: string, expected: string) {
+    super('argument', expected, argument);
+    this.message = `Unknown argument '${clip(argument)}'; expected ${expected}`;
+  }
+}
+
+/**
+ * Parses `argv` against `options`. Errors are InputErrors naming the option (`--port`) or, for an
+ * argument that is no option, UnknownArgumentError listing the options there are.
+ */
+export function parseCommandLine<const O extends OptionSpec>(argv: readonly string[], options: O) {
+  try {
+    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const names = Object.keys(options).map((name) => `--${name}`);
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL') {
+      // Node names the argument in quotes: "Unknown option '--dry-run'", "Unexpected argument '5'".
+      const argument = /'(.*?)'/s.exec((error as Error).message)?.[1] ?? String(error);
+      throw new UnknownArgumentError(argument, `one of ${names.join(', ')}`);
+    }
+    if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+      const name = names.find((option) => (error as Error).message.includes(`'${option}`)) ?? 'argument';
+      const type = options[name.slice(2)]?.type;
+      throw new InputError(name, type === 'boolean' ? 'no value (it is a switch)' : 'a value after it');
+    }
+    throw error;
+  }
+}
+
+/** A whole number in [min, max] written in plain decimal digits, or an InputError naming `option`. */
+export function readWholeNumber(option: string, text: string, min: number, max: number, unit = ''): number {
+  const expected = unit ? `a whole number of ${unit} from ${min} to ${max}` : wholeNumberForm(min, max);
+  const value = Number(text);
+  if (!DECIMAL_INTEGER.test(text) || value < min || value > max) throw new InputError(option, expected, text);
+  return value;
+}
+
+/** A number in [min, max] written in plain decimal digits with an optional fraction ('2.5'). */
+export function readDecimal(option: string, text: string, min: number, max: number, unit = ''): number {
+  const expected = `a number${unit ? ` of ${unit}` : ''} from ${min} to ${max}`;
+  const value = Number(text);
+  if (!DECIMAL_NUMBER.test(text) || value < min || value > max) throw new InputError(option, expected, text);
+  return value;
+}

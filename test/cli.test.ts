@@ -1,0 +1,92 @@
+// Every script reads its command line one way (scripts/cli.ts on node:util parseArgs): an unknown
+// option is an error naming it, and numbers are read only in plain decimal digits.
+import { describe, expect, it } from 'vitest';
+import { parseBenchArguments } from '../scripts/bench/options.ts';
+import { parseCommandLine, readDecimal, readWholeNumber, UnknownArgumentError } from '../scripts/cli.ts';
+import { parseArguments as parseEmulatorArguments } from '../scripts/emulator/main.ts';
+import { InputError } from '../src/errors.ts';
+
+describe('command lines', () => {
+  it.each([
+    ['an unknown option', ['--dry-run'], /^Unknown argument '--dry-run'; expected one of --port, --verbose$/],
+    ['a prefix of an option', ['--po', '1'], /^Unknown argument '--po'/],
+    ['a positional argument', ['5'], /^Unknown argument '5'/],
+    ['an option without its value', ['--port'], /^Invalid --port: expected a value after it$/],
+    [
+      'a value given to a switch',
+      ['--verbose=yes'],
+      /^Invalid --verbose: expected no value \(it is a switch\)$/,
+    ],
+  ])('refuses %s, naming it', (_label, argv, message) => {
+    const parse = () => parseCommandLine(argv, { port: { type: 'string' }, verbose: { type: 'boolean' } });
+
+    expect(parse).toThrow(InputError);
+    expect(parse).toThrow(message);
+  });
+
+  it('reads --name value, --name=value and switches', () => {
+    const options = { port: { type: 'string' }, verbose: { type: 'boolean' } } as const;
+
+    expect(parseCommandLine(['--port', '4566', '--verbose'], options)).toEqual({
+      port: '4566',
+      verbose: true,
+    });
+    expect(parseCommandLine(['--port=0'], options)).toEqual({ port: '0' });
+  });
+
+  it.each(['1e3', '0x10', ' 5', '5 ', '5.0', '+5', '1_000', '05', '-1', ''])(
+    'refuses the whole number %j written in another notation',
+    (text) => {
+      expect(() => readWholeNumber('--port', text, 0, 65_535)).toThrow(
+        /^Invalid --port: expected a whole number from 0 to 65535/,
+      );
+    },
+  );
+
+  it.each(['1e3', '0x10', ' 2.5', '+2.5', '.5', '2.', '1_000.5'])(
+    'refuses the number %j written in another notation',
+    (text) => {
+      expect(() => readDecimal('--get-tps', text, 1, 100_000)).toThrow(
+        /^Invalid --get-tps: expected a number from 1 to 100000/,
+      );
+    },
+  );
+
+  it('reads plain decimals, fractions included where a number may have one', () => {
+    expect(readWholeNumber('--port', '0', 0, 65_535)).toBe(0);
+    expect(readDecimal('--get-tps', '2.5', 1, 100_000)).toBe(2.5);
+  });
+
+  it('keeps the message short for a huge unknown argument', () => {
+    const error = (() => {
+      try {
+        parseCommandLine([`--${'x'.repeat(100_000)}`], { port: { type: 'string' } });
+      } catch (caught) {
+        return caught as Error;
+      }
+      throw new Error('expected a refusal');
+    })();
+
+    expect(error).toBeInstanceOf(UnknownArgumentError);
+    expect(error.message.length).toBeLessThan(200);
+  });
+
+  it('reads the emulator, bench and demo-style options through it', () => {
+    expect(parseEmulatorArguments(['--port', '4570', '--table', 'a', '--table', 'b'])).toMatchObject({
+      port: 4570,
+      tables: ['schedule-hygiene-dev-state', 'a', 'b'],
+    });
+    expect(() => parseEmulatorArguments(['--port', '1e3'])).toThrow(
+      /^Invalid --port: expected a whole number/,
+    );
+    expect(parseBenchArguments(['--schedules=2000', '--get-tps', '2.5', '--naive'])).toMatchObject({
+      schedules: 2000,
+      getTps: 2.5,
+      mode: 'naive',
+    });
+    expect(() => parseBenchArguments(['--schedules', '2e3'])).toThrow(
+      /^Invalid --schedules: expected a whole number/,
+    );
+    expect(() => parseBenchArguments(['--seed', '0x10'])).toThrow(/^Invalid --seed/);
+  });
+});
