@@ -2,8 +2,10 @@
 // values. Like src/config.ts for the environment: every error names the field and the expected form,
 // nothing unknown is ever ignored, and messages stay short whatever the input's size. Field rules
 // are valibot schemas (src/validate.ts); unknown keys are named here, all of them, with suggestions.
+
+import * as v from 'valibot';
 import { clip, InputError } from './errors.ts';
-import { exactObject, isoInstant, parseInput, suggestion, text, unknownKeys, v } from './validate.ts';
+import { exactObject, isoInstant, parseInput, suggestion, text, unknownKeys } from './validate.ts';
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);

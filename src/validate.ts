@@ -130,5 +130,3 @@ function editDistanceAtMostOne(left: string, right: string): boolean {
   const [shorter, longer] = left.length < right.length ? [left, right] : [right, left];
   return shorter.slice(index) === longer.slice(index + 1);
 }
-
-export { v };

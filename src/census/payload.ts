@@ -2,9 +2,10 @@
 // own hand-off to a fresh invocation, `{ "continuation": {...} }`, carries one on. The continuation
 // is checked field by field before any AWS call, unknown keys are named, and counters are rebuilt on
 // prototype-less objects, since a schedule group may be named "__proto__".
+import * as v from 'valibot';
 import { InputError } from '../errors.ts';
 import { isRecord, isScheduledEvent, readExact, UnknownFieldError } from '../payload.ts';
-import { count, isoInstant, seconds, text, v, wholeNumber } from '../validate.ts';
+import { count, isoInstant, seconds, text, wholeNumber } from '../validate.ts';
 import type { CensusProgress } from './census.ts';
 import { GROUP_NAME } from './config.ts';
 

@@ -1,20 +1,11 @@
 // The sweep's invoke payload (`sls invoke -f sweep --data '{...}'`), validated strictly before any AWS
 // call. Unknown keys are rejected by name: a typo in `dryRun` must never turn into a real run. The
 // sweep's own hand-off to a fresh invocation, `{ continuation: {...} }`, is validated just as strictly.
+import * as v from 'valibot';
 import { InputError } from '../errors.ts';
 import { isRecord, isScheduledEvent, readExact, rejectUnknownFields, UnknownFieldError } from '../payload.ts';
 import { SkipReason } from '../schedule/decide.ts';
-import {
-  count,
-  exactObject,
-  flag,
-  isoInstant,
-  parseInput,
-  seconds,
-  text,
-  v,
-  wholeNumber,
-} from '../validate.ts';
+import { count, exactObject, flag, isoInstant, parseInput, seconds, text, wholeNumber } from '../validate.ts';
 import { GROUP_NAME_PATTERN } from './config.ts';
 import type { GroupProgress, SweepCounts, SweepCursor, SweepProgress, SweepSummary } from './sweep.ts';
 
