@@ -545,14 +545,28 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     });
   };
 
+  // The page loop is written out rather than using paginateListSchedules: the paginator calls
+  // client.send itself, and every ListSchedules request must pass through the List budget.
+  const listPage = (scheduleGroup: string | undefined, token: string | undefined) =>
+    budgets.list.call(() =>
+      scheduler.send(
+        new ListSchedulesCommand({
+          MaxResults: PAGE_SIZE,
+          ...(scheduleGroup === undefined ? {} : { GroupName: scheduleGroup }),
+          ...(options.namePrefix === undefined ? {} : { NamePrefix: options.namePrefix }),
+          ...(token === undefined ? {} : { NextToken: token }),
+        }),
+      ),
+    );
+
   try {
-    // The page loop is written out rather than using paginateListSchedules: the paginator calls
-    // client.send itself, and every ListSchedules request must pass through the List budget.
     listing: for (let groupIndex = start.groupIndex; groupIndex < scopes.length; groupIndex += 1) {
       const scheduleGroup = scopes[groupIndex];
       let nextToken = groupIndex === start.groupIndex ? start.nextToken : undefined;
       if (scheduleGroup !== undefined && nextToken === undefined)
         groupTally(scheduleGroup).fromFirstPage = true;
+      // The next page, already requested while the current one is worked on.
+      let ahead: Promise<ListSchedulesOutput> | undefined;
       for (;;) {
         listCursor = { groupIndex, ...(nextToken === undefined ? {} : { nextToken }) };
         if (stoppedBy) break listing;
@@ -560,19 +574,9 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
           stoppedBy = StopReason.time;
           break listing;
         }
-        const token = nextToken;
         let page: ListSchedulesOutput;
         try {
-          page = await budgets.list.call(() =>
-            scheduler.send(
-              new ListSchedulesCommand({
-                MaxResults: PAGE_SIZE,
-                ...(scheduleGroup === undefined ? {} : { GroupName: scheduleGroup }),
-                ...(options.namePrefix === undefined ? {} : { NamePrefix: options.namePrefix }),
-                ...(token === undefined ? {} : { NextToken: token }),
-              }),
-            ),
-          );
+          page = await (ahead ?? listPage(scheduleGroup, nextToken));
         } catch (error) {
           if (scheduleGroup !== undefined && isNotFound(error)) {
             // A configured group that does not exist holds no schedules; the others still get swept.
@@ -581,13 +585,22 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
           }
           throw error;
         }
+        ahead = undefined;
         const items = page.Schedules ?? [];
-        const answers = await recall(items);
         const record: PageRecord = { cursor: listCursor, remaining: items.length, unprocessed: 0 };
+        nextToken = page.NextToken || undefined;
+        if (nextToken !== undefined && !stoppedBy) {
+          // Look ahead: the next page is listed while this one is recalled and worked on, so listing
+          // keeps to its own budget rather than waiting a memory read per page. Its failure, if any,
+          // is raised where it is awaited (the catch only keeps it from going unhandled meanwhile).
+          ahead = listPage(scheduleGroup, nextToken);
+          ahead.catch(() => undefined);
+        }
+        const answers = await recall(items);
         pages.push(record);
         for (const summary of items) enqueue(summary, record, answers?.get(summary.Arn ?? ''));
-        nextToken = page.NextToken || undefined;
-        // At most one page waits while the next one is listed: the pipeline stays full, memory flat.
+        // At most one page of items waits while the next is worked on and the one after listed:
+        // the pipeline stays full, memory flat (three pages of summaries at most).
         await waitUntilAtMost(PAGE_SIZE);
         while (pages.length > 0 && pages[0]?.remaining === 0 && pages[0]?.unprocessed === 0) pages.shift();
         if (nextToken === undefined) break;
