@@ -15,6 +15,7 @@ import { handOffTo, type InvocationContext, leaseDurationMs } from '../aws/hand-
 import { addLambdaContext, createLogger, type FunctionLogger, type Logger } from '../log.ts';
 import { createDynamoLeaseStore } from '../state/lease.ts';
 import { createDynamoMemory } from '../state/memory.ts';
+import { capacityShortfall, lambdaMemoryMb } from '../sweep/capacity.ts';
 import { readSweepConfig, type SweepConfig } from '../sweep/config.ts';
 import { publishSweepHeartbeat } from '../sweep/metrics.ts';
 import { parseSweepEvent, type SweepContinuation } from '../sweep/payload.ts';
@@ -34,6 +35,8 @@ export interface SweepHandlerDeps {
   clock?: () => Date;
   log?: Logger;
   newRunId?: () => string;
+  /** The function's memory size (MB): its budgets are checked against the CPU share it buys. */
+  memoryMb?: number;
 }
 
 /**
@@ -58,6 +61,16 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
   const log = deps.log ?? createLogger();
   const clock = deps.clock ?? (() => new Date());
   const { config } = deps;
+  // Once per container: budgets this memory size's CPU share cannot send are a configuration error
+  // that shows only as a slow sweep, so it is said at cold start.
+  const shortfall = capacityShortfall(config.budgets, deps.memoryMb);
+  if (shortfall) {
+    log.warn(
+      "sweep budgets ask for more requests per second than this function's memory size gives CPU for; " +
+        'the sweep will run slower than its budgets (raise the memory size, or lower the budgets)',
+      { ...shortfall, budgets: config.budgets },
+    );
+  }
   // Stop listing early enough to drain the pages already listed at the slowest budget, then keep the
   // safety margin in hand to flush memory, publish or hand on, and return the summary.
   const slowest = Math.min(config.budgets.get, config.budgets.delete);
@@ -132,6 +145,7 @@ export const handler = (event: unknown, context?: SweepInvocationContext): Promi
   addLambdaContext(containerLog, context);
   if (!containerHandler) {
     const config = readSweepConfig();
+    const memoryMb = lambdaMemoryMb();
     containerHandler = createSweepHandler({
       log: containerLog,
       // The lean request path for the hot operations (the SDK's signer, handler and protocol without
@@ -150,6 +164,7 @@ export const handler = (event: unknown, context?: SweepInvocationContext): Promi
         ? { dynamodb: createDynamoDbClient(), lambda: createLambdaClient({ maxAttempts: 1 }) }
         : {}),
       ...(process.env.AWS_LAMBDA_FUNCTION_NAME ? { functionName: process.env.AWS_LAMBDA_FUNCTION_NAME } : {}),
+      ...(memoryMb === undefined ? {} : { memoryMb }),
     });
   }
   return containerHandler(event, context);

@@ -43,3 +43,40 @@ export function memoryNeededMb(
   const vcpus = (peakRequestRate(budgets) * (1 + headroom) * cpuMsPerRequest) / 1000;
   return Math.ceil(vcpus * LAMBDA_MB_PER_VCPU);
 }
+
+export interface CapacityShortfall {
+  memoryMb: number;
+  /** The most requests per second the budgets ask for (peakRequestRate). */
+  peakRequestsPerSecond: number;
+  /** What this memory size's CPU share sustains at SWEEP_CPU_MS_PER_REQUEST. */
+  sustainableRequestsPerSecond: number;
+  /** Memory that would sustain the budgets with 50% headroom (capped at one vCPU's worth). */
+  neededMemoryMb: number;
+}
+
+/**
+ * Whether budgets ask for more requests per second than a Lambda of `memoryMb` can send on one
+ * thread. Undefined when they fit, or when the memory size is unknown (not on Lambda).
+ */
+export function capacityShortfall(
+  budgets: { list: number; get: number; delete: number },
+  memoryMb: number | undefined,
+): CapacityShortfall | undefined {
+  if (memoryMb === undefined || !(memoryMb > 0)) return undefined;
+  const peak = peakRequestRate(budgets);
+  const sustainable = sustainableRequestsPerSecond(memoryMb);
+  if (peak <= sustainable) return undefined;
+  return {
+    memoryMb,
+    peakRequestsPerSecond: peak,
+    sustainableRequestsPerSecond: Math.floor(sustainable),
+    neededMemoryMb: Math.min(LAMBDA_MB_PER_VCPU, memoryNeededMb(budgets)),
+  };
+}
+
+/** Lambda's configured memory (AWS_LAMBDA_FUNCTION_MEMORY_SIZE, MB), or undefined off Lambda. */
+export function lambdaMemoryMb(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const raw = env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE;
+  const value = raw === undefined ? Number.NaN : Number(raw);
+  return Number.isInteger(value) && value > 0 ? value : undefined;
+}

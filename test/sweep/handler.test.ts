@@ -139,3 +139,41 @@ describe('sweep handler', () => {
     ]);
   });
 });
+
+describe('sweep handler capacity check', () => {
+  const quotaSpeed = { SWEEP_LIST_TPS: '50', SWEEP_GET_TPS: '1000', SWEEP_DELETE_TPS: '1000' };
+
+  function coldStart(variables: Record<string, string>, memoryMb: number | undefined) {
+    const log = createMemoryLogger();
+    createSweepHandler({
+      scheduler: env.scheduler,
+      cloudwatch: env.cloudwatch,
+      config: readSweepConfig(variables),
+      log,
+      ...(memoryMb === undefined ? {} : { memoryMb }),
+    });
+    return log.lines.filter((line) => line.level === 'warn');
+  }
+
+  it('warns at cold start when the budgets ask for more requests than the memory size gives CPU for', () => {
+    // Act: quota-speed budgets (2,050 requests/s at most) on the 512 MB default
+    const warnings = coldStart(quotaSpeed, 512);
+
+    // Assess
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({
+      message: expect.stringMatching(/memory size/),
+      memoryMb: 512,
+      peakRequestsPerSecond: 2050,
+      budgets: { list: 50, get: 1000, delete: 1000 },
+    });
+    expect(warnings[0]?.sustainableRequestsPerSecond).toBeLessThan(2050);
+    expect(warnings[0]?.neededMemoryMb).toBeGreaterThan(512);
+  });
+
+  it('stays quiet with the default budgets on the deployed memory size, at quota speed on the backlog size, and off Lambda', () => {
+    expect(coldStart({}, 512)).toEqual([]);
+    expect(coldStart(quotaSpeed, 1769)).toEqual([]);
+    expect(coldStart(quotaSpeed, undefined)).toEqual([]);
+  });
+});
