@@ -135,6 +135,8 @@ const COUNT_FIELDS = [
   'skipped',
   'failed',
   'recalled',
+  'deletedUnconfirmed',
+  'deleteOutcomeUnknown',
 ] as const satisfies readonly (keyof SweepCounts)[];
 const GROUP_PROGRESS_FIELDS = [
   'seen',

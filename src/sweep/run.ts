@@ -316,6 +316,7 @@ function carriedSummary(carried: SweepContinuation): SweepSummary {
     ...counts,
     skipped: { ...counts.skipped },
     skippedTotal: Object.values(counts.skipped).reduce((sum, value) => sum + value, 0),
+    uncertain: { deleted: counts.deletedUnconfirmed + counts.deleteOutcomeUnknown },
     throttled: carried.throttled,
     requests: { ...carried.requests },
     durationSeconds: carried.durationSeconds,
@@ -359,6 +360,8 @@ function countsOf(summary: SweepSummary): SweepContinuation['counts'] {
     skipped: { ...summary.skipped },
     failed: summary.failed,
     recalled: summary.recalled,
+    deletedUnconfirmed: summary.deletedUnconfirmed,
+    deleteOutcomeUnknown: summary.deleteOutcomeUnknown,
   };
 }
 

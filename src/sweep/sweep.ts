@@ -112,6 +112,13 @@ export interface SweepCounts {
   failed: number;
   /** Answered from memory of an earlier lookup, without a GetSchedule (also counted as pending, recurring or skipped). */
   recalled: number;
+  /**
+   * Part of `deleted`: found gone after our delete was sent but its answer lost or late. Our delete
+   * most likely removed it, but someone else may have in between.
+   */
+  deletedUnconfirmed: number;
+  /** Part of `failed`: a delete was sent, its answer never settled, and the schedule was not seen again. */
+  deleteOutcomeUnknown: number;
 }
 
 /** How far one group's listing got, carried between runs so schedule counts stay whole. */
@@ -141,6 +148,11 @@ export type StopReason = (typeof StopReason)[keyof typeof StopReason];
 
 export interface SweepSummary extends SweepCounts {
   skippedTotal: number;
+  /**
+   * How far a count may be off the truth. `deleted`: the schedules this sweep may have deleted but
+   * did not count (`deleteOutcomeUnknown`) plus those it counted without confirmation (`deletedUnconfirmed`).
+   */
+  uncertain: { deleted: number };
   /** ThrottlingException answers seen, across operations. */
   throttled: number;
   requests: { ListSchedules: number; GetSchedule: number; DeleteSchedule: number };
@@ -162,13 +174,13 @@ export interface SweepSummary extends SweepCounts {
 
 /** What inspecting one schedule came to. */
 export type ItemOutcome =
-  | { kind: 'deleted'; decision: Extract<Decision, { outcome: 'finished' }> }
+  | { kind: 'deleted'; decision: Extract<Decision, { outcome: 'finished' }>; unconfirmed?: true }
   | { kind: 'wouldDelete'; decision: Extract<Decision, { outcome: 'finished' }> }
   | { kind: 'alreadyGone'; finished: boolean }
   | { kind: 'pending'; finishedAt: Date }
   | { kind: 'recurring' }
   | { kind: 'skipped'; reason: SkipReasonName }
-  | { kind: 'failed'; operation: 'GetSchedule' | 'DeleteSchedule' }
+  | { kind: 'failed'; operation: 'GetSchedule' | 'DeleteSchedule'; outcomeUnknown?: true }
   /** Not looked at, or not deleted, because the sweep is stopping (maxDeletes reached). */
   | { kind: 'notProcessed' };
 
@@ -331,7 +343,7 @@ async function deleteFinished(
     if (error instanceof GoneAfterDelete || (isNotFound(error) && sent > 1)) {
       // Gone after our own attempt was sent: that attempt applied, its answer was lost or late.
       settle(TombstoneOutcome.deleted);
-      return { kind: 'deleted', decision };
+      return { kind: 'deleted', decision, unconfirmed: true };
     }
     settle(sent > 0 ? TombstoneOutcome.unknown : TombstoneOutcome.notSent);
     if (error instanceof ChangedSinceLookup) {
@@ -342,8 +354,8 @@ async function deleteFinished(
       return { kind: 'skipped', reason: SkipReason.changedDuringSweep };
     }
     if (isNotFound(error)) return { kind: 'alreadyGone', finished: true };
-    context.log.error('schedule deletion failed', { schedule: name, group, error });
-    return { kind: 'failed', operation: 'DeleteSchedule' };
+    context.log.error('schedule deletion failed', { schedule: name, group, sentAttempts: sent, error });
+    return { kind: 'failed', operation: 'DeleteSchedule', ...(sent > 0 ? { outcomeUnknown: true } : {}) };
   }
 }
 
@@ -376,6 +388,8 @@ export function emptyCounts(): SweepCounts {
     skipped: Object.fromEntries(Object.values(SkipReason).map((reason) => [reason, 0])),
     failed: 0,
     recalled: 0,
+    deletedUnconfirmed: 0,
+    deleteOutcomeUnknown: 0,
   };
 }
 
@@ -388,6 +402,7 @@ function tally(counts: SweepCounts, outcome: ItemOutcome): void {
       counts[outcome.kind] += 1;
       counts.finished += 1;
       if (outcome.decision.stuck) counts.stuck += 1;
+      if (outcome.kind === 'deleted' && outcome.unconfirmed) counts.deletedUnconfirmed += 1;
       break;
     case 'alreadyGone':
       counts.alreadyGone += 1;
@@ -395,8 +410,11 @@ function tally(counts: SweepCounts, outcome: ItemOutcome): void {
       break;
     case 'pending':
     case 'recurring':
-    case 'failed':
       counts[outcome.kind] += 1;
+      break;
+    case 'failed':
+      counts.failed += 1;
+      if (outcome.outcomeUnknown) counts.deleteOutcomeUnknown += 1;
       break;
     case 'skipped':
       counts.skipped[outcome.reason] = (counts.skipped[outcome.reason] ?? 0) + 1;
@@ -693,6 +711,7 @@ function buildSummary(input: {
   return {
     ...counts,
     skippedTotal: Object.values(counts.skipped).reduce((sum, value) => sum + value, 0),
+    uncertain: { deleted: counts.deletedUnconfirmed + counts.deleteOutcomeUnknown },
     throttled: budgets.list.stats.throttled + budgets.get.stats.throttled + budgets.delete.stats.throttled,
     requests: {
       ListSchedules: budgets.list.stats.requests,

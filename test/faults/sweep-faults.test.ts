@@ -4,7 +4,7 @@
 // test below.
 import { describe, expect, it } from 'vitest';
 import {
-  Invariant,
+  type Invariant,
   runScenario,
   runSeeds,
   type ScenarioOutcome,
@@ -20,12 +20,7 @@ const WORKERS = 4;
  * Invariants whose fix has not landed yet: checked and reported on every run, but not failing it.
  * The one place to track them; each entry names the fix it waits for. Empty when every invariant holds.
  */
-const PENDING: Partial<Record<Invariant, string>> = {
-  [Invariant.liveDelete]:
-    'a delete that waited more than 100 ms re-reads first (the recheck waits 2 s today)',
-  [Invariant.falseClaim]: 'the tombstone records the delete outcome (deleted / unknown / not sent)',
-  [Invariant.totals]: 'a delete whose answer was lost is counted as deleted, or as uncertain',
-};
+const PENDING: Partial<Record<Invariant, string>> = {};
 
 function failures(outcomes: ScenarioOutcome[], pending: boolean): string {
   return outcomes

@@ -271,3 +271,43 @@ describe('sweep deletes under faults and concurrent changes (default recheck and
     },
   );
 });
+
+describe('sweep totals that cannot be settled say so', () => {
+  afterEach(() => env.emulator.plane.faults.reset());
+
+  it('regression (fault seed 23): a delete whose answer was lost, for a schedule an application deleted meanwhile, counts as deleted and says the count is uncertain by one', async () => {
+    // Prepare: the application deletes the schedule right after our lookup; our delete's 404 is lost
+    const schedule = oneTime({ name: 'raced', at: '2025-06-01T00:00:00' });
+    seed(env, [schedule]);
+    env.emulator.plane.faults.configure({
+      record: true,
+      application: [
+        { action: 'delete', service: 'scheduler', operation: 'GetSchedule', when: 'after', times: 1 },
+      ],
+      rules: [{ kind: 'reset', service: 'scheduler', operation: 'DeleteSchedule', times: 1 }],
+    });
+
+    // Act
+    const summary = await sweep(
+      {
+        scheduler: env.scheduler,
+        cloudwatch: env.cloudwatch,
+        clock: () => env.emulator.plane.now(),
+        log: createMemoryLogger(),
+      },
+      sweepOptions({ budgetTuning: undefined }),
+    );
+
+    // Assess
+    const deletesApplied = env.emulator.plane.faults
+      .applied()
+      .filter((entry) => entry.actor === 'client' && entry.operation === 'DeleteSchedule' && entry.applied);
+    expect(deletesApplied).toHaveLength(0);
+    expect(summary).toMatchObject({
+      deleted: 1,
+      deletedUnconfirmed: 1,
+      alreadyGone: 0,
+      uncertain: { deleted: 1 },
+    });
+  });
+});

@@ -10,6 +10,7 @@ function summaryWith(overrides: Partial<SweepSummary>): SweepSummary {
   return {
     ...emptyCounts(),
     skippedTotal: 0,
+    uncertain: { deleted: 0 },
     throttled: 0,
     requests: { ListSchedules: 0, GetSchedule: 0, DeleteSchedule: 0 },
     durationSeconds: 0,
