@@ -66,8 +66,15 @@ export interface SecondSweepResult {
   /** True when GetSchedule was called only for schedules that became due (before or during the sweep), and for all due before it. */
   lookedUpOnlyDue: boolean;
   listScheduleCalls: number;
+  /** ListSchedules calls over the second sweep's seconds, and that over the list budget: listing is its bound. */
+  listSchedulesPerSecond: number;
+  listShareOfBudget: number;
   deleteScheduleCalls: number;
   recalled: number;
+  /** The second sweep's CPU time in the bench process and its Scheduler requests (see BenchResult.cpuSeconds). */
+  cpuSeconds: number;
+  requestsSent: number;
+  cpuMsPerRequest: number;
   correctness: Correctness;
 }
 
@@ -466,6 +473,7 @@ async function secondSweep(
   const clock = await emulatorClock(emulator);
   await emulator.request({ command: 'resetStats' });
   deps.meter.reset();
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const summary = await sweepOnce(
     {
@@ -478,8 +486,10 @@ async function secondSweep(
     deps.sweepOptions,
   );
   const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuFigures(process.cpuUsage(cpuBefore), deps.meter.windows());
   const stats = await emulator.request<OperationCounts>({ command: 'stats' });
   const verification = await emulator.request<Verification>({ command: 'verifySecond' });
+  const listCalls = stats[Operation.list]?.calls ?? 0;
   const getCalls = stats[Operation.get]?.calls ?? 0;
   return {
     seconds: round(seconds),
@@ -490,9 +500,14 @@ async function secondSweep(
     lookedUpOnlyDue:
       getCalls >= advanced.becameDue &&
       getCalls <= advanced.becameDue + (verification.becameDueDuringSweep ?? 0),
-    listScheduleCalls: stats[Operation.list]?.calls ?? 0,
+    listScheduleCalls: listCalls,
+    listSchedulesPerSecond: round(listCalls / seconds, 1),
+    listShareOfBudget: round(listCalls / seconds / options.listTps, 3),
     deleteScheduleCalls: stats[Operation.delete]?.calls ?? 0,
     recalled: summary.recalled,
+    cpuSeconds: cpu.cpuSeconds,
+    requestsSent: cpu.requestsSent,
+    cpuMsPerRequest: cpu.cpuMsPerRequest,
     correctness: judge(verification, summary.complete),
   };
 }

@@ -1,6 +1,11 @@
 // The sweep's deployment as `sls package` generates it: the trigger, one run at a time, and a role
 // that can touch nothing beyond what the sweep needs.
 import { describe, expect, it } from 'vitest';
+import {
+  capacityShortfall,
+  peakRequestRate,
+  sustainableRequestsPerSecond,
+} from '../../src/sweep/capacity.ts';
 import { type CfnResource, loadTemplate } from '../support/template.ts';
 
 interface Statement {
@@ -145,5 +150,25 @@ describe('sweep deployment', () => {
       .sort();
 
     expect(wildcards).toEqual(['cloudwatch:PutMetricData', 'scheduler:ListSchedules']);
+  });
+
+  it('gives the sweep the memory its default budgets need, with headroom', () => {
+    const properties = resource('SweepLambdaFunction').Properties as {
+      MemorySize: number;
+      Environment: { Variables: Record<string, string> };
+    };
+    const variables = properties.Environment.Variables;
+    const budgets = {
+      list: Number(variables.SWEEP_LIST_TPS),
+      get: Number(variables.SWEEP_GET_TPS),
+      delete: Number(variables.SWEEP_DELETE_TPS),
+    };
+
+    // Its CPU share sends the budgets' peak twice over at the measured cost per request.
+    expect(properties.MemorySize).toBe(256);
+    expect(capacityShortfall(budgets, properties.MemorySize)).toBeUndefined();
+    expect(sustainableRequestsPerSecond(properties.MemorySize)).toBeGreaterThanOrEqual(
+      2 * peakRequestRate(budgets),
+    );
   });
 });
