@@ -38,7 +38,6 @@ describe('withSchedulerRoleArn', () => {
     ['no invoked function ARN', { SCHEDULER_ROLE_NAME: 'r' }, undefined],
     ['no role name', {}, functionArn],
     ['a malformed function ARN', { SCHEDULER_ROLE_NAME: 'r' }, 'arn:aws:lambda:function'],
-    ['a role name with a slash', { SCHEDULER_ROLE_NAME: 'a/b' }, functionArn],
   ])('leaves the ARN unset with %s, so the config names SCHEDULER_ROLE_ARN', (_, env, arn) => {
     // Act
     const resolved = withSchedulerRoleArn({ CREATE_SCHEDULE_GROUP: 'g', ...env }, arn);
@@ -47,5 +46,23 @@ describe('withSchedulerRoleArn', () => {
     expect(resolved.SCHEDULER_ROLE_ARN).toBeUndefined();
     expect(() => readCreateConfig(resolved)).toThrow(ConfigError);
     expect(() => readCreateConfig(resolved)).toThrow(/SCHEDULER_ROLE_ARN/);
+  });
+
+  it.each(['a/b', ' schedule-hygiene-prod-scheduler', 'r '])(
+    'refuses the role name %j, naming SCHEDULER_ROLE_NAME rather than reporting a missing ARN',
+    (name) => {
+      expect(() => withSchedulerRoleArn({ SCHEDULER_ROLE_NAME: name }, functionArn)).toThrow(
+        /^Expected SCHEDULER_ROLE_NAME to be an IAM role name/,
+      );
+    },
+  );
+
+  it('refuses a blank SCHEDULER_ROLE_ARN instead of building another one', () => {
+    const resolved = withSchedulerRoleArn(
+      { CREATE_SCHEDULE_GROUP: 'g', SCHEDULER_ROLE_ARN: ' ', SCHEDULER_ROLE_NAME: 'r' },
+      functionArn,
+    );
+
+    expect(() => readCreateConfig(resolved)).toThrow(/^Expected SCHEDULER_ROLE_ARN to be /);
   });
 });
