@@ -50,11 +50,22 @@ const CONNECTION_TIMEOUT_MS = 3_000;
 /** The SDK's own default; the sweep raises it to its concurrency. */
 const DEFAULT_MAX_SOCKETS = 50;
 
+/**
+ * The region given, or AWS_REGION, or AWS_DEFAULT_REGION (which SDK v3 does not read itself); unset
+ * and '' mean not given. Without any, the SDK resolves it (the profile's region in ~/.aws/config) or
+ * fails with "Region is missing": a region is never guessed, since a guess would create or delete
+ * schedules in another Region than the operator meant.
+ */
+function regionOf(options: ClientOptions): string | undefined {
+  return options.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION || undefined;
+}
+
 function common(options: ClientOptions) {
   const agent = { keepAlive: true, maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS };
+  const region = regionOf(options);
   return {
     ...(options.cacheMiddleware ? { cacheMiddleware: true } : {}),
-    region: options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION ?? 'us-east-1',
+    ...(region ? { region } : {}),
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...(options.credentials ? { credentials: options.credentials } : {}),
     ...(options.maxAttempts ? { maxAttempts: options.maxAttempts } : {}),
