@@ -10,7 +10,6 @@
 // request budgets own the retries), clock-skew correction from error answers (Lambda's clock is
 // synchronized), and the checksum and compression middlewares (these operations carry no body).
 // Every other command, and every call with a callback, goes through the SDK's own `send`.
-import { randomUUID } from 'node:crypto';
 import {
   DeleteSchedule$,
   DeleteScheduleCommand,
@@ -155,9 +154,9 @@ export class LeanSchedulerClient extends SchedulerClient {
     const request = await parts.protocol.serializeRequest(prepared.schema, input, transport.context);
     const headers = request.headers;
     headers.host = request.port ? `${request.hostname}:${request.port}` : request.hostname;
+    // Not signed (SigV4 leaves user-agent out). The SDK's amz-sdk-invocation-id and amz-sdk-request
+    // telemetry headers are left out: each would be one more header to canonicalize and sign.
     headers['user-agent'] = transport.userAgent;
-    headers['amz-sdk-invocation-id'] = randomUUID();
-    headers['amz-sdk-request'] = 'attempt=1; max=1';
     const signed = (await transport.signer.sign(request, {
       signingDate: new Date(Date.now() + (parts.systemClockOffset ?? 0)),
     })) as HttpRequest;

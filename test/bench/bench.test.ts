@@ -49,6 +49,7 @@ describe('npm run bench', () => {
     expect(result.cpuSeconds).toBeGreaterThan(0);
     expect(result.cpuMsPerRequest).toBeCloseTo((result.cpuSeconds * 1000) / result.requestsSent, 2);
     expect(Object.keys(result.sustainableRequestsPerSecond.byLambdaMemoryMb)).toEqual([
+      '256',
       '512',
       '1024',
       '1769',
