@@ -75,6 +75,8 @@ export interface SecondSweepResult {
   cpuSeconds: number;
   requestsSent: number;
   cpuMsPerRequest: number;
+  /** See BenchResult.memory. */
+  memory: { reads: number; writes: number; requests: number };
   correctness: Correctness;
 }
 
@@ -127,6 +129,12 @@ export interface BenchResult {
   /** The bench and the emulator share these cores with whatever else runs: the load says how much. */
   host: { cpus: number; loadAverageBefore: number; loadAverageAfter: number };
   correctness: Correctness;
+  /**
+   * With the state table: the memory of lookups' DynamoDB use over the sweep. `reads` are items
+   * requested by BatchGetItem (each up to 4 KB: 0.5 RRU eventually consistent), `writes` items put or
+   * deleted by BatchWriteItem (each up to 1 KB: 1 WRU), `requests` the batch calls.
+   */
+  memory?: { reads: number; writes: number; requests: number };
   secondSweep?: SecondSweepResult;
 }
 
@@ -221,6 +229,7 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
     ? await createStateTable(createDynamoDbClient(clientOptions))
     : undefined;
 
+  const firstState = stateTable?.(clock);
   await emulator.request({ command: 'resetStats' });
   const loadAverageBefore = loadavg()[0] ?? 0;
   const baselineRssMiB = process.memoryUsage.rss() / 2 ** 20;
@@ -239,7 +248,7 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
     );
   } else {
     summary = await sweepOnce(
-      { scheduler, cloudwatch, clock, log, ...(stateTable ? { state: stateTable(clock) } : {}) },
+      { scheduler, cloudwatch, clock, log, ...(firstState ? { state: firstState } : {}) },
       sweepOptions,
     );
   }
@@ -290,6 +299,7 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
       loadAverageAfter: round(loadavg()[0] ?? 0),
     },
     correctness: judge(verification, complete),
+    ...(firstState ? { memory: { ...firstState.memory.stats } } : {}),
   };
   if (options.secondSweep) {
     result.secondSweep = await secondSweep(emulator, options, {
@@ -475,13 +485,14 @@ async function secondSweep(
   deps.meter.reset();
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
+  const state = deps.state(clock);
   const summary = await sweepOnce(
     {
       scheduler: deps.scheduler,
       cloudwatch: deps.cloudwatch,
       clock,
       log: deps.log,
-      state: deps.state(clock),
+      state,
     },
     deps.sweepOptions,
   );
@@ -508,6 +519,7 @@ async function secondSweep(
     cpuSeconds: cpu.cpuSeconds,
     requestsSent: cpu.requestsSent,
     cpuMsPerRequest: cpu.cpuMsPerRequest,
+    memory: { ...state.memory.stats },
     correctness: judge(verification, summary.complete),
   };
 }

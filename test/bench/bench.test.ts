@@ -77,6 +77,9 @@ describe('npm run bench', () => {
     expect(second.listShareOfBudget).toBeCloseTo(second.listSchedulesPerSecond / 200, 2);
     expect(second.requestsSent).toBeGreaterThanOrEqual(second.listScheduleCalls + second.getScheduleCalls);
     expect(second.cpuMsPerRequest).toBeGreaterThan(0);
+    // The memory read every listed schedule once and wrote what the lookups taught.
+    expect(second.memory.reads).toBe(1500 - result.correctness.expectedDeletes);
+    expect(result.memory?.writes).toBeGreaterThan(0);
     expect(second.correctness).toMatchObject({ unexpectedDeletes: 0, remainingExpected: 0, ok: true });
     expect(second.correctness.deleted).toBe(second.getScheduleCalls);
     // Everything else listed was answered from memory.
