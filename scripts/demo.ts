@@ -55,7 +55,7 @@ try {
   // The AWS default "Number of schedules" (10,000,000 per account and Region since August 2024), as
   // Service Quotas reports it for an account that never asked for an increase.
   serviceQuotas.setApplied('Number of schedules', 10_000_000);
-  emulator.services.dynamodb.createTable('hygiene-demo-state', { hash: 'pk' });
+  await emulator.services.dynamodb.createTable('hygiene-demo-state', { hash: 'pk' });
 
   heading(`1. A legacy account: ${count(SCHEDULE_COUNT)} schedules made with ActionAfterCompletion NONE`);
   const population = scheduler.synthesize({

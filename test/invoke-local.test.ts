@@ -58,7 +58,7 @@ async function runReadmeLine(prefix: string) {
 
 beforeAll(async () => {
   emulator = await startEmulator();
-  prepareDevStage(emulator);
+  await prepareDevStage(emulator);
   await runReadmeLine('curl ');
 }, 60_000);
 

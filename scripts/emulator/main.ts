@@ -72,14 +72,14 @@ export function environmentLines(url: string): string[] {
  * Creates what the dev stage's functions expect to find: the state tables (hash key `pk`) and the
  * schedule groups (the create path's). Shared with the tests that run `sls invoke local`.
  */
-export function prepareDevStage(
+export async function prepareDevStage(
   emulator: RunningEmulator,
   options: Pick<MainOptions, 'tables' | 'groups'> = {
     tables: [DEFAULT_STATE_TABLE],
     groups: [DEFAULT_SCHEDULE_GROUP],
   },
-): void {
-  for (const table of options.tables) emulator.services.dynamodb.createTable(table, { hash: 'pk' });
+): Promise<void> {
+  for (const table of options.tables) await emulator.services.dynamodb.createTable(table, { hash: 'pk' });
   for (const group of options.groups) emulator.services.scheduler.createGroup(group);
 }
 
@@ -92,7 +92,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const emulator = await startEmulator({ port: options.port, host: options.host });
-  prepareDevStage(emulator, options);
+  await prepareDevStage(emulator, options);
   const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${emulator.port}`;
   console.log(`Emulator listening on ${url}`);
   console.log(`DynamoDB tables: ${options.tables.join(', ')}`);

@@ -58,13 +58,16 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     port,
     plane,
     services,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
+    close: async () => {
+      await new Promise<void>((resolve, reject) => {
         for (const timer of timers) clearTimeout(timer);
         timers.clear();
         server.closeAllConnections();
         server.close((error) => (error ? reject(error) : resolve()));
-      }),
+      });
+      // DynamoDB is served by an in-process dynalite on a loopback port of its own.
+      await services.dynamodb.close();
+    },
   };
 }
 

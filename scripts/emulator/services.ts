@@ -22,7 +22,7 @@ export function createServiceRegistry(plane: ControlPlane): ServiceRegistry {
   const cloudwatch = createCloudWatchService(plane);
   const serviceQuotas = createServiceQuotasService(plane);
   const lambda = createLambdaService(plane);
-  const dynamodb = createDynamoDbService(plane);
+  const dynamodb = createDynamoDbService();
   // Order matters only for identification: the JSON-protocol services claim requests by
   // x-amz-target, so they go first; the REST services claim theirs by path.
   const all: EmulatedService[] = [cloudwatch, serviceQuotas, dynamodb, lambda, scheduler];

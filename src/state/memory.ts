@@ -1,13 +1,18 @@
 // What earlier lookups taught, so a sweep of a mostly unchanged account need not call GetSchedule
 // for every schedule again. One DynamoDB item per schedule, keyed by ARN and valid only for the
 // LastModificationDate it was learned at: any change to the schedule forces a fresh lookup.
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
-  type AttributeValue,
-  BatchGetItemCommand,
-  BatchWriteItemCommand,
-  type DynamoDBClient,
-  type WriteRequest,
-} from '@aws-sdk/client-dynamodb';
+  BatchGetCommand,
+  BatchWriteCommand,
+  type BatchWriteCommandInput,
+  DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
+
+/** One write of a BatchWriteItem, with plain values (the document client marshals them). */
+type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
+/** A stored item as plain values: strings, numbers, booleans. */
+type StoredItem = Record<string, unknown>;
 
 /**
  * Bumped whenever the decision rules change meaning, so knowledge kept by an older version is
@@ -50,10 +55,12 @@ export interface DynamoMemoryOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export function createDynamoMemory(dynamodb: DynamoDBClient, options: DynamoMemoryOptions): ScheduleMemory {
+export function createDynamoMemory(client: DynamoDBClient, options: DynamoMemoryOptions): ScheduleMemory {
   const { tableName, clock } = options;
+  // The document client marshals plain values to DynamoDB's typed attributes and back.
+  const dynamodb = DynamoDBDocumentClient.from(client);
   const recheckAfterMs = options.recheckAfterMs ?? 30 * DAY_MS;
-  const expired = (item: Record<string, AttributeValue>) => Number(item.ttl?.N) * 1000 <= clock().getTime();
+  const expired = (item: StoredItem) => Number(item.ttl) * 1000 <= clock().getTime();
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const stats = { reads: 0, writes: 0, requests: 0 };
   let pending: WriteRequest[] = [];
@@ -66,7 +73,7 @@ export function createDynamoMemory(dynamodb: DynamoDBClient, options: DynamoMemo
       if (round > 0) await sleep(50 * 2 ** round);
       stats.requests += 1;
       const result = await dynamodb.send(
-        new BatchWriteItemCommand({ RequestItems: { [tableName]: unprocessed } }),
+        new BatchWriteCommand({ RequestItems: { [tableName]: unprocessed } }),
       );
       unprocessed = result.UnprocessedItems?.[tableName] ?? [];
     }
@@ -90,15 +97,15 @@ export function createDynamoMemory(dynamodb: DynamoDBClient, options: DynamoMemo
       const wanted = new Map(keys.map((key) => [key.arn, key.lastModified]));
       const arns = [...wanted.keys()];
       for (let start = 0; start < arns.length; start += BATCH_GET_LIMIT) {
-        let requestKeys: Record<string, AttributeValue>[] = arns
+        let requestKeys: StoredItem[] = arns
           .slice(start, start + BATCH_GET_LIMIT)
-          .map((arn) => ({ pk: { S: itemKey(arn) } }));
+          .map((arn) => ({ pk: itemKey(arn) }));
         for (let round = 0; requestKeys.length > 0; round++) {
           if (round >= MAX_ROUNDS) break; // what is not read is simply looked up again
           if (round > 0) await sleep(50 * 2 ** round);
           stats.requests += 1;
           const result = await dynamodb.send(
-            new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: requestKeys } } }),
+            new BatchGetCommand({ RequestItems: { [tableName]: { Keys: requestKeys } } }),
           );
           for (const item of result.Responses?.[tableName] ?? []) {
             stats.reads += 1;
@@ -122,7 +129,7 @@ export function createDynamoMemory(dynamodb: DynamoDBClient, options: DynamoMemo
     },
 
     forget(arn) {
-      return enqueue({ DeleteRequest: { Key: { pk: { S: itemKey(arn) } } } });
+      return enqueue({ DeleteRequest: { Key: { pk: itemKey(arn) } } });
     },
 
     async flush() {
@@ -137,41 +144,43 @@ export function createDynamoMemory(dynamodb: DynamoDBClient, options: DynamoMemo
 
 const itemKey = (arn: string) => `schedule#${arn}`;
 
-function toItem(arn: string, knowledge: Remembered, expiresAt: number): Record<string, AttributeValue> {
-  const item: Record<string, AttributeValue> = {
-    pk: { S: itemKey(arn) },
-    v: { N: String(MEMORY_VERSION) },
-    k: { S: knowledge.kind },
-    lm: { N: String(knowledge.lastModified) },
+function toItem(arn: string, knowledge: Remembered, expiresAt: number): StoredItem {
+  const item: StoredItem = {
+    pk: itemKey(arn),
+    v: MEMORY_VERSION,
+    k: knowledge.kind,
+    lm: knowledge.lastModified,
     // DynamoDB TTL (epoch seconds) removes entries of schedules that vanished without us.
-    ttl: { N: String(Math.ceil(expiresAt / 1000)) },
+    ttl: Math.ceil(expiresAt / 1000),
   };
   if (knowledge.kind === 'oneTime') {
-    item.due = { N: String(knowledge.dueAt) };
-    item.d = { BOOL: knowledge.disabled };
+    item.due = knowledge.dueAt;
+    item.d = knowledge.disabled;
   }
-  if (knowledge.kind === 'skipped') item.r = { S: knowledge.reason };
+  if (knowledge.kind === 'skipped') item.r = knowledge.reason;
   return item;
 }
 
-function fromItem(item: Record<string, AttributeValue>): { arn: string; knowledge: Remembered } | undefined {
-  const key = item.pk?.S;
-  if (!key?.startsWith('schedule#') || item.v?.N !== String(MEMORY_VERSION)) return undefined;
+function fromItem(item: StoredItem): { arn: string; knowledge: Remembered } | undefined {
+  const key = item.pk;
+  if (typeof key !== 'string' || !key.startsWith('schedule#') || item.v !== MEMORY_VERSION) return undefined;
   const arn = key.slice('schedule#'.length);
-  const lastModified = Number(item.lm?.N);
-  if (!Number.isFinite(lastModified)) return undefined;
-  switch (item.k?.S) {
+  const lastModified = item.lm;
+  if (typeof lastModified !== 'number' || !Number.isFinite(lastModified)) return undefined;
+  switch (item.k) {
     case 'oneTime': {
-      const dueAt = Number(item.due?.N);
-      const disabled = item.d?.BOOL;
-      return Number.isFinite(dueAt) && disabled !== undefined
+      const dueAt = item.due;
+      const disabled = item.d;
+      return typeof dueAt === 'number' && Number.isFinite(dueAt) && typeof disabled === 'boolean'
         ? { arn, knowledge: { kind: 'oneTime', lastModified, dueAt, disabled } }
         : undefined;
     }
     case 'recurring':
       return { arn, knowledge: { kind: 'recurring', lastModified } };
     case 'skipped':
-      return item.r?.S ? { arn, knowledge: { kind: 'skipped', lastModified, reason: item.r.S } } : undefined;
+      return typeof item.r === 'string' && item.r !== ''
+        ? { arn, knowledge: { kind: 'skipped', lastModified, reason: item.r } }
+        : undefined;
     default:
       return undefined;
   }

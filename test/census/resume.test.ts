@@ -27,13 +27,13 @@ const now = new Date('2025-06-15T12:00:00Z');
 
 const env = useTestEmulator();
 
-beforeEach(() => {
+beforeEach(async () => {
   const { plane, services } = env.emulator;
   services.scheduler.reset();
   services.cloudwatch.reset();
   services.lambda.reset();
-  services.dynamodb.reset();
-  services.dynamodb.createTable(STATE_TABLE, { hash: 'pk' });
+  await services.dynamodb.reset();
+  await services.dynamodb.createTable(STATE_TABLE, { hash: 'pk' });
   plane.resetStats();
   plane.controls.errorRates = {};
   plane.setNow(now);
@@ -107,8 +107,8 @@ function stored(metricName: string, dimensions: Record<string, string> = {}): nu
     .flatMap((datum) => datum.values);
 }
 
-function leaseItem(key = CENSUS_LEASE_KEY) {
-  return env.emulator.services.dynamodb.items(STATE_TABLE).find((item) => item.pk?.S === key);
+async function leaseItem(key = CENSUS_LEASE_KEY) {
+  return (await env.emulator.services.dynamodb.items(STATE_TABLE)).find((item) => item.pk?.S === key);
 }
 
 type Complete = Extract<CensusRunResult, { total: number }>;
@@ -160,7 +160,7 @@ describe('resumable census', () => {
     expect(stored(CensusMetric.quotaUtilization)).toEqual([(427 / last.quota.value) * 100]);
     expect(stored(CensusMetric.censusFailures)).toEqual([0]);
     expect(stored(CensusMetric.censusInvocations)).toEqual([1, 1, 1]);
-    expect(leaseItem()).toBeUndefined();
+    expect(await leaseItem()).toBeUndefined();
   });
 
   it('refuses a scheduled tick that arrives while a census is in progress, listing nothing', async () => {
@@ -178,7 +178,7 @@ describe('resumable census', () => {
     expect(first.status).toBe('continuing');
     expect(refused).toEqual({
       status: 'alreadyRunning',
-      holder: leaseItem()?.runId?.S,
+      holder: (await leaseItem())?.runId?.S,
       leaseUntil: expect.any(String),
     });
     expect(listCalls()).toBe(listedBefore);
@@ -203,7 +203,7 @@ describe('resumable census', () => {
     const results = await driveChain(handler, SCHEDULED_EVENT, 2);
 
     expect(completeOf(results.at(-1)).total).toBe(427);
-    expect(leaseItem(LEASE_KEY)?.runId?.S).toBe('sweep-run');
+    expect((await leaseItem(LEASE_KEY))?.runId?.S).toBe('sweep-run');
   });
 
   it('stops a second delivery of the same continuation, which lists nothing', async () => {
@@ -292,7 +292,7 @@ describe('resumable census', () => {
     expect(stored(CensusMetric.quotaUtilization)).toEqual([]);
     expect(stored(CensusMetric.censusFailures)).toEqual([1]);
     expect(stored(CensusMetric.censusInvocations)).toEqual([1]);
-    expect(leaseItem()).toBeUndefined();
+    expect(await leaseItem()).toBeUndefined();
     expect(log.lines.filter((line) => line.level === 'error').map((line) => line.message)).toContain(
       'the census cannot go on; no counts published, the next scheduled run starts over',
     );
@@ -319,7 +319,7 @@ describe('resumable census', () => {
     expect(results.map((result) => result.status)).not.toContain('superseded');
     expect(completeOf(results.at(-1)).total).toBe(427);
     expect(stored(CensusMetric.scheduleCount)).toEqual([427]);
-    expect(leaseItem()).toBeUndefined();
+    expect(await leaseItem()).toBeUndefined();
   });
 
   it('regression: a first acquire whose answer was lost lists, instead of reporting alreadyRunning with itself as holder', async () => {
@@ -331,7 +331,7 @@ describe('resumable census', () => {
     const result = await handler(SCHEDULED_EVENT, pageBudget());
 
     expect(completeOf(result).total).toBe(427);
-    expect(leaseItem()).toBeUndefined();
+    expect(await leaseItem()).toBeUndefined();
   });
 
   it('regression: a hard DynamoDB error on the renew before the hand-off reports the failure, frees the lease and logs why', async () => {
@@ -348,7 +348,7 @@ describe('resumable census', () => {
     expect(takeHandOffs()).toEqual([]);
     expect(stored(CensusMetric.censusFailures)).toEqual([1]);
     expect(stored(CensusMetric.scheduleCount)).toEqual([]);
-    expect(leaseItem()).toBeUndefined();
+    expect(await leaseItem()).toBeUndefined();
     expect(log.lines.filter((line) => line.level === 'error').map((line) => line.message)).toContain(
       'the census cannot go on; no counts published, the next scheduled run starts over',
     );
@@ -365,7 +365,7 @@ describe('resumable census', () => {
 
     expect(result).toMatchObject({ status: 'abandoned', listedSoFar: 200 });
     expect(stored(CensusMetric.censusFailures)).toEqual([1]);
-    expect(leaseItem()).toBeUndefined();
+    expect(await leaseItem()).toBeUndefined();
     expect(log.lines.map((line) => line.message)).toContain(
       'renewing the census lease failed; no counts published, the next scheduled run starts over',
     );
@@ -382,7 +382,7 @@ describe('resumable census', () => {
     expect(stored(CensusMetric.censusFailures)).toEqual([1]);
     expect(stored(CensusMetric.censusInvocations)).toEqual([1]);
     expect(stored(CensusMetric.scheduleCount)).toEqual([]);
-    expect(leaseItem()).toBeUndefined();
+    expect(await leaseItem()).toBeUndefined();
   });
 
   it('without a state table lists the whole account in one invocation, whatever the deadline', async () => {
@@ -394,7 +394,7 @@ describe('resumable census', () => {
     expect(completeOf(result).total).toBe(427);
     expect(completeOf(result).pages).toBe(5);
     expect(takeHandOffs()).toEqual([]);
-    expect(env.emulator.services.dynamodb.items(STATE_TABLE)).toEqual([]);
+    expect(await env.emulator.services.dynamodb.items(STATE_TABLE)).toEqual([]);
     expect(stored(CensusMetric.censusInvocations)).toEqual([1]);
   });
 });
@@ -408,14 +408,14 @@ describe('census payload at the handler', () => {
     const damaged = JSON.parse(JSON.stringify(queued)) as typeof queued;
     damaged.continuation.progress.pages = -1;
     const listedBefore = listCalls();
-    const leaseBefore = leaseItem();
+    const leaseBefore = await leaseItem();
 
     const run = handler(damaged, pageBudget());
 
     await expect(run).rejects.toThrow(InputError);
     await expect(run).rejects.toMatchObject({ field: 'continuation.progress.pages' });
     expect(listCalls()).toBe(listedBefore);
-    expect(leaseItem()).toEqual(leaseBefore);
+    expect(await leaseItem()).toEqual(leaseBefore);
     expect(stored(CensusMetric.censusInvocations)).toEqual([1, 1]);
   });
 });

@@ -1,5 +1,5 @@
-// The emulated DynamoDB subset, exercised through the real SDK client over HTTP, plus the expression
-// language on its own.
+// The emulator's DynamoDB (dynalite behind the emulator's dispatch), exercised through the real SDK
+// client over HTTP: what the product relies on, and the emulator's controls applied to it.
 import {
   type AttributeValue,
   BatchGetItemCommand,
@@ -18,21 +18,19 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import {
-  createExpressionContext,
-  evaluateCondition,
-  parseCondition,
-} from '../../scripts/emulator/dynamodb-expressions.ts';
-import type { Item } from '../../scripts/emulator/dynamodb-values.ts';
+import type { Item } from '../../scripts/emulator/dynamodb.ts';
 import { useTestEmulator } from '../support/emulator.ts';
 
 const TableName = 'sweep-state';
 
 const harness = useTestEmulator();
 
-beforeEach(() => {
-  harness.emulator.services.dynamodb.reset();
-  harness.emulator.services.dynamodb.createTable(TableName, { hash: 'pk', range: 'sk' });
+beforeEach(async () => {
+  await harness.emulator.services.dynamodb.reset();
+  await harness.emulator.services.dynamodb.createTable(TableName, { hash: 'pk', range: 'sk' });
+  harness.emulator.plane.resetStats();
+  harness.emulator.plane.controls.errorRates = {};
+  harness.emulator.plane.controls.latencyByOperation = {};
 });
 
 const s = (value: string): AttributeValue => ({ S: value });
@@ -367,7 +365,7 @@ describe('validation', () => {
       name: 'ValidationException',
       message: expect.stringContaining(message),
     });
-    expect(harness.emulator.services.dynamodb.itemCount(TableName)).toBe(0);
+    expect(await harness.emulator.services.dynamodb.itemCount(TableName)).toBe(0);
   });
 });
 
@@ -395,7 +393,7 @@ describe('batches', () => {
     );
 
     // Assess
-    expect(harness.emulator.services.dynamodb.itemCount(TableName)).toBe(120);
+    expect(await harness.emulator.services.dynamodb.itemCount(TableName)).toBe(120);
     const items = response.Responses?.[TableName] ?? [];
     expect(items).toHaveLength(60);
     expect(items.map((item) => Number(item.seen?.N)).sort((a, b) => a - b)).toEqual(
@@ -427,7 +425,7 @@ describe('batches', () => {
     // Assess
     await expect(get).rejects.toMatchObject({ name: 'ValidationException' });
     await expect(write).rejects.toMatchObject({ name: 'ValidationException' });
-    expect(harness.emulator.services.dynamodb.itemCount(TableName)).toBe(0);
+    expect(await harness.emulator.services.dynamodb.itemCount(TableName)).toBe(0);
   });
 
   it('hands back what it did not process when a processing limit is set', async () => {
@@ -446,7 +444,7 @@ describe('batches', () => {
     );
 
     // Assess
-    expect(harness.emulator.services.dynamodb.itemCount(TableName)).toBe(3);
+    expect(await harness.emulator.services.dynamodb.itemCount(TableName)).toBe(3);
     expect(response.UnprocessedItems?.[TableName]?.map((request) => request.PutRequest?.Item?.sk)).toEqual([
       s('3'),
       s('4'),
@@ -560,19 +558,11 @@ describe('Query and Scan', () => {
 describe('condition expressions', () => {
   const item: Item = {
     pk: { S: 'a' },
+    sk: { S: 'cond' },
     count: { N: '5' },
     name: { S: 'sweep-run' },
     tags: { SS: ['x', 'y'] },
     detail: { M: { state: { S: 'running' }, attempts: { L: [{ N: '1' }, { N: '2' }] } } },
-  };
-
-  const evaluate = (
-    expression: string,
-    values: Record<string, AttributeValue> = {},
-    names?: Record<string, string>,
-  ) => {
-    const context = createExpressionContext(names, Object.keys(values).length > 0 ? values : undefined);
-    return evaluateCondition(parseCondition(expression, context), item, context);
   };
 
   it.each([
@@ -585,11 +575,13 @@ describe('condition expressions', () => {
     { expression: 'begins_with(#n, :prefix)', expected: true },
     { expression: 'contains(tags, :x)', expected: true },
     { expression: 'detail.#s = :running AND detail.attempts[1] = :two', expected: true },
-    { expression: 'absent <> :a', expected: false },
+    // A missing attribute equals nothing, so <> holds (DynamoDB's rule, and dynalite's).
+    { expression: 'absent <> :a', expected: true },
     { expression: 'size(tags) = :two', expected: true },
     { expression: 'attribute_type(#c, :numberType)', expected: true },
-  ])('evaluates $expression to $expected', ({ expression, expected }) => {
+  ])('evaluates $expression to $expected as a write condition', async ({ expression, expected }) => {
     // Prepare
+    await putItem(item);
     const allValues: Record<string, AttributeValue> = {
       ':a': s('a'),
       ':b': s('b'),
@@ -608,9 +600,183 @@ describe('condition expressions', () => {
     );
 
     // Act
-    const result = evaluate(expression, used, Object.keys(names).length > 0 ? names : undefined);
+    const result = await harness.dynamodb
+      .send(
+        new PutItemCommand({
+          TableName,
+          Item: item,
+          ConditionExpression: expression,
+          ExpressionAttributeValues: used,
+          ...(Object.keys(names).length > 0 ? { ExpressionAttributeNames: names } : {}),
+        }),
+      )
+      .then(
+        () => true,
+        (error: unknown) => {
+          if (error instanceof ConditionalCheckFailedException) return false;
+          throw error;
+        },
+      );
 
     // Assess
     expect(result).toBe(expected);
+  });
+});
+
+describe('what dynalite lacks, added around it', () => {
+  it.each([
+    [
+      'PutItem',
+      () =>
+        new PutItemCommand({
+          TableName,
+          Item: { ...key('lease', 'x'), runId: s('other') },
+          ConditionExpression: 'attribute_not_exists(pk)',
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+    ],
+    [
+      'UpdateItem',
+      () =>
+        new UpdateItemCommand({
+          TableName,
+          Key: key('lease', 'x'),
+          UpdateExpression: 'SET runId = :me',
+          ConditionExpression: 'runId = :me',
+          ExpressionAttributeValues: { ':me': s('me') },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+    ],
+    [
+      'DeleteItem',
+      () =>
+        new DeleteItemCommand({
+          TableName,
+          Key: key('lease', 'x'),
+          ConditionExpression: 'runId = :me',
+          ExpressionAttributeValues: { ':me': s('me') },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
+    ],
+  ])(
+    '%s with ReturnValuesOnConditionCheckFailure ALL_OLD returns the item that failed the condition',
+    async (_, command) => {
+      // Prepare
+      const stored = { ...key('lease', 'x'), runId: s('holder'), leaseUntil: n(5) };
+      await putItem(stored);
+
+      // Act
+      const error = await harness.dynamodb
+        .send(command() as PutItemCommand)
+        .catch((caught: unknown) => caught);
+
+      // Assess
+      expect(error).toBeInstanceOf(ConditionalCheckFailedException);
+      expect((error as ConditionalCheckFailedException).Item).toEqual(stored);
+      expect(await getItem('lease', 'x')).toEqual(stored);
+    },
+  );
+
+  it('leaves Item out when the caller did not ask for it', async () => {
+    await putItem({ ...key('lease', 'x'), runId: s('holder') });
+
+    const error = await harness.dynamodb
+      .send(
+        new PutItemCommand({
+          TableName,
+          Item: key('lease', 'x'),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      )
+      .catch((caught: unknown) => caught);
+
+    expect(error).toBeInstanceOf(ConditionalCheckFailedException);
+    expect((error as ConditionalCheckFailedException).Item).toBeUndefined();
+  });
+});
+
+describe('secondary indexes', () => {
+  it('creates a table with a global secondary index and queries it', async () => {
+    // Prepare
+    await harness.dynamodb.send(
+      new CreateTableCommand({
+        TableName: 'tombstones',
+        BillingMode: 'PAY_PER_REQUEST',
+        KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+        AttributeDefinitions: [
+          { AttributeName: 'pk', AttributeType: 'S' },
+          { AttributeName: 'group', AttributeType: 'S' },
+        ],
+        GlobalSecondaryIndexes: [
+          {
+            IndexName: 'byGroup',
+            KeySchema: [{ AttributeName: 'group', KeyType: 'HASH' }],
+            Projection: { ProjectionType: 'ALL' },
+          },
+        ],
+      }),
+    );
+    for (const [pk, group] of [
+      ['a', 'orders'],
+      ['b', 'orders'],
+      ['c', 'default'],
+    ] as const) {
+      await harness.dynamodb.send(
+        new PutItemCommand({ TableName: 'tombstones', Item: { pk: s(pk), group: s(group) } }),
+      );
+    }
+
+    // Act
+    const found = await harness.dynamodb.send(
+      new QueryCommand({
+        TableName: 'tombstones',
+        IndexName: 'byGroup',
+        KeyConditionExpression: '#g = :g',
+        ExpressionAttributeNames: { '#g': 'group' },
+        ExpressionAttributeValues: { ':g': s('orders') },
+      }),
+    );
+
+    // Assess
+    expect(found.Items?.map((item) => item.pk?.S).sort()).toEqual(['a', 'b']);
+  });
+});
+
+describe("the emulator's controls apply to DynamoDB", () => {
+  it('counts calls per operation', async () => {
+    await putItem({ ...key('a', '1') });
+    await getItem('a', '1');
+
+    expect(harness.emulator.plane.statsFor('PutItem').calls).toBe(1);
+    expect(harness.emulator.plane.statsFor('GetItem').calls).toBe(1);
+  });
+
+  it('answers an injected 500 before the write reaches the store, and DynamoDB names it InternalServerError', async () => {
+    harness.emulator.plane.controls.errorRates = { PutItem: 1 };
+
+    const error = await putItem({ ...key('a', '1') }).catch((caught: unknown) => caught);
+
+    expect((error as { name?: string }).name).toBe('InternalServerError');
+    expect((error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode).toBe(500);
+    harness.emulator.plane.controls.errorRates = {};
+    expect(await harness.emulator.services.dynamodb.itemCount(TableName)).toBe(0);
+  });
+
+  it('adds the configured latency per operation', async () => {
+    harness.emulator.plane.controls.latencyByOperation = { GetItem: 150 };
+
+    const started = Date.now();
+    await getItem('a', '1');
+
+    expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+  });
+
+  it('reset drops every table', async () => {
+    await putItem({ ...key('a', '1') });
+
+    await harness.emulator.services.dynamodb.reset();
+    const missing = harness.dynamodb.send(new DescribeTableCommand({ TableName }));
+
+    await expect(missing).rejects.toBeInstanceOf(ResourceNotFoundException);
   });
 });

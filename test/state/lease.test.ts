@@ -15,14 +15,14 @@ let lease: LeaseStore;
 
 const env = useTestEmulator();
 
-beforeEach(() => {
-  env.emulator.services.dynamodb.reset();
-  env.emulator.services.dynamodb.createTable(TABLE, { hash: 'pk' });
+beforeEach(async () => {
+  await env.emulator.services.dynamodb.reset();
+  await env.emulator.services.dynamodb.createTable(TABLE, { hash: 'pk' });
   lease = createDynamoLeaseStore(env.dynamodb, TABLE);
 });
 
-function storedHolder(): string | undefined {
-  const item = env.emulator.services.dynamodb.items(TABLE).find((entry) => entry.pk?.S === LEASE_KEY);
+async function storedHolder(): Promise<string | undefined> {
+  const item = (await env.emulator.services.dynamodb.items(TABLE)).find((entry) => entry.pk?.S === LEASE_KEY);
   return item?.runId?.S;
 }
 
@@ -36,7 +36,7 @@ describe('sweep lease', () => {
 
     // Assess
     expect(second).toEqual({ acquired: false, holder: 'run-a', leaseUntil: later(20) });
-    expect(storedHolder()).toBe('run-a');
+    expect(await storedHolder()).toBe('run-a');
   });
 
   it('can be taken over once it has expired', async () => {
@@ -45,7 +45,7 @@ describe('sweep lease', () => {
     const takeover = await lease.acquire('run-b', later(21), 20 * MINUTE);
 
     expect(takeover).toEqual({ acquired: true, runId: 'run-b', leaseUntil: later(41) });
-    expect(storedHolder()).toBe('run-b');
+    expect(await storedHolder()).toBe('run-b');
   });
 
   it('is renewed by its holder, which keeps others out for longer', async () => {
@@ -68,7 +68,7 @@ describe('sweep lease', () => {
     const renewed = await lease.renew('run-a', later(22), 20 * MINUTE, { from: 1, to: 2 });
 
     expect(renewed).toBe(false);
-    expect(storedHolder()).toBe('run-b');
+    expect(await storedHolder()).toBe('run-b');
   });
 
   it('moves on once per invocation, so a second copy of the same continuation is refused', async () => {
@@ -97,12 +97,12 @@ describe('sweep lease', () => {
 
     // Act
     await lease.release('run-b');
-    const heldAfterStrangerRelease = storedHolder();
+    const heldAfterStrangerRelease = await storedHolder();
     await lease.release('run-a');
 
     // Assess
     expect(heldAfterStrangerRelease).toBe('run-a');
-    expect(storedHolder()).toBeUndefined();
+    expect(await storedHolder()).toBeUndefined();
     expect(await lease.acquire('run-c', later(1), 20 * MINUTE)).toMatchObject({ acquired: true });
   });
 });
@@ -125,7 +125,7 @@ describe('sweep lease under lost answers (the SDK retries a write that already a
     // Assess
     expect(faults.lost()).toBe(1);
     expect(result).toEqual({ acquired: true, runId: 'run-a', leaseUntil: later(20) });
-    expect(storedHolder()).toBe('run-a');
+    expect(await storedHolder()).toBe('run-a');
   });
 
   it('regression: a renew whose answer was lost recognises its own success when the SDK retries it', async () => {
@@ -162,13 +162,13 @@ describe('sweep lease under lost answers (the SDK retries a write that already a
 
     // Act
     await lease.release('run-a', { token: 'inv-3' });
-    const heldAfterStranger = storedHolder();
+    const heldAfterStranger = await storedHolder();
     await store.release('run-a', { token: 'inv-2' });
 
     // Assess
     expect(heldAfterStranger).toBe('run-a');
     expect(faults.lost()).toBe(1);
-    expect(storedHolder()).toBeUndefined();
+    expect(await storedHolder()).toBeUndefined();
   });
 
   it('a release that names the invocation it found frees a lease its own renew never reached', async () => {
@@ -179,6 +179,6 @@ describe('sweep lease under lost answers (the SDK retries a write that already a
     await lease.release('run-a', { token: 'inv-2', orInvocation: 1 });
 
     // Assess
-    expect(storedHolder()).toBeUndefined();
+    expect(await storedHolder()).toBeUndefined();
   });
 });

@@ -15,9 +15,9 @@ let clock: Date;
 
 const env = useTestEmulator();
 
-beforeEach(() => {
-  env.emulator.services.dynamodb.reset();
-  env.emulator.services.dynamodb.createTable(TABLE, { hash: 'pk' });
+beforeEach(async () => {
+  await env.emulator.services.dynamodb.reset();
+  await env.emulator.services.dynamodb.createTable(TABLE, { hash: 'pk' });
   clock = now;
 });
 
@@ -69,7 +69,7 @@ describe('schedule memory', () => {
     );
 
     // Assess
-    expect(env.emulator.services.dynamodb.itemCount(TABLE)).toBe(130);
+    expect(await env.emulator.services.dynamodb.itemCount(TABLE)).toBe(130);
     expect(recalled.size).toBe(130);
     expect(reader.stats.requests).toBeGreaterThan(2);
   });
@@ -96,7 +96,7 @@ describe('schedule memory', () => {
     });
     await store.remember(arn(1), { kind: 'recurring', lastModified: 1 });
     await store.flush();
-    const ttl = Number(env.emulator.services.dynamodb.items(TABLE)[0]?.ttl?.N);
+    const ttl = Number((await env.emulator.services.dynamodb.items(TABLE))[0]?.ttl?.N);
 
     // Act
     clock = new Date(now.getTime() + 29 * DAY);
@@ -115,7 +115,7 @@ describe('schedule memory', () => {
     const store = memory();
     await store.remember(arn(1), { kind: 'recurring', lastModified: 1 });
     await store.flush();
-    const [item] = env.emulator.services.dynamodb.items(TABLE);
+    const [item] = await env.emulator.services.dynamodb.items(TABLE);
     await env.dynamodb.send(new PutItemCommand({ TableName: TABLE, Item: { ...item, v: { N: '999' } } }));
 
     // Act

@@ -35,8 +35,8 @@ const population = () => mixedPopulation(now, { default: 250, orders: 200 });
 /** Every request's first answer lost: occurrences 1, 3, 5, … (each retry is the next occurrence). */
 const everyFirstAnswer = Array.from({ length: 50 }, (_, index) => 2 * index + 1);
 
-function leaseItem() {
-  return env.emulator.services.dynamodb.items(STATE_TABLE).find((item) => item.pk?.S === LEASE_KEY);
+async function leaseItem() {
+  return (await env.emulator.services.dynamodb.items(STATE_TABLE)).find((item) => item.pk?.S === LEASE_KEY);
 }
 
 function summaryOf(result: SweepResponse | undefined) {
@@ -67,7 +67,7 @@ describe('sweep lease and exits under faults', () => {
       deleted: finished.length,
     });
     expect(metricValues(env, 'SchedulesDeleted')).toEqual([finished.length]);
-    expect(leaseItem()).toBeUndefined();
+    expect(await leaseItem()).toBeUndefined();
   });
 
   it('regression: the first acquire whose answer was lost sweeps, instead of reporting alreadyRunning with itself as holder', async () => {
@@ -90,7 +90,7 @@ describe('sweep lease and exits under faults', () => {
       complete: true,
       deleted: finished.length,
     });
-    expect(leaseItem()).toBeUndefined();
+    expect(await leaseItem()).toBeUndefined();
   });
 
   it('regression: a hard DynamoDB error on the renew before the hand-off publishes what was counted, frees the lease and logs why', async () => {
@@ -109,7 +109,7 @@ describe('sweep lease and exits under faults', () => {
     expect(metricValues(env, 'SchedulesDeleted')).toEqual([result.deleted]);
     expect(metricValues(env, 'SweepsCompleted')).toEqual([0]);
     expect(takeHandOffs(env)).toEqual([]);
-    expect(leaseItem()).toBeUndefined();
+    expect(await leaseItem()).toBeUndefined();
     expect(log.lines).toContainEqual(
       expect.objectContaining({
         level: 'error',
@@ -134,7 +134,7 @@ describe('sweep lease and exits under faults', () => {
     expect(first.status).toBe('continuing');
     expect(result).toMatchObject({ status: 'finished', complete: false, deleted: first.deleted });
     expect(metricValues(env, 'SchedulesDeleted')).toEqual([first.deleted]);
-    expect(leaseItem()).toBeUndefined();
+    expect(await leaseItem()).toBeUndefined();
     expect(log.lines).toContainEqual(
       expect.objectContaining({
         level: 'error',

@@ -152,7 +152,7 @@ describe('incremental sweep', () => {
     });
     seed(env, [future]);
     await sweepOnce();
-    const items = env.emulator.services.dynamodb.items(STATE_TABLE);
+    const items = await env.emulator.services.dynamodb.items(STATE_TABLE);
     const remembered = items.find((item) => item.pk?.S?.includes('/future'));
     await env.dynamodb.send(
       new PutItemCommand({ TableName: STATE_TABLE, Item: { ...remembered, due: { N: '0' } } }),
@@ -178,6 +178,6 @@ describe('incremental sweep', () => {
 
     expect(second.lookups).toBe(kept.length);
     expect(second.summary.recalled).toBe(0);
-    expect(env.emulator.services.dynamodb.itemCount(STATE_TABLE)).toBe(0);
+    expect(await env.emulator.services.dynamodb.itemCount(STATE_TABLE)).toBe(0);
   });
 });

@@ -19,13 +19,13 @@ export const NAMESPACE = 'ResumeTest';
 export const SCHEDULED_EVENT = scheduledEvent();
 
 /** Clears every emulated service the sweep touches and creates an empty state table. */
-export function resetServices(env: TestEmulator, now: Date): void {
+export async function resetServices(env: TestEmulator, now: Date): Promise<void> {
   const { plane, services } = env.emulator;
   services.scheduler.reset();
   services.cloudwatch.reset();
   services.lambda.reset();
-  services.dynamodb.reset();
-  services.dynamodb.createTable(STATE_TABLE, { hash: 'pk' });
+  await services.dynamodb.reset();
+  await services.dynamodb.createTable(STATE_TABLE, { hash: 'pk' });
   plane.resetStats();
   plane.controls.errorRates = {};
   plane.setNow(now);

@@ -63,8 +63,9 @@ const totals = (summary: Omit<SweepSummary, 'progress'>) => ({
   DeleteSchedule: summary.requests.DeleteSchedule,
 });
 
-function leaseHolder(): string | undefined {
-  return env.emulator.services.dynamodb.items(STATE_TABLE).find((item) => item.pk?.S === LEASE_KEY)?.runId?.S;
+async function leaseHolder(): Promise<string | undefined> {
+  return (await env.emulator.services.dynamodb.items(STATE_TABLE)).find((item) => item.pk?.S === LEASE_KEY)
+    ?.runId?.S;
 }
 
 describe('resumable sweep', () => {
@@ -82,7 +83,7 @@ describe('resumable sweep', () => {
       );
       const wholeDeletedMetric = metricValues(env, 'SchedulesDeleted');
       const wholeCountMetric = metricValues(env, 'ScheduleCount');
-      resetServices(env, now);
+      await resetServices(env, now);
       seed(env, all);
       const { handler } = createStatefulHandler(env, settings);
 
@@ -109,7 +110,7 @@ describe('resumable sweep', () => {
       expect(metricValues(env, 'SchedulesDeleted')).toEqual([finished.length]);
       expect(metricValues(env, 'ScheduleCount')).toEqual(wholeCountMetric);
       expect(metricValues(env, 'ScheduleCount', 'default')).toHaveLength(1);
-      expect(leaseHolder()).toBeUndefined();
+      expect(await leaseHolder()).toBeUndefined();
     },
   );
 
@@ -171,7 +172,7 @@ describe('resumable sweep', () => {
     expect(first.status).toBe('continuing');
     expect(refused).toEqual({
       status: 'alreadyRunning',
-      holder: leaseHolder(),
+      holder: await leaseHolder(),
       leaseUntil: expect.any(String),
     });
     expect(['ListSchedules', 'GetSchedule', 'DeleteSchedule'].map((op) => calls(env, op))).toEqual(
@@ -230,7 +231,7 @@ describe('resumable sweep', () => {
     const { handler, log } = createStatefulHandler(env);
     const first = summaryOf(await handler(SCHEDULED_EVENT, pageBudget(env, 2)));
     const [lost] = takeHandOffs(env);
-    const deadRun = leaseHolder();
+    const deadRun = await leaseHolder();
     env.emulator.plane.setNow(new Date(now.getTime() + 21 * MINUTE));
 
     // Act
@@ -278,7 +279,7 @@ describe('resumable sweep', () => {
         message: expect.stringMatching(/handing the sweep on failed/),
       }),
     );
-    expect(leaseHolder()).toBeUndefined();
+    expect(await leaseHolder()).toBeUndefined();
   });
 
   it('without a state table sweeps in one invocation, with no lease and no hand-off, and says so', async () => {
@@ -298,7 +299,7 @@ describe('resumable sweep', () => {
       stoppedBy: 'time',
       scanned: 200,
     });
-    expect(env.emulator.services.dynamodb.itemCount(STATE_TABLE)).toBe(0);
+    expect(await env.emulator.services.dynamodb.itemCount(STATE_TABLE)).toBe(0);
     expect(log.lines).toContainEqual(
       expect.objectContaining({ message: expect.stringMatching(/^no state table/) }),
     );
