@@ -6,7 +6,7 @@
 // loopback port of its own. What dynalite lacks and the tests need is added here, around the relay:
 // a cap on how much of each batch is processed (UnprocessedKeys / UnprocessedItems) and
 // ReturnValuesOnConditionCheckFailure.
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
@@ -49,6 +49,9 @@ export interface DynamoDbService extends EmulatedService {
   /** Stops the dynalite server. */
   close(): Promise<void>;
 }
+
+/** One pool of kept-alive loopback connections to dynalite: a new connection per request costs more than the request. */
+const relayAgent = new Agent({ keepAlive: true });
 
 interface Backend {
   port: number;
@@ -98,7 +101,7 @@ export function createDynamoDbService(): DynamoDbService {
             'x-amz-target': `${targetPrefix}${operation}`,
             'content-length': Buffer.byteLength(payload),
           },
-          agent: false,
+          agent: relayAgent,
         },
         (response) => {
           const chunks: Buffer[] = [];

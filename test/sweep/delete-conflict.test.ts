@@ -1,0 +1,56 @@
+// A DeleteSchedule answered with ConflictException (409, which AWS documents for DeleteSchedule and
+// the SDK does not retry): the sweep keeps the schedule, counts the failure and sweeps on; a later
+// sweep deletes it once the conflict has cleared. Default sweep settings, real SDK, emulator.
+import { beforeEach, describe, expect, it } from 'vitest';
+import { createMemoryLogger } from '../../src/log.ts';
+import { sweep } from '../../src/sweep/sweep.ts';
+import { useTestEmulator } from '../support/emulator.ts';
+import { oneTime, sweepOptions } from './fixtures.ts';
+
+const env = useTestEmulator();
+
+beforeEach(() => {
+  env.emulator.services.scheduler.reset();
+  env.emulator.plane.resetStats();
+  env.emulator.plane.setNow(new Date('2025-06-15T12:00:00Z'));
+});
+
+const sweepNow = () =>
+  sweep(
+    {
+      scheduler: env.scheduler,
+      cloudwatch: env.cloudwatch,
+      clock: () => env.emulator.plane.now(),
+      log: createMemoryLogger(),
+    },
+    sweepOptions(),
+  );
+
+describe('a delete answered with ConflictException', () => {
+  it('keeps the schedule and counts it failed; the next sweep deletes it once the conflict clears', async () => {
+    // Prepare
+    const scheduler = env.emulator.services.scheduler;
+    scheduler.seed(['first', 'busy', 'last'].map((name) => oneTime({ name, at: '2025-06-01T00:00:00' })));
+    scheduler.holdConflicts('default', 'busy', 5);
+
+    // Act
+    const first = await sweepNow();
+
+    // Assess
+    expect(first).toMatchObject({ deleted: 2, failed: 1 });
+    // 409 is not retried: one DeleteSchedule per schedule.
+    expect(first.requests.DeleteSchedule).toBe(3);
+    expect(scheduler.has('default', 'busy')).toBe(true);
+    expect(scheduler.has('default', 'first')).toBe(false);
+
+    // Act: the conflict clears
+    scheduler.holdConflicts('default', 'busy', 1);
+    const stillBusy = await sweepNow();
+    const second = await sweepNow();
+
+    // Assess
+    expect(stillBusy).toMatchObject({ deleted: 0, failed: 1 });
+    expect(second).toMatchObject({ deleted: 1, failed: 0 });
+    expect(scheduler.count()).toBe(0);
+  });
+});
