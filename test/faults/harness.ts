@@ -360,14 +360,14 @@ function seedPopulation(world: World, scenario: Scenario): void {
   if (boundary.length > 0) scheduler.seed(boundary);
 }
 
-function resetWorld(world: World, scenario: Scenario): void {
+async function resetWorld(world: World, scenario: Scenario): Promise<void> {
   const { plane, services } = world.emulator;
   plane.faults.reset();
   services.scheduler.reset();
   services.cloudwatch.reset();
   services.lambda.reset();
-  services.dynamodb.reset();
-  services.dynamodb.createTable(STATE_TABLE, { hash: 'pk' });
+  await services.dynamodb.reset();
+  await services.dynamodb.createTable(STATE_TABLE, { hash: 'pk' });
   plane.resetStats();
   plane.controls.errorRates = {};
   plane.controls.throttleRates = {};
@@ -380,7 +380,7 @@ function resetWorld(world: World, scenario: Scenario): void {
 export async function runScenario(world: World, scenario: Scenario): Promise<ScenarioOutcome> {
   const started = Date.now();
   const { plane, services } = world.emulator;
-  resetWorld(world, scenario);
+  await resetWorld(world, scenario);
   seedPopulation(world, scenario);
   plane.faults.configure(scenario.faults);
 
@@ -501,7 +501,7 @@ export async function runScenario(world: World, scenario: Scenario): Promise<Sce
   await settled(world);
   await new Promise((resolve) => setTimeout(resolve, 5));
 
-  const violations = checkInvariants(world, scenario, lines, invocations);
+  const violations = await checkInvariants(world, scenario, lines, invocations);
   for (const invocation of invocations) {
     // The harness's own events must be accepted: a refused payload would make every check vacuous.
     if (invocation.threw?.startsWith('InputError')) {
@@ -541,12 +541,12 @@ function continuationRunId(payload: unknown): string | undefined {
 
 const scheduleKey = (group: unknown, name: unknown) => `${String(group ?? 'default')}/${String(name)}`;
 
-function checkInvariants(
+async function checkInvariants(
   world: World,
   scenario: Scenario,
   lines: LogLine[],
   invocations: InvocationReport[],
-): { problems: Violation[]; raced: number } {
+): Promise<{ problems: Violation[]; raced: number }> {
   const { plane, services } = world.emulator;
   const problems: Violation[] = [];
   const fail = (invariant: Invariant) => ({
@@ -659,7 +659,7 @@ function checkInvariants(
   // 4. An invocation that ends (returns or throws) never leaves the lease held unless it handed on.
   const last = invocations.at(-1);
   if (last && !last.killed) {
-    const lease = services.dynamodb.items(STATE_TABLE).find((item) => item.pk?.S === 'lease#sweep');
+    const lease = (await services.dynamodb.items(STATE_TABLE)).find((item) => item.pk?.S === 'lease#sweep');
     const until = Number(lease?.leaseUntil?.N ?? 0);
     if (lease && until > plane.now().getTime()) {
       fail('lease').push(
