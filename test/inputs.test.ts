@@ -275,3 +275,33 @@ describe('create path fields', () => {
     expect(resolveZone(undefined)).toEqual({ ok: true, zone: 'UTC' });
   });
 });
+
+describe('create path unknown fields', () => {
+  const now = new Date('2026-06-01T12:00:00Z');
+  const defaults = {
+    groupName: 'schedule-hygiene-test',
+    roleArn: 'arn:aws:iam::123456789012:role/scheduler',
+  };
+  const targetArn = 'arn:aws:lambda:us-east-1:123456789012:function:target';
+
+  it.each([
+    ['tmezone', 'timezone'],
+    ['TargetArn', 'targetArn'],
+    ['runat', 'runAt'],
+  ])('refuses %s, suggesting %s', (typo, meant) => {
+    const request = { at: '2026-12-01T09:00:00', targetArn, [typo]: 'x' };
+
+    const error = refusal(() => planOneTimeSchedule(request, defaults, now));
+
+    expect((error as InputError).field).toBe(typo);
+    expect(error.message).toContain(`no such field (did you mean '${meant}'?)`);
+  });
+
+  it('keeps the message short for a huge unknown field', () => {
+    const request = { at: '2026-12-01T09:00:00', targetArn, ['k'.repeat(1_000_000)]: 1 };
+
+    const error = refusal(() => planOneTimeSchedule(request, defaults, now));
+
+    expect(error.message.length).toBeLessThan(MAX_MESSAGE);
+  });
+});

@@ -12,6 +12,7 @@ import {
   parseLocalDateTime,
 } from '../schedule/expression.ts';
 import { resolveLocalTime, resolveZone } from '../schedule/timezone.ts';
+import { suggestion } from '../validate.ts';
 import { CreateScheduleMember, requireMember } from './constraints.ts';
 
 const PARTITION = 'aws(?:-[a-z]+)*';
@@ -480,7 +481,10 @@ export function requireObject(
   }
   for (const key of Object.keys(value)) {
     if (!known.includes(key)) {
-      throw new InputError(`${path}${key}`, `no such field; the known fields are ${known.join(', ')}`);
+      throw new InputError(
+        `${path}${key}`,
+        `no such field${suggestion(key, known)}; the known fields are ${known.join(', ')}`,
+      );
     }
   }
   return value as Record<string, unknown>;
