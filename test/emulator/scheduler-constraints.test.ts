@@ -6,6 +6,7 @@ import {
   type CreateScheduleCommandInput,
   CreateScheduleGroupCommand,
   DeleteScheduleCommand,
+  DeleteScheduleGroupCommand,
   GetScheduleCommand,
   ListScheduleGroupsCommand,
   ListSchedulesCommand,
@@ -402,6 +403,43 @@ describe('ListSchedules and ListScheduleGroups members', () => {
 
     const error = await refusal(emulator.scheduler.send(new ListScheduleGroupsCommand({ MaxResults: 101 })));
     expect(error.message).toMatch(/'MaxResults'/);
+  });
+});
+
+describe('members of the other operations', () => {
+  it('GetSchedule: GroupName of 64 characters is looked up, 65 refused', async () => {
+    const longest = 'g'.repeat(64);
+    scheduler().createGroup(longest);
+    await emulator.scheduler.send(new CreateScheduleCommand(request({ GroupName: longest })));
+
+    const got = await emulator.scheduler.send(new GetScheduleCommand({ Name: 'edge', GroupName: longest }));
+    const error = await refusal(
+      emulator.scheduler.send(new GetScheduleCommand({ Name: 'edge', GroupName: 'g'.repeat(65) })),
+    );
+
+    expect(got.GroupName).toBe(longest);
+    expect(error.message).toMatch(/'GroupName'.*64/);
+  });
+
+  it('DeleteScheduleGroup: a 64-character ClientToken is accepted, an empty one refused', async () => {
+    scheduler().createGroup('doomed');
+    scheduler().createGroup('kept');
+
+    await emulator.scheduler.send(
+      new DeleteScheduleGroupCommand({ Name: 'doomed', ClientToken: 'x'.repeat(64) }),
+    );
+    const error = await refusal(
+      emulator.scheduler.send(new DeleteScheduleGroupCommand({ Name: 'kept', ClientToken: '' })),
+    );
+
+    expect(error.message).toMatch(/'ClientToken'.*greater than or equal to 1/);
+    expect(scheduler().counters().groups).toBe(2);
+  });
+
+  it('ListSchedules: an empty NextToken is refused (1-2048 characters), not read as the first page', async () => {
+    const error = await refusal(emulator.scheduler.send(new ListSchedulesCommand({ NextToken: '' })));
+
+    expect(error.message).toMatch(/'NextToken'.*greater than or equal to 1/);
   });
 });
 
