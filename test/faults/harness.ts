@@ -37,13 +37,13 @@ const ROLE_ARN = `arn:aws:iam::${ACCOUNT_ID}:role/faults-scheduler`;
 export const REQUEST_TIMEOUT_MS = 600;
 export const LATE_MS = 700;
 /**
- * The documented race window: an application change that lands after the sweeper's last lookup and
- * at most this long before the delete reaches Scheduler may be deleted (README "What the sweeper
- * guarantees": one request plus at most 100 ms). Measured here at the emulator, so it includes the
- * delete's own injected latency (added per scenario) and event-loop slack on a shared machine.
+ * The documented race window (README "What the sweeper guarantees": one request plus at most
+ * 100 ms): an application change that lands after the sweeper's lookup may be deleted when the
+ * delete was sent at most this long after that lookup's answer came back. Both moments are taken at
+ * the client, so a loaded machine's slow requests do not blur it; the slack covers timer rounding.
  */
 export const RACE_WINDOW_MS = 100;
-const RACE_SLACK_MS = 250;
+const RACE_SLACK_MS = 30;
 /** After the deadline signal an invocation has this long (real time) before Lambda kills it. */
 const HARD_DEADLINE_MS = 1_500;
 const MAX_INVOCATIONS = 40;
@@ -297,10 +297,20 @@ export interface ScenarioOutcome {
   durationMs: number;
 }
 
+/** One request as the product sent it (emulator time, ms): when it left and when its answer came. */
+interface ClientSend {
+  operation: string;
+  /** group/name for Scheduler schedule requests. */
+  key: string;
+  sentAt: number;
+  settledAt?: number;
+  ok?: boolean;
+}
+
 /** A kill switch for one invocation: after it trips, nothing of the invocation reaches the world. */
 function killable<T extends { send: (...args: never[]) => Promise<unknown> }>(
   client: T,
-  state: { killed: boolean; sending: number; sent: number },
+  state: { killed: boolean; sending: number; sent: number; log: ClientSend[]; now: () => number },
 ): T {
   const never = () => new Promise<never>(() => undefined);
   return new Proxy(client, {
@@ -310,10 +320,28 @@ function killable<T extends { send: (...args: never[]) => Promise<unknown> }>(
         if (state.killed) return never();
         state.sent += 1;
         state.sending += 1;
+        const command = args[0] as unknown as {
+          constructor: { name: string };
+          input?: { Name?: string; GroupName?: string };
+        };
+        const entry: ClientSend = {
+          operation: command.constructor.name.replace(/Command$/, ''),
+          key: scheduleKey(command.input?.GroupName, command.input?.Name),
+          sentAt: state.now(),
+        };
+        state.log.push(entry);
         const sent = target.send(...args);
         void sent.then(
-          () => (state.sending -= 1),
-          () => (state.sending -= 1),
+          () => {
+            state.sending -= 1;
+            entry.settledAt = state.now();
+            entry.ok = true;
+          },
+          () => {
+            state.sending -= 1;
+            entry.settledAt = state.now();
+            entry.ok = false;
+          },
         );
         return sent.then(
           (value) => (state.killed ? never() : value),
@@ -393,6 +421,7 @@ export async function runScenario(world: World, scenario: Scenario): Promise<Sce
     ...scenario.settings,
   });
   const lines: LogLine[] = [];
+  const sends: ClientSend[] = [];
   const invocations: InvocationReport[] = [];
   const queue: { payload: unknown; duplicate: boolean }[] = [{ payload: SCHEDULED_EVENT, duplicate: false }];
   const listCalls = () => plane.stats.get('ListSchedules')?.calls ?? 0;
@@ -400,7 +429,7 @@ export async function runScenario(world: World, scenario: Scenario): Promise<Sce
   while (queue.length > 0 && invocations.length < MAX_INVOCATIONS) {
     const next = queue.shift()!;
     const index = invocations.length;
-    const state = { killed: false, sending: 0, sent: 0 };
+    const state = { killed: false, sending: 0, sent: 0, log: sends, now: () => plane.now().getTime() };
     const log: Logger = {
       info: (message, fields) => record('info', message, fields),
       warn: (message, fields) => record('warn', message, fields),
@@ -501,7 +530,7 @@ export async function runScenario(world: World, scenario: Scenario): Promise<Sce
   await settled(world);
   await new Promise((resolve) => setTimeout(resolve, 5));
 
-  const violations = await checkInvariants(world, scenario, lines, invocations);
+  const violations = await checkInvariants(world, scenario, lines, sends, invocations);
   for (const invocation of invocations) {
     // The harness's own events must be accepted: a refused payload would make every check vacuous.
     if (invocation.threw?.startsWith('InputError')) {
@@ -545,6 +574,7 @@ async function checkInvariants(
   world: World,
   scenario: Scenario,
   lines: LogLine[],
+  sends: ClientSend[],
   invocations: InvocationReport[],
 ): Promise<{ problems: Violation[]; raced: number }> {
   const { plane, services } = world.emulator;
@@ -554,10 +584,6 @@ async function checkInvariants(
   });
   const applied = plane.faults.applied();
   const options = { graceMinutes: scenario.graceMinutes, keepDisabled: scenario.keepDisabled };
-  const latencyMs = Math.max(
-    0,
-    ...(scenario.faults.rules ?? []).map((rule) => (rule.kind === 'latency' ? (rule.delayMs ?? 0) : 0)),
-  );
 
   const deletes = applied.filter(
     (entry) => entry.actor === 'client' && entry.operation === 'DeleteSchedule' && entry.detail?.before,
@@ -592,38 +618,72 @@ async function checkInvariants(
         change.seq > lastRead.seq &&
         change.seq < entry.seq,
     );
-    const readAt = lastRead?.answeredAt ?? lastRead?.at;
-    const gap = readAt === undefined ? Number.POSITIVE_INFINITY : entry.at - readAt;
-    if (changedAfterRead && gap <= RACE_WINDOW_MS + latencyMs + RACE_SLACK_MS) {
+    // The product's side: when it sent this delete, and when the latest lookup before it came back.
+    const deleteSend = sends
+      .filter((send) => send.operation === 'DeleteSchedule' && send.key === key && send.sentAt <= entry.at)
+      .at(-1);
+    const readDone = sends
+      .filter(
+        (send) =>
+          send.operation === 'GetSchedule' &&
+          send.key === key &&
+          send.ok === true &&
+          deleteSend !== undefined &&
+          (send.settledAt ?? Number.POSITIVE_INFINITY) <= deleteSend.sentAt,
+      )
+      .at(-1);
+    const gap =
+      deleteSend === undefined || readDone?.settledAt === undefined
+        ? Number.POSITIVE_INFINITY
+        : deleteSend.sentAt - readDone.settledAt;
+    if (changedAfterRead && gap <= RACE_WINDOW_MS + RACE_SLACK_MS) {
       raced += 1;
       continue;
     }
     fail('live-delete').push(
       `deleted a live schedule ${key} (${before.ScheduleExpression} ${before.ScheduleExpressionTimezone ?? 'UTC'} ${before.State}) at ${new Date(entry.at).toISOString()}` +
         (lastRead
-          ? `; last lookup that saw it finished ${gap} ms before the delete${changedAfterRead ? ', changed by the application after it' : ''}`
+          ? `; sent ${gap} ms after its last lookup came back${changedAfterRead ? ', changed by the application after a lookup that saw it finished' : ''}`
           : '; no lookup saw it finished') +
         `; trace ${trace(applied, key, entry.at)}`,
     );
   }
 
   // 2. Every deletion has its tombstone first; no record claims a deletion that was not applied.
+  // Tombstones as the sweep logs them: `tombstone` (the definition) before the delete, and
+  // `tombstone outcome` (deleted, unknown or notSent) after it.
   const tombstones = lines.filter((line) => line.message === 'tombstone');
+  const outcomes = lines.filter((line) => line.message === 'tombstone outcome');
   const deletedKeys = new Set(deletes.map(keyOf));
   for (const entry of deletes) {
     const key = keyOf(entry);
-    const first = tombstones.find((line) => tombstoneKey(line) === key);
-    if (!first || first.tick > entry.seq) {
+    if (!tombstones.some((line) => tombstoneKey(line) === key && line.tick < entry.seq)) {
       fail('tombstone-first').push(`deleted ${key} without a tombstone written before the delete`);
     }
   }
-  for (const line of tombstones) {
-    const outcome = line.fields.outcome ?? (line.fields.action === 'deleted' ? 'deleted' : undefined);
-    if (outcome === 'deleted' && !deletedKeys.has(tombstoneKey(line))) {
-      fail('false-claim').push(
-        `a tombstone claims ${tombstoneKey(line)} deleted, but no delete of it was applied`,
-      );
+  const claims = [
+    // An older form: one line, written before the delete, that already says `deleted`.
+    ...tombstones
+      .filter((line) => line.fields.action === 'deleted')
+      .map((line) => ({ line, key: tombstoneKey(line) })),
+    ...outcomes
+      .filter((line) => line.fields.outcome === 'deleted')
+      .map((line) => ({ line, key: String(line.fields.tombstone) })),
+  ];
+  for (const { key } of claims) {
+    if (!deletedKeys.has(key)) {
+      fail('false-claim').push(`a tombstone claims ${key} deleted, but no delete of it was applied`);
     }
+  }
+  for (const line of outcomes.filter((candidate) => candidate.fields.outcome === 'notSent')) {
+    const key = String(line.fields.tombstone);
+    const written = tombstones
+      .filter((tombstone) => tombstoneKey(tombstone) === key && tombstone.tick < line.tick)
+      .at(-1);
+    const applied = deletes.some(
+      (entry) => keyOf(entry) === key && entry.seq > (written?.tick ?? 0) && entry.seq < line.tick,
+    );
+    if (applied) fail('false-claim').push(`a tombstone says ${key} was not sent, but its delete was applied`);
   }
 
   // 3. Totals: each run that returned finished reports what the emulator applied during the run.
