@@ -219,8 +219,6 @@ export const RECHECK_AFTER_MS = 100;
 
 /** The schedule changed between the sweep's lookup and its delete (updated, recreated, or no longer finished). */
 class ChangedSinceLookup extends Error {}
-/** The schedule was found gone after one of our delete attempts had been sent: that delete applied. */
-class GoneAfterDelete extends Error {}
 
 type Finished = Extract<Decision, { outcome: 'finished' }>;
 
@@ -311,13 +309,22 @@ async function deleteFinished(
   }
   let readAt = item.readAt;
   let sent = 0;
+  /** Found gone by a re-read after one of our attempts was sent (its answer lost or late). */
+  let goneAfterSent = false;
   const recheck = async () => {
     if (performance.now() - readAt <= context.recheckAfterMs) return;
     let fresh: GetScheduleCommandOutput;
     try {
       fresh = await lookUp(name, group, context);
     } catch (error) {
-      if (isNotFound(error) && sent > 0) throw new GoneAfterDelete();
+      if (isNotFound(error) && sent > 0) {
+        // Ours applied and its answer was lost, or someone else deleted it. The next attempt
+        // replays our ClientToken and tells them apart: DeleteSchedule answers a replay of a delete
+        // that applied with success, and 404 when none with this token applied.
+        goneAfterSent = true;
+        readAt = performance.now();
+        return;
+      }
       throw error;
     }
     if (changedSince(item.schedule, fresh, context)) throw new ChangedSinceLookup();
@@ -340,9 +347,10 @@ async function deleteFinished(
     settle(TombstoneOutcome.deleted);
     return { kind: 'deleted', decision };
   } catch (error) {
-    if (error instanceof GoneAfterDelete || (isNotFound(error) && sent > 1)) {
-      // Gone after our own attempt was sent: that attempt applied, its answer was lost or late.
-      settle(TombstoneOutcome.deleted);
+    if (goneAfterSent && !isNotFound(error)) {
+      // Gone after our lost attempt, and no replay of our token was answered: most likely ours
+      // applied. Counted, unconfirmed; the tombstone says only what is known.
+      settle(TombstoneOutcome.unknown);
       return { kind: 'deleted', decision, unconfirmed: true };
     }
     settle(sent > 0 ? TombstoneOutcome.unknown : TombstoneOutcome.notSent);

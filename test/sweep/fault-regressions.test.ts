@@ -244,7 +244,9 @@ describe('sweep deletes under faults and concurrent changes (default recheck and
     // Assess
     expect(summary).toMatchObject({ deleted: 1, alreadyGone: 0, failed: 0, finished: 1 });
     expect(summary.requests.DeleteSchedule).toBe(emulator().plane.stats.get('DeleteSchedule')?.calls);
-    expect(summary.requests.DeleteSchedule).toBe(1);
+    // The attempt answered late, and the replay of its ClientToken that confirms it applied (the
+    // re-read before it found the schedule gone).
+    expect(summary.requests.DeleteSchedule).toBe(2);
     expect(log.lines).toContainEqual(
       expect.objectContaining({ message: 'tombstone outcome', outcome: 'deleted' }),
     );
@@ -275,7 +277,35 @@ describe('sweep deletes under faults and concurrent changes (default recheck and
 describe('sweep totals that cannot be settled say so', () => {
   afterEach(() => env.emulator.plane.faults.reset());
 
-  it('regression (fault seed 23): a delete whose answer was lost, for a schedule an application deleted meanwhile, counts as deleted and says the count is uncertain by one', async () => {
+  it('counts a delete found gone after its lost answer as deleted but unconfirmed when no replay of its ClientToken is answered, and its tombstone says unknown', async () => {
+    // Prepare: every answer to DeleteSchedule is lost; the first attempt applies
+    seed(env, [oneTime({ name: 'unanswered', at: '2025-06-01T00:00:00' })]);
+    env.emulator.plane.faults.configure({
+      record: true,
+      rules: [{ kind: 'reset', service: 'scheduler', operation: 'DeleteSchedule' }],
+    });
+
+    // Act
+    const log = createMemoryLogger();
+    const summary = await sweep(
+      { scheduler: env.scheduler, cloudwatch: env.cloudwatch, clock: () => env.emulator.plane.now(), log },
+      sweepOptions({ budgetTuning: undefined }),
+    );
+
+    // Assess
+    expect(env.emulator.services.scheduler.deletedNames()).toEqual(['default/unanswered']);
+    expect(summary).toMatchObject({
+      deleted: 1,
+      deletedUnconfirmed: 1,
+      failed: 0,
+      uncertain: { deleted: 1 },
+    });
+    expect(
+      log.lines.filter((line) => line.message === 'tombstone outcome').map((line) => line.outcome),
+    ).toEqual(['unknown']);
+  }, 60_000);
+
+  it('regression (fault seed 23): a delete whose answer was lost, for a schedule an application deleted meanwhile, is not claimed: the replay of its ClientToken answers 404, so it counts alreadyGone and its tombstone says unknown', async () => {
     // Prepare: the application deletes the schedule right after our lookup; our delete's 404 is lost
     const schedule = oneTime({ name: 'raced', at: '2025-06-01T00:00:00' });
     seed(env, [schedule]);
@@ -288,12 +318,13 @@ describe('sweep totals that cannot be settled say so', () => {
     });
 
     // Act
+    const log = createMemoryLogger();
     const summary = await sweep(
       {
         scheduler: env.scheduler,
         cloudwatch: env.cloudwatch,
         clock: () => env.emulator.plane.now(),
-        log: createMemoryLogger(),
+        log,
       },
       sweepOptions({ budgetTuning: undefined }),
     );
@@ -304,10 +335,13 @@ describe('sweep totals that cannot be settled say so', () => {
       .filter((entry) => entry.actor === 'client' && entry.operation === 'DeleteSchedule' && entry.applied);
     expect(deletesApplied).toHaveLength(0);
     expect(summary).toMatchObject({
-      deleted: 1,
-      deletedUnconfirmed: 1,
-      alreadyGone: 0,
-      uncertain: { deleted: 1 },
+      deleted: 0,
+      deletedUnconfirmed: 0,
+      alreadyGone: 1,
+      uncertain: { deleted: 0 },
     });
+    expect(
+      log.lines.filter((line) => line.message === 'tombstone outcome').map((line) => line.outcome),
+    ).toEqual(['unknown']);
   });
 });
