@@ -63,6 +63,10 @@ const REGRESSIONS: { seed: number; name: string }[] = [
     seed: 1,
     name: 'a lost answer to the lease acquire, retried by the SDK, reported alreadyRunning with itself as the holder and kept the lease',
   },
+  {
+    seed: 23,
+    name: 'an application deleted a schedule after the lookup, the 404 to our delete was lost, and the tombstone outcome claimed the deletion',
+  },
 ];
 
 describe('fault seeds that once failed', () => {
