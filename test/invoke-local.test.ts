@@ -93,6 +93,12 @@ describe('the README, run against the emulator', () => {
     });
     expect(result.wouldDelete).toBeGreaterThan(0);
     expect(emulator.services.scheduler.count()).toBe(before);
+    // Only the fields the README documents: no internal bookkeeping ("progress" of groups).
+    const readme = readFileSync('README.md', 'utf8');
+    const documented = readme.slice(readme.indexOf('The function returns a JSON summary'));
+    const paragraph = documented.slice(0, documented.indexOf('\n\n'));
+    for (const key of Object.keys(result)) expect(paragraph, key).toContain(`\`${key}\``);
+    expect(result).not.toHaveProperty('progress');
   }, 120_000);
 
   it('runs the census against the emulated Scheduler and Service Quotas', async () => {
