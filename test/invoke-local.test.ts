@@ -97,7 +97,7 @@ describe('the README, run against the emulator', () => {
     const readme = readFileSync('README.md', 'utf8');
     const documented = readme.slice(readme.indexOf('The function returns a JSON summary'));
     const paragraph = documented.slice(0, documented.indexOf('\n\n'));
-    for (const key of Object.keys(result)) expect(paragraph, key).toContain(`\`${key}\``);
+    for (const key of Object.keys(result)) expect(paragraph, key).toMatch(new RegExp(`\`${key}[\`.]`));
     expect(result).not.toHaveProperty('progress');
   }, 120_000);
 
