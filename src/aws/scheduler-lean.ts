@@ -3,13 +3,15 @@
 // and credential provider, its HTTP handler (with the client's timeouts and sockets) and its protocol,
 // which serializes the request and deserializes the answer or the modeled error (the same exception
 // classes, `name`, `$fault` and `$metadata`). What it leaves out is the middleware stack, which the
-// SDK resolves and walks on every send and which cost the sweeper most of its CPU per request (see
-// the README's Scale section: about 0.6 ms a request through `send`, a third of that here).
+// SDK resolves and walks on every send, re-reading endpoint settings and building a new signer each
+// time: the sweeper's CPU per request about halves (README, Scale: 0.69 ms through `send`, 0.37 ms
+// here, side by side). Successful answers are read with a reader compiled from the SDK's schema.
 //
 // Left out with the stack, on purpose: SDK retries (the sweeper's clients make one attempt; its
 // request budgets own the retries), clock-skew correction from error answers (Lambda's clock is
-// synchronized), and the checksum and compression middlewares (these operations carry no body).
-// Every other command, and every call with a callback, goes through the SDK's own `send`.
+// synchronized), the checksum and compression middlewares (these operations carry no body), and the
+// SDK's telemetry headers (amz-sdk-invocation-id, amz-sdk-request). Every other command, and every
+// call with a callback, goes through the SDK's own `send`.
 import {
   DeleteSchedule$,
   DeleteScheduleCommand,
@@ -40,7 +42,6 @@ interface ResolvedParts {
   };
   signer: (authScheme?: unknown) => Promise<RequestSigner>;
   systemClockOffset?: number;
-  customUserAgent?: unknown;
   defaultUserAgentProvider?: () => Promise<[string, string | undefined][]>;
 }
 
