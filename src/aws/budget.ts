@@ -74,27 +74,53 @@ export class RequestBudget {
   }
 
   /** Waits for this request's slot. Slots are spaced evenly: no burst beyond the rate. */
-  async acquire(): Promise<void> {
+  async acquire(signal?: AbortSignal): Promise<void> {
     const now = this.now();
     this.recover(now);
     const slot = Math.max(now, this.nextSlot);
     this.nextSlot = slot + 1000 / this.rate;
     const wait = slot - now;
-    if (wait >= 1) await this.sleep(wait);
+    if (wait >= 1) await this.pause(wait, signal);
+  }
+
+  /** Sleeps, or throws an AbortError as soon as `signal` aborts. */
+  private async pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+    if (!signal) return this.sleep(ms);
+    signal.throwIfAborted();
+    let onAbort: (() => void) | undefined;
+    try {
+      await Promise.race([
+        this.sleep(ms),
+        new Promise<never>((_resolve, reject) => {
+          onAbort = () => reject(signal.reason);
+          signal.addEventListener('abort', onAbort, { once: true });
+        }),
+      ]);
+    } finally {
+      if (onAbort) signal.removeEventListener('abort', onAbort);
+    }
   }
 
   /**
    * Runs `send` within the budget, retrying throttling and transient errors with capped jittered backoff.
    * `prepare`, when given, runs after each slot is granted and before its request is sent and counted:
    * the place for a last check that may decide the request must not be sent (by throwing; its error
-   * is passed on as it is, with no retry and nothing counted).
+   * is passed on as it is, with no retry and nothing counted). An aborted `signal` ends the call at
+   * once with the signal's reason: no further wait, attempt or retry.
    */
-  async call<T>(send: () => Promise<T>, hooks: { prepare?: () => Promise<void> } = {}): Promise<T> {
+  async call<T>(
+    send: () => Promise<T>,
+    hooks: { prepare?: () => Promise<void>; signal?: AbortSignal } = {},
+  ): Promise<T> {
+    const { signal } = hooks;
     let throttleAttempts = 0;
     let errorAttempts = 0;
     for (;;) {
-      await this.acquire();
+      // An aborted signal ends the call before any further wait or attempt (the caller's deadline).
+      signal?.throwIfAborted();
+      await this.acquire(signal);
       await hooks.prepare?.();
+      signal?.throwIfAborted();
       this.stats.requests += 1;
       try {
         return await send();
@@ -107,7 +133,7 @@ export class RequestBudget {
             this.stats.failures += 1;
             throw error;
           }
-          await this.sleep(this.backoff(throttleAttempts));
+          await this.pause(this.backoff(throttleAttempts), signal);
           continue;
         }
         if (isTransient(error)) {
@@ -117,7 +143,7 @@ export class RequestBudget {
             throw error;
           }
           this.stats.errorRetries += 1;
-          await this.sleep(this.backoff(errorAttempts));
+          await this.pause(this.backoff(errorAttempts), signal);
           continue;
         }
         throw error;

@@ -83,6 +83,7 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
     const remaining = context?.getRemainingTimeInMillis;
     const state = stateFor(deps, clock);
     const functionName = context?.functionName ?? deps.functionName;
+    const hardStop = deadline(remaining, config.safetyMarginSeconds * 1000, log);
     try {
       const result = await runSweep(
         {
@@ -108,6 +109,7 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
             concurrency: config.concurrency,
             namespace: config.namespace,
             ...(remaining ? { shouldStop: () => remaining() < stopMarginMs } : {}),
+            ...(hardStop ? { signal: hardStop.signal } : {}),
           },
           request,
           ...(parsed.kind === 'continuation' ? { continuation: parsed.continuation } : {}),
@@ -120,10 +122,46 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
         log.info('sweep finished', { summary: sweepResponse(result) });
       return sweepResponse(result);
     } finally {
+      hardStop?.clear();
       // Whatever this invocation came to, even an error, it says the sweeper is alive.
       await publishSweepHeartbeat({ cloudwatch: deps.cloudwatch, clock, log }, config.namespace);
     }
   };
+}
+
+/**
+ * The hard stop: a signal that aborts once only `marginMs` of the invocation is left, the time kept
+ * in hand to flush memory, renew the lease, hand on or publish, and return. Whatever is still in
+ * flight then is aborted, so the draining pages can never hold the invocation past its deadline.
+ */
+function deadline(
+  remaining: (() => number) | undefined,
+  marginMs: number,
+  log: Logger,
+): { signal: AbortSignal; clear: () => void } | undefined {
+  if (!remaining) return undefined;
+  const controller = new AbortController();
+  const timer = setTimeout(
+    () => {
+      log.warn(
+        'the deadline is near: requests in flight are aborted, unfinished schedules left for the continuation',
+        {
+          remainingMs: remaining(),
+        },
+      );
+      controller.abort(new DeadlineError());
+    },
+    Math.max(0, remaining() - marginMs),
+  );
+  return { signal: controller.signal, clear: () => clearTimeout(timer) };
+}
+
+/** The reason the hard stop gives aborted requests. */
+class DeadlineError extends Error {
+  override name = 'AbortError';
+  constructor() {
+    super('the invocation is near its deadline');
+  }
 }
 
 function stateFor(deps: SweepHandlerDeps, clock: () => Date): SweepState | undefined {

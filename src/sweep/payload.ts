@@ -162,6 +162,10 @@ export function parseSweepEvent(event: unknown): SweepEvent {
 }
 
 const reasons = Object.values(SkipReason);
+/** Schedule ARNs are at most 1,600 characters (API model). */
+const MAX_ARN_LENGTH = 1_600;
+/** A cursor skips what was done on the pages it resumes: three pages of 100 at most. */
+const MAX_SKIPPED_ARNS = 3 * 100;
 
 /** Each field of a continuation but the request and the group progress, which are read on their own. */
 const continuationSchema = exactObject(
@@ -180,8 +184,21 @@ const continuationSchema = exactObject(
             v.maxLength(MAX_TOKEN_LENGTH, 'a ListSchedules NextToken'),
           ),
         ),
+        skip: v.optional(
+          v.pipe(
+            v.array(
+              v.pipe(
+                v.string('schedule ARNs'),
+                v.minLength(1, 'schedule ARNs'),
+                v.maxLength(MAX_ARN_LENGTH, 'schedule ARNs'),
+              ),
+              'a list of schedule ARNs already done',
+            ),
+            v.maxLength(MAX_SKIPPED_ARNS, `at most ${MAX_SKIPPED_ARNS} schedule ARNs`),
+          ),
+        ),
       },
-      'a cursor {groupIndex, nextToken}',
+      'a cursor {groupIndex, nextToken, skip}',
     ),
     counts: exactObject(
       {
@@ -230,10 +247,11 @@ const groupProgressSchema = exactObject(
 
 function readContinuation(value: unknown): SweepContinuation {
   const record = readExact('continuation', value, CONTINUATION_FIELDS, continuationSchema);
-  const cursor: SweepCursor =
-    record.cursor.nextToken === undefined
-      ? { groupIndex: record.cursor.groupIndex }
-      : { groupIndex: record.cursor.groupIndex, nextToken: record.cursor.nextToken };
+  const cursor: SweepCursor = {
+    groupIndex: record.cursor.groupIndex,
+    ...(record.cursor.nextToken === undefined ? {} : { nextToken: record.cursor.nextToken }),
+    ...(record.cursor.skip === undefined ? {} : { skip: record.cursor.skip }),
+  };
   const skipped: Record<string, number> = {};
   for (const [reason, value] of Object.entries(record.counts.skipped))
     if (value !== undefined) skipped[reason] = value;

@@ -56,6 +56,11 @@ export interface SweepCursor {
   groupIndex: number;
   /** The NextToken of the page to list next; undefined for a group's first page. */
   nextToken?: string;
+  /**
+   * ARNs on the pages from here on that an earlier run already counted: listed again, they are
+   * passed over, so a sweep stopped mid-page resumes without counting anything twice.
+   */
+  skip?: string[];
 }
 
 export interface SweepOptions {
@@ -74,6 +79,12 @@ export interface SweepOptions {
   namespace: string;
   /** Checked between pages, e.g. the caller's deadline; true ends the sweep cleanly with a cursor. */
   shouldStop?: () => boolean;
+  /**
+   * The hard stop: when it aborts, requests in flight are aborted and nothing further is sent.
+   * Items not finished are left for the continuation, uncounted (a delete already sent is counted
+   * as failed with an unknown outcome, its tombstone says `unknown`).
+   */
+  signal?: AbortSignal;
   /** Resume from here instead of the first page of the first group. */
   cursor?: SweepCursor;
   /** Counts carried over from earlier runs of the same sweep. */
@@ -182,7 +193,9 @@ export type ItemOutcome =
   | { kind: 'skipped'; reason: SkipReasonName }
   | { kind: 'failed'; operation: 'GetSchedule' | 'DeleteSchedule'; outcomeUnknown?: true }
   /** Not looked at, or not deleted, because the sweep is stopping (maxDeletes reached). */
-  | { kind: 'notProcessed' };
+  | { kind: 'notProcessed' }
+  /** Cut off by the hard stop before anything about it was settled: left uncounted for the continuation. */
+  | { kind: 'abandoned' };
 
 export const PAGE_SIZE = 100;
 
@@ -199,6 +212,8 @@ export interface InspectContext {
   keepDisabled: boolean;
   /** Where each definition is kept before its delete, and its outcome recorded after. */
   tombstones: TombstoneWriter;
+  /** The hard stop (see SweepOptions.signal). */
+  signal?: AbortSignal;
   /** Claims one deletion under maxDeletes; false when none is left. */
   reserveDeletion: () => boolean;
   /** Gives a claimed deletion back (the delete did not happen). */
@@ -230,14 +245,15 @@ export async function inspect(summary: ScheduleSummary, context: InspectContext)
   const name = summary.Name ?? '';
   const group = summary.GroupName ?? 'default';
   let schedule: GetScheduleCommandOutput;
+  let readAt: number;
   try {
-    schedule = await lookUp(name, group, context);
+    ({ schedule, sentAt: readAt } = await lookUp(name, group, context));
   } catch (error) {
+    if (context.signal?.aborted) return { kind: 'abandoned' };
     if (isNotFound(error)) return { kind: 'alreadyGone', finished: false };
     context.log.error('schedule lookup failed', { schedule: name, group, error });
     return { kind: 'failed', operation: 'GetSchedule' };
   }
-  const readAt = performance.now();
 
   const decision = decide(schedule, context.clock(), {
     graceMs: context.graceMs,
@@ -271,10 +287,31 @@ export async function inspect(summary: ScheduleSummary, context: InspectContext)
   return outcome;
 }
 
-function lookUp(name: string, group: string, context: InspectContext): Promise<GetScheduleCommandOutput> {
-  return context.budgets.get.call(() =>
-    context.scheduler.send(new GetScheduleCommand({ Name: name, GroupName: group })),
+/**
+ * GetSchedule through its budget. `sentAt` is when the attempt that answered was sent (performance
+ * time): the read happened after it, so timing the delete from it never understates the window.
+ */
+async function lookUp(
+  name: string,
+  group: string,
+  context: InspectContext,
+): Promise<{ schedule: GetScheduleCommandOutput; sentAt: number }> {
+  const { signal } = context;
+  let sentAt = performance.now();
+  const schedule = await context.budgets.get.call(
+    () =>
+      context.scheduler.send(
+        new GetScheduleCommand({ Name: name, GroupName: group }),
+        signal ? { abortSignal: signal } : {},
+      ),
+    {
+      prepare: async () => {
+        sentAt = performance.now();
+      },
+      ...(signal ? { signal } : {}),
+    },
   );
+  return { schedule, sentAt };
 }
 
 /**
@@ -313,7 +350,7 @@ async function deleteFinished(
   let goneAfterSent = false;
   const recheck = async () => {
     if (performance.now() - readAt <= context.recheckAfterMs) return;
-    let fresh: GetScheduleCommandOutput;
+    let fresh: { schedule: GetScheduleCommandOutput; sentAt: number };
     try {
       fresh = await lookUp(name, group, context);
     } catch (error) {
@@ -327,8 +364,9 @@ async function deleteFinished(
       }
       throw error;
     }
-    if (changedSince(item.schedule, fresh, context)) throw new ChangedSinceLookup();
-    readAt = performance.now();
+    if (changedSince(item.schedule, fresh.schedule, context)) throw new ChangedSinceLookup();
+    // The delete is sent right after this: the window is this read's answer and the delete's request.
+    readAt = fresh.sentAt;
   };
   // One token for every attempt: a delete that succeeded but answered 5xx, retried with the same
   // token, succeeds again instead of answering 404.
@@ -340,9 +378,10 @@ async function deleteFinished(
         sent += 1;
         return context.scheduler.send(
           new DeleteScheduleCommand({ Name: name, GroupName: group, ClientToken: clientToken }),
+          context.signal ? { abortSignal: context.signal } : {},
         );
       },
-      { prepare: recheck },
+      { prepare: recheck, ...(context.signal ? { signal: context.signal } : {}) },
     );
     settle(TombstoneOutcome.deleted);
     return { kind: 'deleted', decision };
@@ -354,6 +393,15 @@ async function deleteFinished(
       return { kind: 'deleted', decision, unconfirmed: true };
     }
     settle(sent > 0 ? TombstoneOutcome.unknown : TombstoneOutcome.notSent);
+    if (context.signal?.aborted) {
+      // The hard stop: a delete never sent is left for the continuation; one sent is unsettled.
+      if (sent === 0) return { kind: 'abandoned' };
+      context.log.warn('schedule deletion cut off by the deadline; its outcome is unknown', {
+        schedule: name,
+        group,
+      });
+      return { kind: 'failed', operation: 'DeleteSchedule', outcomeUnknown: true };
+    }
     if (error instanceof ChangedSinceLookup) {
       context.log.warn('schedule changed since its lookup; left for the next sweep', {
         schedule: name,
@@ -402,7 +450,7 @@ export function emptyCounts(): SweepCounts {
 }
 
 function tally(counts: SweepCounts, outcome: ItemOutcome): void {
-  if (outcome.kind === 'notProcessed') return;
+  if (outcome.kind === 'notProcessed' || outcome.kind === 'abandoned') return;
   counts.scanned += 1;
   switch (outcome.kind) {
     case 'deleted':
@@ -437,7 +485,12 @@ type GroupTally = GroupProgress;
 interface PageRecord {
   cursor: SweepCursor;
   remaining: number;
+  /** Items left for a later run: not processed (maxDeletes) or abandoned (the hard stop). */
   unprocessed: number;
+  /** ARNs counted on this page, passed over when a later run lists it again. */
+  done: string[];
+  /** ARNs on this page that an earlier run had counted, passed over here too. */
+  passed: string[];
 }
 
 export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<SweepSummary> {
@@ -482,6 +535,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     budgets,
     dryRun: options.dryRun,
     tombstones: deps.tombstones ?? logTombstones(log),
+    ...(options.signal ? { signal: options.signal } : {}),
     graceMs: options.graceMinutes * 60_000,
     recheckAfterMs: options.recheckAfterMs ?? RECHECK_AFTER_MS,
     keepDisabled: options.keepDisabled,
@@ -539,6 +593,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     let outcome: ItemOutcome;
     try {
       if (stoppedBy === StopReason.maxDeletes) outcome = { kind: 'notProcessed' };
+      else if (options.signal?.aborted) outcome = { kind: 'abandoned' };
       else if (recalled) outcome = recalled;
       else {
         outcome = await inspect(summary, context);
@@ -554,7 +609,11 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     if (outcome.kind === 'notProcessed') {
       page.unprocessed += 1;
       group.unprocessed = true;
-    }
+    } else if (outcome.kind === 'abandoned') {
+      // Seen again, and counted then, when the continuation lists this page again.
+      page.unprocessed += 1;
+      group.seen -= 1;
+    } else page.done.push(summary.Arn ?? '');
     if (outcome.kind === 'deleted' || outcome.kind === 'alreadyGone') group.removed += 1;
     page.remaining -= 1;
   };
@@ -573,17 +632,23 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
 
   // The page loop is written out rather than using paginateListSchedules: the paginator calls
   // client.send itself, and every ListSchedules request must pass through the List budget.
+  const { signal } = options;
   const listPage = (scheduleGroup: string | undefined, token: string | undefined) =>
-    budgets.list.call(() =>
-      scheduler.send(
-        new ListSchedulesCommand({
-          MaxResults: PAGE_SIZE,
-          ...(scheduleGroup === undefined ? {} : { GroupName: scheduleGroup }),
-          ...(options.namePrefix === undefined ? {} : { NamePrefix: options.namePrefix }),
-          ...(token === undefined ? {} : { NextToken: token }),
-        }),
-      ),
+    budgets.list.call(
+      () =>
+        scheduler.send(
+          new ListSchedulesCommand({
+            MaxResults: PAGE_SIZE,
+            ...(scheduleGroup === undefined ? {} : { GroupName: scheduleGroup }),
+            ...(options.namePrefix === undefined ? {} : { NamePrefix: options.namePrefix }),
+            ...(token === undefined ? {} : { NextToken: token }),
+          }),
+          signal ? { abortSignal: signal } : {},
+        ),
+      signal ? { signal } : {},
     );
+  // What an earlier run already counted on the pages it resumes from; each is dropped once passed.
+  const skip = new Set(start.skip ?? []);
 
   try {
     listing: for (let groupIndex = start.groupIndex; groupIndex < scopes.length; groupIndex += 1) {
@@ -596,7 +661,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
       for (;;) {
         listCursor = { groupIndex, ...(nextToken === undefined ? {} : { nextToken }) };
         if (stoppedBy) break listing;
-        if (options.shouldStop?.()) {
+        if (options.shouldStop?.() || signal?.aborted) {
           stoppedBy = StopReason.time;
           break listing;
         }
@@ -604,6 +669,10 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
         try {
           page = await (ahead ?? listPage(scheduleGroup, nextToken));
         } catch (error) {
+          if (signal?.aborted) {
+            stoppedBy = StopReason.time;
+            break listing;
+          }
           if (scheduleGroup !== undefined && isNotFound(error)) {
             // A configured group that does not exist holds no schedules; the others still get swept.
             log.warn('schedule group not found', { group: scheduleGroup });
@@ -612,8 +681,17 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
           throw error;
         }
         ahead = undefined;
-        const items = page.Schedules ?? [];
-        const record: PageRecord = { cursor: listCursor, remaining: items.length, unprocessed: 0 };
+        const listed = page.Schedules ?? [];
+        const items = listed.filter((item) => !skip.has(item.Arn ?? ''));
+        const passed = listed.filter((item) => skip.has(item.Arn ?? '')).map((item) => item.Arn ?? '');
+        for (const arn of passed) skip.delete(arn);
+        const record: PageRecord = {
+          cursor: listCursor,
+          remaining: items.length,
+          unprocessed: 0,
+          done: [],
+          passed,
+        };
         nextToken = page.NextToken || undefined;
         if (nextToken !== undefined && !stoppedBy) {
           // Look ahead: the next page is listed while this one is recalled and worked on, so listing
@@ -653,7 +731,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     if (!leftOver) stoppedBy = undefined;
   }
   const complete = stoppedBy === undefined;
-  const resumeAt = pages.find((page) => page.unprocessed > 0)?.cursor ?? listCursor;
+  const resumeAt = resumeCursor(pages, listCursor, skip);
   const summary = buildSummary({
     counts,
     budgets,
@@ -678,6 +756,19 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     throw failure;
   }
   return summary;
+}
+
+/**
+ * Where a later run resumes: the first page with items left over (or the next page to list), with
+ * the ARNs already counted on the pages from there on, including those an earlier run passed on.
+ */
+function resumeCursor(pages: PageRecord[], listCursor: SweepCursor, unlisted: Set<string>): SweepCursor {
+  const first = pages.findIndex((page) => page.unprocessed > 0);
+  if (first < 0) return listCursor;
+  const { skip: _previous, ...cursor } = pages[first]!.cursor;
+  // Counted before: on the pages from the resume point on, and on pages this run did not reach.
+  const done = [...pages.slice(first).flatMap((page) => [...page.done, ...page.passed]), ...unlisted];
+  return done.length > 0 ? { ...cursor, skip: done } : cursor;
 }
 
 function mergeCounts(base: SweepCounts, extra: Partial<SweepCounts> | undefined): SweepCounts {

@@ -345,3 +345,60 @@ describe('sweep totals that cannot be settled say so', () => {
     ).toEqual(['unknown']);
   });
 });
+
+describe('the Lambda deadline is a hard bound', () => {
+  afterEach(() => env.emulator.plane.faults.reset());
+
+  it('regression: with a 12 s latency spike on lookups, the invocation hands on before its 15 s deadline, counting nothing twice', async () => {
+    // Prepare: a 15 s invocation with the test stack's 5 s margin; a third of lookups take 12 s
+    const { all, finished, kept } = population();
+    seed(env, all);
+    env.emulator.plane.faults.configure({
+      seed: 8,
+      rules: [
+        {
+          kind: 'latency',
+          service: 'scheduler',
+          operation: 'GetSchedule',
+          delayMs: 12_000,
+          probability: 0.3,
+        },
+      ],
+    });
+    const { handler, log } = createStatefulHandler(env);
+    const started = Date.now();
+    const context = {
+      functionName: 'schedule-hygiene-test-sweep',
+      getRemainingTimeInMillis: () => started + 15_000 - Date.now(),
+    };
+
+    // Act
+    const first = summaryOf(await handler(SCHEDULED_EVENT, context));
+    const returnedAfterMs = Date.now() - started;
+    env.emulator.plane.faults.reset();
+    const rest = await driveChain(env, handler, takeHandOffs(env)[0]);
+
+    // Assess: returned in time, handed on, and the whole sweep's totals are exact
+    expect(returnedAfterMs).toBeLessThan(15_000);
+    expect(first).toMatchObject({ status: 'continuing', stoppedBy: 'time' });
+    expect(first.scanned).toBeLessThan(all.length);
+    const last = summaryOf(rest.at(-1));
+    expect(last).toMatchObject({ status: 'finished', complete: true, scanned: all.length });
+    expect(last.pending + last.recurring + last.skippedTotal).toBe(kept.length);
+    // A delete cut off after it was handed to the client counts as failed with an unknown outcome:
+    // the only uncertainty, and the summary says how much.
+    expect(last.failed).toBe(last.deleteOutcomeUnknown);
+    expect(last.deleted + last.deleteOutcomeUnknown).toBe(finished.length);
+    expect(last.uncertain.deleted).toBe(last.deleteOutcomeUnknown);
+    const reallyDeleted = finished.filter(
+      (schedule) => !env.emulator.services.scheduler.has(schedule.GroupName ?? 'default', schedule.Name!),
+    ).length;
+    expect(reallyDeleted).toBeGreaterThanOrEqual(last.deleted);
+    expect(reallyDeleted).toBeLessThanOrEqual(last.deleted + last.uncertain.deleted);
+    expect(metricValues(env, 'SchedulesDeleted')).toEqual([last.deleted]);
+    expect(leaseItem()).toBeUndefined();
+    expect(log.lines.map((line) => line.message)).toContain(
+      'the deadline is near: requests in flight are aborted, unfinished schedules left for the continuation',
+    );
+  }, 40_000);
+});
