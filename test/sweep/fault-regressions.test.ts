@@ -396,7 +396,7 @@ describe('the Lambda deadline is a hard bound', () => {
     expect(reallyDeleted).toBeGreaterThanOrEqual(last.deleted);
     expect(reallyDeleted).toBeLessThanOrEqual(last.deleted + last.uncertain.deleted);
     expect(metricValues(env, 'SchedulesDeleted')).toEqual([last.deleted]);
-    expect(leaseItem()).toBeUndefined();
+    expect(await leaseItem()).toBeUndefined();
     expect(log.lines.map((line) => line.message)).toContain(
       'the deadline is near: requests in flight are aborted, unfinished schedules left for the continuation',
     );
