@@ -4,10 +4,12 @@
 //   npm run soak -- --seeds 2000            # seeds 1..2000 (or from --first)
 //   npm run soak -- --seed 122              # one seed: prints its scenario, invocations and violations
 //   npm run soak -- --seeds 500 --first 10000 --workers 4
+//   npm run soak -- --census --seeds 500  # the census handler instead of the sweep
 //
 // Exits 1 when any invariant is broken, pending ones included (see test/faults/sweep-faults.test.ts).
 import { parseArgs } from 'node:util';
 import {
+  runCensusScenario,
   runScenario,
   runSeeds,
   type ScenarioOutcome,
@@ -15,7 +17,7 @@ import {
   startWorld,
 } from '../test/faults/harness.ts';
 
-const USAGE = 'usage: npm run soak -- [--seeds N] [--first S] [--workers W] | --seed S';
+const USAGE = 'usage: npm run soak -- [--census] [--seeds N] [--first S] [--workers W] | [--census] --seed S';
 
 function positiveInteger(name: string, raw: string | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
@@ -40,10 +42,12 @@ async function main(): Promise<number> {
       first: { type: 'string' },
       workers: { type: 'string' },
       seed: { type: 'string' },
+      census: { type: 'boolean' },
     },
     strict: true,
     allowPositionals: false,
   });
+  const runner = values.census === true ? runCensusScenario : runScenario;
   if (values.seed !== undefined) {
     if (values.seeds !== undefined || values.first !== undefined) {
       throw new Error(`--seed replays one seed; it does not combine with --seeds or --first\n${USAGE}`);
@@ -53,7 +57,7 @@ async function main(): Promise<number> {
     console.log(JSON.stringify({ scenario }, null, 2));
     const world = await startWorld();
     try {
-      const outcome = await runScenario(world, scenario);
+      const outcome = await runner(world, scenario);
       for (const invocation of outcome.invocations) {
         const { result } = invocation;
         console.log(
@@ -62,7 +66,9 @@ async function main(): Promise<number> {
               ? 'killed'
               : invocation.threw !== undefined
                 ? `threw ${invocation.threw}`
-                : `${result?.status}${result && 'deleted' in result ? ` deleted=${result.deleted}` : ''}`),
+                : values.census === true
+                  ? `${invocation.censusResult?.status}`
+                  : `${result?.status}${result && 'deleted' in result ? ` deleted=${result.deleted}` : ''}`),
         );
       }
       report(outcome);
@@ -79,15 +85,21 @@ async function main(): Promise<number> {
   let done = 0;
   let failing = 0;
   const seeds = Array.from({ length: count }, (_, index) => first + index);
-  await runSeeds(seeds, workers, (outcome) => {
-    done += 1;
-    if (outcome.violations.length > 0) failing += 1;
-    report(outcome);
-    if (done % 100 === 0)
-      console.log(
-        `${done}/${count} seeds, ${failing} failing, ${Math.round((Date.now() - started) / 1000)} s`,
-      );
-  });
+  await runSeeds(
+    seeds,
+    workers,
+    (outcome) => {
+      done += 1;
+      if (outcome.violations.length > 0) failing += 1;
+      report(outcome);
+      if (done % 100 === 0) {
+        console.log(
+          `${done}/${count} seeds, ${failing} failing, ${Math.round((Date.now() - started) / 1000)} s`,
+        );
+      }
+    },
+    runner,
+  );
   console.log(
     `${count} seeds from ${first}: ${failing} failing, ${Math.round((Date.now() - started) / 1000)} s`,
   );

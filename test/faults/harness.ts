@@ -8,6 +8,7 @@ import { type CloudWatchClient, ListMetricsCommand } from '@aws-sdk/client-cloud
 import { type DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { ListSchedulesCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import fc from 'fast-check';
 import type { ApplicationRule, AppliedEntry, FaultConfig, FaultRule } from '../../scripts/emulator/faults.ts';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
@@ -18,7 +19,12 @@ import {
   createDynamoDbClient,
   createLambdaClient,
   createSchedulerClient,
+  createServiceQuotasClient,
 } from '../../src/aws/clients.ts';
+import { readCensusConfig } from '../../src/census/config.ts';
+import type { CensusRunResult } from '../../src/census/run.ts';
+import { CENSUS_LEASE_KEY } from '../../src/census/run.ts';
+import { createCensusHandler } from '../../src/handlers/census.ts';
 import { createSweepHandler, type SweepResponse } from '../../src/handlers/sweep.ts';
 import type { LogFields, Logger } from '../../src/log.ts';
 import { readSweepConfig } from '../../src/sweep/config.ts';
@@ -193,12 +199,7 @@ export function scenarioFor(seed: number, overrides: Partial<Scenario> = {}): Sc
 /** One emulator and its base clients, reused across scenarios (reset between them). */
 export interface World {
   emulator: RunningEmulator;
-  base: {
-    scheduler: SchedulerClient;
-    cloudwatch: CloudWatchClient;
-    dynamodb: DynamoDBClient;
-    lambda: LambdaClient;
-  };
+  base: InvocationClients;
   close(): Promise<void>;
 }
 
@@ -217,6 +218,7 @@ export async function startWorld(): Promise<World> {
     cloudwatch: createCloudWatchClient(options),
     dynamodb: createDynamoDbClient(options),
     lambda: createLambdaClient({ ...options, maxAttempts: 1 }),
+    serviceQuotas: createServiceQuotasClient(options),
   };
   // Warm up: a client's first request resolves its endpoint and credentials, slowly enough on a
   // loaded machine to pass for a timeout.
@@ -252,6 +254,10 @@ interface InvocationReport {
   killed: boolean;
   threw?: string;
   result?: SweepResponse;
+  /** The census's answer, for census scenarios. */
+  censusResult?: CensusRunResult;
+  /** What the handler returned, before its runner reads it as a sweep or census result. */
+  raw?: unknown;
   /** Applied-record position when it started and ended. */
   fromSeq: number;
   toSeq: number;
@@ -404,22 +410,31 @@ async function resetWorld(world: World, scenario: Scenario): Promise<void> {
   plane.setNow(new Date(scenario.now));
 }
 
-/** Runs one scenario and checks every invariant; never throws for a product failure (it reports it). */
-export async function runScenario(world: World, scenario: Scenario): Promise<ScenarioOutcome> {
-  const started = Date.now();
-  const { plane, services } = world.emulator;
-  await resetWorld(world, scenario);
-  seedPopulation(world, scenario);
-  plane.faults.configure(scenario.faults);
+/** The clients one invocation gets: the world's, behind that invocation's kill switch. */
+export interface InvocationClients {
+  scheduler: SchedulerClient;
+  cloudwatch: CloudWatchClient;
+  dynamodb: DynamoDBClient;
+  lambda: LambdaClient;
+  serviceQuotas: ServiceQuotasClient;
+}
 
-  const config = readSweepConfig({
-    SWEEP_STATE_TABLE: STATE_TABLE,
-    SWEEP_SAFETY_MARGIN_SECONDS: '5',
-    SWEEP_GRACE_MINUTES: String(scenario.graceMinutes),
-    SWEEP_KEEP_DISABLED: String(scenario.keepDisabled),
-    METRICS_NAMESPACE: NAMESPACE,
-    ...scenario.settings,
-  });
+type HandlerBuilder = (
+  clients: InvocationClients,
+  log: Logger,
+  candidateRunId: string,
+) => (
+  event: unknown,
+  context: { functionName: string; getRemainingTimeInMillis: () => number },
+) => Promise<unknown>;
+
+/**
+ * Plays Lambda for one scenario: the scheduled event, then every queued continuation (duplicates
+ * too), a deadline after `pagesPerInvocation` pages (killed 1.5 s later), crashes after a number of
+ * requests, and after a kill the next scheduled event once the lease has expired.
+ */
+async function playLambda(world: World, scenario: Scenario, functionName: string, build: HandlerBuilder) {
+  const { plane, services } = world.emulator;
   const lines: LogLine[] = [];
   const sends: ClientSend[] = [];
   const invocations: InvocationReport[] = [];
@@ -447,20 +462,21 @@ export async function runScenario(world: World, scenario: Scenario): Promise<Sce
       });
     }
     const candidateRunId = `run-${scenario.seed}-${index}`;
-    const handler = createSweepHandler({
-      scheduler: killable(world.base.scheduler, state),
-      cloudwatch: killable(world.base.cloudwatch, state),
-      dynamodb: killable(world.base.dynamodb, state),
-      lambda: killable(world.base.lambda, state),
-      config,
-      clock: () => plane.now(),
+    const handler = build(
+      {
+        scheduler: killable(world.base.scheduler, state),
+        cloudwatch: killable(world.base.cloudwatch, state),
+        dynamodb: killable(world.base.dynamodb, state),
+        lambda: killable(world.base.lambda, state),
+        serviceQuotas: killable(world.base.serviceQuotas, state),
+      },
       log,
-      newRunId: () => candidateRunId,
-    });
+      candidateRunId,
+    );
     const listedBefore = listCalls();
     let signalledAt: number | undefined;
     const context = {
-      functionName: FUNCTION_NAME,
+      functionName: functionName,
       getRemainingTimeInMillis: () => {
         if (signalledAt === undefined && listCalls() - listedBefore >= scenario.pagesPerInvocation) {
           signalledAt = Date.now();
@@ -507,12 +523,12 @@ export async function runScenario(world: World, scenario: Scenario): Promise<Sce
     report.toSeq = plane.faults.tick();
     report.endedAt = plane.now().getTime();
     if (outcome === 'killed') report.killed = true;
-    else if ('result' in outcome) report.result = outcome.result;
+    else if ('result' in outcome) report.raw = outcome.result;
     else report.threw = outcome.threw;
     invocations.push(report);
 
     for (const invocation of services.lambda.takeInvocations()) {
-      if (invocation.functionName === FUNCTION_NAME && invocation.invocationType === 'Event') {
+      if (invocation.functionName === functionName && invocation.invocationType === 'Event') {
         queue.push({ payload: invocation.payload, duplicate: invocation.duplicate === true });
       }
     }
@@ -529,6 +545,44 @@ export async function runScenario(world: World, scenario: Scenario): Promise<Sce
   // Let late answers and delayed application changes settle before reading the record.
   await settled(world);
   await new Promise((resolve) => setTimeout(resolve, 5));
+  return { lines, sends, invocations };
+}
+
+/** Runs one sweep scenario and checks every invariant; never throws for a product failure (it reports it). */
+export async function runScenario(world: World, scenario: Scenario): Promise<ScenarioOutcome> {
+  const started = Date.now();
+  const { plane } = world.emulator;
+  await resetWorld(world, scenario);
+  seedPopulation(world, scenario);
+  plane.faults.configure(scenario.faults);
+
+  const config = readSweepConfig({
+    SWEEP_STATE_TABLE: STATE_TABLE,
+    SWEEP_SAFETY_MARGIN_SECONDS: '5',
+    SWEEP_GRACE_MINUTES: String(scenario.graceMinutes),
+    SWEEP_KEEP_DISABLED: String(scenario.keepDisabled),
+    METRICS_NAMESPACE: NAMESPACE,
+    ...scenario.settings,
+  });
+  const { lines, sends, invocations } = await playLambda(
+    world,
+    scenario,
+    FUNCTION_NAME,
+    (clients, log, candidateRunId) =>
+      createSweepHandler({
+        scheduler: clients.scheduler,
+        cloudwatch: clients.cloudwatch,
+        dynamodb: clients.dynamodb,
+        lambda: clients.lambda,
+        config,
+        clock: () => plane.now(),
+        log,
+        newRunId: () => candidateRunId,
+      }),
+  );
+  for (const invocation of invocations) {
+    if (invocation.raw !== undefined) invocation.result = invocation.raw as SweepResponse;
+  }
 
   const violations = await checkInvariants(world, scenario, lines, sends, invocations);
   for (const invocation of invocations) {
@@ -792,6 +846,7 @@ export async function runSeeds(
   seeds: readonly number[],
   workers: number,
   onOutcome?: (outcome: ScenarioOutcome) => void,
+  runner: (world: World, scenario: Scenario) => Promise<ScenarioOutcome> = runScenario,
 ): Promise<ScenarioOutcome[]> {
   const outcomes: ScenarioOutcome[] = [];
   const pending = [...seeds];
@@ -804,7 +859,7 @@ export async function runSeeds(
         for (let seed = pending.shift(); seed !== undefined; seed = pending.shift()) {
           let outcome: ScenarioOutcome;
           try {
-            outcome = await runScenario(world, scenarioFor(seed));
+            outcome = await runner(world, scenarioFor(seed));
           } catch (error) {
             outcome = {
               seed,
@@ -824,4 +879,139 @@ export async function runSeeds(
     await Promise.all(worlds.map((world) => world.close()));
   }
   return outcomes.sort((a, b) => a.seed - b.seed);
+}
+
+export const CENSUS_FUNCTION_NAME = 'faults-census';
+const CENSUS_NAMESPACE = 'FaultTestCensus';
+
+/**
+ * The same scenario run through the census handler (src/handlers/census.ts) with its lease and
+ * continuations: the population is padded with recurring schedules so a census spans pages. Checks:
+ * a census that completes publishes, once, a total equal to the emulator's count (give or take the
+ * schedules Scheduler removed itself meanwhile); at most one publication per run; the lease free
+ * when the last invocation ends; no invocation that reports itself as the lease holder.
+ */
+export async function runCensusScenario(world: World, scenario: Scenario): Promise<ScenarioOutcome> {
+  const started = Date.now();
+  const { plane, services } = world.emulator;
+  await resetWorld(world, scenario);
+  seedPopulation(world, scenario);
+  const groups = scenario.population.groups;
+  services.scheduler.seed(
+    Array.from({ length: scenario.population.count * 8 }, (_, index) => ({
+      Name: `bulk-${index}`,
+      GroupName: groups[index % groups.length] ?? 'default',
+      ScheduleExpression: 'rate(1 day)',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      Target: { Arn: TARGET_ARN, RoleArn: ROLE_ARN },
+    })),
+  );
+  // The census reads no single schedule: the application's triggers never fire.
+  plane.faults.configure({ ...scenario.faults, application: [] });
+  const config = readCensusConfig({
+    CENSUS_STATE_TABLE: STATE_TABLE,
+    CENSUS_LIST_TPS: '1000',
+    CENSUS_SAFETY_MARGIN_SECONDS: '5',
+    METRICS_NAMESPACE: CENSUS_NAMESPACE,
+  });
+  const { invocations } = await playLambda(
+    world,
+    scenario,
+    CENSUS_FUNCTION_NAME,
+    (clients, log, candidateRunId) =>
+      createCensusHandler({
+        scheduler: clients.scheduler,
+        serviceQuotas: clients.serviceQuotas,
+        cloudwatch: clients.cloudwatch,
+        dynamodb: clients.dynamodb,
+        lambda: clients.lambda,
+        config,
+        clock: () => plane.now(),
+        log,
+        newRunId: () => candidateRunId,
+      }),
+  );
+  const problems: Violation[] = [];
+  for (const invocation of invocations) {
+    if (invocation.raw !== undefined) invocation.censusResult = invocation.raw as CensusRunResult;
+    if (invocation.threw?.startsWith('InputError')) {
+      problems.push({
+        invariant: Invariant.harness,
+        message: `census invocation ${invocation.index} refused its payload: ${invocation.threw}`,
+      });
+    }
+  }
+  const applied = plane.faults.applied();
+  const truthNow = services.scheduler.count();
+
+  // Totals and metrics, per run.
+  const publications = services.cloudwatch
+    .datums({ namespace: CENSUS_NAMESPACE, metricName: 'ScheduleCount' })
+    .filter((datum) => datum.dimensions.length === 0);
+  const runs = new Map<string, InvocationReport[]>();
+  for (const entry of invocations) runs.set(entry.runId, [...(runs.get(entry.runId) ?? []), entry]);
+  for (const [runId, members] of runs) {
+    const stamps = new Map<number, number>();
+    for (const datum of publications) {
+      const at = datum.timestamp.getTime();
+      if (members.some((member) => at >= member.startedAt && at <= member.endedAt))
+        stamps.set(at, datum.values[0] ?? Number.NaN);
+    }
+    if (stamps.size > 1)
+      problems.push({
+        invariant: Invariant.metricsOnce,
+        message: `census run ${runId} published ScheduleCount ${stamps.size} times`,
+      });
+    const ended = members.find((member) => member.censusResult?.status === 'complete');
+    if (ended?.censusResult?.status !== 'complete') continue;
+    const first = members[0]!;
+    const removedMeanwhile = applied.filter(
+      (entry) => entry.actor === 'service' && entry.seq > first.fromSeq && entry.seq < ended.toSeq,
+    ).length;
+    const total = ended.censusResult.total;
+    if (total < truthNow || total > truthNow + removedMeanwhile) {
+      problems.push({
+        invariant: Invariant.totals,
+        message: `census run ${runId} counted ${total}; the emulator holds ${truthNow} (${removedMeanwhile} removed by Scheduler meanwhile)`,
+      });
+    }
+    const values = [...stamps.values()];
+    if (values.length !== 1 || values[0] !== total) {
+      problems.push({
+        invariant: Invariant.metricsOnce,
+        message: `census run ${runId} completed with ${total} but published ScheduleCount [${values}]`,
+      });
+    }
+  }
+
+  // The lease.
+  const last = invocations.at(-1);
+  if (last && !last.killed) {
+    const items = await services.dynamodb.items(STATE_TABLE);
+    const lease = items.find((item) => item.pk?.S === CENSUS_LEASE_KEY);
+    const until = Number(lease?.leaseUntil?.N ?? 0);
+    if (lease && until > plane.now().getTime()) {
+      problems.push({
+        invariant: Invariant.lease,
+        message: `the census lease is still held by ${lease.runId?.S} after the last invocation ended (${last.censusResult?.status ?? `threw ${last.threw}`})`,
+      });
+    }
+  }
+  for (const entry of invocations) {
+    const result = entry.censusResult;
+    if (result?.status === 'alreadyRunning' && result.holder === entry.candidateRunId) {
+      problems.push({
+        invariant: Invariant.lease,
+        message: `census invocation ${entry.index} reports alreadyRunning with itself as the holder`,
+      });
+    }
+  }
+  return {
+    seed: scenario.seed,
+    violations: problems,
+    invocations,
+    deletes: 0,
+    raced: 0,
+    durationMs: Date.now() - started,
+  };
 }

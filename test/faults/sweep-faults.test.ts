@@ -5,6 +5,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type Invariant,
+  runCensusScenario,
   runScenario,
   runSeeds,
   type ScenarioOutcome,
@@ -50,6 +51,25 @@ describe('the sweep handler under random faults', () => {
     if (pending) console.warn(`Pending invariants (not failing this run):\n${pending}`);
     expect(failures(outcomes, false)).toBe('');
     expect(outcomes.reduce((sum, outcome) => sum + outcome.deletes, 0)).toBeGreaterThan(SEEDS);
+  });
+});
+
+const CENSUS_SEEDS = Number(process.env.FAULT_CENSUS_SEEDS ?? 100);
+
+describe('the census handler under random faults', () => {
+  it(`keeps every enforced invariant over ${CENSUS_SEEDS} seeds`, { timeout: 240_000 }, async () => {
+    // Act
+    const seeds = Array.from({ length: CENSUS_SEEDS }, (_, index) => FIRST_SEED + index);
+    const outcomes = await runSeeds(seeds, WORKERS, undefined, runCensusScenario);
+
+    // Assess
+    const pending = failures(outcomes, true);
+    if (pending) console.warn(`Pending invariants (not failing this run):\n${pending}`);
+    expect(failures(outcomes, false)).toBe('');
+    const completed = outcomes
+      .flatMap((outcome) => outcome.invocations)
+      .filter((entry) => entry.censusResult?.status === 'complete');
+    expect(completed.length).toBeGreaterThan(CENSUS_SEEDS / 2);
   });
 });
 
