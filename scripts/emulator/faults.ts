@@ -289,9 +289,9 @@ export class FaultLayer {
   noteAnswer(body: unknown): void {
     if (!this.config.tokens || body === null || typeof body !== 'object') return;
     const token = (body as { NextToken?: unknown }).NextToken;
-    if (typeof token === 'string' && !this.tokens.has(token)) {
-      this.tokens.set(token, { issuedAt: this.now(), uses: 0 });
-    }
+    // Handed out again (an emulated service may encode the same cursor the same way): a fresh
+    // token, as AWS would issue, with its own age and uses.
+    if (typeof token === 'string') this.tokens.set(token, { issuedAt: this.now(), uses: 0 });
   }
 
   /** Appends to the applied record (when recording) and returns the entry, for answeredAt. */

@@ -261,6 +261,24 @@ describe('NextTokens', () => {
     await expect(again).rejects.toThrow('The NextToken has expired.');
   });
 
+  it('treats a token handed out again (the same cursor listed afresh) as a fresh token', async () => {
+    // Prepare
+    seedMany();
+    faults({ tokens: { maxUses: 1 } });
+    const first = await harness.scheduler.send(new ListSchedulesCommand({ MaxResults: 2 }));
+    await harness.scheduler.send(new ListSchedulesCommand({ MaxResults: 2, NextToken: first.NextToken }));
+
+    // Act: a new listing from the first page is handed the same token text
+    const again = await harness.scheduler.send(new ListSchedulesCommand({ MaxResults: 2 }));
+    const next = await harness.scheduler.send(
+      new ListSchedulesCommand({ MaxResults: 2, NextToken: again.NextToken }),
+    );
+
+    // Assess
+    expect(again.NextToken).toBe(first.NextToken);
+    expect(next.Schedules?.map((schedule) => schedule.Name)).toEqual(['s2', 's3']);
+  });
+
   it('refuses a token older than maxAgeMs in emulator time', async () => {
     // Prepare
     seedMany();

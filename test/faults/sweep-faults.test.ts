@@ -89,6 +89,28 @@ const REGRESSIONS: { seed: number; name: string }[] = [
   },
 ];
 
+/** Census seeds that once broke an invariant (run with the census handler). */
+const CENSUS_REGRESSIONS: { seed: number; name: string }[] = [
+  {
+    seed: 2059,
+    name: 'after a kill the fresh census was handed the same NextToken text the killed one had used; the emulator took it for a reused token and the census restarted forever',
+  },
+];
+
+describe('census fault seeds that once failed', () => {
+  for (const { seed, name } of CENSUS_REGRESSIONS) {
+    it(`seed ${seed}: ${name}`, { timeout: 60_000 }, async () => {
+      const world = await startWorld();
+      try {
+        const outcome = await runCensusScenario(world, scenarioFor(seed));
+        expect(failures([outcome], false)).toBe('');
+      } finally {
+        await world.close();
+      }
+    });
+  }
+});
+
 describe('fault seeds that once failed', () => {
   for (const { seed, name } of REGRESSIONS) {
     it(`seed ${seed}: ${name}`, { timeout: 60_000 }, async () => {
