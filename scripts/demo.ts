@@ -44,6 +44,8 @@ Object.assign(process.env, {
   SWEEP_CONCURRENCY: '64',
   // The state table: the sweep lease and the memory of earlier lookups (incremental sweeps).
   SWEEP_STATE_TABLE: 'hygiene-demo-state',
+  // The tombstone table: every deleted schedule's definition, written before its delete.
+  SWEEP_TOMBSTONE_TABLE: 'hygiene-demo-tombstones',
   CENSUS_LIST_TPS: '200',
   SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/schedule-hygiene-demo-scheduler',
   CREATE_SCHEDULE_GROUP: 'hygiene-demo',
@@ -56,6 +58,7 @@ try {
   // Service Quotas reports it for an account that never asked for an increase.
   serviceQuotas.setApplied('Number of schedules', 10_000_000);
   await emulator.services.dynamodb.createTable('hygiene-demo-state', { hash: 'pk' });
+  await emulator.services.dynamodb.createTable('hygiene-demo-tombstones', { hash: 'pk', range: 'sk' });
 
   heading(`1. A legacy account: ${count(SCHEDULE_COUNT)} schedules made with ActionAfterCompletion NONE`);
   const population = scheduler.synthesize({
@@ -81,7 +84,11 @@ try {
   printSweep(dry.result);
   console.log(`Schedules still present after the dry run: ${count(scheduler.count())} (nothing deleted)`);
   const sample = dry.lines.find((line) => line.message === 'tombstone');
-  if (sample) console.log(`\nOne would-be tombstone, as logged:\n${JSON.stringify(sample, null, 2)}`);
+  if (sample) {
+    console.log(
+      `\nOne would-be deletion, as logged (never the target's input):\n${JSON.stringify(sample, null, 2)}`,
+    );
+  }
 
   heading('4. The real sweep (what the hourly trigger runs)');
   const real = await quiet(() => sweepHandler({}));

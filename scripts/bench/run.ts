@@ -16,6 +16,7 @@ import { createDynamoMemory } from '../../src/state/memory.ts';
 import { sustainableRequestsPerSecond } from '../../src/sweep/capacity.ts';
 import { RunStatus, runSweep, type SweepState } from '../../src/sweep/run.ts';
 import { type SweepOptions, type SweepSummary, sweep } from '../../src/sweep/sweep.ts';
+import { createDynamoTombstoneStore, type TombstoneWriter } from '../../src/tombstone/store.ts';
 import type { SyntheticKindValue } from '../emulator/scheduler-synthesize.ts';
 import { maxRssMiB, meterRequests, type OperationWindow, type RequestMeter, sampleRss } from './measure.ts';
 import { naiveSweep } from './naive.ts';
@@ -228,6 +229,8 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
   const stateTable = options.secondSweep
     ? await createStateTable(createDynamoDbClient(clientOptions))
     : undefined;
+  // Every deletion writes its tombstone first, as in production (no tombstone, no delete).
+  const tombstones = await createTombstoneTable(createDynamoDbClient(clientOptions));
 
   const firstState = stateTable?.(clock);
   await emulator.request({ command: 'resetStats' });
@@ -248,7 +251,14 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
     );
   } else {
     summary = await sweepOnce(
-      { scheduler, cloudwatch, clock, log, ...(firstState ? { state: firstState } : {}) },
+      {
+        scheduler,
+        cloudwatch,
+        clock,
+        log,
+        tombstones: tombstones(clock),
+        ...(firstState ? { state: firstState } : {}),
+      },
       sweepOptions,
     );
   }
@@ -308,6 +318,7 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
       log,
       meter,
       state: stateTable!,
+      tombstones,
       sweepOptions,
     });
   }
@@ -416,6 +427,27 @@ function operationResults(input: {
 type SweepRunOptions = Omit<SweepOptions, 'cursor' | 'startingCounts' | 'startingProgress' | 'report'>;
 
 const STATE_TABLE = 'schedule-hygiene-bench-state';
+const TOMBSTONE_TABLE = 'schedule-hygiene-bench-tombstones';
+
+async function createTombstoneTable(
+  dynamodb: DynamoDBClient,
+): Promise<(clock: () => Date) => TombstoneWriter> {
+  await dynamodb.send(
+    new CreateTableCommand({
+      TableName: TOMBSTONE_TABLE,
+      AttributeDefinitions: [
+        { AttributeName: 'pk', AttributeType: 'S' },
+        { AttributeName: 'sk', AttributeType: 'S' },
+      ],
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  return (clock) => createDynamoTombstoneStore(dynamodb, { tableName: TOMBSTONE_TABLE, clock });
+}
 
 async function createStateTable(dynamodb: DynamoDBClient): Promise<(clock: () => Date) => SweepState> {
   await dynamodb.send(
@@ -443,6 +475,7 @@ async function sweepOnce(
     cloudwatch: CloudWatchClient;
     clock: () => Date;
     log: Logger;
+    tombstones: TombstoneWriter;
     state?: SweepState;
   },
   options: SweepRunOptions,
@@ -472,6 +505,7 @@ async function secondSweep(
     log: Logger;
     meter: RequestMeter;
     state: (clock: () => Date) => SweepState;
+    tombstones: (clock: () => Date) => TombstoneWriter;
     sweepOptions: SweepRunOptions;
   },
 ): Promise<SecondSweepResult> {
@@ -492,6 +526,7 @@ async function secondSweep(
       cloudwatch: deps.cloudwatch,
       clock,
       log: deps.log,
+      tombstones: deps.tombstones(clock),
       state,
     },
     deps.sweepOptions,

@@ -25,6 +25,8 @@ export const DEFAULT_SCHEDULE_GROUP = 'schedule-hygiene-dev';
 export const LOCAL_SCHEDULER_ROLE_ARN =
   'arn:aws:iam::123456789012:role/schedule-hygiene-dev-us-east-1-scheduler';
 export const DEFAULT_REGION = 'us-east-1';
+/** The dev stage's tombstone table (hash key `pk`, range key `sk`), created at start too. */
+export const DEFAULT_TOMBSTONE_TABLE = 'schedule-hygiene-dev-tombstones';
 
 export function parseArguments(argv: readonly string[]): MainOptions {
   const values = parseCommandLine(argv, {
@@ -80,6 +82,7 @@ export async function prepareDevStage(
   },
 ): Promise<void> {
   for (const table of options.tables) await emulator.services.dynamodb.createTable(table, { hash: 'pk' });
+  await emulator.services.dynamodb.createTable(DEFAULT_TOMBSTONE_TABLE, { hash: 'pk', range: 'sk' });
   for (const group of options.groups) emulator.services.scheduler.createGroup(group);
 }
 
@@ -95,7 +98,7 @@ async function main(): Promise<void> {
   await prepareDevStage(emulator, options);
   const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${emulator.port}`;
   console.log(`Emulator listening on ${url}`);
-  console.log(`DynamoDB tables: ${options.tables.join(', ')}`);
+  console.log(`DynamoDB tables: ${[...options.tables, DEFAULT_TOMBSTONE_TABLE].join(', ')}`);
   console.log(`Schedule groups: default, ${options.groups.join(', ')}`);
   console.log('Point the AWS SDK at it with:');
   for (const line of environmentLines(url)) console.log(`  export ${line}`);

@@ -92,6 +92,13 @@ export interface SchedulerService extends EmulatedService {
   deletedNames(): readonly string[];
   clearDeletedNames(): void;
   counters(): SchedulerCounters;
+  /** A group's tags, as ListTagsForResource answers them (undefined when the group does not exist). */
+  groupTags(group: string): Record<string, string> | undefined;
+  /**
+   * GetSchedule of a schedule encrypted with one of these KMS key ARNs answers 403
+   * AccessDeniedException, as when the caller may not use the customer managed key to decrypt it.
+   */
+  denyKmsKeys(keyArns: readonly string[]): void;
   /** Drops every schedule and group except an empty `default`; resets counters and the quota. */
   reset(): void;
 }
@@ -120,7 +127,18 @@ const Operation = {
   createScheduleGroup: 'CreateScheduleGroup',
   getScheduleGroup: 'GetScheduleGroup',
   deleteScheduleGroup: 'DeleteScheduleGroup',
+  tagResource: 'TagResource',
+  untagResource: 'UntagResource',
+  listTagsForResource: 'ListTagsForResource',
 } as const;
+
+const TAG_ROUTES: Record<string, string> = {
+  POST: Operation.tagResource,
+  DELETE: Operation.untagResource,
+  GET: Operation.listTagsForResource,
+};
+/** At most 50 tags per resource (Scheduler API model; key and value lengths are checked by checkTags). */
+const MAX_TAGS = 50;
 
 const SCHEDULE_ROUTES: Record<string, string> = {
   POST: Operation.createSchedule,
@@ -161,6 +179,9 @@ export function createSchedulerService(
     deletedWithGroup: 0,
   };
   const clientTokens = new Map<string, { group: string; name: string; seq: number }>();
+  /** Tags per schedule group name (Scheduler tags schedule groups only). */
+  const tags = new Map<string, Map<string, string>>();
+  let deniedKmsKeys = new Set<string>();
   /** ClientToken of recent deletes → "group/name". */
   const deleteTokens = new Map<string, string>();
   /** "group/name" → how many more DeleteSchedule / UpdateSchedule calls answer ConflictException. */
@@ -351,7 +372,9 @@ export function createSchedulerService(
         `Schedule group quota of ${DEFAULT_GROUP_QUOTA} reached.`,
       );
     }
+    const initial = body.Tags === undefined ? new Map<string, string>() : parseTags(body.Tags);
     const group = store.addGroup(name, nowMs());
+    if (initial.size > 0) tags.set(name, initial);
     return ok({ ScheduleGroupArn: group.arn });
   }
 
@@ -362,6 +385,19 @@ export function createSchedulerService(
     requireGroup(name);
     store.removeGroup(name);
     return ok({});
+  }
+
+  /** The group a tagging request's ResourceArn names; tags exist on schedule groups only. */
+  function taggedGroup(resourceArn: string): string {
+    const prefix = `${arnPrefix}:schedule-group/`;
+    if (!resourceArn.startsWith(prefix)) {
+      throw validation(
+        `1 validation error detected: Value '${resourceArn}' at 'resourceArn' failed to satisfy constraint: Member must be a schedule group ARN`,
+      );
+    }
+    const group = resourceArn.slice(prefix.length);
+    requireGroup(group);
+    return group;
   }
 
   function groupView(group: GroupRecord) {
@@ -383,6 +419,14 @@ export function createSchedulerService(
       case Operation.getSchedule: {
         const group = groupQuery(request.query);
         const record = requireSchedule(group, requireName(segment, 'Name'));
+        if (record.kmsKeyArn !== undefined && deniedKmsKeys.has(record.kmsKeyArn)) {
+          // The caller may not use the schedule's customer managed key: its target cannot be decrypted.
+          throw new AwsError(
+            'AccessDeniedException',
+            403,
+            `User is not authorized to perform kms:Decrypt on resource ${record.kmsKeyArn} because no identity-based policy allows the kms:Decrypt action`,
+          );
+        }
         return {
           ...ok(describeRecord(record, scheduleArn, seconds)),
           // What the reader saw, so a test can tell a stale read from a change it could not see.
@@ -420,7 +464,33 @@ export function createSchedulerService(
       case Operation.getScheduleGroup:
         return ok(groupView(requireGroup(requireName(segment, 'Name'))));
       case Operation.deleteScheduleGroup:
+        tags.delete(segment);
         return deleteScheduleGroup(segment, request.query);
+      case Operation.tagResource: {
+        const group = taggedGroup(segment);
+        const adding = parseTags(parseJsonBody(request).Tags);
+        const current = new Map(tags.get(group) ?? []);
+        for (const [key, value] of adding) current.set(key, value);
+        if (current.size > MAX_TAGS) throw validation(`A resource can have at most ${MAX_TAGS} tags.`);
+        tags.set(group, current);
+        return ok({});
+      }
+      case Operation.untagResource: {
+        const group = taggedGroup(segment);
+        const keys = request.query.getAll('TagKeys');
+        if (keys.length === 0 || keys.length > MAX_TAGS) {
+          throw validation(
+            `1 validation error detected: Value at 'tagKeys' failed to satisfy constraint: Member must have length between 1 and ${MAX_TAGS}`,
+          );
+        }
+        for (const [index, key] of keys.entries()) checkMember(key, `TagKeys.${index + 1}`, Shape.TagKey);
+        for (const key of keys) tags.get(group)?.delete(key);
+        return ok({});
+      }
+      case Operation.listTagsForResource: {
+        const group = taggedGroup(segment);
+        return ok({ Tags: [...(tags.get(group) ?? [])].map(([Key, Value]) => ({ Key, Value })) });
+      }
       default:
         throw validation(`Unsupported operation ${operation}`);
     }
@@ -578,6 +648,7 @@ export function createSchedulerService(
       if (path === '/schedule-groups') return method === 'GET' ? Operation.listScheduleGroups : undefined;
       if (/^\/schedules\/[^/]+$/.test(path)) return SCHEDULE_ROUTES[method];
       if (/^\/schedule-groups\/[^/]+$/.test(path)) return GROUP_ROUTES[method];
+      if (/^\/tags\/[^/]+$/.test(path)) return TAG_ROUTES[method];
       return undefined;
     },
     handle,
@@ -633,6 +704,13 @@ export function createSchedulerService(
     counters() {
       return { schedules: store.size(), groups: store.groups.size, ...counters };
     },
+    groupTags(group) {
+      if (!store.group(group)) return undefined;
+      return Object.fromEntries(tags.get(group) ?? []);
+    },
+    denyKmsKeys(keyArns) {
+      deniedKmsKeys = new Set(keyArns);
+    },
     reset() {
       store.clear();
       store.addGroup(DEFAULT_GROUP, nowMs());
@@ -640,6 +718,8 @@ export function createSchedulerService(
       clientTokens.clear();
       deleteTokens.clear();
       heldConflicts.clear();
+      tags.clear();
+      deniedKmsKeys = new Set();
       quota = DEFAULT_SCHEDULE_QUOTA;
       for (const key of Object.keys(counters) as (keyof typeof counters)[]) counters[key] = 0;
     },
@@ -735,6 +815,13 @@ function pathName(path: string): string {
   } catch {
     throw validation(`Malformed name in path: ${raw}`);
   }
+}
+
+/** Tags as TagResource and CreateScheduleGroup take them, checked per the API model (checkTags). */
+function parseTags(value: unknown): Map<string, string> {
+  if (value === undefined) throw validation('Tags must be a list of {"Key": ..., "Value": ...}');
+  checkTags(value);
+  return new Map((value as { Key: string; Value: string }[]).map((tag) => [tag.Key, tag.Value]));
 }
 
 function groupQuery(query: URLSearchParams): string {

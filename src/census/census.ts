@@ -15,6 +15,7 @@ import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { RequestBudget } from '../aws/budget.ts';
 import type { Logger } from '../log.ts';
 import { datum, publishCountQuietly, publishMetrics } from '../metrics/publish.ts';
+import { safeError } from '../redact.ts';
 import { computeGrowth, type Growth, readPreviousCounts } from './growth.ts';
 import { type QuotaMemory, resolveScheduleQuota, type ScheduleQuota } from './quota.ts';
 
@@ -146,13 +147,16 @@ export async function census(deps: CensusDeps, options: CensusOptions): Promise<
     listing = await countSchedules(deps, budget, options);
   } catch (error) {
     const durationSeconds = seconds();
-    deps.log.error('Census failed part-way; no counts published', { error, listRequests: requests() });
+    deps.log.error('Census failed part-way; no counts published', {
+      error: safeError(error),
+      listRequests: requests(),
+    });
     const at = deps.clock();
     await publishMetrics(deps.cloudwatch, options.namespace, [
       datum(CensusMetric.censusFailures, 1, 'Count', at),
       datum(CensusMetric.censusDurationSeconds, durationSeconds, 'Seconds', at),
     ]).catch((publishError: unknown) =>
-      deps.log.error('Could not publish the census failure', { error: publishError }),
+      deps.log.error('Could not publish the census failure', { error: safeError(publishError) }),
     );
     throw error;
   }
@@ -261,7 +265,7 @@ async function countSchedules(
       // A token can expire between invocations. What was counted with it is of no use without the
       // rest of that listing, so the count starts over rather than mixing two listings.
       deps.log.warn('ListSchedules refused the carried NextToken; the census starts over', {
-        error,
+        error: safeError(error),
         pagesDiscarded: counts.pages,
       });
       resuming = false;
@@ -339,7 +343,9 @@ async function measureGrowth(
     const previous = await readPreviousCounts(deps.cloudwatch, namespace, CensusMetric.scheduleCount, at);
     return computeGrowth(previous, { at, count }, quota);
   } catch (error) {
-    deps.log.warn('Could not read earlier schedule counts; growth not published this run', { error });
+    deps.log.warn('Could not read earlier schedule counts; growth not published this run', {
+      error: safeError(error),
+    });
     return undefined;
   }
 }

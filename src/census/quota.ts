@@ -9,6 +9,7 @@ import {
   type ServiceQuotasClient,
 } from '@aws-sdk/client-service-quotas';
 import type { Logger } from '../log.ts';
+import { safeError } from '../redact.ts';
 
 export const SCHEDULER_SERVICE_CODE = 'scheduler';
 /** Matched by name because the quota's L- code is not documented. */
@@ -76,7 +77,7 @@ export async function resolveScheduleQuota(
     if (!memory.warned) {
       memory.warned = true;
       log.warn('Service Quotas unavailable; using the configured schedule quota', {
-        error,
+        error: safeError(error),
         fallbackQuota: fallback,
       });
     }

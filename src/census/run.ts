@@ -3,6 +3,7 @@
 // of its own function; the invocation that lists the last page publishes the counts and gives the
 // lease back. While the lease is held, scheduled ticks do nothing, so two censuses never interleave.
 import { randomUUID } from 'node:crypto';
+import { safeError } from '../redact.ts';
 import type { LeaseStore } from '../state/lease.ts';
 import {
   type CensusDeps,
@@ -107,7 +108,7 @@ export async function runCensus(deps: CensusRunDeps, input: CensusRunInput): Pro
       invocation,
       reason,
       listedSoFar: outcome.listedSoFar,
-      ...(error === undefined ? {} : { error }),
+      ...(error === undefined ? {} : { error: safeError(error) }),
     });
     await publishCensusFailure(deps, input.options.namespace);
     await release(deps, lease, runId, token);
@@ -183,7 +184,7 @@ async function takeCensusLease(
       log.error('renewing the census lease failed; no counts published, the next scheduled run starts over', {
         runId,
         invocation,
-        error,
+        error: safeError(error),
       });
       await publishCensusFailure(deps, input.options.namespace);
       await release(deps, lease, runId, token, invocation - 1);
@@ -209,7 +210,10 @@ async function takeCensusLease(
     acquired = await lease.acquire(candidate, clock(), input.leaseMs);
   } catch (error) {
     // The acquire may have applied with its answer lost: give back whatever it took.
-    log.error('taking the census lease failed; nothing was listed', { runId: candidate, error });
+    log.error('taking the census lease failed; nothing was listed', {
+      runId: candidate,
+      error: safeError(error),
+    });
     await release(deps, lease, candidate, candidate);
     throw error;
   }
@@ -238,6 +242,9 @@ async function release(
   try {
     await lease.release(runId, { token, ...(orInvocation === undefined ? {} : { orInvocation }) });
   } catch (error) {
-    deps.log.error('releasing the census lease failed; it expires by itself', { runId, error });
+    deps.log.error('releasing the census lease failed; it expires by itself', {
+      runId,
+      error: safeError(error),
+    });
   }
 }

@@ -104,7 +104,12 @@ function describeDifferences(plan: SchedulePlan, existing: GetScheduleCommandOut
   ];
   return checks
     .filter(([, want, have]) => want !== have)
-    .map(([label, want, have]) => `${label}: existing ${String(have)}, requested ${String(want)}`);
+    .map(([label, want, have]) =>
+      // A target's input may hold secrets, and this message reaches logs and callers: never its value.
+      label === 'input'
+        ? 'input: differs (values not shown)'
+        : `${label}: existing ${String(have)}, requested ${String(want)}`,
+    );
 }
 
 function result(plan: SchedulePlan, arn: string): CreatedSchedule {

@@ -11,6 +11,7 @@ import {
 import type { CreateInput, RecurringInput, ScheduleDefaults } from '../create/plan.ts';
 import { withSchedulerRoleArn } from '../create/role.ts';
 import { addLambdaContext, createLogger, type Logger } from '../log.ts';
+import { safeError } from '../redact.ts';
 
 export interface CreateHandlerDeps extends CreateDeps {
   defaults: ScheduleDefaults;
@@ -31,7 +32,7 @@ export function createCreateHandler(deps: CreateHandlerDeps) {
       deps.log.info('schedule created', { ...created });
       return created;
     } catch (error) {
-      deps.log.warn('schedule not created', { error });
+      deps.log.warn('schedule not created', { error: safeError(error) });
       throw error;
     }
   };

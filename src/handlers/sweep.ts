@@ -13,6 +13,8 @@ import {
 } from '../aws/clients.ts';
 import { handOffTo, type InvocationContext, leaseDurationMs } from '../aws/hand-off.ts';
 import { addLambdaContext, createLogger, type FunctionLogger, type Logger } from '../log.ts';
+import { createProtection } from '../protect/protection.ts';
+import { safeError } from '../redact.ts';
 import { createDynamoLeaseStore } from '../state/lease.ts';
 import { createDynamoMemory } from '../state/memory.ts';
 import { capacityShortfall, lambdaMemoryMb } from '../sweep/capacity.ts';
@@ -21,12 +23,13 @@ import { publishSweepHeartbeat } from '../sweep/metrics.ts';
 import { parseSweepEvent, type SweepContinuation } from '../sweep/payload.ts';
 import { RunStatus, runSweep, type SweepRunResult, type SweepState } from '../sweep/run.ts';
 import { PAGE_SIZE } from '../sweep/sweep.ts';
+import { createDynamoTombstoneStore } from '../tombstone/store.ts';
 
 export interface SweepHandlerDeps {
   scheduler: SchedulerClient;
   cloudwatch: CloudWatchClient;
   config: SweepConfig;
-  /** For the state table (lease and memory); needed only when config.stateTable is set. */
+  /** For the state table and the tombstone table; needed when either is configured. */
   dynamodb?: DynamoDBClient;
   /** For the hand-off to a fresh invocation; needed only when config.stateTable is set. */
   lambda?: LambdaClient;
@@ -84,6 +87,27 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
     const state = stateFor(deps, clock);
     const functionName = context?.functionName ?? deps.functionName;
     const hardStop = deadline(remaining, config.safetyMarginSeconds * 1000, log);
+    const { dynamodb } = deps;
+    // One per invocation: its writes and outcomes are flushed before the invocation ends.
+    const tombstones =
+      config.tombstoneTable && dynamodb
+        ? createDynamoTombstoneStore(dynamodb, {
+            tableName: config.tombstoneTable,
+            clock,
+            retentionDays: config.tombstoneRetentionDays,
+            onError: (error, receipt) =>
+              log.warn('recording a delete outcome on its tombstone failed; it stays pending', {
+                tombstone: receipt.key,
+                error: safeError(error),
+              }),
+          })
+        : undefined;
+    const protection = createProtection({
+      scheduler: deps.scheduler,
+      prefixes: [...config.protectPrefixes, ...(request.protectPrefixes ?? [])],
+      ...(config.stateTable && dynamodb ? { state: { dynamodb, tableName: config.stateTable } } : {}),
+      log,
+    });
     try {
       const result = await runSweep(
         {
@@ -91,6 +115,8 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
           cloudwatch: deps.cloudwatch,
           clock,
           log,
+          ...(tombstones ? { tombstones } : {}),
+          protection,
           ...(state ? { state } : {}),
           ...(deps.lambda && functionName
             ? { handOff: handOffTo<{ continuation: SweepContinuation }>(deps.lambda, functionName) }
@@ -198,9 +224,8 @@ export const handler = (event: unknown, context?: SweepInvocationContext): Promi
       config,
       // The hand-off makes one attempt: a retry of a call that was in fact queued would start a
       // second copy of the continuation (the lease's invocation fence stops it, but better not to).
-      ...(config.stateTable
-        ? { dynamodb: createDynamoDbClient(), lambda: createLambdaClient({ maxAttempts: 1 }) }
-        : {}),
+      ...(config.stateTable ? { lambda: createLambdaClient({ maxAttempts: 1 }) } : {}),
+      ...(config.stateTable || config.tombstoneTable ? { dynamodb: createDynamoDbClient() } : {}),
       ...(process.env.AWS_LAMBDA_FUNCTION_NAME ? { functionName: process.env.AWS_LAMBDA_FUNCTION_NAME } : {}),
       ...(memoryMb === undefined ? {} : { memoryMb }),
     });

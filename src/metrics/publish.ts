@@ -2,6 +2,7 @@
 // (1000 metric data per request, 1 MB per request). Callers build the datums; this only ships them.
 import { type CloudWatchClient, type MetricDatum, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import type { Logger } from '../log.ts';
+import { safeError } from '../redact.ts';
 
 export const MAX_DATUMS_PER_REQUEST = 1000;
 /** Well under the 1 MB request limit, measured on the JSON we would send. */
@@ -76,6 +77,6 @@ export async function publishCountQuietly(
   try {
     await publishMetrics(deps.cloudwatch, namespace, [datum(metricName, value, 'Count', deps.clock())]);
   } catch (error) {
-    deps.log.error(`publishing ${metricName} failed`, { namespace, error });
+    deps.log.error(`publishing ${metricName} failed`, { namespace, error: safeError(error) });
   }
 }

@@ -19,6 +19,13 @@ export const SkipReason = {
    * (an application updated or recreated it), so it is left for the next sweep to judge afresh.
    */
   changedDuringSweep: 'changedDuringSweep',
+  /**
+   * Set by the sweep: GetSchedule was refused because the sweeper may not decrypt the schedule's
+   * customer managed KMS key. It cannot be judged or tombstoned, so it is kept (src/sweep/README.md).
+   */
+  kmsAccessDenied: 'kmsAccessDenied',
+  /** Set by the sweep: the group's protection (tags, protected names) could not be read this sweep. */
+  protectionUnknown: 'protectionUnknown',
 } as const;
 export type SkipReason = (typeof SkipReason)[keyof typeof SkipReason];
 

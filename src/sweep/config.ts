@@ -22,6 +22,15 @@ export interface SweepConfig {
   safetyMarginSeconds: number;
   /** Remember what lookups taught and skip lookups of unchanged, not-due schedules (needs stateTable). */
   incremental: boolean;
+  /**
+   * The tombstone table (src/tombstone/README.md). Without it the sweep may only dry-run: no
+   * tombstone, no delete.
+   */
+  tombstoneTable?: string;
+  /** Days a tombstone is kept before DynamoDB's TTL removes it. */
+  tombstoneRetentionDays: number;
+  /** Schedule name prefixes the sweep never deletes. */
+  protectPrefixes: string[];
 }
 
 export const SWEEP_DEFAULTS = {
@@ -34,6 +43,7 @@ export const SWEEP_DEFAULTS = {
   namespace: 'ScheduleHygiene',
   safetyMarginSeconds: 90,
   incremental: true,
+  tombstoneRetentionDays: 365,
 } as const;
 
 export function readSweepConfig(env: Env = process.env): SweepConfig {
@@ -73,6 +83,18 @@ export function readSweepConfig(env: Env = process.env): SweepConfig {
       fallback: SWEEP_DEFAULTS.safetyMarginSeconds,
     }),
     incremental: readBoolean(env, 'SWEEP_INCREMENTAL', SWEEP_DEFAULTS.incremental),
+    ...readTombstoneTable(env),
+    tombstoneRetentionDays: readNumber(env, 'SWEEP_TOMBSTONE_RETENTION_DAYS', {
+      min: 1,
+      max: 3_650,
+      fallback: SWEEP_DEFAULTS.tombstoneRetentionDays,
+    }),
+    protectPrefixes: readList(
+      env,
+      'SWEEP_PROTECT_PREFIXES',
+      GROUP_NAME_PATTERN,
+      'a comma-separated list of schedule name prefixes (1-64 of 0-9 a-z A-Z - _ .)',
+    ),
   };
 }
 
@@ -93,4 +115,9 @@ export function defaultConcurrency(budgets: { get: number; delete: number }): nu
 function readStateTable(env: Env): { stateTable?: string } {
   const name = readTableName(env, 'SWEEP_STATE_TABLE');
   return name === undefined ? {} : { stateTable: name };
+}
+
+function readTombstoneTable(env: Env): { tombstoneTable?: string } {
+  const name = readTableName(env, 'SWEEP_TOMBSTONE_TABLE');
+  return name === undefined ? {} : { tombstoneTable: name };
 }

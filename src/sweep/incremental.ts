@@ -3,6 +3,7 @@
 // only "not due yet" (pending, recurring, skipped); anything that might be finished is looked up.
 import type { ScheduleSummary } from '@aws-sdk/client-scheduler';
 import type { Logger } from '../log.ts';
+import { safeError, scheduleRef } from '../redact.ts';
 import { SkipReason } from '../schedule/decide.ts';
 import type { Remembered, ScheduleMemory } from '../state/memory.ts';
 import type { ItemOutcome, RecalledOutcome, SkipReasonName, SweepKnowledge } from './sweep.ts';
@@ -51,7 +52,10 @@ export function createIncrementalKnowledge(
         if (knowledge) await memory.remember(key.arn, knowledge);
         else if (outcome.kind === 'deleted' || outcome.kind === 'alreadyGone') await memory.forget(key.arn);
       } catch (error) {
-        settings.log.warn('remembering a lookup failed', { schedule: summary.Name, error });
+        settings.log.warn('remembering a lookup failed', {
+          ...scheduleRef(summary),
+          error: safeError(error),
+        });
       }
     },
   };

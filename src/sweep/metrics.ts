@@ -3,6 +3,7 @@
 import type { CloudWatchClient, MetricDatum } from '@aws-sdk/client-cloudwatch';
 import type { Logger } from '../log.ts';
 import { datum, publishCountQuietly, publishMetrics } from '../metrics/publish.ts';
+import { safeError } from '../redact.ts';
 import type { SweepSummary } from './sweep.ts';
 
 export const SweepMetric = {
@@ -13,6 +14,10 @@ export const SweepMetric = {
   stuckSchedules: 'StuckSchedules',
   skippedSchedules: 'SkippedSchedules',
   deleteFailures: 'DeleteFailures',
+  /** Schedules operators marked never to delete (group tag, name prefix, restored with --keep). */
+  protectedSchedules: 'ProtectedSchedules',
+  /** Schedules whose KMS key the sweeper may not use: kept, never judged. Alarm-able. */
+  kmsAccessDenied: 'KmsAccessDenied',
   sweepDurationSeconds: 'SweepDurationSeconds',
   /**
    * One per invocation, whatever it came to (finished, continuing, already running, failed): the
@@ -48,6 +53,8 @@ export function buildSweepDatums(summary: SweepSummary, timestamp: Date): Metric
     datum(SweepMetric.skippedSchedules, summary.skippedTotal, 'Count', timestamp),
     // A failed lookup can hide a finished schedule as surely as a failed delete: both count.
     datum(SweepMetric.deleteFailures, summary.failed, 'Count', timestamp),
+    datum(SweepMetric.protectedSchedules, summary.protected, 'Count', timestamp),
+    datum(SweepMetric.kmsAccessDenied, summary.skipped.kmsAccessDenied ?? 0, 'Count', timestamp),
     datum(SweepMetric.sweepDurationSeconds, summary.durationSeconds, 'Seconds', timestamp),
     datum(SweepMetric.sweepsCompleted, summary.complete ? 1 : 0, 'Count', timestamp),
   );
@@ -70,7 +77,7 @@ export async function publishSweepMetrics(
     await publishMetrics(deps.cloudwatch, namespace, buildSweepDatums(summary, deps.clock()));
     return true;
   } catch (error) {
-    deps.log.error('publishing sweep metrics failed', { namespace, error });
+    deps.log.error('publishing sweep metrics failed', { namespace, error: safeError(error) });
     return false;
   }
 }

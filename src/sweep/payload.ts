@@ -21,6 +21,8 @@ export interface SweepRequest {
   keepDisabled?: boolean;
   /** Look every schedule up, ignoring (and refreshing) what earlier sweeps remembered. */
   fullLookup?: boolean;
+  /** Name prefixes never to delete in this run, in addition to SWEEP_PROTECT_PREFIXES. */
+  protectPrefixes?: string[];
 }
 
 export const PAYLOAD_FIELDS = [
@@ -31,6 +33,7 @@ export const PAYLOAD_FIELDS = [
   'graceMinutes',
   'keepDisabled',
   'fullLookup',
+  'protectPrefixes',
 ] as const;
 
 const NAME_FORM = '1-64 characters of 0-9 a-z A-Z - _ .';
@@ -38,6 +41,9 @@ const NAME_FORM = '1-64 characters of 0-9 a-z A-Z - _ .';
 const MAX_GROUPS = 500;
 const MAX_GRACE_MINUTES = 10_080;
 const GROUPS_FORM = `a non-empty array of up to ${MAX_GROUPS} schedule group names (leave it out to sweep every group)`;
+/** At most this many protected prefixes in one payload. */
+export const MAX_PROTECT_PREFIXES = 100;
+const PREFIXES_FORM = `a non-empty array of up to ${MAX_PROTECT_PREFIXES} schedule name prefixes (${NAME_FORM})`;
 
 /** Each field a manual run may set, with its rule; a field left out takes the configured default. */
 const requestSchema = v.strictObject({
@@ -54,6 +60,13 @@ const requestSchema = v.strictObject({
   graceMinutes: v.optional(wholeNumber(0, MAX_GRACE_MINUTES)),
   keepDisabled: v.optional(flag),
   fullLookup: v.optional(flag),
+  protectPrefixes: v.optional(
+    v.pipe(
+      v.array(text(GROUP_NAME_PATTERN, `a schedule name prefix (${NAME_FORM})`), PREFIXES_FORM),
+      v.minLength(1, PREFIXES_FORM),
+      v.maxLength(MAX_PROTECT_PREFIXES, PREFIXES_FORM),
+    ),
+  ),
 });
 
 /**
@@ -77,6 +90,17 @@ export function parseSweepPayload(event: unknown): SweepRequest {
     const index = request.groups.findIndex((name, at) => request.groups?.indexOf(name) !== at);
     if (index !== -1)
       throw new InputError(`groups[${index}]`, 'each group named once', request.groups[index]);
+  }
+  if (request.protectPrefixes) {
+    const index = request.protectPrefixes.findIndex(
+      (prefix, at) => request.protectPrefixes?.indexOf(prefix) !== at,
+    );
+    if (index !== -1)
+      throw new InputError(
+        `protectPrefixes[${index}]`,
+        'each prefix named once',
+        request.protectPrefixes[index],
+      );
   }
   return request;
 }
@@ -137,6 +161,7 @@ const COUNT_FIELDS = [
   'recalled',
   'deletedUnconfirmed',
   'deleteOutcomeUnknown',
+  'protected',
 ] as const satisfies readonly (keyof SweepCounts)[];
 const GROUP_PROGRESS_FIELDS = [
   'seen',

@@ -3,6 +3,7 @@
 // the last invocation publishes the metrics of the whole sweep and gives the lease back.
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.ts';
+import { safeError } from '../redact.ts';
 import type { LeaseStore } from '../state/lease.ts';
 import type { ScheduleMemory } from '../state/memory.ts';
 import { createIncrementalKnowledge } from './incremental.ts';
@@ -95,9 +96,13 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
         clock,
         log,
         ...(knowledge ? { knowledge } : {}),
+        ...(deps.tombstones ? { tombstones: deps.tombstones } : {}),
+        ...(deps.protection ? { protection: deps.protection } : {}),
       },
       {
         ...options,
+        // One id for the whole sweep, across invocations: its tombstones are found together.
+        runId: runId ?? options.runId ?? randomUUID(),
         ...(options.maxDeletes === undefined ? {} : { maxDeletes: options.maxDeletes - deletedBefore }),
         ...(carried
           ? {
@@ -183,12 +188,18 @@ async function takeLease(deps: SweepRunDeps, input: SweepRunInput): Promise<Leas
       log.error('renewing the sweep lease failed; the sweep ends here with the totals carried so far', {
         runId,
         invocation,
-        error,
+        error: safeError(error),
       });
       const summary = carriedSummary(carried);
       await publishQuietly(deps, input.options.namespace, summary);
       await release(state, runId, token, log, invocation - 1);
-      return { ...summary, status: RunStatus.finished, runId, invocation, handOffError: String(error) };
+      return {
+        ...summary,
+        status: RunStatus.finished,
+        runId,
+        invocation,
+        handOffError: safeError(error).message,
+      };
     }
     if (!renewed) {
       log.warn('sweep continuation superseded: its run no longer holds the lease', { runId, invocation });
@@ -202,7 +213,10 @@ async function takeLease(deps: SweepRunDeps, input: SweepRunInput): Promise<Leas
     lease = await state.lease.acquire(candidate, clock(), input.leaseMs);
   } catch (error) {
     // The acquire may have applied with its answer lost: give back whatever it took.
-    log.error('taking the sweep lease failed; nothing was swept', { runId: candidate, error });
+    log.error('taking the sweep lease failed; nothing was swept', {
+      runId: candidate,
+      error: safeError(error),
+    });
     await release(state, candidate, candidate, log);
     throw error;
   }
@@ -251,10 +265,10 @@ async function handOn(
     log.error('renewing the sweep lease before its hand-off failed; the sweep ends here', {
       runId,
       invocation,
-      error,
+      error: safeError(error),
     });
     await step.end(summary);
-    return { ...base, status: RunStatus.finished, handOffError: String(error) };
+    return { ...base, status: RunStatus.finished, handOffError: safeError(error).message };
   }
   if (!renewed) {
     // Another run holds the lease now: what this run counted is published, the lease left alone.
@@ -274,10 +288,10 @@ async function handOn(
   } catch (error) {
     log.error('handing the sweep on failed; it ends here and the next scheduled run starts over', {
       runId,
-      error,
+      error: safeError(error),
     });
     await step.end(summary);
-    return { ...base, status: RunStatus.finished, handOffError: String(error) };
+    return { ...base, status: RunStatus.finished, handOffError: safeError(error).message };
   }
 }
 
@@ -362,6 +376,7 @@ function countsOf(summary: SweepSummary): SweepContinuation['counts'] {
     recalled: summary.recalled,
     deletedUnconfirmed: summary.deletedUnconfirmed,
     deleteOutcomeUnknown: summary.deleteOutcomeUnknown,
+    protected: summary.protected,
   };
 }
 
@@ -370,7 +385,7 @@ async function flush(state: SweepState | undefined, log: Logger): Promise<void> 
     await state?.memory.flush();
   } catch (error) {
     // Memory is an optimisation: what was not written is simply looked up again next time.
-    log.warn('writing remembered lookups failed', { error });
+    log.warn('writing remembered lookups failed', { error: safeError(error) });
   }
 }
 
@@ -379,7 +394,7 @@ async function publishQuietly(deps: SweepRunDeps, namespace: string, summary: Sw
   try {
     await publishSweepMetrics(deps, namespace, summary);
   } catch (error) {
-    deps.log.error('publishing the sweep metrics failed', { error });
+    deps.log.error('publishing the sweep metrics failed', { error: safeError(error) });
   }
 }
 
@@ -397,6 +412,6 @@ async function release(
   try {
     await state.lease.release(runId, { token, ...(orInvocation === undefined ? {} : { orInvocation }) });
   } catch (error) {
-    log.error('releasing the sweep lease failed; it expires by itself', { runId, error });
+    log.error('releasing the sweep lease failed; it expires by itself', { runId, error: safeError(error) });
   }
 }

@@ -16,10 +16,13 @@ import {
 import pLimit from 'p-limit';
 import { type BudgetOptions, isNotFound, RequestBudget } from '../aws/budget.ts';
 import type { Logger } from '../log.ts';
+import type { ProtectedBy, ProtectionCheck } from '../protect/protection.ts';
+import { safeError, scheduleRef } from '../redact.ts';
 import { type Decision, decide, SkipReason } from '../schedule/decide.ts';
+import { serializeDefinition, sha256 } from '../tombstone/store.ts';
 import { publishSweepMetrics } from './metrics.ts';
 import {
-  logTombstones,
+  refuseTombstones,
   TombstoneOutcome,
   type TombstoneReceipt,
   type TombstoneWriter,
@@ -33,8 +36,13 @@ export interface SweepDeps {
   log: Logger;
   /** Earlier lookups, remembered: answers for schedules that are not due, so they need no GetSchedule. */
   knowledge?: SweepKnowledge;
-  /** Where each deleted schedule's definition is kept before its delete; log lines when unset. */
+  /**
+   * Where each deleted schedule's definition is kept before its delete (src/tombstone/store.ts).
+   * Required for a real run: no tombstone, no delete. A dry run writes nothing.
+   */
   tombstones?: TombstoneWriter;
+  /** What operators marked as never to be deleted (group tags, name prefixes, restored --keep). */
+  protection?: ProtectionCheck;
 }
 
 /**
@@ -65,6 +73,8 @@ export interface SweepCursor {
 
 export interface SweepOptions {
   dryRun: boolean;
+  /** Recorded on every tombstone, so a sweep's deletions can be found together; a fresh id when unset. */
+  runId?: string;
   /** Empty: every group, listed in one pass without a ScheduleGroup filter. */
   groups: string[];
   namePrefix?: string;
@@ -130,6 +140,8 @@ export interface SweepCounts {
   deletedUnconfirmed: number;
   /** Part of `failed`: a delete was sent, its answer never settled, and the schedule was not seen again. */
   deleteOutcomeUnknown: number;
+  /** Marked never to be deleted (group tag, name prefix, restored with --keep): never looked up. */
+  protected: number;
 }
 
 /** How far one group's listing got, carried between runs so schedule counts stay whole. */
@@ -191,6 +203,7 @@ export type ItemOutcome =
   | { kind: 'pending'; finishedAt: Date }
   | { kind: 'recurring' }
   | { kind: 'skipped'; reason: SkipReasonName }
+  | { kind: 'protected'; by: ProtectedBy }
   | { kind: 'failed'; operation: 'GetSchedule' | 'DeleteSchedule'; outcomeUnknown?: true }
   /** Not looked at, or not deleted, because the sweep is stopping (maxDeletes reached). */
   | { kind: 'notProcessed' }
@@ -214,6 +227,8 @@ export interface InspectContext {
   tombstones: TombstoneWriter;
   /** The hard stop (see SweepOptions.signal). */
   signal?: AbortSignal;
+  /** The sweep run, recorded on each tombstone. */
+  runId: string;
   /** Claims one deletion under maxDeletes; false when none is left. */
   reserveDeletion: () => boolean;
   /** Gives a claimed deletion back (the delete did not happen). */
@@ -238,6 +253,16 @@ class ChangedSinceLookup extends Error {}
 type Finished = Extract<Decision, { outcome: 'finished' }>;
 
 /**
+ * GetSchedule refused because the caller may not use the schedule's customer managed KMS key to
+ * decrypt it: AccessDeniedException naming KMS or kms:Decrypt, or a KMS-named error.
+ */
+export function isKmsAccessDenied(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (/kms/i.test(error.name)) return true;
+  return error.name === 'AccessDeniedException' && /kms|decrypt/i.test(error.message);
+}
+
+/**
  * The whole per-schedule step: look it up, decide, tombstone and delete if finished. Kept in one
  * function so a layer that remembers earlier lookups can answer for it without a GetSchedule.
  */
@@ -251,7 +276,17 @@ export async function inspect(summary: ScheduleSummary, context: InspectContext)
   } catch (error) {
     if (context.signal?.aborted) return { kind: 'abandoned' };
     if (isNotFound(error)) return { kind: 'alreadyGone', finished: false };
-    context.log.error('schedule lookup failed', { schedule: name, group, error });
+    if (isKmsAccessDenied(error)) {
+      // Its definition cannot be read, so it can be neither judged nor tombstoned: kept, counted, and
+      // remembered until it changes, so it is not a failure on every sweep (src/sweep/README.md).
+      context.log.warn('schedule skipped', {
+        ...scheduleRef(summary),
+        reason: SkipReason.kmsAccessDenied,
+        error: safeError(error),
+      });
+      return { kind: 'skipped', reason: SkipReason.kmsAccessDenied };
+    }
+    context.log.error('schedule lookup failed', { ...scheduleRef(summary), error: safeError(error) });
     return { kind: 'failed', operation: 'GetSchedule' };
   }
 
@@ -263,8 +298,7 @@ export async function inspect(summary: ScheduleSummary, context: InspectContext)
   if (decision.outcome === 'recurring') return { kind: 'recurring' };
   if (decision.outcome === 'skipped') {
     context.log.warn('schedule skipped', {
-      schedule: name,
-      group,
+      ...scheduleRef(schedule),
       reason: decision.reason,
       detail: decision.detail,
     });
@@ -273,12 +307,15 @@ export async function inspect(summary: ScheduleSummary, context: InspectContext)
 
   if (!context.reserveDeletion()) return { kind: 'notProcessed' };
   if (context.dryRun) {
+    // Never the definition itself: its target input may hold secrets. Its fingerprint matches the
+    // tombstone a real run would store.
     const { $metadata: _metadata, ...definition } = schedule;
     context.log.info('tombstone', {
       action: 'wouldDelete',
-      schedule: definition,
-      finishedAt: decision.finishedAt,
+      ...scheduleRef(schedule),
+      finishedAt: decision.finishedAt.toISOString(),
       stuck: decision.stuck,
+      sha256: sha256(serializeDefinition(definition)),
     });
     return { kind: 'wouldDelete', decision };
   }
@@ -337,13 +374,30 @@ async function deleteFinished(
     // No tombstone, no delete: the definition is kept before the request that removes it.
     receipt = await context.tombstones.write({
       definition,
+      runId: context.runId,
       finishedAt: decision.finishedAt,
       stuck: decision.stuck,
     });
   } catch (error) {
-    context.log.error('writing the tombstone failed; schedule kept', { schedule: name, group, error });
+    context.log.error('writing the tombstone failed; schedule kept', {
+      ...scheduleRef(definition),
+      error: safeError(error),
+    });
     return { kind: 'failed', operation: 'DeleteSchedule' };
   }
+  // The deletion's log line: never the target, only the schedule's identity and where its tombstone
+  // lives (key and fingerprint). Logged once the tombstone is stored, before the delete is sent.
+  const ref = scheduleRef(definition);
+  const stored = { ...ref, tombstone: receipt.key };
+  context.log.info('tombstone', {
+    action: 'deleting',
+    ...ref,
+    finishedAt: decision.finishedAt.toISOString(),
+    stuck: decision.stuck,
+    tombstone: receipt.key,
+    ...(receipt.sha256 ? { sha256: receipt.sha256 } : {}),
+    runId: context.runId,
+  });
   let readAt = item.readAt;
   let sent = 0;
   /** Found gone by a re-read after one of our attempts was sent (its answer lost or late). */
@@ -371,7 +425,10 @@ async function deleteFinished(
   // One token for every attempt: a delete that succeeded but answered 5xx, retried with the same
   // token, succeeds again instead of answering 404.
   const clientToken = randomUUID();
-  const settle = (outcome: TombstoneOutcome) => context.tombstones.settle(receipt, outcome);
+  const settle = (outcome: TombstoneOutcome) => {
+    context.tombstones.settle(receipt, outcome);
+    context.log.info('tombstone outcome', { ...stored, outcome });
+  };
   try {
     await context.budgets.delete.call(
       () => {
@@ -403,14 +460,11 @@ async function deleteFinished(
       return { kind: 'failed', operation: 'DeleteSchedule', outcomeUnknown: true };
     }
     if (error instanceof ChangedSinceLookup) {
-      context.log.warn('schedule changed since its lookup; left for the next sweep', {
-        schedule: name,
-        group,
-      });
+      context.log.warn('schedule changed since its lookup; left for the next sweep', stored);
       return { kind: 'skipped', reason: SkipReason.changedDuringSweep };
     }
     if (isNotFound(error)) return { kind: 'alreadyGone', finished: true };
-    context.log.error('schedule deletion failed', { schedule: name, group, sentAttempts: sent, error });
+    context.log.error('schedule deletion failed', { ...stored, sentAttempts: sent, error: safeError(error) });
     return { kind: 'failed', operation: 'DeleteSchedule', ...(sent > 0 ? { outcomeUnknown: true } : {}) };
   }
 }
@@ -446,6 +500,7 @@ export function emptyCounts(): SweepCounts {
     recalled: 0,
     deletedUnconfirmed: 0,
     deleteOutcomeUnknown: 0,
+    protected: 0,
   };
 }
 
@@ -466,6 +521,7 @@ function tally(counts: SweepCounts, outcome: ItemOutcome): void {
       break;
     case 'pending':
     case 'recurring':
+    case 'protected':
       counts[outcome.kind] += 1;
       break;
     case 'failed':
@@ -496,6 +552,12 @@ interface PageRecord {
 export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<SweepSummary> {
   const started = performance.now();
   const { scheduler, log } = deps;
+  if (!options.dryRun && !deps.tombstones) {
+    // No tombstone, no delete: refused before the first request rather than failing item by item.
+    throw new Error(
+      'A sweep that deletes needs a tombstone store (SWEEP_TOMBSTONE_TABLE); only a dry run may go without',
+    );
+  }
   const tuning = options.budgetTuning ?? {};
   const budgets = {
     list: new RequestBudget('ListSchedules', { ...tuning, ratePerSecond: options.budgets.list }),
@@ -534,8 +596,9 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     log,
     budgets,
     dryRun: options.dryRun,
-    tombstones: deps.tombstones ?? logTombstones(log),
+    tombstones: deps.tombstones ?? refuseTombstones(),
     ...(options.signal ? { signal: options.signal } : {}),
+    runId: options.runId ?? randomUUID(),
     graceMs: options.graceMinutes * 60_000,
     recheckAfterMs: options.recheckAfterMs ?? RECHECK_AFTER_MS,
     keepDisabled: options.keepDisabled,
@@ -565,7 +628,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
       }
       return answers;
     } catch (error) {
-      log.warn('recalling earlier lookups failed; looking the page up', { error });
+      log.warn('recalling earlier lookups failed; looking the page up', { error: safeError(error) });
       return undefined;
     }
   };
@@ -573,7 +636,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     try {
       await knowledge?.learn(summary, outcome);
     } catch (error) {
-      log.warn('remembering a lookup failed', { schedule: summary.Name, group: summary.GroupName, error });
+      log.warn('remembering a lookup failed', { ...scheduleRef(summary), error: safeError(error) });
     }
   };
 
@@ -592,8 +655,14 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
   ) => {
     let outcome: ItemOutcome;
     try {
+      // Protection first: a protected schedule is never looked up, nor answered from memory.
+      const protection =
+        stoppedBy === StopReason.maxDeletes ? undefined : await deps.protection?.check(summary);
       if (stoppedBy === StopReason.maxDeletes) outcome = { kind: 'notProcessed' };
       else if (options.signal?.aborted) outcome = { kind: 'abandoned' };
+      else if (protection?.kind === 'protected') outcome = protection;
+      else if (protection?.kind === 'unknown')
+        outcome = { kind: 'skipped', reason: SkipReason.protectionUnknown };
       else if (recalled) outcome = recalled;
       else {
         outcome = await inspect(summary, context);
@@ -601,7 +670,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
       }
     } catch (error) {
       // A bug in the decision or logging must cost one item, never the run.
-      log.error('schedule inspection failed', { schedule: summary.Name, group: summary.GroupName, error });
+      log.error('schedule inspection failed', { ...scheduleRef(summary), error: safeError(error) });
       outcome = { kind: 'failed', operation: 'GetSchedule' };
     }
     if (recalled && outcome === recalled) counts.recalled += 1;
@@ -752,7 +821,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
   if (options.report) await options.report(summary);
   else await publishSweepMetrics(deps, options.namespace, summary);
   if (failure !== undefined) {
-    log.error('sweep failed', { error: failure, summary });
+    log.error('sweep failed', { error: safeError(failure), summary });
     throw failure;
   }
   return summary;

@@ -1,8 +1,8 @@
 // The one seam in the sweep's delete path where a deleted schedule's definition is kept: written
 // before the DeleteSchedule is sent (no tombstone, no delete), with what came of the delete recorded
-// after. The sweep takes any TombstoneWriter as a dependency; the default writes log lines.
+// after. The deployed writer is the DynamoDB tombstone store (src/tombstone/store.ts); without one a
+// sweep may only dry-run. Definitions never go to logs: a target's input may hold secrets.
 import type { GetScheduleOutput } from '@aws-sdk/client-scheduler';
-import type { Logger } from '../log.ts';
 
 /** A schedule definition as GetSchedule returns it, without the SDK's response metadata. */
 export type ScheduleDefinition = Omit<GetScheduleOutput, '$metadata'>;
@@ -20,6 +20,8 @@ export type TombstoneOutcome = (typeof TombstoneOutcome)[keyof typeof TombstoneO
 
 export interface TombstoneEntry {
   definition: ScheduleDefinition;
+  /** The sweep run that deletes it, so its deletions can be found together. */
+  runId: string;
   /** When the sweep judged it finished. */
   finishedAt: Date;
   stuck: boolean;
@@ -28,6 +30,8 @@ export interface TombstoneEntry {
 /** Where a tombstone lives, as its writer names it. */
 export interface TombstoneReceipt {
   key: string;
+  /** SHA-256 (hex) of the stored definition, for the deletion's log line. */
+  sha256?: string;
 }
 
 export interface TombstoneWriter {
@@ -39,26 +43,13 @@ export interface TombstoneWriter {
   flush(): Promise<void>;
 }
 
-/**
- * Tombstones as log lines: `tombstone` (action `deleting`, the definition) before the delete, and
- * `tombstone outcome` (name, group, outcome) after it. A function killed mid-request leaves the
- * first line without the second: its delete may or may not have been sent.
- */
-export function logTombstones(log: Logger): TombstoneWriter {
+/** The writer of a sweep that has no store: every write is refused, so nothing can be deleted. */
+export function refuseTombstones(): TombstoneWriter {
   return {
-    async write(entry) {
-      const { definition } = entry;
-      log.info('tombstone', {
-        action: 'deleting',
-        schedule: definition,
-        finishedAt: entry.finishedAt,
-        stuck: entry.stuck,
-      });
-      return { key: `${definition.GroupName ?? 'default'}/${definition.Name ?? ''}` };
+    write: async () => {
+      throw new Error('no tombstone store is configured: no tombstone, no delete');
     },
-    settle(receipt, outcome) {
-      log.info('tombstone outcome', { tombstone: receipt.key, outcome });
-    },
-    async flush() {},
+    settle: () => {},
+    flush: async () => {},
   };
 }

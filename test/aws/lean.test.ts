@@ -25,6 +25,7 @@ import { LeanSchedulerClient } from '../../src/aws/scheduler-lean.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { sweep } from '../../src/sweep/sweep.ts';
 import { ACCOUNT_ID, REGION, useTestEmulator } from '../support/emulator.ts';
+import { createTombstoneTable, tombstoneStore } from '../support/tombstones.ts';
 import { oneTime, recurring, sweepOptions } from '../sweep/fixtures.ts';
 
 const env = useTestEmulator();
@@ -346,6 +347,8 @@ describe('lean request path: the sweep', () => {
     env.emulator.plane.controls.throttleRates = { '*': 0.33 };
     const log = createMemoryLogger();
 
+    await createTombstoneTable(env);
+
     // Act
     const summary = await sweep(
       {
@@ -353,6 +356,7 @@ describe('lean request path: the sweep', () => {
         cloudwatch: env.cloudwatch,
         clock: () => env.emulator.plane.now(),
         log,
+        tombstones: tombstoneStore(env),
       },
       sweepOptions({
         concurrency: 4,

@@ -133,7 +133,7 @@ describe('readCreateConfig', () => {
 });
 
 describe('target handler', () => {
-  it('logs the event it receives as one JSON line and returns it', async () => {
+  it('logs one JSON line with the size and SHA-256 of the event it receives, never its content, and returns it', async () => {
     // Prepare
     const written: string[] = [];
     const log = createLogger((line) => written.push(line));
@@ -146,6 +146,11 @@ describe('target handler', () => {
     expect(returned).toEqual(event);
     expect(written).toHaveLength(1);
     expect(written[0]).not.toContain('\n');
-    expect(JSON.parse(written[0] ?? '')).toMatchObject({ level: 'info', message: 'target invoked', event });
+    expect(JSON.parse(written[0] ?? '')).toMatchObject({
+      level: 'info',
+      message: 'target invoked',
+      event: { bytes: JSON.stringify(event).length, sha256: expect.stringMatching(/^[0-9a-f]{64}$/) },
+    });
+    expect(written[0]).not.toContain('orderId');
   });
 });

@@ -32,6 +32,7 @@ import { scheduledEvent } from '../support/scheduled-event.ts';
 import { oracleFinished, type RecordedDefinition } from './oracle.ts';
 
 export const STATE_TABLE = 'faults-sweep-state';
+export const TOMBSTONE_TABLE = 'faults-sweep-tombstones';
 export const FUNCTION_NAME = 'faults-sweep';
 export const NAMESPACE = 'FaultTest';
 const SCHEDULED_EVENT = scheduledEvent();
@@ -402,6 +403,7 @@ async function resetWorld(world: World, scenario: Scenario): Promise<void> {
   services.lambda.reset();
   await services.dynamodb.reset();
   await services.dynamodb.createTable(STATE_TABLE, { hash: 'pk' });
+  await services.dynamodb.createTable(TOMBSTONE_TABLE, { hash: 'pk', range: 'sk' });
   plane.resetStats();
   plane.controls.errorRates = {};
   plane.controls.throttleRates = {};
@@ -558,6 +560,7 @@ export async function runScenario(world: World, scenario: Scenario): Promise<Sce
 
   const config = readSweepConfig({
     SWEEP_STATE_TABLE: STATE_TABLE,
+    SWEEP_TOMBSTONE_TABLE: TOMBSTONE_TABLE,
     SWEEP_SAFETY_MARGIN_SECONDS: '5',
     SWEEP_GRACE_MINUTES: String(scenario.graceMinutes),
     SWEEP_KEEP_DISABLED: String(scenario.keepDisabled),
@@ -722,15 +725,25 @@ async function checkInvariants(
       .map((line) => ({ line, key: tombstoneKey(line) })),
     ...outcomes
       .filter((line) => line.fields.outcome === 'deleted')
-      .map((line) => ({ line, key: String(line.fields.tombstone) })),
+      .map((line) => ({ line, key: tombstoneKey(line) })),
   ];
   for (const { key } of claims) {
     if (!deletedKeys.has(key)) {
       fail('false-claim').push(`a tombstone claims ${key} deleted, but no delete of it was applied`);
     }
   }
+  // The stored tombstones themselves (the durable record restore reads) make no false claim either.
+  for (const item of await world.emulator.services.dynamodb.items(TOMBSTONE_TABLE)) {
+    if (item.kind?.S !== 'tombstone' || item.outcome?.S !== 'deleted') continue;
+    const key = scheduleKey(item.group?.S, item.name?.S);
+    if (!deletedKeys.has(key)) {
+      fail('false-claim').push(
+        `the stored tombstone of ${key} claims it deleted, but no delete of it was applied`,
+      );
+    }
+  }
   for (const line of outcomes.filter((candidate) => candidate.fields.outcome === 'notSent')) {
-    const key = String(line.fields.tombstone);
+    const key = tombstoneKey(line);
     const written = tombstones
       .filter((tombstone) => tombstoneKey(tombstone) === key && tombstone.tick < line.tick)
       .at(-1);
@@ -830,8 +843,8 @@ function trace(applied: AppliedEntry[], key: string, origin: number): string {
 }
 
 function tombstoneKey(line: LogLine): string {
-  const schedule = (line.fields.schedule ?? {}) as { Name?: string; GroupName?: string };
-  return scheduleKey(schedule.GroupName, schedule.Name);
+  const { group, name } = line.fields as { group?: string; name?: string };
+  return scheduleKey(group, name);
 }
 
 /** How far the summary says its deleted count may be off (a field a summary may carry). */

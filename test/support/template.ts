@@ -7,6 +7,8 @@ export interface CfnResource {
   Properties?: Record<string, unknown>;
   DependsOn?: unknown;
   Condition?: string;
+  DeletionPolicy?: string;
+  UpdateReplacePolicy?: string;
 }
 
 export interface CfnTemplate {

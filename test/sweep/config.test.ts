@@ -15,6 +15,8 @@ describe('sweep config', () => {
       namespace: 'ScheduleHygiene',
       safetyMarginSeconds: 90,
       incremental: true,
+      tombstoneRetentionDays: 365,
+      protectPrefixes: [],
     });
   });
 
@@ -45,6 +47,9 @@ describe('sweep config', () => {
       SWEEP_STATE_TABLE: 'schedule-hygiene-prod-sweep-state',
       SWEEP_SAFETY_MARGIN_SECONDS: '120',
       SWEEP_INCREMENTAL: 'false',
+      SWEEP_TOMBSTONE_TABLE: 'schedule-hygiene-prod-tombstones',
+      SWEEP_TOMBSTONE_RETENTION_DAYS: '90',
+      SWEEP_PROTECT_PREFIXES: 'keep-, audit.',
     };
 
     // Act
@@ -61,6 +66,9 @@ describe('sweep config', () => {
       stateTable: 'schedule-hygiene-prod-sweep-state',
       safetyMarginSeconds: 120,
       incremental: false,
+      tombstoneTable: 'schedule-hygiene-prod-tombstones',
+      tombstoneRetentionDays: 90,
+      protectPrefixes: ['keep-', 'audit.'],
     });
   });
 

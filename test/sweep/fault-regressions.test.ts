@@ -12,6 +12,7 @@ import { LEASE_KEY } from '../../src/state/lease.ts';
 import { type SweepOptions, sweep } from '../../src/sweep/sweep.ts';
 import { useTestEmulator } from '../support/emulator.ts';
 import { loseAnswers, onItem } from '../support/lost-answers.ts';
+import { tombstoneStore } from '../support/tombstones.ts';
 import { oneTime, sweepOptions } from './fixtures.ts';
 import {
   createStatefulHandler,
@@ -148,7 +149,13 @@ describe('sweep deletes under faults and concurrent changes (default recheck and
   const emulator = () => env.emulator;
 
   function sweepDeps(log = createMemoryLogger()) {
-    return { scheduler: env.scheduler, cloudwatch: env.cloudwatch, clock: () => emulator().plane.now(), log };
+    return {
+      scheduler: env.scheduler,
+      cloudwatch: env.cloudwatch,
+      clock: () => emulator().plane.now(),
+      log,
+      tombstones: tombstoneStore(env),
+    };
   }
 
   /** Default settings for every safety mechanism; only the rate budgets are the test's own. */

@@ -75,6 +75,7 @@ export function sweepOptions(overrides: Partial<SweepOptions> = {}): SweepOption
 
 export const key = (definition: SeedDefinition) => `${definition.GroupName ?? 'default'}/${definition.Name}`;
 
+/** The log lines of deletions (and, in a dry run, of deletions that would be made). */
 export function tombstones(lines: LogFields[]): LogFields[] {
   return lines.filter((line) => line.message === 'tombstone');
 }

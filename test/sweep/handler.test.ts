@@ -5,6 +5,7 @@ import { createMemoryLogger } from '../../src/log.ts';
 import { readSweepConfig } from '../../src/sweep/config.ts';
 import { useTestEmulator } from '../support/emulator.ts';
 import { scheduledEvent } from '../support/scheduled-event.ts';
+import { createTombstoneTable, TOMBSTONE_TABLE } from '../support/tombstones.ts';
 import { key, oneTime } from './fixtures.ts';
 
 const env = useTestEmulator();
@@ -12,13 +13,15 @@ const env = useTestEmulator();
 const finished = oneTime({ name: 'finished', at: '2025-06-01T00:00:00' });
 const future = oneTime({ name: 'future', at: '2025-07-01T00:00:00' });
 
-beforeEach(() => {
+beforeEach(async () => {
   env.emulator.services.scheduler.reset();
   env.emulator.plane.resetStats();
   env.emulator.plane.setNow(new Date('2025-06-15T12:00:00Z'));
   env.emulator.services.scheduler.seed([finished, future]);
   env.emulator.services.cloudwatch.reset();
   env.emulator.plane.controls.errorRates = {};
+  await env.emulator.services.dynamodb.reset();
+  await createTombstoneTable(env);
 });
 
 function heartbeats(): number {
@@ -30,7 +33,13 @@ function createHandler() {
   const handler = createSweepHandler({
     scheduler: env.scheduler,
     cloudwatch: env.cloudwatch,
-    config: readSweepConfig({ SWEEP_LIST_TPS: '1000', SWEEP_GET_TPS: '1000', SWEEP_DELETE_TPS: '1000' }),
+    dynamodb: env.dynamodb,
+    config: readSweepConfig({
+      SWEEP_LIST_TPS: '1000',
+      SWEEP_GET_TPS: '1000',
+      SWEEP_DELETE_TPS: '1000',
+      SWEEP_TOMBSTONE_TABLE: TOMBSTONE_TABLE,
+    }),
     clock: () => env.emulator.plane.now(),
     log,
   });

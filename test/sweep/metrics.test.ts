@@ -36,6 +36,8 @@ describe('sweep metrics', () => {
       [
         'DeleteFailures',
         'FinishedSchedulesFound',
+        'KmsAccessDenied',
+        'ProtectedSchedules',
         'ScheduleCount',
         'SchedulesDeleted',
         'SkippedSchedules',

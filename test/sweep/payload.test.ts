@@ -74,7 +74,7 @@ describe('sweep payload', () => {
 
     expect(error).toBeInstanceOf(UnknownFieldError);
     expect(error.message).toBe(
-      "Unknown field 'dryrun' (did you mean 'dryRun'?) in sweep payload; allowed: dryRun, groups, namePrefix, maxDeletes, graceMinutes, keepDisabled, fullLookup",
+      "Unknown field 'dryrun' (did you mean 'dryRun'?) in sweep payload; allowed: dryRun, groups, namePrefix, maxDeletes, graceMinutes, keepDisabled, fullLookup, protectPrefixes",
     );
   });
 
@@ -150,7 +150,16 @@ describe('sweep payload', () => {
 
   it('lists exactly the fields a manual run may set', () => {
     expect([...PAYLOAD_FIELDS].sort()).toEqual(
-      ['dryRun', 'fullLookup', 'graceMinutes', 'groups', 'keepDisabled', 'maxDeletes', 'namePrefix'].sort(),
+      [
+        'dryRun',
+        'fullLookup',
+        'graceMinutes',
+        'groups',
+        'keepDisabled',
+        'maxDeletes',
+        'namePrefix',
+        'protectPrefixes',
+      ].sort(),
     );
   });
 });

@@ -11,6 +11,7 @@ import { createMemoryLogger } from '../../src/log.ts';
 import { readSweepConfig } from '../../src/sweep/config.ts';
 import type { TestEmulator } from '../support/emulator.ts';
 import { scheduledEvent } from '../support/scheduled-event.ts';
+import { createTombstoneTable, TOMBSTONE_TABLE } from '../support/tombstones.ts';
 import { oneTime, recurring } from './fixtures.ts';
 
 export const STATE_TABLE = 'schedule-hygiene-test-sweep-state';
@@ -26,6 +27,7 @@ export async function resetServices(env: TestEmulator, now: Date): Promise<void>
   services.lambda.reset();
   await services.dynamodb.reset();
   await services.dynamodb.createTable(STATE_TABLE, { hash: 'pk' });
+  await createTombstoneTable(env);
   plane.resetStats();
   plane.controls.errorRates = {};
   plane.setNow(now);
@@ -45,6 +47,7 @@ export function createStatefulHandler(
     lambda: createLambdaClient({ ...env.clientOptions, maxAttempts: 1 }),
     config: readSweepConfig({
       SWEEP_STATE_TABLE: STATE_TABLE,
+      SWEEP_TOMBSTONE_TABLE: TOMBSTONE_TABLE,
       SWEEP_LIST_TPS: '1000',
       SWEEP_GET_TPS: '1000',
       SWEEP_DELETE_TPS: '1000',

@@ -7,11 +7,12 @@ import { createSchedulerClient } from '../../src/aws/clients.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { type SweepDeps, type SweepOptions, sweep } from '../../src/sweep/sweep.ts';
 import { useTestEmulator } from '../support/emulator.ts';
+import { createTombstoneTable, storedTombstones, tombstoneStore } from '../support/tombstones.ts';
 import { key, oneTime, recurring, sweepOptions, tombstones } from './fixtures.ts';
 
 const env = useTestEmulator();
 
-beforeEach(() => {
+beforeEach(async () => {
   const { plane, services } = env.emulator;
   services.scheduler.reset();
   plane.resetStats();
@@ -24,6 +25,8 @@ beforeEach(() => {
     random: Math.random,
   });
   services.cloudwatch.reset();
+  await services.dynamodb.reset();
+  await createTombstoneTable(env);
 });
 
 function seed(definitions: SeedDefinition[], groups: string[] = []) {
@@ -38,6 +41,7 @@ function runSweep(overrides: Partial<SweepOptions> = {}) {
     cloudwatch: env.cloudwatch,
     clock: () => env.emulator.plane.now(),
     log,
+    tombstones: tombstoneStore(env),
   };
   return { log, result: sweep(deps, sweepOptions(overrides)) };
 }
@@ -270,7 +274,7 @@ describe('sweep', () => {
     expect(remaining([deleted, kept])).toEqual([key(kept)]);
   });
 
-  it('deletes nothing in a dry run and logs a wouldDelete tombstone with the full definition', async () => {
+  it('deletes nothing in a dry run, stores no tombstone, and logs each would-be deletion without its target', async () => {
     // Prepare
     const now = new Date('2025-06-15T12:00:00Z');
     env.emulator.plane.setNow(now);
@@ -290,13 +294,28 @@ describe('sweep', () => {
     const lines = tombstones(log.lines);
     expect(lines).toHaveLength(schedules.deleted.length);
     expect(lines.every((line) => line.action === 'wouldDelete')).toBe(true);
-    const line = lines.find((candidate) => (candidate.schedule as { Name: string }).Name === target.Name);
-    expect(line?.schedule).toEqual(JSON.parse(JSON.stringify(definition)));
-    expect(line).toMatchObject({ stuck: false, finishedAt: expect.any(String) });
+    const line = lines.find((candidate) => candidate.name === target.Name);
+    // Only these fields describe the schedule; the logger adds its own (level, time, service...).
+    expect(Object.keys(line ?? {})).not.toContain('Target');
+    expect(JSON.stringify(line)).not.toContain('reminder');
+    expect(line).toMatchObject({
+      level: 'info',
+      message: 'tombstone',
+      action: 'wouldDelete',
+      arn: definition?.Arn,
+      group: target.GroupName ?? 'default',
+      name: target.Name,
+      expression: definition?.ScheduleExpression,
+      ...(definition?.ScheduleExpressionTimezone ? { zone: definition.ScheduleExpressionTimezone } : {}),
+      finishedAt: expect.any(String),
+      stuck: false,
+      sha256: expect.stringMatching(/^[0-9a-f]{64}$/),
+    });
+    expect(await storedTombstones(env)).toEqual([]);
     expect(metric('ScheduleCount')).toBe(schedules.all.length);
   });
 
-  it('logs a deleted tombstone that holds everything needed to recreate the schedule', async () => {
+  it('stores a tombstone that holds everything needed to recreate the schedule, and logs its key, not its target', async () => {
     // Prepare
     env.emulator.plane.setNow(new Date('2025-06-15T12:00:00Z'));
     const schedule = oneTime({
@@ -315,16 +334,24 @@ describe('sweep', () => {
 
     // Assess
     const [line] = tombstones(log.lines);
-    expect(line).toMatchObject({ level: 'info', action: 'deleting', stuck: false });
-    expect(log.lines).toContainEqual(
-      expect.objectContaining({
-        message: 'tombstone outcome',
-        tombstone: 'default/restorable',
-        outcome: 'deleted',
-      }),
-    );
-    expect(line?.schedule).toEqual(JSON.parse(JSON.stringify(before)));
-    expect(line?.schedule).toMatchObject({
+    const [stored] = await storedTombstones(env);
+    expect(line).toMatchObject({
+      level: 'info',
+      message: 'tombstone',
+      action: 'deleting',
+      arn: before?.Arn,
+      group: 'default',
+      name: 'restorable',
+      expression: 'at(2025-06-01T09:15:00)',
+      zone: 'Europe/Paris',
+      stuck: false,
+      tombstone: stored?.key,
+      sha256: stored?.sha256,
+    });
+    expect(JSON.stringify(line)).not.toContain('reminder');
+    expect(stored?.outcome).toBe('deleted');
+    expect(stored?.definition).toEqual(JSON.parse(JSON.stringify(before)));
+    expect(stored?.definition).toMatchObject({
       ScheduleExpression: 'at(2025-06-01T09:15:00)',
       ScheduleExpressionTimezone: 'Europe/Paris',
       FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 15 },
@@ -333,7 +360,7 @@ describe('sweep', () => {
         RetryPolicy: { MaximumEventAgeInSeconds: 600 },
       },
     });
-    expect(line?.schedule).not.toHaveProperty('$metadata');
+    expect(stored?.definition).not.toHaveProperty('$metadata');
     expect(remaining([schedule])).toEqual([]);
   });
 
@@ -442,7 +469,13 @@ describe('sweep', () => {
 
     // Act
     const summary = await sweep(
-      { scheduler, cloudwatch: env.cloudwatch, clock: () => env.emulator.plane.now(), log },
+      {
+        scheduler,
+        cloudwatch: env.cloudwatch,
+        clock: () => env.emulator.plane.now(),
+        log,
+        tombstones: tombstoneStore(env),
+      },
       sweepOptions(),
     );
 
@@ -483,6 +516,7 @@ describe('sweep', () => {
         cloudwatch: env.cloudwatch,
         clock: () => env.emulator.plane.now(),
         log: createMemoryLogger(),
+        tombstones: tombstoneStore(env),
       },
       sweepOptions(),
     );
@@ -525,6 +559,7 @@ describe('sweep', () => {
         cloudwatch: env.cloudwatch,
         clock: () => env.emulator.plane.now(),
         log: createMemoryLogger(),
+        tombstones: tombstoneStore(env),
       },
       sweepOptions({ recheckAfterMs: 0 }),
     );
@@ -558,7 +593,13 @@ describe('sweep', () => {
 
     // Act
     const run = sweep(
-      { scheduler, cloudwatch: env.cloudwatch, clock: () => env.emulator.plane.now(), log },
+      {
+        scheduler,
+        cloudwatch: env.cloudwatch,
+        clock: () => env.emulator.plane.now(),
+        log,
+        tombstones: tombstoneStore(env),
+      },
       sweepOptions(),
     );
 
@@ -645,6 +686,7 @@ describe('sweep streaming', () => {
         cloudwatch: env.cloudwatch,
         clock: () => env.emulator.plane.now(),
         log: createMemoryLogger(),
+        tombstones: tombstoneStore(env),
       },
       sweepOptions({ concurrency: 8 }),
     );

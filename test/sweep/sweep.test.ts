@@ -10,6 +10,7 @@ import {
 import { describe, expect, it } from 'vitest';
 import { createMemoryLogger } from '../../src/log.ts';
 import { sweep } from '../../src/sweep/sweep.ts';
+import { memoryTombstones } from '../support/tombstones.ts';
 import { sweepOptions } from './fixtures.ts';
 
 const now = new Date('2025-06-15T12:00:00Z');
@@ -64,7 +65,7 @@ describe('sweep, stuck schedules', () => {
 
     // Act
     const summary = await sweep(
-      { scheduler: scheduler.client, cloudwatch, clock: () => now, log },
+      { scheduler: scheduler.client, cloudwatch, clock: () => now, log, tombstones: memoryTombstones() },
       sweepOptions(),
     );
 
@@ -72,7 +73,7 @@ describe('sweep, stuck schedules', () => {
     expect(summary).toMatchObject({ finished: 1, deleted: 1, stuck: 1 });
     expect(scheduler.deleted).toEqual(['default/left-behind']);
     expect(log.lines).toContainEqual(
-      expect.objectContaining({ message: 'tombstone', action: 'deleting', stuck: true }),
+      expect.objectContaining({ message: 'tombstone', action: 'deleting', name: 'left-behind', stuck: true }),
     );
   });
 
@@ -92,13 +93,13 @@ describe('sweep, stuck schedules', () => {
 
     // Act
     const summary = await sweep(
-      { scheduler: scheduler.client, cloudwatch, clock: () => now, log },
+      { scheduler: scheduler.client, cloudwatch, clock: () => now, log, tombstones: memoryTombstones() },
       sweepOptions(),
     );
 
     // Assess
     expect(summary).toMatchObject({ scanned: 3, deleted: 2, failed: 1, complete: true });
     expect(scheduler.deleted).toEqual(['default/first', 'default/third']);
-    expect(log.lines).toContainEqual(expect.objectContaining({ level: 'error', schedule: 'broken' }));
+    expect(log.lines).toContainEqual(expect.objectContaining({ level: 'error', name: 'broken' }));
   });
 });

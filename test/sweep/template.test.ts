@@ -40,6 +40,13 @@ const ACCOUNT_SCHEDULES = {
   'Fn::Sub': 'arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/*/*',
 };
 const STATE_TABLE = { 'Fn::GetAtt': ['SweepStateTable', 'Arn'] };
+const TOMBSTONE_TABLE = {
+  'Fn::Sub':
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub placeholders, not a template literal
+    'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/schedule-hygiene-dev-tombstones',
+};
+// biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub placeholders, not a template literal
+const ACCOUNT_GROUPS = { 'Fn::Sub': 'arn:aws:scheduler:${AWS::Region}:${AWS::AccountId}:schedule-group/*' };
 const OWN_FUNCTION = {
   'Fn::Sub':
     // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub placeholders, not a template literal
@@ -97,36 +104,47 @@ describe('sweep deployment', () => {
       )
       .sort((left, right) => left.action.localeCompare(right.action));
 
-    expect(grants).toEqual([
-      { action: 'cloudwatch:PutMetricData', effect: 'Allow', resources: ['*'] },
-      ...['BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'].map((name) => ({
-        action: `dynamodb:${name}`,
-        effect: 'Allow',
-        resources: [STATE_TABLE],
-      })),
-      { action: 'lambda:InvokeFunction', effect: 'Allow', resources: [OWN_FUNCTION] },
-      {
-        action: 'logs:CreateLogStream',
-        effect: 'Allow',
-        resources: [OWN_LOG_STREAMS],
-      },
-      {
-        action: 'logs:PutLogEvents',
-        effect: 'Allow',
-        resources: [OWN_LOG_STREAMS],
-      },
-      {
-        action: 'scheduler:DeleteSchedule',
-        effect: 'Allow',
-        resources: [ACCOUNT_SCHEDULES],
-      },
-      {
-        action: 'scheduler:GetSchedule',
-        effect: 'Allow',
-        resources: [ACCOUNT_SCHEDULES],
-      },
-      { action: 'scheduler:ListSchedules', effect: 'Allow', resources: ['*'] },
-    ]);
+    expect(grants).toEqual(
+      [
+        { action: 'cloudwatch:PutMetricData', effect: 'Allow', resources: ['*'] },
+        ...['BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'].map(
+          (name) => ({
+            action: `dynamodb:${name}`,
+            effect: 'Allow',
+            resources: [STATE_TABLE],
+          }),
+        ),
+        // Tombstones: written, never read.
+        ...['BatchWriteItem', 'UpdateItem'].map((name) => ({
+          action: `dynamodb:${name}`,
+          effect: 'Allow',
+          resources: [TOMBSTONE_TABLE],
+        })),
+        { action: 'lambda:InvokeFunction', effect: 'Allow', resources: [OWN_FUNCTION] },
+        {
+          action: 'logs:CreateLogStream',
+          effect: 'Allow',
+          resources: [OWN_LOG_STREAMS],
+        },
+        {
+          action: 'logs:PutLogEvents',
+          effect: 'Allow',
+          resources: [OWN_LOG_STREAMS],
+        },
+        {
+          action: 'scheduler:DeleteSchedule',
+          effect: 'Allow',
+          resources: [ACCOUNT_SCHEDULES],
+        },
+        {
+          action: 'scheduler:GetSchedule',
+          effect: 'Allow',
+          resources: [ACCOUNT_SCHEDULES],
+        },
+        { action: 'scheduler:ListSchedules', effect: 'Allow', resources: ['*'] },
+        { action: 'scheduler:ListTagsForResource', effect: 'Allow', resources: [ACCOUNT_GROUPS] },
+      ].sort((left, right) => left.action.localeCompare(right.action)),
+    );
   });
 
   it('limits PutMetricData to the configured namespace', () => {

@@ -1,0 +1,219 @@
+// Operator CLI: find tombstones and recreate the schedules they hold (src/tombstone/restore.ts).
+// A dry run by default: it lists what it would recreate. `--apply` recreates. Run it as the stack's
+// RestoreRole (the only principal that may read tombstones):
+//   npm run restore -- --group billing --prefix order- [--from 2026-11-30T00:00:00Z] [--apply]
+//   npm run restore -- --run <sweep run id> --apply --keep
+//   npm run restore -- --key 'g#billing#3|order-17#2026-11-30T10:00:00.000Z' --apply --at 2026-12-24T09:00:00 --zone Europe/Paris
+// One line per tombstone on stdout (never a target's input), a summary last. Exit 0 when everything
+// asked for was restored (or would be), 1 when anything failed, needs a choice or exists again, 2 for
+// a usage error (nothing is read or changed).
+import { pathToFileURL } from 'node:url';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SingleBar } from 'cli-progress';
+import { createDynamoDbClient, createSchedulerClient } from '../src/aws/clients.ts';
+import { InputError } from '../src/errors.ts';
+import { safeError } from '../src/redact.ts';
+import type { TombstoneQuery } from '../src/tombstone/query.ts';
+import {
+  checkRestoreOptions,
+  collectTombstones,
+  type RestoreOptions,
+  type RestoreResult,
+  type RestoreSummary,
+  restoreTombstones,
+} from '../src/tombstone/restore.ts';
+import { parseCommandLine } from './cli.ts';
+
+const usage = `Usage: npm run restore -- <what> [--apply] [--at yyyy-mm-ddThh:mm:ss --zone <IANA zone> | --keep]
+  <what>: --key <tombstone key> | --group <group> [--name <name> | --prefix <text>] | --run <sweep run id> | --from <ISO instant> [--to <ISO instant>]
+          (--name/--prefix, --run, --from/--to and --group combine as filters)
+  --apply            recreate (default: only show what would be recreated)
+  --at, --zone       a new time for one-time schedules whose time has passed
+  --keep             recreate those as they were and protect them from the sweep
+  --table <name>     tombstone table (default SWEEP_TOMBSTONE_TABLE or schedule-hygiene-dev-tombstones)
+  --state-table <n>  sweep state table, for --keep (default SWEEP_STATE_TABLE or schedule-hygiene-dev-state)`;
+
+const NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
+const RUN_ID = /^[0-9a-zA-Z-]{1,64}$/;
+const TABLE = /^[a-zA-Z0-9_.-]{3,255}$/;
+/** An instant with its offset: 2026-11-30T10:00:00Z or 2026-11-30T11:00:00+01:00. */
+const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
+/** More than this many tombstones show a progress bar (on a terminal). */
+const PROGRESS_FROM = 10;
+
+export interface RestoreCliIo {
+  env?: Record<string, string | undefined>;
+  stdout?: (text: string) => void;
+  stderr?: (text: string) => void;
+  /** Whether stderr is a terminal (the progress bar is drawn only there). */
+  interactive?: boolean;
+  scheduler?: SchedulerClient;
+  dynamodb?: DynamoDBClient;
+  clock?: () => Date;
+}
+
+interface Parsed {
+  query: TombstoneQuery;
+  options: RestoreOptions;
+  table: string;
+  stateTable: string;
+}
+
+/** Strict parsing: unknown options, stray arguments and malformed values are errors naming the option. */
+export function parseRestoreArguments(
+  argv: string[],
+  env: Record<string, string | undefined>,
+): Parsed | 'help' {
+  const values = parseCommandLine(argv, {
+    key: { type: 'string' },
+    group: { type: 'string' },
+    name: { type: 'string' },
+    prefix: { type: 'string' },
+    run: { type: 'string' },
+    from: { type: 'string' },
+    to: { type: 'string' },
+    apply: { type: 'boolean' },
+    at: { type: 'string' },
+    zone: { type: 'string' },
+    keep: { type: 'boolean' },
+    table: { type: 'string' },
+    'state-table': { type: 'string' },
+    help: { type: 'boolean', short: 'h' },
+  });
+  if (values.help) return 'help';
+  const check = (option: string, value: string | undefined, pattern: RegExp, expected: string) => {
+    if (value !== undefined && !pattern.test(value)) throw new InputError(`--${option}`, expected, value);
+    return value;
+  };
+  const instant = (option: string, value: string | undefined) => {
+    if (value === undefined) return undefined;
+    if (!INSTANT.test(value) || Number.isNaN(Date.parse(value))) {
+      throw new InputError(
+        `--${option}`,
+        'an ISO 8601 instant with its offset (2026-11-30T10:00:00Z)',
+        value,
+      );
+    }
+    return new Date(value);
+  };
+  const query: TombstoneQuery = {};
+  if (values.key !== undefined) {
+    if (!/^g#[^#|]+#\d+\|[^|]+$/.test(values.key)) {
+      throw new InputError(
+        '--key',
+        "a tombstone key as logged ('g#<group>#<shard>|<name>#<time>')",
+        values.key,
+      );
+    }
+    query.key = values.key;
+  }
+  const group = check('group', values.group, NAME, 'a schedule group name (1-64 of 0-9 a-z A-Z - _ .)');
+  const name = check('name', values.name, NAME, 'a schedule name (1-64 of 0-9 a-z A-Z - _ .)');
+  const prefix = check('prefix', values.prefix, NAME, 'a schedule name prefix (1-64 of 0-9 a-z A-Z - _ .)');
+  const run = check('run', values.run, RUN_ID, 'a sweep run id (1-64 of 0-9 a-z A-Z -)');
+  const from = instant('from', values.from);
+  const to = instant('to', values.to);
+  if (group !== undefined) query.group = group;
+  if (name !== undefined) query.name = name;
+  if (prefix !== undefined) query.namePrefix = prefix;
+  if (run !== undefined) query.runId = run;
+  if (from) query.from = from;
+  if (to) query.to = to;
+  if (name !== undefined && prefix !== undefined)
+    throw new InputError('--prefix', 'either --name or --prefix, not both');
+  if (to && !from && group === undefined && run === undefined) throw new InputError('--to', '--from as well');
+  if (query.key !== undefined && Object.keys(query).length > 1) {
+    throw new InputError('--key', 'alone: a key names one tombstone');
+  }
+  if (query.key === undefined && group === undefined && run === undefined && !from) {
+    throw new InputError('arguments', 'one of --key, --group, --run or --from');
+  }
+  if ((values.at === undefined) !== (values.zone === undefined)) {
+    throw new InputError(values.at === undefined ? '--at' : '--zone', 'both --at and --zone');
+  }
+  const options: RestoreOptions = {
+    apply: values.apply === true,
+    ...(values.at !== undefined && values.zone !== undefined
+      ? { at: { local: values.at, zone: values.zone } }
+      : {}),
+    ...(values.keep ? { keep: true } : {}),
+  };
+  const table =
+    check('table', values.table ?? env.SWEEP_TOMBSTONE_TABLE, TABLE, 'a DynamoDB table name') ??
+    'schedule-hygiene-dev-tombstones';
+  const stateTable =
+    check('state-table', values['state-table'] ?? env.SWEEP_STATE_TABLE, TABLE, 'a DynamoDB table name') ??
+    'schedule-hygiene-dev-state';
+  return { query, options, table, stateTable };
+}
+
+function describe(result: RestoreResult): string {
+  const schedule = `${result.group}/${result.name}`;
+  const when = [result.expression, result.zone].filter(Boolean).join(' ');
+  const extra = [when, result.protected ? 'protected' : '', `key=${result.key}`, result.detail ?? '']
+    .filter(Boolean)
+    .join('  ');
+  return `${result.action.padEnd(15)} ${schedule}  ${extra}`;
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function main(argv: string[], io: RestoreCliIo = {}): Promise<number> {
+  const env = io.env ?? process.env;
+  const stdout = io.stdout ?? ((text) => process.stdout.write(`${text}\n`));
+  const stderr = io.stderr ?? ((text) => process.stderr.write(`${text}\n`));
+  const clock = io.clock ?? (() => new Date());
+  let parsed: Parsed | 'help';
+  try {
+    parsed = parseRestoreArguments(argv, env);
+    if (parsed !== 'help') checkRestoreOptions(parsed.options, clock());
+  } catch (error) {
+    stderr(`${(error as Error).message}\n\n${usage}`);
+    return 2;
+  }
+  if (parsed === 'help') {
+    stdout(usage);
+    return 0;
+  }
+  const deps = {
+    scheduler: io.scheduler ?? createSchedulerClient(),
+    dynamodb: io.dynamodb ?? createDynamoDbClient(),
+    tombstoneTable: parsed.table,
+    stateTable: parsed.stateTable,
+    clock,
+  };
+  let summary: RestoreSummary;
+  try {
+    const tombstones = await collectTombstones(deps, parsed.query);
+    const interactive = io.interactive ?? process.stderr.isTTY === true;
+    const bar =
+      interactive && tombstones.length > PROGRESS_FROM
+        ? new SingleBar({ stream: process.stderr, format: 'restore [{bar}] {value}/{total} {eta_formatted}' })
+        : undefined;
+    bar?.start(tombstones.length, 0);
+    summary = await restoreTombstones(deps, tombstones, parsed.options, (result) => {
+      if (bar) bar.increment();
+      stdout(describe(result));
+    });
+    bar?.stop();
+  } catch (error) {
+    const { name, message } = safeError(error);
+    stderr(`${name}: ${message}`);
+    return error instanceof InputError ? 2 : 1;
+  }
+  stdout(JSON.stringify({ dryRun: !parsed.options.apply, ...summary }));
+  const unfinished = summary.failed + summary.needsChoice + summary.exists;
+  if (summary.found === 0) stderr('No tombstone matched.');
+  return unfinished > 0 ? 1 : 0;
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      const { name, message } = safeError(error);
+      console.error(`${name}: ${message}`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,89 @@
+// What a log line may say about a schedule or an error. A schedule's Target.Input (and every other
+// target parameter) may hold customer secrets, and Scheduler keeps it encrypted; it must never reach
+// a log. Every function builds its log fields through these two helpers, so the rule holds whichever
+// logger writes the line.
+import { createHash } from 'node:crypto';
+
+/** The fields of a schedule a log line may carry. Never Target, Description or KmsKeyArn contents. */
+export interface ScheduleRef {
+  arn?: string;
+  group: string;
+  name: string;
+  expression?: string;
+  zone?: string;
+}
+
+/** A schedule as GetSchedule/ListSchedules return it: only the identifying fields are read. */
+export interface ScheduleLike {
+  Arn?: string | undefined;
+  GroupName?: string | undefined;
+  Name?: string | undefined;
+  ScheduleExpression?: string | undefined;
+  ScheduleExpressionTimezone?: string | undefined;
+}
+
+export function scheduleRef(schedule: ScheduleLike): ScheduleRef {
+  return {
+    ...(schedule.Arn ? { arn: schedule.Arn } : {}),
+    group: schedule.GroupName ?? 'default',
+    name: schedule.Name ?? '',
+    ...(schedule.ScheduleExpression ? { expression: schedule.ScheduleExpression } : {}),
+    ...(schedule.ScheduleExpressionTimezone ? { zone: schedule.ScheduleExpressionTimezone } : {}),
+  };
+}
+
+/** What a log line may say about an error: its name, code, HTTP status and a bounded message. */
+export interface SafeError {
+  name: string;
+  message: string;
+  code?: string;
+  status?: number;
+}
+
+const MESSAGE_LIMIT = 300;
+/** Fields of our own input errors whose offending value may be customer data. */
+const SENSITIVE_FIELD = /input|target|payload|event|deadletter/i;
+
+/**
+ * Serializes any thrown value for a log line. SDK errors carry the raw response ($response) and
+ * sometimes request parameters; only name, code, status and message are kept. The message of our own
+ * InputError about a target field is rebuilt without the offending value.
+ */
+export function safeError(error: unknown): SafeError {
+  if (!(error instanceof Error)) return { name: 'NonError', message: truncate(String(error)) };
+  const fields = error as Error & {
+    field?: unknown;
+    expected?: unknown;
+    got?: unknown;
+    Code?: unknown;
+    code?: unknown;
+    $metadata?: { httpStatusCode?: number };
+  };
+  let message = error.message;
+  if (
+    typeof fields.field === 'string' &&
+    typeof fields.expected === 'string' &&
+    SENSITIVE_FIELD.test(fields.field)
+  ) {
+    message = `Invalid ${fields.field}: expected ${fields.expected}`;
+  }
+  const code =
+    typeof fields.Code === 'string' ? fields.Code : typeof fields.code === 'string' ? fields.code : undefined;
+  const status = fields.$metadata?.httpStatusCode;
+  return {
+    name: error.name,
+    message: truncate(message),
+    ...(code ? { code } : {}),
+    ...(status ? { status } : {}),
+  };
+}
+
+/** A fingerprint of a value that may be customer data: its size and SHA-256, never the value. */
+export function fingerprint(value: unknown): { bytes: number; sha256: string } {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? 'undefined');
+  return { bytes: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex') };
+}
+
+function truncate(text: string): string {
+  return text.length > MESSAGE_LIMIT ? `${text.slice(0, MESSAGE_LIMIT - 3)}...` : text;
+}

@@ -1,0 +1,236 @@
+// Finding tombstones by the keys an operator knows: a group (with a name or name prefix), a sweep run,
+// a time range, or one exact key. Streams what it finds, a DynamoDB page at a time; never scans.
+import {
+  type AttributeValue,
+  BatchGetItemCommand,
+  type DynamoDBClient,
+  GetItemCommand,
+  QueryCommand,
+} from '@aws-sdk/client-dynamodb';
+import { InputError } from '../errors.ts';
+import {
+  dayPartition,
+  runPartition,
+  type ScheduleDefinition,
+  type StoredOutcome,
+  shardOf,
+  splitKey,
+  TOMBSTONE_SHARDS,
+  tombstonePartition,
+} from './store.ts';
+
+export interface TombstoneQuery {
+  /** One tombstone by the key a log line carries (`g#<group>#<shard>|<name>#<time>`). */
+  key?: string;
+  group?: string;
+  /** An exact schedule name (needs group or runId or a time range). */
+  name?: string;
+  namePrefix?: string;
+  runId?: string;
+  /** Deleted at or after this instant. */
+  from?: Date;
+  /** Deleted at or before this instant. */
+  to?: Date;
+}
+
+export interface Tombstone {
+  key: string;
+  group: string;
+  name: string;
+  arn: string;
+  deletedAt: string;
+  runId: string;
+  finishedAt: string;
+  stuck: boolean;
+  /** The stored JSON, exactly as written (its SHA-256 is `sha256`). */
+  body: string;
+  sha256: string;
+  outcome: StoredOutcome;
+  outcomeAt?: string;
+}
+
+const BATCH_GET_LIMIT = 100;
+
+/** Parses a tombstone's definition back, with the date members as Dates again. */
+export function definitionOf(tombstone: Pick<Tombstone, 'body'>): ScheduleDefinition {
+  const parsed = JSON.parse(tombstone.body) as Record<string, unknown>;
+  for (const field of ['StartDate', 'EndDate', 'CreationDate', 'LastModificationDate']) {
+    if (typeof parsed[field] === 'string') parsed[field] = new Date(parsed[field] as string);
+  }
+  return parsed as ScheduleDefinition;
+}
+
+/**
+ * Every live tombstone matching the query, newest first per schedule where the layout allows.
+ * Throws InputError when the query names no key to search by.
+ */
+export async function* findTombstones(
+  dynamodb: DynamoDBClient,
+  tableName: string,
+  query: TombstoneQuery,
+  clock: () => Date,
+): AsyncGenerator<Tombstone> {
+  const live = (item: Record<string, AttributeValue>) => Number(item.ttl?.N) * 1000 > clock().getTime();
+  const matches = (tombstone: Tombstone) =>
+    (query.name === undefined || tombstone.name === query.name) &&
+    (query.namePrefix === undefined || tombstone.name.startsWith(query.namePrefix)) &&
+    (query.group === undefined || tombstone.group === query.group) &&
+    (query.runId === undefined || tombstone.runId === query.runId) &&
+    (query.from === undefined || tombstone.deletedAt >= query.from.toISOString()) &&
+    (query.to === undefined || tombstone.deletedAt <= query.to.toISOString());
+
+  if (query.key !== undefined) {
+    const [pk, sk] = splitKey(query.key);
+    const found = await dynamodb.send(
+      new GetItemCommand({
+        TableName: tableName,
+        Key: { pk: { S: pk }, sk: { S: sk } },
+        ConsistentRead: true,
+      }),
+    );
+    if (found.Item && live(found.Item)) yield fromItem(found.Item);
+    return;
+  }
+
+  if (query.group !== undefined) {
+    const shards =
+      query.name !== undefined ? [shardOf(query.group, query.name)] : [...Array(TOMBSTONE_SHARDS).keys()];
+    const prefix = query.name !== undefined ? `${query.name}#` : query.namePrefix;
+    for (const shard of shards) {
+      for await (const item of queryPartition(dynamodb, tableName, tombstonePartition(query.group, shard), {
+        prefix,
+      })) {
+        if (!live(item)) continue;
+        const tombstone = fromItem(item);
+        if (matches(tombstone)) yield tombstone;
+      }
+    }
+    return;
+  }
+
+  let partitions: { pk: string; between?: [string, string] }[];
+  if (query.runId !== undefined) {
+    partitions = [...Array(TOMBSTONE_SHARDS).keys()].map((shard) => ({
+      pk: runPartition(query.runId as string, shard),
+    }));
+  } else if (query.from !== undefined) {
+    const from = query.from;
+    const to = query.to ?? clock();
+    if (to.getTime() < from.getTime()) throw new InputError('--to', 'a time after --from', to.toISOString());
+    const days = daysBetween(from, to);
+    if (days.length > 400) throw new InputError('--from', 'a range of at most 400 days', from.toISOString());
+    // '~' sorts after every character of a group or schedule name.
+    const between: [string, string] = [from.toISOString(), `${to.toISOString()}~`];
+    partitions = days.flatMap((day) =>
+      [...Array(TOMBSTONE_SHARDS).keys()].map((shard) => ({ pk: dayPartition(day, shard), between })),
+    );
+  } else {
+    throw new InputError('query', 'one of --key, --group, --run or --from', JSON.stringify(query));
+  }
+
+  // Pointers first, then the tombstones they name, 100 per BatchGetItem.
+  let refs: Record<string, AttributeValue>[] = [];
+  const resolve = async function* () {
+    const keys = refs;
+    refs = [];
+    for (const item of await batchGet(dynamodb, tableName, keys)) {
+      if (!live(item)) continue;
+      const tombstone = fromItem(item);
+      if (matches(tombstone)) yield tombstone;
+    }
+  };
+  for (const partition of partitions) {
+    for await (const pointer of queryPartition(dynamodb, tableName, partition.pk, {
+      ...(partition.between ? { between: partition.between } : {}),
+    })) {
+      if (!live(pointer)) continue;
+      const name = pointer.name?.S ?? '';
+      if (query.namePrefix !== undefined && !name.startsWith(query.namePrefix)) continue;
+      if (query.name !== undefined && name !== query.name) continue;
+      refs.push({ pk: pointer.tpk as AttributeValue, sk: pointer.tsk as AttributeValue });
+      if (refs.length >= BATCH_GET_LIMIT) yield* resolve();
+    }
+  }
+  if (refs.length > 0) yield* resolve();
+}
+
+async function* queryPartition(
+  dynamodb: DynamoDBClient,
+  tableName: string,
+  pk: string,
+  range: { prefix?: string | undefined; between?: [string, string] },
+): AsyncGenerator<Record<string, AttributeValue>> {
+  let condition = 'pk = :pk';
+  const values: Record<string, AttributeValue> = { ':pk': { S: pk } };
+  if (range.prefix !== undefined && range.prefix !== '') {
+    condition += ' AND begins_with(sk, :prefix)';
+    values[':prefix'] = { S: range.prefix };
+  } else if (range.between) {
+    condition += ' AND sk BETWEEN :low AND :high';
+    values[':low'] = { S: range.between[0] };
+    values[':high'] = { S: range.between[1] };
+  }
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await dynamodb.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: condition,
+        ExpressionAttributeValues: values,
+        // Newest first within one schedule's tombstones (sk = <name>#<time>).
+        ScanIndexForward: false,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    yield* page.Items ?? [];
+    start = page.LastEvaluatedKey;
+  } while (start);
+}
+
+async function batchGet(
+  dynamodb: DynamoDBClient,
+  tableName: string,
+  keys: Record<string, AttributeValue>[],
+): Promise<Record<string, AttributeValue>[]> {
+  const items: Record<string, AttributeValue>[] = [];
+  let pending = keys;
+  for (let round = 0; pending.length > 0; round++) {
+    if (round >= 8) throw new Error(`Tombstone table ${tableName} left ${pending.length} reads unprocessed`);
+    if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
+    const result = await dynamodb.send(
+      new BatchGetItemCommand({ RequestItems: { [tableName]: { Keys: pending, ConsistentRead: true } } }),
+    );
+    items.push(...(result.Responses?.[tableName] ?? []));
+    pending = result.UnprocessedKeys?.[tableName]?.Keys ?? [];
+  }
+  // BatchGetItem answers in no particular order: newest first, as the other paths do.
+  return items.sort((a, b) => (b.deletedAt?.S ?? '').localeCompare(a.deletedAt?.S ?? ''));
+}
+
+function daysBetween(from: Date, to: Date): string[] {
+  const days: string[] = [];
+  const cursor = new Date(`${from.toISOString().slice(0, 10)}T00:00:00.000Z`);
+  while (cursor.getTime() <= to.getTime()) {
+    days.push(cursor.toISOString().slice(0, 10));
+    cursor.setUTCDate(cursor.getUTCDate() + 1);
+  }
+  return days;
+}
+
+function fromItem(item: Record<string, AttributeValue>): Tombstone {
+  const text = (name: string) => item[name]?.S ?? '';
+  return {
+    key: `${text('pk')}|${text('sk')}`,
+    group: text('group'),
+    name: text('name'),
+    arn: text('arn'),
+    deletedAt: text('deletedAt'),
+    runId: text('runId'),
+    finishedAt: text('finishedAt'),
+    stuck: item.stuck?.BOOL === true,
+    body: text('definition'),
+    sha256: text('sha256'),
+    outcome: text('outcome') as StoredOutcome,
+    ...(item.outcomeAt?.S ? { outcomeAt: item.outcomeAt.S } : {}),
+  };
+}

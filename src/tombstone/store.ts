@@ -1,0 +1,269 @@
+// The tombstone store: before the sweep deletes a schedule, its full GetSchedule definition is written
+// to a DynamoDB table the stack owns (encrypted, retained, expiring by TTL). No tombstone, no delete:
+// the write must be acknowledged before DeleteSchedule is sent, and the outcome of the delete is
+// recorded on the tombstone afterwards, so no record claims a deletion that was not applied.
+//
+// Item layout (one table, composite key pk/sk; see src/tombstone/README.md):
+//   tombstone    pk = g#<group>#<shard>        sk = <name>#<deletedAt>     the definition and outcome
+//   by sweep     pk = r#<runId>#<shard>        sk = <group>#<name>#<deletedAt>   a pointer
+//   by day       pk = d#<yyyy-mm-dd>#<shard>   sk = <deletedAt>#<group>#<name>   a pointer
+// The shard (0-7, from the schedule's group/name) spreads one busy group or sweep over eight
+// partition keys, so a sweep deleting 1,000/s never meets DynamoDB's 1,000 WCU/s per-partition limit.
+// Schedule and group names never contain '#', so the separators are unambiguous.
+import { createHash } from 'node:crypto';
+import {
+  type AttributeValue,
+  BatchWriteItemCommand,
+  type DynamoDBClient,
+  UpdateItemCommand,
+  type WriteRequest,
+} from '@aws-sdk/client-dynamodb';
+import pLimit from 'p-limit';
+import { isThrottling, isTransient } from '../aws/budget.ts';
+import {
+  type ScheduleDefinition,
+  type TombstoneEntry,
+  TombstoneOutcome,
+  type TombstoneReceipt,
+  type TombstoneWriter,
+} from '../sweep/tombstones.ts';
+
+export type { ScheduleDefinition, TombstoneEntry, TombstoneReceipt, TombstoneWriter };
+export { TombstoneOutcome };
+
+/** The outcome a stored tombstone holds: `pending` from its write until the delete is settled. */
+export const PENDING = 'pending';
+export type StoredOutcome = TombstoneOutcome | typeof PENDING;
+
+/** Where this store put a tombstone: its key (`<pk>|<sk>`), its fingerprint and its time. */
+export interface StoredReceipt extends TombstoneReceipt {
+  sha256: string;
+  deletedAt: string;
+}
+
+export const TOMBSTONE_SHARDS = 8;
+export const DEFAULT_RETENTION_DAYS = 365;
+const BATCH_WRITE_LIMIT = 25;
+const ITEMS_PER_TOMBSTONE = 3;
+/** How long a write waits for others to share its BatchWriteItem call. */
+const DEFAULT_LINGER_MS = 5;
+const MAX_ROUNDS = 6;
+const DAY_MS = 86_400_000;
+
+export interface DynamoTombstoneOptions {
+  tableName: string;
+  clock: () => Date;
+  retentionDays?: number;
+  lingerMs?: number;
+  /** BatchWriteItem / UpdateItem calls in flight at once. */
+  concurrency?: number;
+  /** Told about outcome writes that failed (the tombstone itself stays, with outcome pending). */
+  onError?: (error: unknown, receipt: TombstoneReceipt) => void;
+  sleep?: (ms: number) => Promise<void>;
+}
+
+export function shardOf(group: string, name: string): number {
+  return (createHash('sha256').update(`${group}/${name}`).digest()[0] ?? 0) % TOMBSTONE_SHARDS;
+}
+
+export const tombstonePartition = (group: string, shard: number) => `g#${group}#${shard}`;
+export const runPartition = (runId: string, shard: number) => `r#${runId}#${shard}`;
+export const dayPartition = (day: string, shard: number) => `d#${day}#${shard}`;
+
+/** The stored form of a definition: JSON with dates as ISO strings. Its SHA-256 is the fingerprint. */
+export function serializeDefinition(definition: ScheduleDefinition): string {
+  return JSON.stringify(definition);
+}
+
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+export function createDynamoTombstoneStore(
+  dynamodb: DynamoDBClient,
+  options: DynamoTombstoneOptions,
+): TombstoneWriter {
+  const { tableName, clock } = options;
+  const retentionMs = (options.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_MS;
+  const lingerMs = options.lingerMs ?? DEFAULT_LINGER_MS;
+  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const limit = pLimit(options.concurrency ?? 8);
+  const inFlight = new Set<Promise<unknown>>();
+  type Waiting = { requests: WriteRequest[]; resolve: () => void; reject: (error: unknown) => void };
+  const queue: Waiting[] = [];
+  let timer: NodeJS.Timeout | undefined;
+
+  const track = <T>(promise: Promise<T>): Promise<T> => {
+    inFlight.add(promise);
+    void promise.then(
+      () => inFlight.delete(promise),
+      () => inFlight.delete(promise),
+    );
+    return promise;
+  };
+
+  /**
+   * Sends a request again (with exponential backoff, at most MAX_ROUNDS times in all) while DynamoDB
+   * throttles it or answers 5xx or the connection fails: every request here is idempotent (puts of the
+   * same items, the same SET), so a retry of one that was in fact applied does no harm.
+   */
+  const retrying = async <T>(request: () => Promise<T>): Promise<T> => {
+    for (let round = 0; ; round++) {
+      try {
+        return await request();
+      } catch (error) {
+        if (
+          round + 1 >= MAX_ROUNDS ||
+          !(isThrottling(error) || isTransient(error) || isDynamoThrottling(error))
+        ) {
+          throw error;
+        }
+        await sleep(25 * 2 ** (round + 1));
+      }
+    }
+  };
+
+  const send = async (batch: Waiting[]) => {
+    let unprocessed = batch.flatMap((waiting) => waiting.requests);
+    try {
+      for (let round = 0; unprocessed.length > 0; round++) {
+        if (round >= MAX_ROUNDS) {
+          throw new Error(`Tombstone table ${tableName} left ${unprocessed.length} writes unprocessed`);
+        }
+        if (round > 0) await sleep(25 * 2 ** round);
+        const pendingItems = unprocessed;
+        const result = await retrying(() =>
+          dynamodb.send(new BatchWriteItemCommand({ RequestItems: { [tableName]: pendingItems } })),
+        );
+        unprocessed = result.UnprocessedItems?.[tableName] ?? [];
+      }
+      for (const waiting of batch) waiting.resolve();
+    } catch (error) {
+      // All or nothing per call: a tombstone whose write may have failed counts as not written.
+      for (const waiting of batch) waiting.reject(error);
+    }
+  };
+
+  const drain = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    while (queue.length > 0) {
+      const batch: Waiting[] = [];
+      let size = 0;
+      while (queue.length > 0 && size + (queue[0]?.requests.length ?? 0) <= BATCH_WRITE_LIMIT) {
+        const next = queue.shift() as Waiting;
+        batch.push(next);
+        size += next.requests.length;
+      }
+      void track(limit(() => send(batch)));
+    }
+  };
+
+  return {
+    write(entry) {
+      const { definition } = entry;
+      const group = definition.GroupName ?? 'default';
+      const name = definition.Name ?? '';
+      const now = clock();
+      const deletedAt = now.toISOString();
+      const body = serializeDefinition(definition);
+      const fingerprint = sha256(body);
+      const shard = shardOf(group, name);
+      const pk = tombstonePartition(group, shard);
+      const sk = `${name}#${deletedAt}`;
+      const ttl = { N: String(Math.floor((now.getTime() + retentionMs) / 1000)) };
+      const common: Record<string, AttributeValue> = {
+        group: { S: group },
+        name: { S: name },
+        deletedAt: { S: deletedAt },
+        runId: { S: entry.runId },
+        ttl,
+      };
+      const pointer = (pointerPk: string, pointerSk: string): WriteRequest => ({
+        PutRequest: {
+          Item: {
+            pk: { S: pointerPk },
+            sk: { S: pointerSk },
+            kind: { S: 'pointer' },
+            tpk: { S: pk },
+            tsk: { S: sk },
+            ...common,
+          },
+        },
+      });
+      const requests: WriteRequest[] = [
+        {
+          PutRequest: {
+            Item: {
+              pk: { S: pk },
+              sk: { S: sk },
+              kind: { S: 'tombstone' },
+              ...common,
+              arn: { S: definition.Arn ?? '' },
+              finishedAt: { S: entry.finishedAt.toISOString() },
+              stuck: { BOOL: entry.stuck },
+              definition: { S: body },
+              sha256: { S: fingerprint },
+              outcome: { S: PENDING },
+            },
+          },
+        },
+        pointer(runPartition(entry.runId, shard), `${group}#${name}#${deletedAt}`),
+        pointer(dayPartition(deletedAt.slice(0, 10), shard), `${deletedAt}#${group}#${name}`),
+      ];
+      if (requests.length !== ITEMS_PER_TOMBSTONE) throw new Error('tombstone layout changed');
+      const receipt: StoredReceipt = { key: `${pk}|${sk}`, sha256: fingerprint, deletedAt };
+      const written = new Promise<void>((resolve, reject) => queue.push({ requests, resolve, reject }));
+      const queued = queue.reduce((sum, waiting) => sum + waiting.requests.length, 0);
+      if (queued + ITEMS_PER_TOMBSTONE > BATCH_WRITE_LIMIT) drain();
+      else timer ??= setTimeout(drain, lingerMs);
+      return track(written.then(() => receipt));
+    },
+
+    settle(receipt, outcome) {
+      const [pk, sk] = splitKey(receipt.key);
+      void track(
+        limit(async () => {
+          try {
+            await retrying(() =>
+              dynamodb.send(
+                new UpdateItemCommand({
+                  TableName: tableName,
+                  Key: { pk: { S: pk }, sk: { S: sk } },
+                  UpdateExpression: 'SET outcome = :outcome, outcomeAt = :at',
+                  // Never creates a stray item: only a tombstone that exists gets its outcome.
+                  ConditionExpression: 'attribute_exists(pk)',
+                  ExpressionAttributeValues: {
+                    ':outcome': { S: outcome },
+                    ':at': { S: clock().toISOString() },
+                  },
+                }),
+              ),
+            );
+          } catch (error) {
+            options.onError?.(error, receipt);
+          }
+        }),
+      );
+    },
+
+    async flush() {
+      drain();
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+  };
+}
+
+/** DynamoDB's own names for throttling (on-demand tables answer these with 400, not 429). */
+function isDynamoThrottling(error: unknown): boolean {
+  const name = (error as { name?: string } | undefined)?.name;
+  return name === 'ProvisionedThroughputExceededException' || name === 'RequestLimitExceeded';
+}
+
+export function splitKey(key: string): [string, string] {
+  const at = key.indexOf('|');
+  if (at <= 0 || at === key.length - 1) {
+    throw new Error(`A tombstone key looks like g#<group>#<shard>|<name>#<time>, got '${key}'`);
+  }
+  return [key.slice(0, at), key.slice(at + 1)];
+}

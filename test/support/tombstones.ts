@@ -1,0 +1,61 @@
+// The tombstone table in the test emulator, and the real DynamoDB tombstone store over HTTP.
+import {
+  createDynamoTombstoneStore,
+  type TombstoneEntry,
+  type TombstoneWriter,
+} from '../../src/tombstone/store.ts';
+import type { TestEmulator } from './emulator.ts';
+
+export const TOMBSTONE_TABLE = 'schedule-hygiene-test-tombstones';
+
+/** Creates the (empty) tombstone table unless it exists; its key schema is the deployed one. */
+export async function createTombstoneTable(env: TestEmulator, name = TOMBSTONE_TABLE): Promise<void> {
+  try {
+    await env.emulator.services.dynamodb.createTable(name, { hash: 'pk', range: 'sk' });
+  } catch (error) {
+    const type = (error as { type?: string; name?: string }).type ?? (error as { name?: string }).name;
+    if (type !== 'ResourceInUseException') throw error;
+  }
+}
+
+/** The real store writing to the emulator's tombstone table (create the table first). */
+export function tombstoneStore(env: TestEmulator, name = TOMBSTONE_TABLE): TombstoneWriter {
+  return createDynamoTombstoneStore(env.dynamodb, { tableName: name, clock: () => env.emulator.plane.now() });
+}
+
+/** Tombstone items (not pointers) in the table, parsed. */
+export async function storedTombstones(env: TestEmulator, name = TOMBSTONE_TABLE) {
+  return (await env.emulator.services.dynamodb.items(name))
+    .filter((item) => item.kind?.S === 'tombstone')
+    .map((item) => ({
+      key: `${item.pk?.S}|${item.sk?.S}`,
+      group: item.group?.S,
+      name: item.name?.S,
+      outcome: item.outcome?.S,
+      sha256: item.sha256?.S,
+      definition: JSON.parse(item.definition?.S ?? '{}') as Record<string, unknown>,
+    }));
+}
+
+/** An in-memory store for unit tests with a fake Scheduler: what was written, and each outcome. */
+export function memoryTombstones(): TombstoneWriter & {
+  written: TombstoneEntry[];
+  outcomes: Map<string, string>;
+} {
+  const written: TombstoneEntry[] = [];
+  const outcomes = new Map<string, string>();
+  return {
+    written,
+    outcomes,
+    async write(entry) {
+      written.push(entry);
+      const key = `${entry.definition.GroupName}|${entry.definition.Name}`;
+      outcomes.set(key, 'pending');
+      return { key };
+    },
+    settle(receipt, outcome) {
+      outcomes.set(receipt.key, outcome);
+    },
+    async flush() {},
+  };
+}

@@ -1,0 +1,130 @@
+// The tombstone store against the emulator's DynamoDB through the real SDK: batched writes, outcomes,
+// expiry, and finding tombstones by group, name, prefix, sweep run, time range and key.
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
+import { findTombstones, type TombstoneQuery } from '../../src/tombstone/query.ts';
+import { createDynamoTombstoneStore, type ScheduleDefinition } from '../../src/tombstone/store.ts';
+import { useTestEmulator } from '../support/emulator.ts';
+import { createTombstoneTable, TOMBSTONE_TABLE } from '../support/tombstones.ts';
+import { oneTime } from '../sweep/fixtures.ts';
+
+const env = useTestEmulator();
+const clock = () => env.emulator.plane.now();
+
+beforeEach(async () => {
+  await env.emulator.services.dynamodb.reset();
+  await createTombstoneTable(env);
+  env.emulator.plane.faults.reset();
+  env.emulator.plane.resetStats();
+  env.emulator.plane.setNow(new Date('2025-06-15T12:00:00Z'));
+});
+
+function definition(name: string, group = 'default'): ScheduleDefinition {
+  const seed: SeedDefinition = oneTime({ name, group, at: '2025-06-01T09:00:00' });
+  return {
+    ...seed,
+    Arn: `arn:aws:scheduler:us-east-1:123456789012:schedule/${group}/${name}`,
+    CreationDate: new Date('2025-05-01T00:00:00Z'),
+    LastModificationDate: new Date('2025-05-01T00:00:00Z'),
+  } as ScheduleDefinition;
+}
+
+async function write(names: string[], options: { group?: string; runId?: string } = {}) {
+  const store = createDynamoTombstoneStore(env.dynamodb, {
+    tableName: TOMBSTONE_TABLE,
+    clock,
+    retentionDays: 30,
+  });
+  const receipts = await Promise.all(
+    names.map((name) =>
+      store.write({
+        definition: definition(name, options.group),
+        runId: options.runId ?? 'run-1',
+        finishedAt: new Date('2025-06-02T10:00:00Z'),
+        stuck: false,
+      }),
+    ),
+  );
+  await store.flush();
+  return { store, receipts };
+}
+
+async function find(query: TombstoneQuery): Promise<string[]> {
+  const found: string[] = [];
+  for await (const tombstone of findTombstones(env.dynamodb, TOMBSTONE_TABLE, query, clock)) {
+    found.push(`${tombstone.group}/${tombstone.name}`);
+  }
+  return found.sort();
+}
+
+describe('tombstone store', () => {
+  it('batches concurrent writes: 25 items per BatchWriteItem, three items per tombstone', async () => {
+    await write(Array.from({ length: 30 }, (_, index) => `s${index}`));
+
+    // 30 tombstones x 3 items = 90 items, 8 tombstones (24 items) per call.
+    expect(env.emulator.plane.stats.get('BatchWriteItem')?.calls).toBe(4);
+    expect(await env.emulator.services.dynamodb.itemCount(TOMBSTONE_TABLE)).toBe(90);
+  });
+
+  it('records an outcome on the tombstone only, never creating an item for an unknown key', async () => {
+    const { store, receipts } = await write(['a']);
+    const errors: unknown[] = [];
+    const strict = createDynamoTombstoneStore(env.dynamodb, {
+      tableName: TOMBSTONE_TABLE,
+      clock,
+      onError: (error) => errors.push(error),
+    });
+
+    store.settle(receipts[0]!, 'deleted');
+    strict.settle({ ...receipts[0]!, key: 'g#default#0|ghost#2025-06-15T12:00:00.000Z' }, 'deleted');
+    await store.flush();
+    await strict.flush();
+
+    const found = [];
+    for await (const tombstone of findTombstones(
+      env.dynamodb,
+      TOMBSTONE_TABLE,
+      { group: 'default', name: 'a' },
+      clock,
+    ))
+      found.push(tombstone);
+    expect(found.map((tombstone) => tombstone.outcome)).toEqual(['deleted']);
+    expect(errors).toHaveLength(1);
+    expect(await env.emulator.services.dynamodb.itemCount(TOMBSTONE_TABLE)).toBe(3);
+  });
+
+  it('finds tombstones by group, exact name, name prefix, sweep run, time range and key', async () => {
+    await write(['order-1', 'order-2', 'invoice-1'], { group: 'billing', runId: 'run-a' });
+    env.emulator.plane.setNow(new Date('2025-06-16T08:00:00Z'));
+    const { receipts } = await write(['order-3', 'orderly'], { group: 'shop', runId: 'run-b' });
+
+    expect(await find({ group: 'billing' })).toEqual([
+      'billing/invoice-1',
+      'billing/order-1',
+      'billing/order-2',
+    ]);
+    expect(await find({ group: 'billing', name: 'order-1' })).toEqual(['billing/order-1']);
+    expect(await find({ group: 'shop', namePrefix: 'order-' })).toEqual(['shop/order-3']);
+    expect(await find({ runId: 'run-a', namePrefix: 'order' })).toEqual([
+      'billing/order-1',
+      'billing/order-2',
+    ]);
+    expect(await find({ from: new Date('2025-06-16T00:00:00Z') })).toEqual(['shop/order-3', 'shop/orderly']);
+    expect(
+      await find({
+        from: new Date('2025-06-15T00:00:00Z'),
+        to: new Date('2025-06-15T23:59:59Z'),
+        namePrefix: 'inv',
+      }),
+    ).toEqual(['billing/invoice-1']);
+    expect(await find({ key: receipts[1]!.key })).toEqual(['shop/orderly']);
+    await expect(find({ namePrefix: 'order' })).rejects.toThrow(/one of --key, --group, --run or --from/);
+  });
+
+  it('no longer finds a tombstone past its retention, even before DynamoDB removes it', async () => {
+    await write(['old']);
+    env.emulator.plane.setNow(new Date('2025-07-16T12:00:00Z'));
+
+    expect(await find({ group: 'default' })).toEqual([]);
+  });
+});
