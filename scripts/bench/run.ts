@@ -318,7 +318,6 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
       log,
       meter,
       state: stateTable!,
-      tombstones,
       sweepOptions,
     });
   }
@@ -429,6 +428,19 @@ type SweepRunOptions = Omit<SweepOptions, 'cursor' | 'startingCounts' | 'startin
 const STATE_TABLE = 'schedule-hygiene-bench-state';
 const TOMBSTONE_TABLE = 'schedule-hygiene-bench-tombstones';
 
+/** Tombstones kept in this process only: for the second sweep's measurement (see secondSweep). */
+function acceptedTombstones(): TombstoneWriter {
+  let written = 0;
+  return {
+    write: async () => {
+      written += 1;
+      return { key: `memory-${written}` };
+    },
+    settle: () => {},
+    flush: async () => {},
+  };
+}
+
 async function createTombstoneTable(
   dynamodb: DynamoDBClient,
 ): Promise<(clock: () => Date) => TombstoneWriter> {
@@ -505,7 +517,6 @@ async function secondSweep(
     log: Logger;
     meter: RequestMeter;
     state: (clock: () => Date) => SweepState;
-    tombstones: (clock: () => Date) => TombstoneWriter;
     sweepOptions: SweepRunOptions;
   },
 ): Promise<SecondSweepResult> {
@@ -526,7 +537,10 @@ async function secondSweep(
       cloudwatch: deps.cloudwatch,
       clock,
       log: deps.log,
-      tombstones: deps.tombstones(clock),
+      // The second sweep measures lookups answered from memory. Its few deletions keep their
+      // tombstones in memory: a tombstone write to the one loaded emulator process can outlast the
+      // sweep's 100 ms re-read rule, and the re-reads it would cause are not what this sweep measures.
+      tombstones: acceptedTombstones(),
       state,
     },
     deps.sweepOptions,

@@ -5,11 +5,14 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryLogger } from '../../src/log.ts';
 import { sweep } from '../../src/sweep/sweep.ts';
 import { useTestEmulator } from '../support/emulator.ts';
+import { createTombstoneTable, tombstoneStore } from '../support/tombstones.ts';
 import { oneTime, sweepOptions } from './fixtures.ts';
 
 const env = useTestEmulator();
 
-beforeEach(() => {
+beforeEach(async () => {
+  await env.emulator.services.dynamodb.reset();
+  await createTombstoneTable(env);
   env.emulator.services.scheduler.reset();
   env.emulator.plane.resetStats();
   env.emulator.plane.setNow(new Date('2025-06-15T12:00:00Z'));
@@ -22,6 +25,7 @@ const sweepNow = () =>
       cloudwatch: env.cloudwatch,
       clock: () => env.emulator.plane.now(),
       log: createMemoryLogger(),
+      tombstones: tombstoneStore(env),
     },
     sweepOptions(),
   );

@@ -45,8 +45,10 @@ const TOMBSTONE_TABLE = {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub placeholders, not a template literal
     'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/schedule-hygiene-dev-tombstones',
 };
-// biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub placeholders, not a template literal
-const ACCOUNT_GROUPS = { 'Fn::Sub': 'arn:aws:scheduler:${AWS::Region}:${AWS::AccountId}:schedule-group/*' };
+const ACCOUNT_GROUPS = {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub placeholders, not a template literal
+  'Fn::Sub': 'arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule-group/*',
+};
 const OWN_FUNCTION = {
   'Fn::Sub':
     // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub placeholders, not a template literal
