@@ -86,30 +86,69 @@ async function adoptExisting(
   if (differences.length > 0) {
     throw new CreateScheduleError(
       CreateFailure.idempotencyMismatch,
-      `idempotencyKey was already used for a different schedule '${plan.name}' in group '${plan.groupName}' (${differences.join('; ')}): use a new idempotencyKey for a new schedule`,
+      `idempotencyKey was already used for a different schedule '${plan.name}' in group '${plan.groupName}' (differing: ${differences.join(', ')}; values not shown): use a new idempotencyKey for a new schedule`,
       { cause: conflict },
     );
   }
   return result(plan, existing.Arn ?? '');
 }
 
+/** What GetSchedule reports for a RetryPolicy member the creator left out (AWS CreateSchedule API reference). */
+const DEFAULT_RETRY_POLICY = { MaximumEventAgeInSeconds: 86_400, MaximumRetryAttempts: 185 };
+/** The Target members the create path may set; any other one on the existing schedule is a difference. */
+const PLANNED_TARGET_MEMBERS = new Set(['Arn', 'RoleArn', 'Input', 'RetryPolicy', 'DeadLetterConfig']);
+
+/**
+ * The names (AWS member names, e.g. `Target.RetryPolicy`) of every member the create path sets, or that it
+ * leaves unset (`KmsKeyArn`, other Target parameters), on which the existing schedule differs from the
+ * request. Names only: values may hold secrets (Target.Input) and this reaches logs and callers.
+ */
 function describeDifferences(plan: SchedulePlan, existing: GetScheduleCommandOutput): string[] {
   const wanted = plan.request;
+  const wantedRetry = { ...DEFAULT_RETRY_POLICY, ...wanted.Target?.RetryPolicy };
+  const haveRetry = { ...DEFAULT_RETRY_POLICY, ...existing.Target?.RetryPolicy };
   const checks: [string, unknown, unknown][] = [
-    ['target', wanted.Target?.Arn, existing.Target?.Arn],
-    ['input', wanted.Target?.Input, existing.Target?.Input],
-    ['expression', wanted.ScheduleExpression, existing.ScheduleExpression],
-    ['timezone', wanted.ScheduleExpressionTimezone, existing.ScheduleExpressionTimezone ?? 'UTC'],
-    ['action after completion', 'DELETE', existing.ActionAfterCompletion],
+    ['Target.Arn', wanted.Target?.Arn, existing.Target?.Arn],
+    ['Target.RoleArn', wanted.Target?.RoleArn, existing.Target?.RoleArn],
+    ['Target.Input', wanted.Target?.Input, existing.Target?.Input],
+    ['Target.RetryPolicy', canonical(wantedRetry), canonical(haveRetry)],
+    ['Target.DeadLetterConfig', wanted.Target?.DeadLetterConfig?.Arn, existing.Target?.DeadLetterConfig?.Arn],
+    ['ScheduleExpression', wanted.ScheduleExpression, existing.ScheduleExpression],
+    [
+      'ScheduleExpressionTimezone',
+      wanted.ScheduleExpressionTimezone ?? 'UTC',
+      existing.ScheduleExpressionTimezone ?? 'UTC',
+    ],
+    [
+      'FlexibleTimeWindow',
+      canonical(wanted.FlexibleTimeWindow ?? {}),
+      canonical(existing.FlexibleTimeWindow ?? {}),
+    ],
+    ['ActionAfterCompletion', wanted.ActionAfterCompletion, existing.ActionAfterCompletion],
+    ['State', wanted.State ?? 'ENABLED', existing.State ?? 'ENABLED'],
+    ['Description', wanted.Description ?? '', existing.Description ?? ''],
+    ['StartDate', seconds(wanted.StartDate), seconds(existing.StartDate)],
+    ['EndDate', seconds(wanted.EndDate), seconds(existing.EndDate)],
+    ['KmsKeyArn', wanted.KmsKeyArn, existing.KmsKeyArn],
   ];
-  return checks
-    .filter(([, want, have]) => want !== have)
-    .map(([label, want, have]) =>
-      // A target's input may hold secrets, and this message reaches logs and callers: never its value.
-      label === 'input'
-        ? 'input: differs (values not shown)'
-        : `${label}: existing ${String(have)}, requested ${String(want)}`,
-    );
+  const differing = checks.filter(([, want, have]) => want !== have).map(([name]) => name);
+  for (const [key, value] of Object.entries(existing.Target ?? {})) {
+    if (!PLANNED_TARGET_MEMBERS.has(key) && value !== undefined && value !== null)
+      differing.push(`Target.${key}`);
+  }
+  return differing;
+}
+
+/** A JSON form with sorted keys and no undefined members, so that equal structures compare equal. */
+function canonical(value: object): string {
+  const entries = Object.entries(value).filter(([, v]) => v !== undefined && v !== null);
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return JSON.stringify(entries);
+}
+
+/** Whole seconds since the epoch (AWS keeps schedule dates to the second), or undefined. */
+function seconds(date: Date | undefined): number | undefined {
+  return date === undefined ? undefined : Math.floor(new Date(date).getTime() / 1000);
 }
 
 function result(plan: SchedulePlan, arn: string): CreatedSchedule {

@@ -4,7 +4,12 @@ import { CreateScheduleCommand, GetScheduleCommand } from '@aws-sdk/client-sched
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createOneTimeSchedule, createRecurringSchedule } from '../../src/create/create.ts';
 import { CreateFailure, CreateScheduleError, mapCreateError } from '../../src/create/errors.ts';
-import { type CreateInput, MAX_INPUT_BYTES, planOneTimeSchedule } from '../../src/create/plan.ts';
+import {
+  type CreateInput,
+  MAX_INPUT_BYTES,
+  planOneTimeSchedule,
+  planRecurringSchedule,
+} from '../../src/create/plan.ts';
 import { InputError } from '../../src/errors.ts';
 import { ACCOUNT_ID, REGION, useTestEmulator } from '../support/emulator.ts';
 
@@ -130,9 +135,68 @@ describe('createOneTimeSchedule', () => {
     // Assess
     expect(error).toBeInstanceOf(CreateScheduleError);
     expect((error as CreateScheduleError).reason).toBe(CreateFailure.idempotencyMismatch);
-    expect((error as Error).message).toContain('input: differs (values not shown)');
+    expect((error as Error).message).toContain('differing: Target.Input; values not shown');
     expect((error as Error).message).not.toContain('"v"');
     expect(test.emulator.services.scheduler.get(GROUP, first.name)?.Target?.Input).toBe('{"v":1}');
+    expect(count()).toBe(1);
+  });
+
+  it('refuses a retry under the same key whose window, retry policy, dead-letter queue or description differ, naming those fields only', async () => {
+    // Prepare
+    const first = await createOneTimeSchedule(
+      deps(),
+      oneTime({ idempotencyKey: 'settings', input: { secret: 's3cr3t' } }),
+      defaults,
+    );
+
+    // Act
+    const error = await rejection(
+      createOneTimeSchedule(
+        deps(),
+        oneTime({
+          idempotencyKey: 'settings',
+          input: { secret: 's3cr3t' },
+          flexibleWindowMinutes: 15,
+          retry: { maximumEventAgeSeconds: 600, maximumRetryAttempts: 1 },
+          deadLetterArn: `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:schedule-dlq`,
+          description: 'second attempt',
+        }),
+        defaults,
+      ),
+    );
+
+    // Assess
+    expect((error as CreateScheduleError).reason).toBe(CreateFailure.idempotencyMismatch);
+    expect((error as Error).message).toContain(
+      'differing: Target.RetryPolicy, Target.DeadLetterConfig, FlexibleTimeWindow, Description; values not shown',
+    );
+    expect((error as Error).message).not.toMatch(/s3cr3t|second attempt|schedule-dlq|600/);
+    expect(test.emulator.services.scheduler.get(GROUP, first.name)?.FlexibleTimeWindow).toEqual({
+      Mode: 'OFF',
+    });
+    expect(count()).toBe(1);
+  });
+
+  it('refuses to adopt a schedule under the key that was made DISABLED or under a KMS key', async () => {
+    // Prepare: the first attempt's schedule, as it would be had it been created with other members.
+    const input = oneTime({ idempotencyKey: 'changed-state', input: { secret: 's3cr3t' } });
+    const plan = planOneTimeSchedule(input, defaults, test.emulator.plane.now());
+    await test.scheduler.send(
+      new CreateScheduleCommand({
+        ...plan.request,
+        State: 'DISABLED',
+        KmsKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab`,
+        ClientToken: 'an-earlier-attempt',
+      }),
+    );
+
+    // Act
+    const error = await rejection(createOneTimeSchedule(deps(), input, defaults));
+
+    // Assess
+    expect((error as CreateScheduleError).reason).toBe(CreateFailure.idempotencyMismatch);
+    expect((error as Error).message).toContain('differing: State, KmsKeyArn; values not shown');
+    expect((error as Error).message).not.toMatch(/s3cr3t|1234abcd/);
     expect(count()).toBe(1);
   });
 
@@ -304,6 +368,34 @@ describe('createRecurringSchedule', () => {
       ActionAfterCompletion: 'DELETE',
       EndDate: new Date('2099-01-01T00:00:00Z'),
     });
+  });
+});
+
+describe('createRecurringSchedule: idempotency', () => {
+  it('returns the existing schedule when a retry with the same StartDate and EndDate conflicts on the name', async () => {
+    // Prepare: an earlier attempt got through under another ClientToken (its answer lost).
+    const input = {
+      expression: 'rate(1 day)',
+      startDate: '2099-01-01T00:00:00Z',
+      endDate: '2099-02-01T00:00:00Z',
+      targetArn,
+      idempotencyKey: 'recurring-lost-answer',
+    };
+    const plan = planRecurringSchedule(input, defaults, test.emulator.plane.now());
+    const earlier = await test.scheduler.send(
+      new CreateScheduleCommand({ ...plan.request, ClientToken: 'an-earlier-attempt' }),
+    );
+
+    // Act
+    const retry = await createRecurringSchedule(deps(), input, defaults);
+    const changed = await rejection(
+      createRecurringSchedule(deps(), { ...input, endDate: '2099-03-01T00:00:00Z' }, defaults),
+    );
+
+    // Assess
+    expect(retry.arn).toBe(earlier.ScheduleArn);
+    expect((changed as Error).message).toContain('differing: EndDate; values not shown');
+    expect(count()).toBe(1);
   });
 });
 
