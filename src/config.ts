@@ -76,15 +76,22 @@ export function readBoolean(env: Env, name: string, fallback: boolean): boolean 
 }
 
 /**
- * Comma-separated list; unset or '' means an empty list (the caller says what that means). Spaces
+ * Comma-separated list; unset or '' means an empty list, which the caller describes in `emptyMeans`
+ * (e.g. 'unset or empty for every group'), so the error says what leaving it empty does. Spaces
  * around an item are allowed; an empty item (',', 'a,,b', ' , ') is refused, not dropped, and so is
  * a name given twice.
  */
-export function readList(env: Env, name: string, pattern: RegExp, expected: string): string[] {
+export function readList(
+  env: Env,
+  name: string,
+  pattern: RegExp,
+  expected: string,
+  emptyMeans: string,
+): string[] {
   const raw = given(env, name);
   if (raw === undefined) return [];
   const items = raw.split(',').map((item) => item.trim());
-  const form = `${expected}, or empty for none`;
+  const form = `${expected}, or ${emptyMeans}`;
   items.forEach((item, index) => {
     if (item === '') throw new ConfigError(name, `${form} (item ${index + 1} is empty)`, raw);
     if (!pattern.test(item)) throw new ConfigError(name, `${form} (item ${index + 1} is not one)`, raw);

@@ -48,6 +48,7 @@ export function readCensusConfig(env: Env = process.env): CensusConfig {
       'CENSUS_GROUPS',
       GROUP_NAME,
       'a comma-separated list of schedule group names (1-64 of 0-9 a-z A-Z - _ .)',
+      'unset or empty to count every group',
     ),
     ...(stateTable === undefined ? {} : { stateTable }),
     // At most 10 minutes of a 15-minute invocation: a larger margin would leave little time to list.

@@ -68,6 +68,7 @@ export function readSweepConfig(env: Env = process.env): SweepConfig {
       'SWEEP_GROUPS',
       GROUP_NAME_PATTERN,
       'a comma-separated list of schedule group names (1-64 of 0-9 a-z A-Z - _ .)',
+      'unset or empty to sweep every group',
     ),
     budgets,
     concurrency: readNumber(env, 'SWEEP_CONCURRENCY', {
@@ -94,6 +95,7 @@ export function readSweepConfig(env: Env = process.env): SweepConfig {
       'SWEEP_PROTECT_PREFIXES',
       GROUP_NAME_PATTERN,
       'a comma-separated list of schedule name prefixes (1-64 of 0-9 a-z A-Z - _ .)',
+      'unset or empty to protect no prefix',
     ),
   };
 }

@@ -54,4 +54,10 @@ describe('readCensusConfig', () => {
     expect(read).toThrow(ConfigError);
     expect(read).toThrow(new RegExp(`^Expected ${variable} to be ${expected}.*got '${value}'`));
   });
+
+  it('says an empty CENSUS_GROUPS means every group when it refuses an empty item', () => {
+    expect(() => readCensusConfig({ CENSUS_GROUPS: ',' })).toThrow(
+      'or unset or empty to count every group (item 1 is empty)',
+    );
+  });
 });
