@@ -5,7 +5,15 @@
 
 import * as v from 'valibot';
 import { clip, InputError } from './errors.ts';
-import { exactObject, isoInstant, parseInput, suggestion, text, unknownKeys } from './validate.ts';
+import {
+  exactObject,
+  isoInstant,
+  noSuchField,
+  parseInput,
+  suggestion,
+  text,
+  unknownKeys,
+} from './validate.ts';
 
 export function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -59,7 +67,7 @@ export function readExact<const S extends v.GenericSchema>(
   const unknown = unknownKeys(value, fields);
   if (unknown.length > 0) {
     const [first = ''] = unknown;
-    throw new InputError(`${field}.${first}`, `no such field (allowed: ${fields.join(', ')})`, value[first]);
+    throw new InputError(`${field}.${first}`, noSuchField(fields), value[first]);
   }
   return parseInput(schema, value, field);
 }

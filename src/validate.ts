@@ -63,13 +63,20 @@ export const isoInstant = v.pipe(
   }, 'a real ISO 8601 date-time in UTC, e.g. 2026-01-01T00:00:00.000Z'),
 );
 
+/** The expected form for a field an object does not have: the fields it allows, or that it must be empty. */
+export function noSuchField(allowed: readonly string[]): string {
+  return allowed.length === 0
+    ? 'no such field (an empty object, {}, is expected)'
+    : `no such field (allowed: ${allowed.join(', ')})`;
+}
+
 /**
  * An object with exactly these entries. Unknown keys should be named before parsing (see
  * rejectUnknownKeys, which lists them all with suggestions); a missing one is named here.
  */
 export function exactObject<const E extends v.ObjectEntries>(entries: E, expected: string) {
   return v.strictObject(entries, (issue) => {
-    if (issue.expected === 'never') return `no such field (allowed: ${Object.keys(entries).join(', ')})`;
+    if (issue.expected === 'never') return noSuchField(Object.keys(entries));
     if (issue.input === undefined && issue.path !== undefined && issue.path.length > 0) {
       return 'a value (it is required)';
     }

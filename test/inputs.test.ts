@@ -195,6 +195,15 @@ describe('the scheduled event', () => {
     }
   });
 
+  it('says detail must be an empty object when it refuses a field in it', () => {
+    const event = JSON.parse(JSON.stringify(scheduledEvent({ detail: { dryRun: true } })));
+
+    const error = refusal(() => parseSweepPayload(event));
+
+    expect((error as Error).message).toContain('no such field (an empty object, {}, is expected)');
+    expect((error as Error).message).not.toContain('allowed: )');
+  });
+
   it('refuses the scheduled event with any other field beside it, naming that field', () => {
     const event = scheduledEvent({ dryRun: false });
 
