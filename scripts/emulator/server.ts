@@ -3,11 +3,11 @@
 // Test controls live under /_emulator/ (JSON) and on the object startEmulator returns.
 import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import * as v from 'valibot';
 import {
   AwsError,
   ControlPlane,
   type EmulatedService,
-  type EmulatorControls,
   type EmulatorRequest,
   type EmulatorResponse,
   readRequest,
@@ -220,6 +220,36 @@ async function invoke(
   return { response: wire, afterAnswer };
 }
 
+const count = (what: string) =>
+  v.pipe(v.number(`expected ${what}`), v.finite(`expected ${what}`), v.minValue(0, `expected ${what}`));
+const share = v.pipe(count('a share from 0 to 1'), v.maxValue(1, 'expected a share from 0 to 1'));
+const perOperation = <S extends v.GenericSchema>(value: S) =>
+  v.record(v.string(), value, "expected an object of operation name (or '*') to number");
+/**
+ * The body POST /_emulator/controls accepts (the EmulatorControls knobs plus `now`, an ISO date-time):
+ * every member optional, any other member or a wrong type refused with a 400 naming it.
+ */
+const controlsBody = v.strictObject(
+  {
+    rateLimits: v.optional(perOperation(count('requests per second, 0 or more'))),
+    latencyMs: v.optional(count('milliseconds, 0 or more')),
+    latencyByOperation: v.optional(perOperation(count('milliseconds, 0 or more'))),
+    errorRates: v.optional(perOperation(share)),
+    throttleRates: v.optional(perOperation(share)),
+    clockOffsetMs: v.optional(v.pipe(v.number('expected milliseconds'), v.finite('expected milliseconds'))),
+    now: v.optional(
+      v.pipe(
+        v.string('expected an ISO 8601 date-time'),
+        v.check((text) => !Number.isNaN(Date.parse(text)), 'expected an ISO 8601 date-time'),
+      ),
+    ),
+  },
+  (issue) =>
+    issue.expected === 'never'
+      ? 'no such control (known: rateLimits, latencyMs, latencyByOperation, errorRates, throttleRates, clockOffsetMs, now)'
+      : 'expected a JSON object',
+);
+
 /** JSON control API, for an emulator in another process (benchmarks, `npm run emulator`). */
 async function control(
   request: EmulatorRequest,
@@ -230,7 +260,13 @@ async function control(
     request.body.length > 0 ? (JSON.parse(request.body.toString('utf8')) as Record<string, unknown>) : {};
   const route = request.path.slice('/_emulator/'.length);
   if (route === 'controls' && request.method === 'POST') {
-    const { now, ...rest } = body as Partial<EmulatorControls> & { now?: string };
+    const parsed = v.safeParse(controlsBody, body);
+    if (!parsed.success) {
+      const [issue] = parsed.issues;
+      const field = issue.path?.map((item) => String(item.key)).join('.') ?? '(body)';
+      return { status: 400, body: { message: `Control ${field}: ${issue.message}` } };
+    }
+    const { now, ...rest } = parsed.output;
     Object.assign(plane.controls, rest);
     if (now) plane.setNow(new Date(now));
     return { status: 200, body: { ...plane.controls, random: undefined, now: plane.now().toISOString() } };

@@ -426,6 +426,40 @@ describe('HTTP controls', () => {
   });
 });
 
+describe('HTTP controls: /_emulator/controls', () => {
+  const post = (body: unknown) =>
+    fetch(`${harness.emulator.url}/_emulator/controls`, { method: 'POST', body: JSON.stringify(body) });
+  afterEach(() => {
+    harness.emulator.plane.controls.errorRates = {};
+  });
+
+  it.each([
+    ['a misspelt control', { latencyMS: 5000 }, 'latencyMS: no such control'],
+    ['a string for a number', { latencyMs: 'abc' }, 'latencyMs: expected milliseconds, 0 or more'],
+    ['a negative latency', { latencyMs: -1 }, 'latencyMs: expected milliseconds, 0 or more'],
+    ['a share above 1', { errorRates: { DeleteSchedule: 2 } }, 'errorRates.DeleteSchedule: expected a share'],
+    ['a date that is none', { now: 'soon' }, 'now: expected an ISO 8601 date-time'],
+  ])('refuses %s with a 400 naming the field, and changes nothing', async (_label, body, message) => {
+    // Act
+    const answer = await post(body);
+
+    // Assess
+    expect(answer.status).toBe(400);
+    expect(((await answer.json()) as { message: string }).message).toContain(message);
+    expect(harness.emulator.plane.controls.latencyMs).toBe(0);
+    expect(harness.emulator.plane.controls.errorRates).toEqual({});
+  });
+
+  it('accepts the known controls', async () => {
+    // Act
+    const answer = await post({ latencyMs: 0, errorRates: { '*': 0 } });
+
+    // Assess
+    expect(answer.status).toBe(200);
+    expect(harness.emulator.plane.controls.errorRates).toEqual({ '*': 0 });
+  });
+});
+
 describe('Service Quotas', () => {
   it('answers as before without faults, and throttles under a rule with its own error name', async () => {
     // Prepare
