@@ -63,8 +63,13 @@ export interface SecondSweepResult {
   becameDue: number;
   /** Schedules that became finished while the second sweep ran: looking them up (and deleting them) is right too. */
   becameDueDuringSweep: number;
+  /** Every GetSchedule request the emulator answered: one per schedule looked up, plus re-reads before deletes. */
   getScheduleCalls: number;
-  /** True when GetSchedule was called only for schedules that became due (before or during the sweep), and for all due before it. */
+  /** Distinct schedules looked up: listed, not answered from memory, not protected. */
+  schedulesLookedUp: number;
+  /** GetSchedule requests beyond one per schedule: a delete sent more than 100 ms after its read reads again first. */
+  rereads: number;
+  /** True when the schedules looked up were only those that became due (before or during the sweep), and all due before it. */
   lookedUpOnlyDue: boolean;
   listScheduleCalls: number;
   /** ListSchedules calls over the second sweep's seconds, and that over the list budget: listing is its bound. */
@@ -551,15 +556,20 @@ async function secondSweep(
   const verification = await emulator.request<Verification>({ command: 'verifySecond' });
   const listCalls = stats[Operation.list]?.calls ?? 0;
   const getCalls = stats[Operation.get]?.calls ?? 0;
+  // Counted from the sweep's own tally, not from requests: re-reads before deletes depend on how
+  // busy the machine is, which schedules were looked up does not.
+  const lookedUp = summary.scanned - summary.recalled - summary.protected;
   return {
     seconds: round(seconds),
     advancedHours: options.advanceHours,
     becameDue: advanced.becameDue,
     becameDueDuringSweep: verification.becameDueDuringSweep ?? 0,
     getScheduleCalls: getCalls,
+    schedulesLookedUp: lookedUp,
+    rereads: getCalls - lookedUp,
     lookedUpOnlyDue:
-      getCalls >= advanced.becameDue &&
-      getCalls <= advanced.becameDue + (verification.becameDueDuringSweep ?? 0),
+      lookedUp >= advanced.becameDue &&
+      lookedUp <= advanced.becameDue + (verification.becameDueDuringSweep ?? 0),
     listScheduleCalls: listCalls,
     listSchedulesPerSecond: round(listCalls / seconds, 1),
     listShareOfBudget: round(listCalls / seconds / options.listTps, 3),

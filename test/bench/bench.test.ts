@@ -71,9 +71,12 @@ describe('npm run bench', () => {
     const second = result.secondSweep!;
     expect(second.becameDue).toBeGreaterThan(0);
     // Exactly the due ones (a schedule may also come due during the sweep itself: that lookup is right too).
-    expect(second.getScheduleCalls).toBeGreaterThanOrEqual(second.becameDue);
-    expect(second.getScheduleCalls).toBeLessThanOrEqual(second.becameDue + second.becameDueDuringSweep);
+    expect(second.schedulesLookedUp).toBeGreaterThanOrEqual(second.becameDue);
+    expect(second.schedulesLookedUp).toBeLessThanOrEqual(second.becameDue + second.becameDueDuringSweep);
     expect(second.lookedUpOnlyDue).toBe(true);
+    // Re-reads before deletes come on top, and only on top: how many depends on the machine's load.
+    expect(second.rereads).toBe(second.getScheduleCalls - second.schedulesLookedUp);
+    expect(second.rereads).toBeGreaterThanOrEqual(0);
     expect(second.listShareOfBudget).toBeCloseTo(second.listSchedulesPerSecond / 200, 2);
     expect(second.requestsSent).toBeGreaterThanOrEqual(second.listScheduleCalls + second.getScheduleCalls);
     expect(second.cpuMsPerRequest).toBeGreaterThan(0);
@@ -81,10 +84,10 @@ describe('npm run bench', () => {
     expect(second.memory.reads).toBe(1500 - result.correctness.expectedDeletes);
     expect(result.memory?.writes).toBeGreaterThan(0);
     expect(second.correctness).toMatchObject({ unexpectedDeletes: 0, remainingExpected: 0, ok: true });
-    expect(second.correctness.deleted).toBe(second.getScheduleCalls);
+    expect(second.correctness.deleted).toBe(second.schedulesLookedUp);
     // Everything else listed was answered from memory.
     const keptAfterFirst = 1500 - result.correctness.expectedDeletes;
-    expect(second.recalled).toBe(keptAfterFirst - second.getScheduleCalls);
+    expect(second.recalled).toBe(keptAfterFirst - second.schedulesLookedUp);
   });
 
   it('stops the naive loop at its time limit, extrapolates, and still deletes only finished schedules', async () => {
