@@ -217,3 +217,13 @@ export function isNotFound(error: unknown): boolean {
   const candidate = error as AwsLikeError;
   return candidate?.name === 'ResourceNotFoundException' || candidate?.$metadata?.httpStatusCode === 404;
 }
+
+/**
+ * Whether a list request that carried a NextToken failed because the service refused the token
+ * (ValidationException: expired, or otherwise invalid). Its listing can only start over from the
+ * first page. Scheduler's API model documents no error of its own for this; ValidationException is
+ * what it answers for an input it refuses.
+ */
+export function isNextTokenRejected(error: unknown, token: string | undefined): boolean {
+  return token !== undefined && (error as AwsLikeError | undefined)?.name === 'ValidationException';
+}

@@ -12,7 +12,7 @@ import {
   type SchedulerClient,
 } from '@aws-sdk/client-scheduler';
 import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
-import { RequestBudget } from '../aws/budget.ts';
+import { isNextTokenRejected, RequestBudget } from '../aws/budget.ts';
 import type { Logger } from '../log.ts';
 import { datum, publishCountQuietly, publishMetrics } from '../metrics/publish.ts';
 import { safeError } from '../redact.ts';
@@ -261,7 +261,7 @@ async function countSchedules(
         deps.scheduler.send(new ListSchedulesCommand({ MaxResults: PAGE_SIZE, NextToken: token })),
       );
     } catch (error) {
-      if (!(resuming && isValidation(error))) throw error;
+      if (!(resuming && isNextTokenRejected(error, token))) throw error;
       // A token can expire between invocations. What was counted with it is of no use without the
       // rest of that listing, so the count starts over rather than mixing two listings.
       deps.log.warn('ListSchedules refused the carried NextToken; the census starts over', {
@@ -289,10 +289,6 @@ async function countSchedules(
     if (nextToken === undefined) return { counts };
     if (options.shouldStop?.()) return { counts, nextToken };
   }
-}
-
-function isValidation(error: unknown): boolean {
-  return (error as { name?: string } | undefined)?.name === 'ValidationException';
 }
 
 function fromProgress(progress: CensusProgress | undefined): Counts {

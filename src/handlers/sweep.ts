@@ -44,7 +44,8 @@ export interface SweepHandlerDeps {
 
 /**
  * What the function answers: the run's summary without `progress`, the per-group bookkeeping a
- * continuation carries to the next invocation (seen, removed, fromFirstPage, listed, unprocessed).
+ * continuation carries to the next invocation (seen, removed, fromFirstPage, listed, unprocessed,
+ * kept).
  * Out of that context it reads wrongly ("listed": false for a group that was listed), and it is no
  * part of the documented summary (README: Manual runs and backfill).
  */

@@ -7,7 +7,14 @@ import { isRecord, isScheduledEvent, readExact, rejectUnknownFields, UnknownFiel
 import { SkipReason } from '../schedule/decide.ts';
 import { count, exactObject, flag, isoInstant, parseInput, seconds, text, wholeNumber } from '../validate.ts';
 import { GROUP_NAME_PATTERN } from './config.ts';
-import type { GroupProgress, SweepCounts, SweepCursor, SweepProgress, SweepSummary } from './sweep.ts';
+import type {
+  GroupProgress,
+  KeptCounts,
+  SweepCounts,
+  SweepCursor,
+  SweepProgress,
+  SweepSummary,
+} from './sweep.ts';
 
 export { UnknownFieldError };
 
@@ -169,7 +176,20 @@ const GROUP_PROGRESS_FIELDS = [
   'fromFirstPage',
   'listed',
   'unprocessed',
+  'kept',
 ] as const satisfies readonly (keyof GroupProgress)[];
+/** The counts a group's `kept` may hold: those of outcomes that leave a schedule in place. */
+const KEPT_FIELDS = [
+  'scanned',
+  'finished',
+  'wouldDelete',
+  'stuck',
+  'pending',
+  'recurring',
+  'failed',
+  'recalled',
+  'deleteOutcomeUnknown',
+] as const satisfies readonly (keyof KeptCounts)[];
 const REQUEST_FIELDS = ['ListSchedules', 'GetSchedule', 'DeleteSchedule'] as const;
 const RUN_ID_PATTERN = /^[0-9a-zA-Z-]{1,64}$/;
 const MAX_TOKEN_LENGTH = 8192;
@@ -257,15 +277,33 @@ const continuationSchema = exactObject(
   `a JSON object with fields ${CONTINUATION_FIELDS.join(', ')}`,
 );
 
+const keptSchema = exactObject(
+  {
+    ...(Object.fromEntries(KEPT_FIELDS.map((field) => [field, v.optional(count)])) as Record<
+      (typeof KEPT_FIELDS)[number],
+      v.OptionalSchema<typeof count, undefined>
+    >),
+    skipped: v.optional(
+      exactObject(
+        Object.fromEntries(reasons.map((reason) => [reason, v.optional(count)])) as Record<
+          SkipReason,
+          v.OptionalSchema<typeof count, undefined>
+        >,
+        'counts of kept skipped schedules by reason',
+      ),
+    ),
+  },
+  `an object of counts of kept schedules (${KEPT_FIELDS.join(', ')}, skipped)`,
+);
+
 const groupProgressSchema = exactObject(
-  Object.fromEntries(
-    GROUP_PROGRESS_FIELDS.map((field) => [field, field === 'seen' || field === 'removed' ? count : flag]),
-  ) as {
-    seen: typeof count;
-    removed: typeof count;
-    fromFirstPage: typeof flag;
-    listed: typeof flag;
-    unprocessed: typeof flag;
+  {
+    seen: count,
+    removed: count,
+    fromFirstPage: flag,
+    listed: flag,
+    unprocessed: flag,
+    kept: v.optional(keptSchema),
   },
   `an object with fields ${GROUP_PROGRESS_FIELDS.join(', ')}`,
 );

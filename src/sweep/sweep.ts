@@ -14,7 +14,7 @@ import {
   type ScheduleSummary,
 } from '@aws-sdk/client-scheduler';
 import pLimit from 'p-limit';
-import { type BudgetOptions, isNotFound, RequestBudget } from '../aws/budget.ts';
+import { type BudgetOptions, isNextTokenRejected, isNotFound, RequestBudget } from '../aws/budget.ts';
 import type { Logger } from '../log.ts';
 import type { ProtectedBy, ProtectionCheck } from '../protect/protection.ts';
 import { safeError, scheduleRef } from '../redact.ts';
@@ -154,7 +154,19 @@ export interface GroupProgress {
   listed: boolean;
   /** Some of its listed schedules were never inspected (the sweep stopped for maxDeletes). */
   unprocessed: boolean;
+  /**
+   * What its listing counted of schedules it did not remove (everything but `deleted` and
+   * `alreadyGone`; zero counts left out): taken back from the totals if the listing must restart
+   * from its first page (a NextToken the service rejected), since the re-list sees them again.
+   */
+  kept?: KeptCounts;
 }
+
+/** The part of SweepCounts a listing that restarts takes back; zero counts are left out. */
+export type KeptCounts = Partial<Omit<SweepCounts, 'skipped'>> & { skipped?: Record<string, number> };
+
+/** Restarts of one group's listing from its first page, at most, per invocation; then the sweep fails. */
+export const MAX_LISTING_RESTARTS = 3;
 
 export interface SweepProgress {
   groups: Record<string, GroupProgress>;
@@ -568,7 +580,10 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
   const limit = pLimit(options.concurrency);
   const scopes: (string | undefined)[] = options.groups.length > 0 ? options.groups : [undefined];
   const groups = new Map<string, GroupTally>(
-    Object.entries(options.startingProgress?.groups ?? {}).map(([name, progress]) => [name, { ...progress }]),
+    Object.entries(options.startingProgress?.groups ?? {}).map(([name, progress]) => [
+      name,
+      structuredClone(progress),
+    ]),
   );
   // A cursor without carried progress is a bare resume point: whatever came before it is unknown.
   const fromStart = options.cursor === undefined || (options.startingProgress?.fromStart ?? false);
@@ -675,6 +690,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     }
     if (recalled && outcome === recalled) counts.recalled += 1;
     tally(counts, outcome);
+    keep(group, outcome, recalled !== undefined && outcome === recalled);
     if (outcome.kind === 'notProcessed') {
       page.unprocessed += 1;
       group.unprocessed = true;
@@ -719,6 +735,28 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
   // What an earlier run already counted on the pages it resumes from; each is dropped once passed.
   const skip = new Set(start.skip ?? []);
 
+  /**
+   * Whether a listing may start over from its first page without counting anything twice: only
+   * when all it counted is known (it began at its first page in this sweep, with progress carried).
+   */
+  const restartable = (scheduleGroup: string | undefined) =>
+    scheduleGroup === undefined ? fromStart : groupTally(scheduleGroup).fromFirstPage;
+  /**
+   * Sets a listing back to its first page: what it counted of schedules it kept is taken back from
+   * the totals and from `skip` (the re-list counts them again); what it removed stays counted, as
+   * those schedules will not be listed again. Called once nothing is in flight.
+   */
+  const restartListing = (scheduleGroup: string | undefined) => {
+    const restarted = scheduleGroup === undefined ? [...groups.values()] : [groupTally(scheduleGroup)];
+    for (const group of restarted) {
+      takeBack(counts, group.kept);
+      group.seen = group.removed;
+      delete group.kept;
+    }
+    if (scheduleGroup === undefined) skip.clear();
+    else for (const arn of skip) if (groupOfArn(arn) === scheduleGroup) skip.delete(arn);
+  };
+
   try {
     listing: for (let groupIndex = start.groupIndex; groupIndex < scopes.length; groupIndex += 1) {
       const scheduleGroup = scopes[groupIndex];
@@ -727,6 +765,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
         groupTally(scheduleGroup).fromFirstPage = true;
       // The next page, already requested while the current one is worked on.
       let ahead: Promise<ListSchedulesOutput> | undefined;
+      let restarts = 0;
       for (;;) {
         listCursor = { groupIndex, ...(nextToken === undefined ? {} : { nextToken }) };
         if (stoppedBy) break listing;
@@ -747,7 +786,27 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
             log.warn('schedule group not found', { group: scheduleGroup });
             break;
           }
-          throw error;
+          if (!isNextTokenRejected(error, nextToken) || restarts >= MAX_LISTING_RESTARTS) throw error;
+          if (!restartable(scheduleGroup)) throw error;
+          // A refused NextToken (expired, say): the listing starts over from its first page. What was
+          // listed before settles first, so what is taken back is final.
+          ahead = undefined;
+          await waitUntilAtMost(0);
+          while (pages.length > 0 && pages[0]?.remaining === 0 && pages[0]?.unprocessed === 0) pages.shift();
+          if (stoppedBy) break listing;
+          if (signal?.aborted) {
+            stoppedBy = StopReason.time;
+            break listing;
+          }
+          restarts += 1;
+          restartListing(scheduleGroup);
+          log.warn('ListSchedules refused the NextToken; the listing starts over from its first page', {
+            group: scheduleGroup ?? '(every group)',
+            restart: restarts,
+            error,
+          });
+          nextToken = undefined;
+          continue;
         }
         ahead = undefined;
         const listed = page.Schedules ?? [];
@@ -838,6 +897,57 @@ function resumeCursor(pages: PageRecord[], listCursor: SweepCursor, unlisted: Se
   // Counted before: on the pages from the resume point on, and on pages this run did not reach.
   const done = [...pages.slice(first).flatMap((page) => [...page.done, ...page.passed]), ...unlisted];
   return done.length > 0 ? { ...cursor, skip: done } : cursor;
+}
+
+/** Records an outcome of a schedule the sweep kept (not deleted, not gone) in its group's `kept`. */
+function keep(group: GroupTally, outcome: ItemOutcome, recalled: boolean): void {
+  const { kind } = outcome;
+  if (kind === 'deleted' || kind === 'alreadyGone' || kind === 'notProcessed' || kind === 'abandoned') return;
+  const kept: KeptCounts = group.kept ?? {};
+  group.kept = kept;
+  const add = (field: Exclude<keyof KeptCounts, 'skipped'>) => {
+    kept[field] = (kept[field] ?? 0) + 1;
+  };
+  add('scanned');
+  if (recalled) add('recalled');
+  switch (outcome.kind) {
+    case 'wouldDelete':
+      add('wouldDelete');
+      add('finished');
+      if (outcome.decision.stuck) add('stuck');
+      break;
+    case 'pending':
+    case 'recurring':
+      add(outcome.kind);
+      break;
+    case 'failed':
+      add('failed');
+      if (outcome.outcomeUnknown) add('deleteOutcomeUnknown');
+      break;
+    case 'skipped': {
+      const skipped = kept.skipped ?? {};
+      kept.skipped = skipped;
+      skipped[outcome.reason] = (skipped[outcome.reason] ?? 0) + 1;
+      break;
+    }
+  }
+}
+
+/** Subtracts what a restarted listing had counted of the schedules it kept. */
+function takeBack(counts: SweepCounts, kept: KeptCounts | undefined): void {
+  if (!kept) return;
+  for (const [field, value] of Object.entries(kept)) {
+    if (field === 'skipped' || typeof value !== 'number') continue;
+    counts[field as Exclude<keyof KeptCounts, 'skipped'>] -= value;
+  }
+  for (const [reason, value] of Object.entries(kept.skipped ?? {})) {
+    counts.skipped[reason] = (counts.skipped[reason] ?? 0) - value;
+  }
+}
+
+/** The schedule group in a schedule ARN (arn:aws:scheduler:REGION:ACCOUNT:schedule/GROUP/NAME). */
+function groupOfArn(arn: string): string | undefined {
+  return arn.split(':').slice(5).join(':').split('/')[1];
 }
 
 function mergeCounts(base: SweepCounts, extra: Partial<SweepCounts> | undefined): SweepCounts {
