@@ -7,6 +7,7 @@ import type { SweepResponse } from '../../src/handlers/sweep.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { MAX_LISTING_RESTARTS, type SweepSummary, sweep } from '../../src/sweep/sweep.ts';
 import { useTestEmulator } from '../support/emulator.ts';
+import { tombstoneStore } from '../support/tombstones.ts';
 import { sweepOptions } from './fixtures.ts';
 import {
   calls,
@@ -71,6 +72,7 @@ async function directSweep(groups: string[], dryRun = false) {
     cloudwatch: env.cloudwatch,
     clock: () => env.emulator.plane.now(),
     log,
+    tombstones: tombstoneStore(env),
   };
   const summary = await sweep(deps, sweepOptions({ groups, dryRun }));
   return { summary, log };
@@ -153,6 +155,7 @@ describe('a NextToken the service refuses', () => {
       cloudwatch: env.cloudwatch,
       clock: () => env.emulator.plane.now(),
       log,
+      tombstones: tombstoneStore(env),
     };
 
     // Act
