@@ -412,6 +412,8 @@ async function deleteFinished(
   });
   let readAt = item.readAt;
   let sent = 0;
+  /** Attempts answered with a 4xx error: refused by the service, so not applied. */
+  let refused = 0;
   /** Found gone by a re-read after one of our attempts was sent (its answer lost or late). */
   let goneAfterSent = false;
   const recheck = async () => {
@@ -445,10 +447,15 @@ async function deleteFinished(
     await context.budgets.delete.call(
       () => {
         sent += 1;
-        return context.scheduler.send(
-          new DeleteScheduleCommand({ Name: name, GroupName: group, ClientToken: clientToken }),
-          context.signal ? { abortSignal: context.signal } : {},
-        );
+        return context.scheduler
+          .send(
+            new DeleteScheduleCommand({ Name: name, GroupName: group, ClientToken: clientToken }),
+            context.signal ? { abortSignal: context.signal } : {},
+          )
+          .catch((error: unknown) => {
+            if (isRefusal(error)) refused += 1;
+            throw error;
+          });
       },
       { prepare: recheck, ...(context.signal ? { signal: context.signal } : {}) },
     );
@@ -461,8 +468,17 @@ async function deleteFinished(
       settle(TombstoneOutcome.unknown);
       return { kind: 'deleted', decision, unconfirmed: true };
     }
-    settle(sent > 0 ? TombstoneOutcome.unknown : TombstoneOutcome.notSent);
-    if (context.signal?.aborted) {
+    // Settled as not deleted only when every attempt sent was answered with a refusal; a lost
+    // answer, a timeout or a 5xx (on any attempt) may have applied, so that outcome stays unknown.
+    const allRefused = sent > 0 && refused === sent && !isNotFound(error);
+    settle(
+      sent === 0
+        ? TombstoneOutcome.notSent
+        : allRefused
+          ? TombstoneOutcome.refused
+          : TombstoneOutcome.unknown,
+    );
+    if (context.signal?.aborted && !allRefused) {
       // The hard stop: a delete never sent is left for the continuation; one sent is unsettled.
       if (sent === 0) return { kind: 'abandoned' };
       context.log.warn('schedule deletion cut off by the deadline; its outcome is unknown', {
@@ -477,8 +493,24 @@ async function deleteFinished(
     }
     if (isNotFound(error)) return { kind: 'alreadyGone', finished: true };
     context.log.error('schedule deletion failed', { ...stored, sentAttempts: sent, error: safeError(error) });
-    return { kind: 'failed', operation: 'DeleteSchedule', ...(sent > 0 ? { outcomeUnknown: true } : {}) };
+    return {
+      kind: 'failed',
+      operation: 'DeleteSchedule',
+      ...(sent > 0 && !allRefused ? { outcomeUnknown: true } : {}),
+    };
   }
+}
+
+/**
+ * Whether an error is the service's delivered answer of a 4xx client error (ConflictException 409,
+ * ValidationException 400, AccessDeniedException 403, ThrottlingException 429...). AWS applies no
+ * request it answers so (AWS Scheduler API reference, Common Errors: client errors are not retried
+ * as applied); a lost answer, a timeout or a 5xx answer may hide one that applied.
+ */
+export function isRefusal(error: unknown): boolean {
+  const candidate = error as { $fault?: string; $metadata?: { httpStatusCode?: number } } | undefined;
+  const status = candidate?.$metadata?.httpStatusCode;
+  return candidate?.$fault === 'client' && status !== undefined && status >= 400 && status < 500;
 }
 
 /** Whether the schedule read again is no longer the one judged finished: modified, recreated, or due again. */

@@ -15,6 +15,11 @@ export const TombstoneOutcome = {
   unknown: 'unknown',
   /** No delete was sent (the schedule changed since its lookup, or the sweep stopped). */
   notSent: 'notSent',
+  /**
+   * Every delete sent was answered with a 4xx error (ConflictException, ValidationException,
+   * AccessDeniedException, ThrottlingException...): AWS applies none of these, so it was not deleted.
+   */
+  refused: 'refused',
 } as const;
 export type TombstoneOutcome = (typeof TombstoneOutcome)[keyof typeof TombstoneOutcome];
 

@@ -176,6 +176,9 @@ async function restoreOne(
   if (tombstone.outcome === 'notSent') {
     return { ...about, action: RestoreAction.notDeleted, detail: 'its delete was never sent' };
   }
+  if (tombstone.outcome === 'refused') {
+    return { ...about, action: RestoreAction.notDeleted, detail: 'its delete was refused by the service' };
+  }
   const definition = definitionOf(tombstone);
   const input = createInputOf(definition);
   const passed = hasPassed(definition, deps.clock());

@@ -708,7 +708,7 @@ async function checkInvariants(
 
   // 2. Every deletion has its tombstone first; no record claims a deletion that was not applied.
   // Tombstones as the sweep logs them: `tombstone` (the definition) before the delete, and
-  // `tombstone outcome` (deleted, unknown or notSent) after it.
+  // `tombstone outcome` (deleted, unknown, notSent or refused) after it.
   const tombstones = lines.filter((line) => line.message === 'tombstone');
   const outcomes = lines.filter((line) => line.message === 'tombstone outcome');
   const deletedKeys = new Set(deletes.map(keyOf));
@@ -742,7 +742,10 @@ async function checkInvariants(
       );
     }
   }
-  for (const line of outcomes.filter((candidate) => candidate.fields.outcome === 'notSent')) {
+  // notSent and refused (every attempt answered with a 4xx) both say the delete did not apply.
+  for (const line of outcomes.filter((candidate) =>
+    ['notSent', 'refused'].includes(String(candidate.fields.outcome)),
+  )) {
     const key = tombstoneKey(line);
     const written = tombstones
       .filter((tombstone) => tombstoneKey(tombstone) === key && tombstone.tick < line.tick)
@@ -750,7 +753,11 @@ async function checkInvariants(
     const applied = deletes.some(
       (entry) => keyOf(entry) === key && entry.seq > (written?.tick ?? 0) && entry.seq < line.tick,
     );
-    if (applied) fail('false-claim').push(`a tombstone says ${key} was not sent, but its delete was applied`);
+    if (applied) {
+      fail('false-claim').push(
+        `a tombstone says ${key} was ${line.fields.outcome}, but its delete was applied`,
+      );
+    }
   }
 
   // 3. Totals: each run that returned finished reports what the emulator applied during the run.

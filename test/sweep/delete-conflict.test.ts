@@ -5,7 +5,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryLogger } from '../../src/log.ts';
 import { sweep } from '../../src/sweep/sweep.ts';
 import { useTestEmulator } from '../support/emulator.ts';
-import { createTombstoneTable, tombstoneStore } from '../support/tombstones.ts';
+import { createTombstoneTable, storedTombstones, tombstoneStore } from '../support/tombstones.ts';
 import { oneTime, sweepOptions } from './fixtures.ts';
 
 const env = useTestEmulator();
@@ -46,6 +46,9 @@ describe('a delete answered with ConflictException', () => {
     expect(first.requests.DeleteSchedule).toBe(3);
     expect(scheduler.has('default', 'busy')).toBe(true);
     expect(scheduler.has('default', 'first')).toBe(false);
+    // The 409 was delivered: settled as not deleted, so failed but not uncertain.
+    expect(first).toMatchObject({ deleteOutcomeUnknown: 0, uncertain: { deleted: 0 } });
+    expect((await storedTombstones(env)).find((item) => item.name === 'busy')?.outcome).toBe('refused');
 
     // Act: the conflict clears
     scheduler.holdConflicts('default', 'busy', 1);
@@ -56,5 +59,31 @@ describe('a delete answered with ConflictException', () => {
     expect(stillBusy).toMatchObject({ deleted: 0, failed: 1 });
     expect(second).toMatchObject({ deleted: 1, failed: 0 });
     expect(scheduler.count()).toBe(0);
+  });
+
+  it('leaves the outcome unknown when an earlier attempt of the same delete was answered with a 5xx', async () => {
+    // Prepare: the first attempt is answered 500 (it could have applied, as far as the sweep knows),
+    // the retry with the same ClientToken is refused with 409.
+    const scheduler = env.emulator.services.scheduler;
+    scheduler.seed([oneTime({ name: 'busy', at: '2025-06-01T00:00:00' })]);
+    scheduler.holdConflicts('default', 'busy', 5);
+    env.emulator.plane.faults.configure({
+      rules: [{ kind: 'error', operation: 'DeleteSchedule', times: 1 }],
+    });
+
+    // Act
+    const result = await sweepNow();
+    env.emulator.plane.faults.reset();
+
+    // Assess
+    expect(result).toMatchObject({
+      deleted: 0,
+      failed: 1,
+      deleteOutcomeUnknown: 1,
+      uncertain: { deleted: 1 },
+    });
+    expect(result.requests.DeleteSchedule).toBe(2);
+    expect((await storedTombstones(env)).find((item) => item.name === 'busy')?.outcome).toBe('unknown');
+    expect(scheduler.has('default', 'busy')).toBe(true);
   });
 });
