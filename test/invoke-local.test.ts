@@ -123,4 +123,33 @@ describe('the README, run against the emulator', () => {
 
     expect(result).toMatchObject({ groupName: DEFAULT_SCHEDULE_GROUP });
   }, 120_000);
+
+  it.each([
+    ['sweep', 'SWEEP_GROUPS=,', 'SWEEP_GROUPS'],
+    ['sweep', 'SWEEP_GRACE_MINUTES=1e3', 'SWEEP_GRACE_MINUTES'],
+    ['census', 'CENSUS_GROUPS=,', 'CENSUS_GROUPS'],
+    ['create', "'CREATE_SCHEDULE_GROUP=not a group'", 'CREATE_SCHEDULE_GROUP'],
+  ])(
+    'exits promptly and non-zero when %s has a configuration error (%s)',
+    async (fn, variable, named) => {
+      // The README's invoke line for the function, with one variable set wrong.
+      const line = readmeCommand(`npx sls invoke local -f ${fn}`).replaceAll(':4566', `:${emulator.port}`);
+      const command = line.replace(`-f ${fn}`, `-f ${fn} -e ${variable}`);
+      const started = Date.now();
+
+      const child = run(command, { cwd: inject('serviceDir'), env: emulatorEnv(), timeout: 60_000 });
+      child.child.stdin?.end();
+      const failure = (await child.then(
+        () => undefined,
+        (error: unknown) => error,
+      )) as { code?: number; killed?: boolean; stdout?: string; stderr?: string } | undefined;
+
+      expect(failure?.killed).toBe(false);
+      expect(failure?.code).not.toBe(0);
+      expect(`${failure?.stdout}${failure?.stderr}`).toContain(`Expected ${named} to be`);
+      // Well under the 60 s timeout: a handle left open would keep the process until it is killed.
+      expect(Date.now() - started).toBeLessThan(45_000);
+    },
+    120_000,
+  );
 });

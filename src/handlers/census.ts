@@ -96,7 +96,12 @@ export function createCensusHandler(deps: CensusHandlerDeps) {
 let containerHandler: ReturnType<typeof createCensusHandler> | undefined;
 let containerLog: FunctionLogger | undefined;
 
-export const handler = (event?: unknown, context?: CensusInvocationContext): Promise<CensusRunResult> => {
+// Async, so a configuration error is a rejected promise, as Lambda and `sls invoke local` expect of
+// a handler, not a synchronous throw (which `sls invoke local` prints and then never exits on).
+export const handler = async (
+  event?: unknown,
+  context?: CensusInvocationContext,
+): Promise<CensusRunResult> => {
   // Config and clients once per container.
   containerLog ??= createLogger(undefined, { function: 'census' });
   addLambdaContext(containerLog, context);

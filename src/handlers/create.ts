@@ -49,11 +49,15 @@ interface InvocationContext {
 export const handler = async (event: unknown, context?: unknown): Promise<CreatedSchedule> => {
   addLambdaContext(log, context);
   const invokedFunctionArn = (context as InvocationContext | undefined)?.invokedFunctionArn;
-  wired ??= createCreateHandler({
-    scheduler: createSchedulerClient(),
-    clock: () => new Date(),
-    defaults: readCreateConfig(withSchedulerRoleArn(process.env, invokedFunctionArn)),
-    log,
-  });
+  if (!wired) {
+    // Configuration first: an error in it ends the invocation before any client exists.
+    const defaults = readCreateConfig(withSchedulerRoleArn(process.env, invokedFunctionArn));
+    wired = createCreateHandler({
+      scheduler: createSchedulerClient(),
+      clock: () => new Date(),
+      defaults,
+      log,
+    });
+  }
   return wired(event);
 };

@@ -204,7 +204,9 @@ function stateFor(deps: SweepHandlerDeps, clock: () => Date): SweepState | undef
 let containerHandler: ReturnType<typeof createSweepHandler> | undefined;
 let containerLog: FunctionLogger | undefined;
 
-export const handler = (event: unknown, context?: SweepInvocationContext): Promise<SweepResponse> => {
+// Async, so a configuration error is a rejected promise, as Lambda and `sls invoke local` expect of
+// a handler, not a synchronous throw (which `sls invoke local` prints and then never exits on).
+export const handler = async (event: unknown, context?: SweepInvocationContext): Promise<SweepResponse> => {
   // Config and clients once per container. The SDK must not retry behind the sweep's own budget.
   containerLog ??= createLogger(undefined, { function: 'sweep' });
   addLambdaContext(containerLog, context);
