@@ -66,6 +66,27 @@ class HygieneLogFormatter extends LogFormatter {
 const SERVICE_NAME = 'schedule-hygiene';
 
 /**
+ * Fields in a form Powertools' merge keeps whole. It drops the keys `__proto__` and `constructor`
+ * (its guard against prototype pollution), and schedule groups may carry those names: every
+ * null-prototype map (the project's maps keyed by group, e.g. scheduleCounts.byGroup) is logged as
+ * its entries, `[[key, value], ...]`, at any depth. Other values pass through as they are.
+ */
+export function survivable(fields: LogFields): LogAttributes {
+  return Object.fromEntries(
+    Object.entries(fields).map(([key, value]) => [key, walk(value)]),
+  ) as LogAttributes;
+}
+
+function walk(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(walk);
+  if (typeof value !== 'object' || value === null) return value;
+  const prototype = Object.getPrototypeOf(value);
+  if (prototype === null) return Object.entries(value).map(([key, item]) => [key, walk(item)]);
+  if (prototype !== Object.prototype) return value;
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, walk(item)]));
+}
+
+/**
  * A logger writing each JSON line to `sink` (stdout by default). `persistentKeys` appear in every
  * line, e.g. { function: 'census' }.
  */
@@ -92,9 +113,9 @@ export function createLogger(
     log: print,
   };
   return {
-    info: (message, fields) => (fields ? logger.info(message, fields) : logger.info(message)),
-    warn: (message, fields) => (fields ? logger.warn(message, fields) : logger.warn(message)),
-    error: (message, fields) => (fields ? logger.error(message, fields) : logger.error(message)),
+    info: (message, fields) => (fields ? logger.info(message, survivable(fields)) : logger.info(message)),
+    warn: (message, fields) => (fields ? logger.warn(message, survivable(fields)) : logger.warn(message)),
+    error: (message, fields) => (fields ? logger.error(message, survivable(fields)) : logger.error(message)),
     addContext: (context) => logger.addContext(context),
   };
 }

@@ -90,4 +90,34 @@ describe('log lines', () => {
     });
     expect(JSON.stringify(lines[0])).not.toContain('4111');
   });
+
+  it('logs a null-prototype map as its entries, so keys named __proto__ and constructor survive', () => {
+    // Prepare
+    const { log, lines } = capture();
+    const byGroup: Record<string, number> = Object.assign(
+      Object.create(null),
+      Object.fromEntries([
+        ['__proto__', 26],
+        ['constructor', 4],
+        ['default', 274],
+      ]),
+    );
+
+    // Act
+    log.info('sweep finished', { summary: { scheduleCounts: { total: 304, byGroup } } });
+
+    // Assess
+    expect(lines[0]).toMatchObject({
+      summary: {
+        scheduleCounts: {
+          total: 304,
+          byGroup: [
+            ['__proto__', 26],
+            ['constructor', 4],
+            ['default', 274],
+          ],
+        },
+      },
+    });
+  });
 });

@@ -1,7 +1,7 @@
 // The sweep Lambda as operators call it: payloads checked before any AWS call, then the real sweep.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createSweepHandler } from '../../src/handlers/sweep.ts';
-import { createMemoryLogger } from '../../src/log.ts';
+import { createMemoryLogger, survivable } from '../../src/log.ts';
 import { readSweepConfig } from '../../src/sweep/config.ts';
 import { useTestEmulator } from '../support/emulator.ts';
 import { scheduledEvent } from '../support/scheduled-event.ts';
@@ -106,7 +106,37 @@ describe('sweep handler', () => {
     // Assess
     expect(summary).toMatchObject({ scanned: 2, deleted: 1, pending: 1, dryRun: false, complete: true });
     expect(present()).toEqual([key(future)]);
-    expect(log.lines).toContainEqual(expect.objectContaining({ message: 'sweep finished', summary }));
+    // As logged: maps keyed by group (null-prototype) as their entries (src/log.ts, survivable).
+    const logged = JSON.parse(JSON.stringify(survivable({ summary })));
+    expect(log.lines).toContainEqual(expect.objectContaining({ message: 'sweep finished', ...logged }));
+  });
+
+  it("logs every group's count in 'sweep finished', groups named __proto__ and constructor included", async () => {
+    // Prepare
+    for (const group of ['__proto__', 'constructor']) {
+      env.emulator.services.scheduler.createGroup(group);
+      env.emulator.services.scheduler.seed([oneTime({ name: 'later', group, at: '2025-07-01T00:00:00' })]);
+    }
+    const { handler, log } = createHandler();
+
+    // Act
+    const summary = await handler(scheduledEvent(), { getRemainingTimeInMillis: () => 900_000 });
+    const line = log.lines.find((candidate) => candidate.message === 'sweep finished') as {
+      summary: { scheduleCounts: { total: number; byGroup: [string, number][] } };
+    };
+
+    // Assess
+    expect(summary).toMatchObject({ scheduleCounts: { total: 3 } });
+    expect(line.summary.scheduleCounts.total).toBe(3);
+    expect(line.summary.scheduleCounts.byGroup).toEqual(
+      expect.arrayContaining([
+        ['__proto__', 1],
+        ['constructor', 1],
+        ['default', 1],
+      ]),
+    );
+    const logged = line.summary.scheduleCounts.byGroup.reduce((sum, [, count]) => sum + count, 0);
+    expect(logged).toBe(line.summary.scheduleCounts.total);
   });
 
   it('honours a manual dry run', async () => {
