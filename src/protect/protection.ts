@@ -135,38 +135,27 @@ export function createProtection(options: ProtectionOptions): ProtectionCheck {
 }
 
 /** Adds names to a group's protected list (restore --keep). Throws if the write fails. */
-export async function protectNames(
-  dynamodb: DynamoDBClient,
-  tableName: string,
-  group: string,
-  names: string[],
-): Promise<void> {
-  if (names.length === 0) return;
-  await dynamodb.send(
-    new UpdateItemCommand({
-      TableName: tableName,
-      Key: { pk: { S: protectionKey(group) } },
-      UpdateExpression: 'ADD #names :names',
-      // NAMES is a DynamoDB reserved word.
-      ExpressionAttributeNames: { '#names': 'names' },
-      ExpressionAttributeValues: { ':names': { SS: names } as AttributeValue },
-    }),
-  );
-}
+export const protectNames = (dynamodb: DynamoDBClient, tableName: string, group: string, names: string[]) =>
+  changeProtectedNames(dynamodb, tableName, group, names, 'ADD');
 
-/** Removes names from a group's protected list, so the sweep judges them again. */
-export async function unprotectNames(
+/** Removes names from a group's protected list, so the sweep judges them again. Throws if the write fails. */
+export const unprotectNames = (dynamodb: DynamoDBClient, tableName: string, group: string, names: string[]) =>
+  changeProtectedNames(dynamodb, tableName, group, names, 'DELETE');
+
+async function changeProtectedNames(
   dynamodb: DynamoDBClient,
   tableName: string,
   group: string,
   names: string[],
+  action: 'ADD' | 'DELETE',
 ): Promise<void> {
   if (names.length === 0) return;
   await dynamodb.send(
     new UpdateItemCommand({
       TableName: tableName,
       Key: { pk: { S: protectionKey(group) } },
-      UpdateExpression: 'DELETE #names :names',
+      UpdateExpression: `${action} #names :names`,
+      // NAMES is a DynamoDB reserved word.
       ExpressionAttributeNames: { '#names': 'names' },
       ExpressionAttributeValues: { ':names': { SS: names } as AttributeValue },
     }),
