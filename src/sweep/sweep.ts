@@ -503,9 +503,11 @@ async function deleteFinished(
 
 /**
  * Whether an error is the service's delivered answer of a 4xx client error (ConflictException 409,
- * ValidationException 400, AccessDeniedException 403, ThrottlingException 429...). AWS applies no
- * request it answers so (AWS Scheduler API reference, Common Errors: client errors are not retried
- * as applied); a lost answer, a timeout or a 5xx answer may hide one that applied.
+ * ValidationException 400, AccessDeniedException 403, ThrottlingException 429...). The Scheduler API
+ * reference (DeleteSchedule, Errors; Common Errors) describes each as a request refused: "deleting
+ * the resource can cause an inconsistent state", "denied due to request throttling", "fails to
+ * satisfy the constraints". Taken as not applied; a lost answer, a timeout or a 5xx ("unexpected
+ * error encountered while processing") may hide one that applied.
  */
 export function isRefusal(error: unknown): boolean {
   const candidate = error as { $fault?: string; $metadata?: { httpStatusCode?: number } } | undefined;
