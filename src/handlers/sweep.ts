@@ -1,6 +1,7 @@
 // The sweep Lambda: validates the invoke payload, builds the clients once per container, and runs the
 // sweep with the configured defaults and any manual overrides. With a state table, a sweep that
 // cannot finish before the deadline hands itself on to a fresh invocation (see src/sweep/run.ts).
+import { setMaxListeners } from 'node:events';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
@@ -168,6 +169,9 @@ function deadline(
 ): { signal: AbortSignal; clear: () => void } | undefined {
   if (!remaining) return undefined;
   const controller = new AbortController();
+  // Every request and budget wait in flight listens to this one signal and stops listening when it
+  // ends, so the count is bounded by the sweep's concurrency, not a leak: no warning for it.
+  setMaxListeners(0, controller.signal);
   const timer = setTimeout(
     () => {
       log.warn(
