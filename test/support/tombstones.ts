@@ -1,4 +1,8 @@
 // The tombstone table in the test emulator, and the real DynamoDB tombstone store over HTTP.
+import { createLambdaClient } from '../../src/aws/clients.ts';
+import { createSweepHandler, type SweepResponse } from '../../src/handlers/sweep.ts';
+import type { Logger } from '../../src/log.ts';
+import { readSweepConfig } from '../../src/sweep/config.ts';
 import {
   createDynamoTombstoneStore,
   type TombstoneEntry,
@@ -21,6 +25,34 @@ export async function createTombstoneTable(env: TestEmulator, name = TOMBSTONE_T
 /** The real store writing to the emulator's tombstone table (create the table first). */
 export function tombstoneStore(env: TestEmulator, name = TOMBSTONE_TABLE): TombstoneWriter {
   return createDynamoTombstoneStore(env.dynamodb, { tableName: name, clock: () => env.emulator.plane.now() });
+}
+
+/**
+ * The real sweep handler wired to the emulator with the state and tombstone tables, at 1,000
+ * requests/s per operation; `settings` adds or overrides sweep environment values.
+ */
+export function tombstoneSweepHandler(
+  env: TestEmulator,
+  options: { stateTable: string; namespace: string; log: Logger; settings?: Record<string, string> },
+): (event: unknown) => Promise<SweepResponse> {
+  const handle = createSweepHandler({
+    scheduler: env.scheduler,
+    cloudwatch: env.cloudwatch,
+    dynamodb: env.dynamodb,
+    lambda: createLambdaClient({ ...env.clientOptions, maxAttempts: 1 }),
+    config: readSweepConfig({
+      SWEEP_STATE_TABLE: options.stateTable,
+      SWEEP_TOMBSTONE_TABLE: TOMBSTONE_TABLE,
+      SWEEP_LIST_TPS: '1000',
+      SWEEP_GET_TPS: '1000',
+      SWEEP_DELETE_TPS: '1000',
+      METRICS_NAMESPACE: options.namespace,
+      ...options.settings,
+    }),
+    clock: () => env.emulator.plane.now(),
+    log: options.log,
+  });
+  return handle as (event: unknown) => Promise<SweepResponse>;
 }
 
 /** Tombstone items (not pointers) in the table, parsed. */

@@ -5,16 +5,13 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
 import { main as restoreMain } from '../../scripts/restore.ts';
-import { createLambdaClient } from '../../src/aws/clients.ts';
 import { readCensusConfig } from '../../src/census/config.ts';
 import { createCensusHandler } from '../../src/handlers/census.ts';
 import { createCreateHandler } from '../../src/handlers/create.ts';
-import { createSweepHandler } from '../../src/handlers/sweep.ts';
 import { createTargetHandler } from '../../src/handlers/target.ts';
 import { createLogger } from '../../src/log.ts';
-import { readSweepConfig } from '../../src/sweep/config.ts';
 import { ACCOUNT_ID, REGION, useTestEmulator } from '../support/emulator.ts';
-import { createTombstoneTable, TOMBSTONE_TABLE } from '../support/tombstones.ts';
+import { createTombstoneTable, TOMBSTONE_TABLE, tombstoneSweepHandler } from '../support/tombstones.ts';
 import { oneTime } from '../sweep/fixtures.ts';
 
 const env = useTestEmulator();
@@ -62,22 +59,7 @@ function leak(text: string): string | undefined {
 }
 
 function sweepHandler() {
-  return createSweepHandler({
-    scheduler: env.scheduler,
-    cloudwatch: env.cloudwatch,
-    dynamodb: env.dynamodb,
-    lambda: createLambdaClient({ ...env.clientOptions, maxAttempts: 1 }),
-    config: readSweepConfig({
-      SWEEP_STATE_TABLE: STATE_TABLE,
-      SWEEP_TOMBSTONE_TABLE: TOMBSTONE_TABLE,
-      SWEEP_LIST_TPS: '1000',
-      SWEEP_GET_TPS: '1000',
-      SWEEP_DELETE_TPS: '1000',
-      METRICS_NAMESPACE: 'LogsTest',
-    }),
-    clock: () => env.emulator.plane.now(),
-    log: logger(),
-  });
+  return tombstoneSweepHandler(env, { stateTable: STATE_TABLE, namespace: 'LogsTest', log: logger() });
 }
 
 function seedAccount() {

@@ -5,13 +5,15 @@ import { CreateScheduleCommand, GetScheduleCommand } from '@aws-sdk/client-sched
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
 import { main } from '../../scripts/restore.ts';
-import { createLambdaClient } from '../../src/aws/clients.ts';
 import type { SweepResponse } from '../../src/handlers/sweep.ts';
-import { createSweepHandler } from '../../src/handlers/sweep.ts';
 import { createMemoryLogger } from '../../src/log.ts';
-import { readSweepConfig } from '../../src/sweep/config.ts';
 import { useTestEmulator } from '../support/emulator.ts';
-import { createTombstoneTable, storedTombstones, TOMBSTONE_TABLE } from '../support/tombstones.ts';
+import {
+  createTombstoneTable,
+  storedTombstones,
+  TOMBSTONE_TABLE,
+  tombstoneSweepHandler,
+} from '../support/tombstones.ts';
 import { oneTime } from '../sweep/fixtures.ts';
 
 const env = useTestEmulator();
@@ -41,23 +43,11 @@ const finished = (name: string, group = 'default'): SeedDefinition => ({
 });
 
 async function sweepOnce(): Promise<SweepResponse> {
-  const handle = createSweepHandler({
-    scheduler: env.scheduler,
-    cloudwatch: env.cloudwatch,
-    dynamodb: env.dynamodb,
-    lambda: createLambdaClient({ ...env.clientOptions, maxAttempts: 1 }),
-    config: readSweepConfig({
-      SWEEP_STATE_TABLE: STATE_TABLE,
-      SWEEP_TOMBSTONE_TABLE: TOMBSTONE_TABLE,
-      SWEEP_LIST_TPS: '1000',
-      SWEEP_GET_TPS: '1000',
-      SWEEP_DELETE_TPS: '1000',
-      METRICS_NAMESPACE: 'RestoreTest',
-    }),
-    clock: () => env.emulator.plane.now(),
+  return tombstoneSweepHandler(env, {
+    stateTable: STATE_TABLE,
+    namespace: 'RestoreTest',
     log: createMemoryLogger(),
-  });
-  return handle({});
+  })({});
 }
 
 async function restore(...argv: string[]) {

@@ -5,19 +5,15 @@
 import { TagResourceCommand } from '@aws-sdk/client-scheduler';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
-import { createLambdaClient } from '../../src/aws/clients.ts';
-import type { SweepResponse } from '../../src/handlers/sweep.ts';
-import { createSweepHandler } from '../../src/handlers/sweep.ts';
 import { createMemoryLogger } from '../../src/log.ts';
-import { readSweepConfig } from '../../src/sweep/config.ts';
 import { sweep } from '../../src/sweep/sweep.ts';
 import { sha256 } from '../../src/tombstone/store.ts';
 import { ACCOUNT_ID, REGION, useTestEmulator } from '../support/emulator.ts';
 import {
   createTombstoneTable,
   storedTombstones,
-  TOMBSTONE_TABLE,
   tombstoneStore,
+  tombstoneSweepHandler,
 } from '../support/tombstones.ts';
 import { oneTime, sweepOptions } from '../sweep/fixtures.ts';
 
@@ -52,24 +48,13 @@ const present = (definition: SeedDefinition) =>
 
 function handler(settings: Record<string, string> = {}) {
   const log = createMemoryLogger();
-  const handle = createSweepHandler({
-    scheduler: env.scheduler,
-    cloudwatch: env.cloudwatch,
-    dynamodb: env.dynamodb,
-    lambda: createLambdaClient({ ...env.clientOptions, maxAttempts: 1 }),
-    config: readSweepConfig({
-      SWEEP_STATE_TABLE: STATE_TABLE,
-      SWEEP_TOMBSTONE_TABLE: TOMBSTONE_TABLE,
-      SWEEP_LIST_TPS: '1000',
-      SWEEP_GET_TPS: '1000',
-      SWEEP_DELETE_TPS: '1000',
-      METRICS_NAMESPACE: 'TombstoneTest',
-      ...settings,
-    }),
-    clock: () => env.emulator.plane.now(),
+  const handle = tombstoneSweepHandler(env, {
+    stateTable: STATE_TABLE,
+    namespace: 'TombstoneTest',
     log,
+    settings,
   });
-  return { handle: handle as (event: unknown) => Promise<SweepResponse>, log };
+  return { handle, log };
 }
 
 /** Names whose GetSchedule reached the emulator (from its applied-operations record). */
