@@ -1,0 +1,215 @@
+// `npm run stackset -- package`: the StackSet template keeps everything the ordinary package deploys,
+// takes its code from the shared per-Region artifact bucket only (never a ServerlessDeploymentBucket),
+// sets serverless.yml's parameters as CloudFormation Parameters, and passes cfn-lint.
+
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { runStacksetCli } from '../../scripts/stackset.ts';
+import type { Template } from '../../src/org/stackset-package.ts';
+
+const BUCKET = 'acme-hygiene';
+const PREFIX = 'builds/schedule-hygiene';
+const ORG = 'o-a1b2c3d4e5';
+
+let out: string;
+let template: Template;
+let stdout = '';
+
+beforeAll(() => {
+  out = mkdtempSync(join(tmpdir(), 'stackset-package-'));
+  // Act: the same stage as the suite's ordinary package, so the two templates compare one to one.
+  return runStacksetCli(
+    [
+      'package',
+      '--bucket',
+      BUCKET,
+      '--prefix',
+      PREFIX,
+      '--org-id',
+      ORG,
+      '--regions',
+      'us-east-1,eu-west-1',
+      '--stage',
+      'dev',
+      '--out',
+      out,
+    ],
+    { cwd: inject('serviceDir'), stdout: (text) => (stdout += text), stderr: () => {} },
+  ).then((code) => {
+    expect(code).toBe(0);
+    template = JSON.parse(readFileSync(join(out, 'template.json'), 'utf8')) as Template;
+  });
+}, 180_000);
+
+afterAll(() => {
+  if (out) rmSync(out, { recursive: true, force: true });
+});
+
+function ordinaryTemplate(): Template {
+  return JSON.parse(readFileSync(inject('templatePath'), 'utf8')) as Template;
+}
+
+describe('the StackSet template', () => {
+  it('references only the shared artifact bucket: no ServerlessDeploymentBucket anywhere', () => {
+    const text = JSON.stringify(template);
+
+    expect(text).not.toContain('ServerlessDeploymentBucket');
+    expect(text).not.toContain('stackset0param');
+    expect(text).not.toContain('ap-southeast-7');
+    expect(
+      Object.values(template.Resources).filter((resource) => resource.Type === 'AWS::S3::Bucket'),
+    ).toEqual([]);
+  });
+
+  it("takes each function's code from <bucket>-<Region> under the sha256 of its zip", () => {
+    const functions = Object.entries(template.Resources).filter(
+      ([, resource]) => resource.Type === 'AWS::Lambda::Function',
+    );
+
+    expect(functions.map(([id]) => id).sort()).toEqual([
+      'CensusLambdaFunction',
+      'CreateLambdaFunction',
+      'SweepLambdaFunction',
+      'TargetLambdaFunction',
+    ]);
+    for (const [id, resource] of functions) {
+      const code = resource.Properties?.Code as { S3Bucket: unknown; S3Key: string };
+      expect(code.S3Bucket, id).toEqual({ 'Fn::Sub': `${BUCKET}-\${AWS::Region}` });
+      const sha256 = /^builds\/schedule-hygiene\/([0-9a-f]{64})\.zip$/.exec(code.S3Key)?.[1];
+      expect(sha256, id).toBeDefined();
+      const artifact = readFileSync(join(out, 'artifacts', `${sha256}.zip`));
+      expect(createHash('sha256').update(artifact).digest('hex'), id).toBe(sha256);
+      // The artifact is the function's own package, byte for byte.
+      const name = id.replace('LambdaFunction', '').toLowerCase();
+      expect(artifact.equals(readFileSync(join(out, 'sls', `${name}.zip`))), id).toBe(true);
+    }
+  });
+
+  it("exposes every literal default of serverless.yml's params as a Parameter with that default", () => {
+    const config = parseYaml(readFileSync(join(inject('serviceDir'), 'serverless.yml'), 'utf8')) as {
+      params: { default: Record<string, unknown> };
+    };
+    const literal = Object.entries(config.params.default).filter(
+      ([, value]) =>
+        (typeof value === 'string' || typeof value === 'number') && !String(value).includes('${'),
+    );
+
+    expect(literal.length).toBeGreaterThanOrEqual(15);
+    for (const [name, value] of literal) {
+      expect(template.Parameters?.[name]?.Default, name).toBe(String(value));
+    }
+    expect(template.Parameters?.sweepMemorySize).toMatchObject({
+      Type: 'Number',
+      MinValue: 128,
+      MaxValue: 10240,
+    });
+    expect(template.Parameters?.sweepRate?.AllowedPattern).toBeDefined();
+  });
+
+  it('with every parameter at its default, is the ordinary package in every resource but code and versions', () => {
+    // Prepare: resolve both templates the same way (parameters at their defaults, us-east-1).
+    const defaults = Object.fromEntries(
+      Object.entries(template.Parameters ?? {}).map(([name, parameter]) => [name, parameter.Default]),
+    );
+    const comparable = (source: Template) =>
+      Object.fromEntries(
+        Object.entries(source.Resources)
+          .filter(
+            ([id, resource]) =>
+              resource.Type !== 'AWS::Lambda::Version' && !id.startsWith('ServerlessDeploymentBucket'),
+          )
+          .map(([id, resource]) => {
+            const copy = structuredClone(resource);
+            if (copy.Properties) delete copy.Properties.Code;
+            return [id, resolve(copy, defaults)];
+          }),
+      );
+
+    // Assess
+    expect(comparable(template)).toEqual(comparable(ordinaryTemplate()));
+    expect(resolve(template.Conditions, defaults)).toEqual(resolve(ordinaryTemplate().Conditions, defaults));
+  });
+
+  it('writes one bucket policy per Region that lets only the organization read the artifacts', () => {
+    const policy = JSON.parse(readFileSync(join(out, 'bucket-policies', 'eu-west-1.json'), 'utf8'));
+
+    expect(policy.Statement[0]).toEqual({
+      Sid: 'OrganizationReadsArtifacts',
+      Effect: 'Allow',
+      Principal: '*',
+      Action: 's3:GetObject',
+      Resource: `arn:aws:s3:::${BUCKET}-eu-west-1/${PREFIX}/*`,
+      Condition: { StringEquals: { 'aws:PrincipalOrgID': ORG } },
+    });
+    const upload = readFileSync(join(out, 'upload.sh'), 'utf8');
+    for (const key of Object.values(JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')).artifacts)) {
+      expect(upload).toContain(`s3://${BUCKET}-us-east-1/${key}`);
+      expect(upload).toContain(`s3://${BUCKET}-eu-west-1/${key}`);
+    }
+    expect(stdout).toContain('upload.sh');
+  });
+
+  // cfn-lint is a Python tool: present on the development machines and in CI (.ci/run runs it too).
+  it.runIf(spawnSync('cfn-lint', ['--version']).status === 0)('passes cfn-lint', () => {
+    const result = spawnSync('cfn-lint', [join(out, 'template.json')], { encoding: 'utf8' });
+
+    // cfn-lint exits with a bit mask: 2 = errors, 4 = warnings, 8 = informational.
+    expect(result.status ?? 0, result.stdout).not.toBe(1);
+    expect((result.status ?? 0) & 2, result.stdout).toBe(0);
+  });
+});
+
+describe('stackset package refuses what it does not exactly understand', () => {
+  it.each([
+    [['--bucket', 'Acme_Bucket', '--org-id', ORG, '--regions', 'us-east-1'], '--bucket'],
+    [['--bucket', BUCKET, '--org-id', 'o-short', '--regions', 'us-east-1'], '--org-id'],
+    [['--bucket', BUCKET, '--org-id', ORG, '--regions', 'us-east-1,US-WEST-2'], '--regions'],
+    [['--bucket', BUCKET, '--org-id', ORG, '--regions', 'us-east-1,us-east-1'], '--regions'],
+    [['--bucket', BUCKET, '--org-id', ORG], '--regions'],
+    [['--bucket', BUCKET, '--org-id', ORG, '--regions', 'us-east-1', '--prefix', '/lead'], '--prefix'],
+    [['--bucket', BUCKET, '--org-id', ORG, '--regions', 'us-east-1', '--bukket', 'x'], '--bukket'],
+  ])('%j: usage error naming %s, nothing written', async (args, flag) => {
+    const dir = join(tmpdir(), `stackset-refused-${Date.now()}`);
+    let stderr = '';
+
+    const code = await runStacksetCli(['package', ...args, '--out', dir], {
+      stderr: (text) => (stderr += text),
+      slsPackage: () => {
+        throw new Error('must not package');
+      },
+    });
+
+    expect(code).toBe(2);
+    expect(stderr).toContain(flag);
+    expect(existsSync(dir)).toBe(false);
+  });
+});
+
+/** Replaces Refs to parameters and Fn::Sub with their values at the defaults, in us-east-1. */
+function resolve(value: unknown, defaults: Record<string, string>): unknown {
+  const substitute = (text: string) =>
+    text
+      .replace(/\$\{([A-Za-z0-9:]+)\}/g, (whole, name: string) =>
+        name === 'AWS::Region' ? 'us-east-1' : (defaults[name] ?? whole),
+      )
+      .replaceAll('${!', '${');
+  if (Array.isArray(value)) return value.map((item) => resolve(item, defaults));
+  if (typeof value === 'number') return String(value);
+  if (value === null || typeof value !== 'object') return value;
+  const entries = Object.entries(value);
+  if (entries.length === 1 && entries[0]?.[0] === 'Ref' && typeof entries[0][1] === 'string') {
+    const name = entries[0][1];
+    if (name === 'AWS::Region') return 'us-east-1';
+    if (name in defaults) return defaults[name];
+  }
+  if (entries.length === 1 && entries[0]?.[0] === 'Fn::Sub' && typeof entries[0][1] === 'string') {
+    const text = substitute(entries[0][1]);
+    return text.includes('${') ? { 'Fn::Sub': text } : text;
+  }
+  return Object.fromEntries(entries.map(([key, item]) => [key, resolve(item, defaults)]));
+}
