@@ -324,7 +324,9 @@ function deliver(
 }
 
 function send(response: ServerResponse, result: EmulatorResponse): void {
-  const payload = result.body === undefined ? '' : JSON.stringify(result.body);
+  // A Buffer is sent as it is (the XML of the Query protocol); anything else as JSON.
+  const payload =
+    result.body === undefined ? '' : Buffer.isBuffer(result.body) ? result.body : JSON.stringify(result.body);
   response.writeHead(result.status, {
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(payload),

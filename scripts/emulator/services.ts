@@ -1,5 +1,6 @@
 // The set of emulated services one server hosts, each reachable by name for test controls.
 
+import { type CloudFormationService, createCloudFormationService } from './cloudformation.ts';
 import { type CloudWatchService, createCloudWatchService } from './cloudwatch.ts';
 import type { ControlPlane, EmulatedService } from './core.ts';
 import { createDynamoDbService, type DynamoDbService } from './dynamodb.ts';
@@ -13,6 +14,7 @@ export interface ServiceRegistry {
   serviceQuotas: ServiceQuotasService;
   lambda: LambdaService;
   dynamodb: DynamoDbService;
+  cloudformation: CloudFormationService;
   all: EmulatedService[];
   byName(name: string): EmulatedService | undefined;
 }
@@ -23,15 +25,18 @@ export function createServiceRegistry(plane: ControlPlane): ServiceRegistry {
   const serviceQuotas = createServiceQuotasService(plane);
   const lambda = createLambdaService(plane);
   const dynamodb = createDynamoDbService();
+  const cloudformation = createCloudFormationService(() => plane.now());
   // Order matters only for identification: the JSON-protocol services claim requests by
-  // x-amz-target, so they go first; the REST services claim theirs by path.
-  const all: EmulatedService[] = [cloudwatch, serviceQuotas, dynamodb, lambda, scheduler];
+  // x-amz-target, so they go first; CloudFormation (Query protocol) claims form-encoded bodies of its
+  // API version; the REST services claim theirs by path.
+  const all: EmulatedService[] = [cloudwatch, serviceQuotas, dynamodb, cloudformation, lambda, scheduler];
   return {
     scheduler,
     cloudwatch,
     serviceQuotas,
     lambda,
     dynamodb,
+    cloudformation,
     all,
     byName: (name) => all.find((service) => service.name === name),
   };
