@@ -210,10 +210,30 @@ export function toStackSetTemplate(
     resource.Properties.Code = { S3Bucket: { 'Fn::Sub': `${artifacts.bucket}-\${AWS::Region}` }, S3Key: key };
   }
 
+  // The template's own Parameters (a resources/ file may declare some, with a serverless param as
+  // the default) keep a literal default: the serverless.yml default the placeholder stands for.
+  const own = template.Parameters ?? {};
+  delete template.Parameters;
+  for (const parameter of Object.values(own)) {
+    const placeholder = exposed.find((candidate) => candidate.sentinel === String(parameter.Default));
+    if (placeholder) parameter.Default = placeholder.defaultValue;
+  }
   const used = new Set<string>();
   const replaced = replaceSentinels(template, exposed, used) as Template;
   const parameters = parametersSection(exposed.filter((parameter) => used.has(parameter.name)));
-  const text = JSON.stringify(replaced);
+  for (const [name, parameter] of Object.entries(own)) {
+    if (name in parameters)
+      throw new Error(`Parameter ${name} is both in the template and in serverless.yml params`);
+    parameters[name] = parameter;
+  }
+  const result: Template = {
+    AWSTemplateFormatVersion: replaced.AWSTemplateFormatVersion ?? '2010-09-09',
+    ...replaced,
+    Description:
+      'schedule-hygiene in one account and Region, rolled out by a service-managed StackSet (npm run stackset)',
+    Parameters: parameters,
+  };
+  const text = JSON.stringify(result);
   if (text.includes('ServerlessDeploymentBucket')) {
     throw new Error('The StackSet template still references ServerlessDeploymentBucket');
   }
@@ -227,13 +247,7 @@ export function toStackSetTemplate(
       throw new Error(`Parameter ${parameter.name}: its placeholder is left in the template`);
     }
   }
-  return {
-    AWSTemplateFormatVersion: replaced.AWSTemplateFormatVersion ?? '2010-09-09',
-    ...replaced,
-    Description:
-      'schedule-hygiene in one account and Region, rolled out by a service-managed StackSet (npm run stackset)',
-    Parameters: parameters,
-  };
+  return result;
 }
 
 /** Walks the template: a value that is a placeholder becomes a Ref; text holding one becomes Fn::Sub. */
