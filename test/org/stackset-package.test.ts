@@ -114,6 +114,12 @@ describe('the StackSet template', () => {
     expect(template.Parameters?.sweepRate?.AllowedPattern).toBeDefined();
   });
 
+  it("keeps the template's own MonitoringSinkArn parameter, empty, for a per-Region override", () => {
+    // Each Region has its own monitoring sink (resources/org-link.yml): a stack instance override sets it.
+    expect(template.Parameters?.MonitoringSinkArn).toMatchObject({ Type: 'String', Default: '' });
+    expect(template.Resources.MonitoringLink?.Condition).toBe('LinksToMonitoringAccount');
+  });
+
   it('with every parameter at its default, is the ordinary package in every resource but code and versions', () => {
     // Prepare: resolve both templates the same way (parameters at their defaults, us-east-1).
     const defaults = Object.fromEntries(
