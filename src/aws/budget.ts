@@ -227,3 +227,10 @@ export function isNotFound(error: unknown): boolean {
 export function isNextTokenRejected(error: unknown, token: string | undefined): boolean {
   return token !== undefined && (error as AwsLikeError | undefined)?.name === 'ValidationException';
 }
+
+/**
+ * Restarts of one listing from its first page after a refused NextToken, at most, per invocation
+ * (the sweep's per group, the census's for its one listing of the account); the next refusal fails
+ * the run. A token refused that often points at something other than expiry.
+ */
+export const MAX_LISTING_RESTARTS = 3;

@@ -12,7 +12,7 @@ import {
   type SchedulerClient,
 } from '@aws-sdk/client-scheduler';
 import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
-import { isNextTokenRejected, RequestBudget } from '../aws/budget.ts';
+import { isNextTokenRejected, MAX_LISTING_RESTARTS, RequestBudget } from '../aws/budget.ts';
 import type { Logger } from '../log.ts';
 import { datum, publishCountQuietly, publishMetrics } from '../metrics/publish.ts';
 import { safeError } from '../redact.ts';
@@ -44,6 +44,10 @@ export const CensusDimension = {
 /** Both states always get a point, so a state that empties shows 0 rather than a gap. */
 const KNOWN_STATES = ['ENABLED', 'DISABLED'] as const;
 const PAGE_SIZE = 100;
+
+/** Logged (warn) each time ListSchedules refuses a NextToken and the census starts its listing over. */
+export const REFUSED_TOKEN_WARNING =
+  'ListSchedules refused the NextToken; the census starts over from the first page';
 
 export interface CensusDeps {
   scheduler: SchedulerClient;
@@ -143,13 +147,15 @@ export async function census(deps: CensusDeps, options: CensusOptions): Promise<
   const requests = () => budget.stats.requests + (carried?.listRequests ?? 0);
 
   let listing: Listing;
+  const restarts = { count: 0 };
   try {
-    listing = await countSchedules(deps, budget, options);
+    listing = await countSchedules(deps, budget, options, restarts);
   } catch (error) {
     const durationSeconds = seconds();
     deps.log.error('Census failed part-way; no counts published', {
       error: safeError(error),
       listRequests: requests(),
+      listingRestarts: restarts.count,
     });
     const at = deps.clock();
     await publishMetrics(deps.cloudwatch, options.namespace, [
@@ -244,15 +250,20 @@ interface Listing {
 /**
  * Streams through the pages, keeping only counters: memory stays flat however many schedules exist.
  * At least one page is listed per call, so a chain of invocations always makes progress.
+ *
+ * A NextToken ListSchedules refuses (ValidationException), whether carried from an earlier
+ * invocation or handed out in this one, restarts the listing from the first page with every count
+ * taken back, at most MAX_LISTING_RESTARTS times per invocation (`restarts.count` says how many);
+ * the next refusal is thrown, and the census fails as for any listing error.
  */
 async function countSchedules(
   deps: CensusDeps,
   budget: RequestBudget,
   options: CensusOptions,
+  restarts: { count: number },
 ): Promise<Listing> {
   let counts = fromProgress(options.resume?.progress);
   let nextToken = options.resume?.nextToken;
-  let resuming = nextToken !== undefined;
   for (;;) {
     const token = nextToken;
     let page: ListSchedulesCommandOutput;
@@ -261,19 +272,23 @@ async function countSchedules(
         deps.scheduler.send(new ListSchedulesCommand({ MaxResults: PAGE_SIZE, NextToken: token })),
       );
     } catch (error) {
-      if (!(resuming && isNextTokenRejected(error, token))) throw error;
-      // A token can expire between invocations. What was counted with it is of no use without the
-      // rest of that listing, so the count starts over rather than mixing two listings.
-      deps.log.warn('ListSchedules refused the carried NextToken; the census starts over', {
+      if (!isNextTokenRejected(error, token) || restarts.count >= MAX_LISTING_RESTARTS) throw error;
+      // A refused token (expired, say: mid-run or carried from an earlier invocation) ends that
+      // listing; only the first page starts a new one. The census lists the account as one listing,
+      // so everything it counted, carried counts included, is taken back: the new listing counts
+      // every schedule again, and mixing two listings could count one twice.
+      restarts.count += 1;
+      const discarded = summarize(counts).total;
+      deps.log.warn(REFUSED_TOKEN_WARNING, {
         error: safeError(error),
+        restart: restarts.count,
         pagesDiscarded: counts.pages,
+        schedulesDiscarded: discarded,
       });
-      resuming = false;
       counts = fromProgress(undefined);
       nextToken = undefined;
       continue;
     }
-    resuming = false;
     counts.pages += 1;
     for (const schedule of page.Schedules ?? []) {
       const group = schedule.GroupName ?? 'default';

@@ -14,7 +14,13 @@ import {
   type ScheduleSummary,
 } from '@aws-sdk/client-scheduler';
 import pLimit from 'p-limit';
-import { type BudgetOptions, isNextTokenRejected, isNotFound, RequestBudget } from '../aws/budget.ts';
+import {
+  type BudgetOptions,
+  isNextTokenRejected,
+  isNotFound,
+  MAX_LISTING_RESTARTS,
+  RequestBudget,
+} from '../aws/budget.ts';
 import type { Logger } from '../log.ts';
 import type { ProtectedBy, ProtectionCheck } from '../protect/protection.ts';
 import { safeError, scheduleRef } from '../redact.ts';
@@ -166,7 +172,7 @@ export interface GroupProgress {
 export type KeptCounts = Partial<Omit<SweepCounts, 'skipped'>> & { skipped?: Record<string, number> };
 
 /** Restarts of one group's listing from its first page, at most, per invocation; then the sweep fails. */
-export const MAX_LISTING_RESTARTS = 3;
+export { MAX_LISTING_RESTARTS };
 
 export interface SweepProgress {
   groups: Record<string, GroupProgress>;

@@ -4,9 +4,11 @@
 // second census out; every invocation sends a heartbeat; damaged continuations change nothing.
 
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { FaultRule } from '../../scripts/emulator/faults.ts';
+import { MAX_LISTING_RESTARTS } from '../../src/aws/budget.ts';
 import { createDynamoDbClient, createLambdaClient } from '../../src/aws/clients.ts';
-import { CensusMetric } from '../../src/census/census.ts';
+import { CensusMetric, REFUSED_TOKEN_WARNING } from '../../src/census/census.ts';
 import { readCensusConfig } from '../../src/census/config.ts';
 import { createQuotaMemory } from '../../src/census/quota.ts';
 import { CENSUS_LEASE_KEY, type CensusRunResult } from '../../src/census/run.ts';
@@ -39,7 +41,12 @@ beforeEach(async () => {
   plane.setNow(now);
 });
 
-function createHandler(settings: Record<string, string> = {}, clients: { dynamodb?: DynamoDBClient } = {}) {
+afterEach(() => env.emulator.plane.faults.configure({}));
+
+function createHandler(
+  settings: Record<string, string | undefined> = {},
+  clients: { dynamodb?: DynamoDBClient } = {},
+) {
   const log = createMemoryLogger();
   const handler = createCensusHandler({
     scheduler: env.scheduler,
@@ -268,14 +275,163 @@ describe('resumable census', () => {
     expect(last.total).toBe(427);
     expect(last.byGroup).toEqual({ default: 250, orders: 160, reminders: 17 });
     expect(stored(CensusMetric.scheduleCount)).toEqual([427]);
-    expect(log.lines).toContainEqual(
-      expect.objectContaining({
-        level: 'warn',
-        message: 'ListSchedules refused the carried NextToken; the census starts over',
-      }),
-    );
+    expect(warnings(log)).toEqual([
+      expect.objectContaining({ restart: 1, pagesDiscarded: 2, schedulesDiscarded: 200 }),
+    ]);
+  });
+});
+
+/** Refuses the ListSchedules requests carrying a NextToken after `skip` such requests went through. */
+const rejectToken = (skip: number, times?: number): FaultRule => ({
+  kind: 'reject-token',
+  service: 'scheduler',
+  operation: 'ListSchedules',
+  skip,
+  ...(times === undefined ? {} : { times }),
+});
+
+/** The census's restart warnings, with their fields. */
+const warnings = (log: ReturnType<typeof createHandler>['log']) =>
+  log.lines.filter((line) => line.level === 'warn' && line.message === REFUSED_TOKEN_WARNING);
+
+/** The census with its default settings (list rate, margin), beside the test's table and namespace. */
+const createDefaultHandler = () =>
+  createHandler({ CENSUS_LIST_TPS: undefined, CENSUS_SAFETY_MARGIN_SECONDS: undefined });
+
+describe('a NextToken the service refuses mid-run (emulator faults, default settings)', () => {
+  it('restarts the listing from its first page, takes back what it counted, and publishes the exact counts once', async () => {
+    // Prepare: the third page's token is refused once, in a one-invocation census
+    seedAccount();
+    env.emulator.plane.faults.configure({ rules: [rejectToken(1, 1)] });
+    const { handler, log } = createDefaultHandler();
+
+    // Act
+    const result = await handler(SCHEDULED_EVENT, pageBudget());
+
+    // Assess: five pages, two of them listed twice, and every schedule counted once
+    const last = completeOf(result);
+    expect(counts(last)).toEqual({
+      total: 427,
+      byGroup: { default: 250, orders: 160, reminders: 17 },
+      byState: { ENABLED: 360, DISABLED: 67 },
+      byGroupAndState: {
+        default: { ENABLED: 200, DISABLED: 50 },
+        orders: { ENABLED: 160 },
+        reminders: { DISABLED: 17 },
+      },
+      pages: 5,
+    });
+    expect(listCalls()).toBe(8);
+    expect(last.listRequests).toBe(8);
+    expect(warnings(log)).toEqual([
+      expect.objectContaining({ restart: 1, pagesDiscarded: 2, schedulesDiscarded: 200 }),
+    ]);
+    expect(stored(CensusMetric.scheduleCount)).toEqual([427]);
+    expect(stored(CensusMetric.scheduleCount, { ScheduleGroup: 'default' })).toEqual([250]);
+    expect(stored(CensusMetric.censusFailures)).toEqual([0]);
+    expect(await leaseItem()).toBeUndefined();
   });
 
+  it('in a continuation, takes back the counts carried from earlier invocations too', async () => {
+    // Prepare: the first invocation hands on after two pages; in the continuation, the first token
+    // it is handed itself (not the carried one) is refused
+    seedAccount();
+    const { handler, log } = createDefaultHandler();
+    await handler(SCHEDULED_EVENT, pageBudget(2));
+    const [queued] = takeHandOffs();
+    env.emulator.plane.faults.configure({ rules: [rejectToken(1, 1)] });
+
+    // Act
+    const results = await driveChain(handler, queued);
+
+    // Assess
+    const last = completeOf(results.at(-1));
+    expect(results.map((result) => result.status)).toEqual(['complete']);
+    expect(last.total).toBe(427);
+    expect(last.byGroup).toEqual({ default: 250, orders: 160, reminders: 17 });
+    expect(last.pages).toBe(5);
+    // Two pages carried, one listed here, all three taken back.
+    expect(warnings(log)).toEqual([
+      expect.objectContaining({ restart: 1, pagesDiscarded: 3, schedulesDiscarded: 300 }),
+    ]);
+    expect(stored(CensusMetric.scheduleCount)).toEqual([427]);
+    expect(await leaseItem()).toBeUndefined();
+  });
+
+  it('restarts when a token expires by use: its request was applied, the answer lost and the request sent again', async () => {
+    // Prepare: tokens are good for one use; the answer to the second page is lost after the
+    // emulator handed out the third page's token, so the retry reuses a spent token
+    seedAccount();
+    env.emulator.plane.faults.configure({
+      tokens: { maxUses: 1 },
+      rules: [{ kind: 'reset', service: 'scheduler', operation: 'ListSchedules', skip: 1, times: 1 }],
+    });
+    const { handler, log } = createDefaultHandler();
+
+    // Act
+    const result = await handler(SCHEDULED_EVENT, pageBudget());
+
+    // Assess
+    expect(counts(completeOf(result))).toMatchObject({ total: 427, pages: 5 });
+    expect(warnings(log)).toEqual([
+      expect.objectContaining({
+        restart: 1,
+        pagesDiscarded: 1,
+        schedulesDiscarded: 100,
+        error: expect.objectContaining({ message: 'The NextToken has expired.' }),
+      }),
+    ]);
+    expect(stored(CensusMetric.scheduleCount)).toEqual([427]);
+  });
+
+  it('restarts when the carried token has expired by age between invocations', async () => {
+    // Prepare: tokens live 10 minutes; the continuation runs 11 minutes after the hand-off
+    seedAccount();
+    env.emulator.plane.faults.configure({ tokens: { maxAgeMs: 10 * 60_000 } });
+    const { handler, log } = createDefaultHandler();
+    await handler(SCHEDULED_EVENT, pageBudget(2));
+    const [queued] = takeHandOffs();
+    env.emulator.plane.setNow(new Date(now.getTime() + 11 * 60_000));
+
+    // Act
+    const results = await driveChain(handler, queued);
+
+    // Assess
+    expect(completeOf(results.at(-1)).total).toBe(427);
+    expect(warnings(log)).toEqual([
+      expect.objectContaining({ restart: 1, pagesDiscarded: 2, schedulesDiscarded: 200 }),
+    ]);
+    expect(stored(CensusMetric.scheduleCount)).toEqual([427]);
+  });
+
+  it(`restarts at most ${MAX_LISTING_RESTARTS} times, then fails: publishes the failure and no counts, frees the lease, logs why and rethrows`, async () => {
+    // Prepare: every token is refused
+    seedAccount();
+    env.emulator.plane.faults.configure({ rules: [rejectToken(0)] });
+    const { handler, log } = createDefaultHandler();
+
+    // Act
+    const run = handler(SCHEDULED_EVENT, pageBudget());
+
+    // Assess
+    await expect(run).rejects.toMatchObject({ name: 'ValidationException' });
+    expect(listCalls()).toBe(2 * (MAX_LISTING_RESTARTS + 1));
+    expect(warnings(log).map((line) => line.restart)).toEqual([1, 2, 3]);
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({
+        level: 'error',
+        message: 'Census failed part-way; no counts published',
+        listingRestarts: MAX_LISTING_RESTARTS,
+      }),
+    );
+    expect(stored(CensusMetric.censusFailures)).toEqual([1]);
+    expect(stored(CensusMetric.scheduleCount)).toEqual([]);
+    expect(stored(CensusMetric.censusInvocations)).toEqual([1]);
+    expect(await leaseItem()).toBeUndefined();
+  });
+});
+
+describe('resumable census, its failures', () => {
   it('publishes no counts when the hand-off fails: reports the failure, logs it and frees the lease', async () => {
     seedAccount();
     env.emulator.plane.controls.errorRates = { Invoke: 1 };

@@ -13,6 +13,7 @@ import fc from 'fast-check';
 import type { ApplicationRule, AppliedEntry, FaultConfig, FaultRule } from '../../scripts/emulator/faults.ts';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
 import { type RunningEmulator, startEmulator } from '../../scripts/emulator/server.ts';
+import { MAX_LISTING_RESTARTS } from '../../src/aws/budget.ts';
 import {
   type ClientOptions,
   createCloudWatchClient,
@@ -285,6 +286,8 @@ export const Invariant = {
   lease: 'lease',
   /** At most one metrics publication per run; exactly one, with its totals, when it ends. */
   metricsOnce: 'metrics-once',
+  /** A refused NextToken restarts the listing (at most MAX_LISTING_RESTARTS times per invocation) instead of failing the run. */
+  tokenRestart: 'token-restart',
   /** The harness itself failed (a bug in the test, or a handler that never settles). */
   harness: 'harness',
 } as const;
@@ -306,18 +309,29 @@ export interface ScenarioOutcome {
 
 /** One request as the product sent it (emulator time, ms): when it left and when its answer came. */
 interface ClientSend {
+  /** The invocation (by index) that sent it. */
+  invocation: number;
   operation: string;
   /** group/name for Scheduler schedule requests. */
   key: string;
   sentAt: number;
   settledAt?: number;
   ok?: boolean;
+  /** It carried a NextToken and was answered ValidationException (a refused token). */
+  refusedToken?: boolean;
 }
 
 /** A kill switch for one invocation: after it trips, nothing of the invocation reaches the world. */
 function killable<T extends { send: (...args: never[]) => Promise<unknown> }>(
   client: T,
-  state: { killed: boolean; sending: number; sent: number; log: ClientSend[]; now: () => number },
+  state: {
+    invocation: number;
+    killed: boolean;
+    sending: number;
+    sent: number;
+    log: ClientSend[];
+    now: () => number;
+  },
 ): T {
   const never = () => new Promise<never>(() => undefined);
   return new Proxy(client, {
@@ -329,9 +343,10 @@ function killable<T extends { send: (...args: never[]) => Promise<unknown> }>(
         state.sending += 1;
         const command = args[0] as unknown as {
           constructor: { name: string };
-          input?: { Name?: string; GroupName?: string };
+          input?: { Name?: string; GroupName?: string; NextToken?: string };
         };
         const entry: ClientSend = {
+          invocation: state.invocation,
           operation: command.constructor.name.replace(/Command$/, ''),
           key: scheduleKey(command.input?.GroupName, command.input?.Name),
           sentAt: state.now(),
@@ -344,10 +359,13 @@ function killable<T extends { send: (...args: never[]) => Promise<unknown> }>(
             entry.settledAt = state.now();
             entry.ok = true;
           },
-          () => {
+          (error: unknown) => {
             state.sending -= 1;
             entry.settledAt = state.now();
             entry.ok = false;
+            entry.refusedToken =
+              command.input?.NextToken !== undefined &&
+              (error as { name?: string } | undefined)?.name === 'ValidationException';
           },
         );
         return sent.then(
@@ -446,7 +464,14 @@ async function playLambda(world: World, scenario: Scenario, functionName: string
   while (queue.length > 0 && invocations.length < MAX_INVOCATIONS) {
     const next = queue.shift()!;
     const index = invocations.length;
-    const state = { killed: false, sending: 0, sent: 0, log: sends, now: () => plane.now().getTime() };
+    const state = {
+      invocation: index,
+      killed: false,
+      sending: 0,
+      sent: 0,
+      log: sends,
+      now: () => plane.now().getTime(),
+    };
     const log: Logger = {
       info: (message, fields) => record('info', message, fields),
       warn: (message, fields) => record('warn', message, fields),
@@ -934,7 +959,7 @@ export async function runCensusScenario(world: World, scenario: Scenario): Promi
     CENSUS_SAFETY_MARGIN_SECONDS: '5',
     METRICS_NAMESPACE: CENSUS_NAMESPACE,
   });
-  const { invocations } = await playLambda(
+  const { invocations, sends } = await playLambda(
     world,
     scenario,
     CENSUS_FUNCTION_NAME,
@@ -959,6 +984,20 @@ export async function runCensusScenario(world: World, scenario: Scenario): Promi
         invariant: Invariant.harness,
         message: `census invocation ${invocation.index} refused its payload: ${invocation.threw}`,
       });
+    }
+    // A refused NextToken (rejected, or expired by use or age) fails a census only once the
+    // invocation has restarted its listing as often as it may: the refusals it saw, counted here
+    // at the client, must outnumber the restarts allowed.
+    if (invocation.threw?.startsWith('ValidationException')) {
+      const refusals = sends.filter(
+        (send) => send.invocation === invocation.index && send.refusedToken === true,
+      ).length;
+      if (refusals <= MAX_LISTING_RESTARTS) {
+        problems.push({
+          invariant: Invariant.tokenRestart,
+          message: `census invocation ${invocation.index} failed after ${refusals} refused NextToken(s), fewer than the ${MAX_LISTING_RESTARTS + 1} it must take first: ${invocation.threw}`,
+        });
+      }
     }
   }
   const applied = plane.faults.applied();

@@ -95,6 +95,14 @@ const CENSUS_REGRESSIONS: { seed: number; name: string }[] = [
     seed: 2059,
     name: 'after a kill the fresh census was handed the same NextToken text the killed one had used; the emulator took it for a reused token and the census restarted forever',
   },
+  {
+    seed: 3,
+    name: 'ListSchedules refused a NextToken handed out in the same invocation (a continuation), and the census failed instead of restarting its listing',
+  },
+  {
+    seed: 67,
+    name: 'a NextToken expired by use (a ListSchedules answer lost, the request sent again) failed the census instead of restarting its listing',
+  },
 ];
 
 describe('census fault seeds that once failed', () => {
