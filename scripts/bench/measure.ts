@@ -1,6 +1,7 @@
 // What the bench measures in its own process: peak resident memory (sampled, and the kernel's high
 // water mark) and, per Scheduler operation, when requests were sent, so each operation's rate is
 // taken over the window in which it was actually active.
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 
 export interface RssSampler {
@@ -43,7 +44,7 @@ export interface RequestMeter {
  * the lean request path, which share `send`. Keeps two numbers per operation, never per request.
  */
 export function meterRequests(
-  client: SchedulerClient,
+  client: Pick<SchedulerClient, 'send'> | Pick<DynamoDBClient, 'send'>,
   now: () => number = () => performance.now(),
 ): RequestMeter {
   let windows: Record<string, OperationWindow> = {};
@@ -60,7 +61,7 @@ export function meterRequests(
     }
     return send(command, ...rest);
   };
-  client.send = metered as unknown as SchedulerClient['send'];
+  (client as { send: unknown }).send = metered;
   return {
     windows: () => windows,
     reset: () => {

@@ -13,7 +13,7 @@ export type ChildRequest = { id: number } & (
       mix?: Partial<Record<SyntheticKindValue, number>>;
       graceMinutes: number;
     }
-  | { command: 'stats' | 'resetStats' | 'now' | 'verifyFirst' | 'verifySecond' }
+  | { command: 'stats' | 'resetStats' | 'now' | 'verifyFirst' | 'verifySecond' | 'cpu' }
   | { command: 'advanceClock'; ms: number; graceMinutes: number }
 );
 

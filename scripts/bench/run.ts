@@ -28,6 +28,7 @@ import {
   startEmulatorProcess,
   type Verification,
 } from './protocol.ts';
+import { meterTombstones, type TombstoneWriteLatency } from './tombstones.ts';
 
 export const Operation = {
   list: 'ListSchedules',
@@ -121,8 +122,17 @@ export interface BenchResult {
   cpuSeconds: number;
   /** Scheduler requests the sweeper sent (ListSchedules + GetSchedule + DeleteSchedule, retries included). */
   requestsSent: number;
-  /** cpuSeconds over requestsSent, in milliseconds: what one request costs the sweeper's single thread. */
+  /**
+   * cpuSeconds over requestsSent (Scheduler requests only), in milliseconds: what the sweeper's single
+   * thread spends per Scheduler request, all its work included (DynamoDB requests for tombstones and
+   * the lookup memory, logs, decisions). The figure a Lambda's memory is sized from: the budgets are
+   * in Scheduler requests.
+   */
   cpuMsPerRequest: number;
+  /** DynamoDB requests the sweeper sent (tombstones, and with the state table its memory and lease), every attempt. */
+  dynamodbRequestsSent: number;
+  /** cpuSeconds over every request sent, Scheduler and DynamoDB, in milliseconds. */
+  cpuMsPerRequestAll: number;
   /**
    * The largest request rate one vCPU sustains at that cost (1000 / cpuMsPerRequest), and what a Lambda
    * of each memory size sustains: Lambda gives 1 vCPU at 1,769 MB and a proportional share below.
@@ -131,7 +141,20 @@ export interface BenchResult {
   peakRssMiB: number;
   maxRssMiB: number;
   baselineRssMiB: number;
-  emulator: { seedSeconds: number; rssMiB: number; pid: number };
+  /** `cpuSeconds`: the emulator process's CPU time over the sweep (Scheduler, and DynamoDB through dynalite). */
+  emulator: { seedSeconds: number; rssMiB: number; pid: number; cpuSeconds: number };
+  /** Distinct schedules looked up (listed, not answered from memory, not protected). */
+  schedulesLookedUp: number;
+  /**
+   * GetSchedule requests beyond one per schedule looked up: a delete sent more than 100 ms after the
+   * read of its schedule reads it again first (README, "What the sweeper guarantees").
+   */
+  rereads: number;
+  /**
+   * The tombstone store over the sweep: how long each tombstone write took until DynamoDB
+   * acknowledged it (the wait before its delete), and the DynamoDB requests it sent, by operation.
+   */
+  tombstones?: { writeLatencyMs: TombstoneWriteLatency; requests: Record<string, number> };
   /** The bench and the emulator share these cores with whatever else runs: the load says how much. */
   host: { cpus: number; loadAverageBefore: number; loadAverageAfter: number };
   correctness: Correctness;
@@ -231,14 +254,17 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
     namespace: 'ScheduleHygieneBench',
   };
   // The incremental sweep keeps its memory in a DynamoDB table of the same emulator process.
-  const stateTable = options.secondSweep
-    ? await createStateTable(createDynamoDbClient(clientOptions))
-    : undefined;
+  const dynamodb = createDynamoDbClient(clientOptions);
+  const stateTable = options.secondSweep ? await createStateTable(dynamodb) : undefined;
   // Every deletion writes its tombstone first, as in production (no tombstone, no delete).
-  const tombstones = await createTombstoneTable(createDynamoDbClient(clientOptions));
+  const tombstones = await createTombstoneTable(dynamodb);
+  const dynamodbMeter = meterRequests(dynamodb);
+  const tombstoneMeter = naive ? undefined : meterTombstones(tombstones(clock));
 
   const firstState = stateTable?.(clock);
   await emulator.request({ command: 'resetStats' });
+  dynamodbMeter.reset();
+  const emulatorCpuBefore = await emulator.request<NodeJS.CpuUsage>({ command: 'cpu' });
   const loadAverageBefore = loadavg()[0] ?? 0;
   const baselineRssMiB = process.memoryUsage.rss() / 2 ** 20;
   const rss = sampleRss();
@@ -261,7 +287,7 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
         cloudwatch,
         clock,
         log,
-        tombstones: tombstones(clock),
+        tombstones: tombstoneMeter!.writer,
         ...(firstState ? { state: firstState } : {}),
       },
       sweepOptions,
@@ -272,6 +298,10 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
   rss.stop();
   const peakRssMiB = rss.peakMiB();
 
+  const emulatorCpu = cpuSince(
+    emulatorCpuBefore,
+    await emulator.request<NodeJS.CpuUsage>({ command: 'cpu' }),
+  );
   const stats = await emulator.request<OperationCounts>({ command: 'stats' });
   const verification = await emulator.request<Verification>({ command: 'verifyFirst' });
   const complete = naiveResult ? naiveResult.complete : summary?.complete === true;
@@ -299,7 +329,7 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
     }),
     throttled: Object.values(Operation).reduce((sum, name) => sum + (stats[name]?.throttled ?? 0), 0),
     failed: naiveResult ? naiveResult.failed : (summary?.failed ?? 0),
-    ...cpuFigures(cpu, meter.windows()),
+    ...cpuFigures(cpu, meter.windows(), dynamodbMeter.windows()),
     peakRssMiB: round(peakRssMiB, 1),
     maxRssMiB: round(maxRssMiB(), 1),
     baselineRssMiB: round(baselineRssMiB, 1),
@@ -307,7 +337,17 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
       seedSeconds: round(population.seedSeconds),
       rssMiB: round(population.emulatorRssMiB, 1),
       pid: emulator.pid,
+      cpuSeconds: round(emulatorCpu, 3),
     },
+    ...lookups(stats, summary),
+    ...(tombstoneMeter
+      ? {
+          tombstones: {
+            writeLatencyMs: tombstoneMeter.latency(),
+            requests: requestCounts(dynamodbMeter.windows(), TOMBSTONE_OPERATIONS),
+          },
+        }
+      : {}),
     host: {
       cpus: availableParallelism(),
       loadAverageBefore: round(loadAverageBefore),
@@ -332,13 +372,52 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
 /** Lambda memory sizes the bench reports a sustainable rate for: the deployed default (256), two between, and the backlog size (one vCPU). */
 export const REPORTED_MEMORY_MB = [256, 512, 1024, 1769] as const;
 
+/** The DynamoDB operations the tombstone store sends. */
+const TOMBSTONE_OPERATIONS = ['BatchWriteItem', 'UpdateItem'] as const;
+
+function requestCounts(
+  windows: Record<string, OperationWindow>,
+  operations: readonly string[],
+): Record<string, number> {
+  return Object.fromEntries(operations.map((name) => [name, windows[name]?.sent ?? 0]));
+}
+
+/** CPU seconds between two process.cpuUsage() readings (microseconds, user + system). */
+function cpuSince(before: NodeJS.CpuUsage, after: NodeJS.CpuUsage): number {
+  return (after.user - before.user + after.system - before.system) / 1e6;
+}
+
+/**
+ * Schedules looked up, and the re-reads on top: every GetSchedule the emulator answered beyond one
+ * per schedule looked up (naive: none are re-read).
+ */
+function lookups(
+  stats: OperationCounts,
+  summary: SweepSummary | undefined,
+): Pick<BenchResult, 'schedulesLookedUp' | 'rereads'> {
+  const getCalls = stats[Operation.get]?.calls ?? 0;
+  const lookedUp = summary ? summary.scanned - summary.recalled - summary.protected : getCalls;
+  return { schedulesLookedUp: lookedUp, rereads: getCalls - lookedUp };
+}
+
 function cpuFigures(
   cpu: NodeJS.CpuUsage,
   windows: Record<string, OperationWindow>,
-): Pick<BenchResult, 'cpuSeconds' | 'requestsSent' | 'cpuMsPerRequest' | 'sustainableRequestsPerSecond'> {
+  dynamodbWindows: Record<string, OperationWindow> = {},
+): Pick<
+  BenchResult,
+  | 'cpuSeconds'
+  | 'requestsSent'
+  | 'cpuMsPerRequest'
+  | 'dynamodbRequestsSent'
+  | 'cpuMsPerRequestAll'
+  | 'sustainableRequestsPerSecond'
+> {
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const requestsSent = Object.values(Operation).reduce((sum, name) => sum + (windows[name]?.sent ?? 0), 0);
   const cpuMsPerRequest = requestsSent > 0 ? (cpuSeconds * 1000) / requestsSent : 0;
+  const dynamodbRequestsSent = Object.values(dynamodbWindows).reduce((sum, window) => sum + window.sent, 0);
+  const allRequests = requestsSent + dynamodbRequestsSent;
   const byLambdaMemoryMb = Object.fromEntries(
     REPORTED_MEMORY_MB.map((mb) => [
       String(mb),
@@ -349,6 +428,8 @@ function cpuFigures(
     cpuSeconds: round(cpuSeconds, 3),
     requestsSent,
     cpuMsPerRequest: round(cpuMsPerRequest, 4),
+    dynamodbRequestsSent,
+    cpuMsPerRequestAll: allRequests > 0 ? round((cpuSeconds * 1000) / allRequests, 4) : 0,
     sustainableRequestsPerSecond: {
       perVcpu: cpuMsPerRequest > 0 ? Math.floor(1000 / cpuMsPerRequest) : 0,
       byLambdaMemoryMb,

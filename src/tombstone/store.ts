@@ -1,7 +1,8 @@
 // The tombstone store: before the sweep deletes a schedule, its full GetSchedule definition is written
 // to a DynamoDB table the stack owns (encrypted, retained, expiring by TTL). No tombstone, no delete:
 // the write must be acknowledged before DeleteSchedule is sent, and the outcome of the delete is
-// recorded on the tombstone afterwards, so no record claims a deletion that was not applied.
+// recorded on the tombstone afterwards, so no record claims a deletion that was not applied. Both go
+// out in BatchWriteItem calls of up to 25 items: the outcome is the tombstone put again with it.
 //
 // Item layout (one table, composite key pk/sk; see src/tombstone/README.md):
 //   tombstone    pk = g#<group>#<shard>        sk = <name>#<deletedAt>     the definition and outcome
@@ -15,7 +16,6 @@ import {
   type AttributeValue,
   BatchWriteItemCommand,
   type DynamoDBClient,
-  UpdateItemCommand,
   type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import pLimit from 'p-limit';
@@ -89,8 +89,17 @@ export function createDynamoTombstoneStore(
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const limit = pLimit(options.concurrency ?? 8);
   const inFlight = new Set<Promise<unknown>>();
+  /** A tombstone waiting for its write: its three items, and the sweep waiting on it. */
   type Waiting = { requests: WriteRequest[]; resolve: () => void; reject: (error: unknown) => void };
-  const queue: Waiting[] = [];
+  /** An outcome waiting for its write: the whole tombstone item again, with the outcome set. */
+  type Outcome = { request: WriteRequest; receipt: TombstoneReceipt };
+  const tombstoneQueue: Waiting[] = [];
+  const outcomeQueue: Outcome[] = [];
+  /**
+   * The tombstone item of every write acknowledged and not yet settled, by receipt key: its outcome is
+   * written as this item again. As many as the sweep has deletes in flight (its concurrency).
+   */
+  const unsettled = new Map<string, Record<string, AttributeValue>>();
   let timer: NodeJS.Timeout | undefined;
 
   const track = <T>(promise: Promise<T>): Promise<T> => {
@@ -105,7 +114,7 @@ export function createDynamoTombstoneStore(
   /**
    * Sends a request again (with exponential backoff, at most MAX_ROUNDS times in all) while DynamoDB
    * throttles it or answers 5xx or the connection fails: every request here is idempotent (puts of the
-   * same items, the same SET), so a retry of one that was in fact applied does no harm.
+   * same items), so a retry of one that was in fact applied does no harm.
    */
   const retrying = async <T>(request: () => Promise<T>): Promise<T> => {
     for (let round = 0; ; round++) {
@@ -123,8 +132,11 @@ export function createDynamoTombstoneStore(
     }
   };
 
-  const send = async (batch: Waiting[]) => {
-    let unprocessed = batch.flatMap((waiting) => waiting.requests);
+  const send = async (tombstones: Waiting[], outcomes: Outcome[]) => {
+    let unprocessed = [
+      ...tombstones.flatMap((waiting) => waiting.requests),
+      ...outcomes.map((outcome) => outcome.request),
+    ];
     try {
       for (let round = 0; unprocessed.length > 0; round++) {
         if (round >= MAX_ROUNDS) {
@@ -137,26 +149,36 @@ export function createDynamoTombstoneStore(
         );
         unprocessed = result.UnprocessedItems?.[tableName] ?? [];
       }
-      for (const waiting of batch) waiting.resolve();
+      for (const waiting of tombstones) waiting.resolve();
     } catch (error) {
-      // All or nothing per call: a tombstone whose write may have failed counts as not written.
-      for (const waiting of batch) waiting.reject(error);
+      // All or nothing per call: a tombstone whose write may have failed counts as not written, and
+      // an outcome as not recorded (its tombstone keeps the outcome it had).
+      for (const waiting of tombstones) waiting.reject(error);
+      for (const outcome of outcomes) options.onError?.(error, outcome.receipt);
     }
   };
 
-  const drain = () => {
-    if (timer) clearTimeout(timer);
-    timer = undefined;
-    while (queue.length > 0) {
-      const batch: Waiting[] = [];
-      let size = 0;
-      while (queue.length > 0 && size + (queue[0]?.requests.length ?? 0) <= BATCH_WRITE_LIMIT) {
-        const next = queue.shift() as Waiting;
-        batch.push(next);
-        size += next.requests.length;
-      }
-      void track(limit(() => send(batch)));
+  const queuedItems = () => tombstoneQueue.length * ITEMS_PER_TOMBSTONE + outcomeQueue.length;
+  /** Whether the next call would be full: no room left for another tombstone. */
+  const full = () => queuedItems() + ITEMS_PER_TOMBSTONE > BATCH_WRITE_LIMIT;
+
+  /**
+   * Sends what is queued, 25 items at most per BatchWriteItem: tombstones first (a delete waits on
+   * each), outcomes filling the room they leave. Only full calls, unless `everything` (the linger ran
+   * out, or a flush); what is left waits for company again.
+   */
+  const drain = (everything: boolean) => {
+    if (everything && timer) {
+      clearTimeout(timer);
+      timer = undefined;
     }
+    while (everything ? queuedItems() > 0 : full()) {
+      const tombstones = tombstoneQueue.splice(0, Math.floor(BATCH_WRITE_LIMIT / ITEMS_PER_TOMBSTONE));
+      const room = BATCH_WRITE_LIMIT - tombstones.length * ITEMS_PER_TOMBSTONE;
+      const outcomes = outcomeQueue.splice(0, room);
+      void track(limit(() => send(tombstones, outcomes)));
+    }
+    if (queuedItems() > 0) timer ??= setTimeout(() => drain(true), lingerMs);
   };
 
   return {
@@ -191,65 +213,61 @@ export function createDynamoTombstoneStore(
           },
         },
       });
+      const tombstone: Record<string, AttributeValue> = {
+        pk: { S: pk },
+        sk: { S: sk },
+        kind: { S: 'tombstone' },
+        ...common,
+        arn: { S: definition.Arn ?? '' },
+        finishedAt: { S: entry.finishedAt.toISOString() },
+        stuck: { BOOL: entry.stuck },
+        definition: { S: body },
+        sha256: { S: fingerprint },
+        outcome: { S: PENDING },
+      };
       const requests: WriteRequest[] = [
-        {
-          PutRequest: {
-            Item: {
-              pk: { S: pk },
-              sk: { S: sk },
-              kind: { S: 'tombstone' },
-              ...common,
-              arn: { S: definition.Arn ?? '' },
-              finishedAt: { S: entry.finishedAt.toISOString() },
-              stuck: { BOOL: entry.stuck },
-              definition: { S: body },
-              sha256: { S: fingerprint },
-              outcome: { S: PENDING },
-            },
-          },
-        },
+        { PutRequest: { Item: tombstone } },
         pointer(runPartition(entry.runId, shard), `${group}#${name}#${deletedAt}`),
         pointer(dayPartition(deletedAt.slice(0, 10), shard), `${deletedAt}#${group}#${name}`),
       ];
       if (requests.length !== ITEMS_PER_TOMBSTONE) throw new Error('tombstone layout changed');
       const receipt: StoredReceipt = { key: `${pk}|${sk}`, sha256: fingerprint, deletedAt };
-      const written = new Promise<void>((resolve, reject) => queue.push({ requests, resolve, reject }));
-      const queued = queue.reduce((sum, waiting) => sum + waiting.requests.length, 0);
-      if (queued + ITEMS_PER_TOMBSTONE > BATCH_WRITE_LIMIT) drain();
-      else timer ??= setTimeout(drain, lingerMs);
-      return track(written.then(() => receipt));
-    },
-
-    settle(receipt, outcome) {
-      const [pk, sk] = splitKey(receipt.key);
-      void track(
-        limit(async () => {
-          try {
-            await retrying(() =>
-              dynamodb.send(
-                new UpdateItemCommand({
-                  TableName: tableName,
-                  Key: { pk: { S: pk }, sk: { S: sk } },
-                  UpdateExpression: 'SET outcome = :outcome, outcomeAt = :at',
-                  // Never creates a stray item: only a tombstone that exists gets its outcome.
-                  ConditionExpression: 'attribute_exists(pk)',
-                  ExpressionAttributeValues: {
-                    ':outcome': { S: outcome },
-                    ':at': { S: clock().toISOString() },
-                  },
-                }),
-              ),
-            );
-          } catch (error) {
-            options.onError?.(error, receipt);
-          }
+      const written = new Promise<void>((resolve, reject) =>
+        tombstoneQueue.push({ requests, resolve, reject }),
+      );
+      drain(false);
+      return track(
+        written.then(() => {
+          unsettled.set(receipt.key, tombstone);
+          return receipt;
         }),
       );
     },
 
+    settle(receipt, outcome) {
+      const tombstone = unsettled.get(receipt.key);
+      unsettled.delete(receipt.key);
+      if (!tombstone) {
+        // Only a tombstone this store wrote and acknowledged gets an outcome: never a stray item.
+        options.onError?.(
+          new Error(`No tombstone written by this store under ${receipt.key}: its outcome is not recorded`),
+          receipt,
+        );
+        return;
+      }
+      // The tombstone put again whole, with its outcome: the same item the write stored (written
+      // before this, since the delete waited for it), so a retry of either put leaves no other item.
+      const item = { ...tombstone, outcome: { S: outcome }, outcomeAt: { S: clock().toISOString() } };
+      outcomeQueue.push({ request: { PutRequest: { Item: item } }, receipt });
+      drain(false);
+    },
+
     async flush() {
-      drain();
-      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+      // An outcome queued while this waits (a delete settling late) is sent too.
+      while (inFlight.size > 0 || queuedItems() > 0) {
+        drain(true);
+        await Promise.allSettled([...inFlight]);
+      }
     },
   };
 }

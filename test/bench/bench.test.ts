@@ -55,6 +55,24 @@ describe('npm run bench', () => {
       '1769',
     ]);
     expect(result.sustainableRequestsPerSecond.perVcpu).toBeGreaterThan(0);
+    // Every request, DynamoDB's included: the tombstone store's calls, its write latency, the re-reads.
+    const tombstones = result.tombstones!;
+    expect(tombstones.requests.UpdateItem).toBe(0);
+    expect(tombstones.requests.BatchWriteItem).toBeGreaterThan(0);
+    expect(result.dynamodbRequestsSent).toBe(tombstones.requests.BatchWriteItem);
+    expect(result.cpuMsPerRequestAll).toBeCloseTo(
+      (result.cpuSeconds * 1000) / (result.requestsSent + result.dynamodbRequestsSent),
+      2,
+    );
+    expect(tombstones.writeLatencyMs.writes).toBe(result.correctness.expectedDeletes);
+    const { p50, p90, p99, max, over100ms } = tombstones.writeLatencyMs;
+    expect(p50).toBeLessThanOrEqual(p90);
+    expect(p90).toBeLessThanOrEqual(p99);
+    expect(p99).toBeLessThanOrEqual(Math.ceil(max));
+    expect(over100ms).toBeLessThanOrEqual(tombstones.writeLatencyMs.writes);
+    expect(result.schedulesLookedUp).toBe(2000);
+    expect(result.rereads).toBe(result.operations.GetSchedule.calls - 2000);
+    expect(result.emulator.cpuSeconds).toBeGreaterThan(0);
     // One JSON line: the result survives serialization unchanged.
     expect(JSON.parse(JSON.stringify(result))).toEqual(result);
   });

@@ -93,6 +93,55 @@ describe('tombstone store', () => {
     expect(await env.emulator.services.dynamodb.itemCount(TOMBSTONE_TABLE)).toBe(3);
   });
 
+  it('records outcomes in the same BatchWriteItem calls as tombstones: the tombstone put again whole, no UpdateItem', async () => {
+    // Prepare: six tombstones written (18 items, one call after the linger).
+    const { store, receipts } = await write(['a', 'b', 'c', 'd', 'e', 'f']);
+    const before = await env.emulator.services.dynamodb.items(TOMBSTONE_TABLE);
+    env.emulator.plane.resetStats();
+
+    // Act: their outcomes, and two more tombstones, in flight together.
+    for (const [index, receipt] of receipts.entries()) {
+      store.settle(receipt, index === 0 ? 'unknown' : 'deleted');
+    }
+    const more = ['g', 'h'].map((name) =>
+      store.write({
+        definition: definition(name),
+        runId: 'run-1',
+        finishedAt: new Date('2025-06-02T10:00:00Z'),
+        stuck: false,
+      }),
+    );
+    await Promise.all(more);
+    await store.flush();
+
+    // Assess: one call carried the two tombstones (6 items) and the six outcomes; nothing else was sent.
+    expect(env.emulator.plane.stats.get('BatchWriteItem')?.calls).toBe(1);
+    expect(env.emulator.plane.stats.get('UpdateItem')?.calls ?? 0).toBe(0);
+    const after = await env.emulator.services.dynamodb.items(TOMBSTONE_TABLE);
+    expect(after).toHaveLength(24);
+    const outcomes: Record<string, string | undefined> = {};
+    for await (const tombstone of findTombstones(env.dynamodb, TOMBSTONE_TABLE, { group: 'default' }, clock))
+      outcomes[tombstone.name] = tombstone.outcome;
+    expect(outcomes).toEqual({
+      a: 'unknown',
+      b: 'deleted',
+      c: 'deleted',
+      d: 'deleted',
+      e: 'deleted',
+      f: 'deleted',
+      g: 'pending',
+      h: 'pending',
+    });
+    // The tombstone is the same item with its outcome: definition, fingerprint and keys unchanged.
+    const strip = ({ outcome: _outcome, outcomeAt: _outcomeAt, ...rest }: Record<string, unknown>) => rest;
+    const byKey = (items: Record<string, { S?: string }>[]) =>
+      new Map(items.map((item) => [`${item.pk?.S}|${item.sk?.S}`, item]));
+    const stored = byKey(after as Record<string, { S?: string }>[]);
+    for (const [key, item] of byKey(before as Record<string, { S?: string }>[])) {
+      expect(strip(stored.get(key) as Record<string, unknown>)).toEqual(strip(item));
+    }
+  });
+
   it('finds tombstones by group, exact name, name prefix, sweep run, time range and key', async () => {
     await write(['order-1', 'order-2', 'invoice-1'], { group: 'billing', runId: 'run-a' });
     env.emulator.plane.setNow(new Date('2025-06-16T08:00:00Z'));
