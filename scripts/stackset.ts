@@ -32,6 +32,7 @@ import { parseCommandLine, readWholeNumber } from './cli.ts';
 const usage = `Usage:
   npm run stackset -- package --bucket <base name> --org-id <o-...> --regions <r1,r2,...> [--prefix <key prefix>] [--stage <stage>] [--out <dir>]
   npm run stackset -- deploy --ou <ou-...,...> --regions <r1,r2,...> [--stack-set-name <name>] [--parameter <name>=<value> ...]
+                             [--region-parameter <region>:<name>=<value> ...]
                              [--call-as SELF|DELEGATED_ADMIN] [--dir <package dir>] [--failure-tolerance-percent 10]
                              [--max-concurrent-percent 25] [--retain-stacks] [--poll-seconds 10] [--timeout-minutes 60]`;
 
@@ -226,6 +227,7 @@ async function deployCommand(
     regions: { type: 'string' },
     'stack-set-name': { type: 'string' },
     parameter: { type: 'string', multiple: true },
+    'region-parameter': { type: 'string', multiple: true },
     'call-as': { type: 'string' },
     dir: { type: 'string' },
     'failure-tolerance-percent': { type: 'string' },
@@ -299,19 +301,27 @@ async function deployCommand(
   const declared = template.Parameters ?? {};
   const parameters: Record<string, string> = {};
   for (const assignment of values.parameter ?? []) {
-    const match = /^([A-Za-z][A-Za-z0-9]*)=(.*)$/s.exec(assignment);
-    if (!match?.[1]) throw new InputError('--parameter', '<name>=<value>', assignment);
-    const [, name, value = ''] = match;
-    const definition = declared[name];
-    if (!definition)
-      throw new InputError(
-        '--parameter',
-        `one of the template's parameters (${Object.keys(declared).join(', ')})`,
-        name,
-      );
-    if (name in parameters) throw new InputError('--parameter', `each parameter once`, name);
-    checkParameterValue(name, value, definition);
+    const [name, value] = readAssignment('--parameter', assignment, declared);
+    if (name in parameters) throw new InputError('--parameter', 'each parameter once', name);
     parameters[name] = value;
+  }
+  const regionParameters: Record<string, Record<string, string>> = {};
+  for (const assignment of values['region-parameter'] ?? []) {
+    const match = /^([a-z0-9-]+):(.*)$/s.exec(assignment);
+    const region = match?.[1] ?? '';
+    if (!match || !regions.includes(region)) {
+      throw new InputError(
+        '--region-parameter',
+        `<region>:<name>=<value> with a Region of --regions (${regions.join(', ')})`,
+        assignment,
+      );
+    }
+    const [name, value] = readAssignment('--region-parameter', match[2] ?? '', declared);
+    const forRegion = regionParameters[region] ?? {};
+    if (name in forRegion)
+      throw new InputError('--region-parameter', 'each parameter once per Region', assignment);
+    forRegion[name] = value;
+    regionParameters[region] = forRegion;
   }
 
   const stderrLine = (line: string) => stderr(`${line}\n`);
@@ -326,6 +336,7 @@ async function deployCommand(
       templateBody: JSON.stringify(template),
       templateParameters: Object.keys(declared),
       parameters,
+      regionParameters,
       organizationalUnitIds,
       regions,
       callAs: callAsText as CallAs,
@@ -340,11 +351,33 @@ async function deployCommand(
   return report.ok ? 0 : 1;
 }
 
+/** `<name>=<value>` for a parameter of the template, its value checked; an InputError naming `option`. */
+function readAssignment(
+  option: string,
+  assignment: string,
+  declared: NonNullable<Template['Parameters']>,
+): [string, string] {
+  const match = /^([A-Za-z][A-Za-z0-9]*)=(.*)$/s.exec(assignment);
+  const name = match?.[1];
+  if (!match || !name) throw new InputError(option, '<name>=<value>', assignment);
+  const value = match[2] ?? '';
+  const definition = declared[name];
+  if (!definition)
+    throw new InputError(
+      option,
+      `one of the template's parameters (${Object.keys(declared).join(', ')})`,
+      name,
+    );
+  checkParameterValue(name, value, definition, option);
+  return [name, value];
+}
+
 /** Checks a value against the parameter's AllowedPattern or bounds, naming the flag. */
 function checkParameterValue(
   name: string,
   value: string,
   definition: NonNullable<Template['Parameters']>[string],
+  option: string,
 ): void {
   if (definition.Type === 'Number') {
     const number = Number(value);
@@ -352,7 +385,7 @@ function checkParameterValue(
     const high = definition.MaxValue ?? Number.POSITIVE_INFINITY;
     if (!/^\d+$/.test(value) || number < low || number > high) {
       throw new InputError(
-        `--parameter ${name}`,
+        `${option} ${name}`,
         `a whole number${Number.isFinite(low) ? ` from ${low} to ${high}` : ''}`,
         value,
       );
@@ -360,7 +393,7 @@ function checkParameterValue(
     return;
   }
   if (definition.AllowedPattern && !new RegExp(definition.AllowedPattern).test(value)) {
-    throw new InputError(`--parameter ${name}`, `a value matching ${definition.AllowedPattern}`, value);
+    throw new InputError(`${option} ${name}`, `a value matching ${definition.AllowedPattern}`, value);
   }
 }
 

@@ -2,7 +2,8 @@
 // the AWS Query protocol as @aws-sdk/client-cloudformation sends it (form-encoded `Action=...&
 // Version=2010-05-15` with `Name.member.N` lists; XML answers `<XResponse><XResult>...`, errors as
 // `<ErrorResponse><Error><Code>`): CreateStackSet, UpdateStackSet, DescribeStackSet,
-// CreateStackInstances, DescribeStackSetOperation, ListStackInstances, ListStackSetOperationResults.
+// CreateStackInstances, UpdateStackInstances, DescribeStackInstance, DescribeStackSetOperation,
+// ListStackInstances, ListStackSetOperationResults.
 //
 // It simulates the orchestration only: which accounts an OU holds (seeded by a test), operations that
 // move each account and Region PENDING -> RUNNING -> SUCCEEDED/FAILED over a few polls, per-Region
@@ -42,6 +43,8 @@ interface InstanceRecord {
   /** PENDING, RUNNING, SUCCEEDED, FAILED, CANCELLED. */
   detailedStatus: string;
   reason?: string;
+  /** Values that differ from the StackSet's for this instance (CreateStackInstances/UpdateStackInstances). */
+  parameterOverrides: { ParameterKey: string; ParameterValue: string }[];
 }
 
 interface ResultRecord {
@@ -96,6 +99,7 @@ export function createCloudFormationService(now: () => Date): CloudFormationServ
     action: OperationRecord['action'],
     targets: { account: string; region: string; organizationalUnitId: string }[],
     form: Form,
+    overrides?: InstanceRecord['parameterOverrides'],
   ): string {
     if (running(name))
       throw new AwsError('OperationInProgressException', 409, `Another operation is in progress on ${name}`);
@@ -117,7 +121,13 @@ export function createCloudFormationService(now: () => Date): CloudFormationServ
     instances.set(name, byKey);
     for (const target of targets) {
       const key = `${target.account} ${target.region}`;
-      const instance = byKey.get(key) ?? { ...target, status: 'OUTDATED', detailedStatus: 'PENDING' };
+      const instance = byKey.get(key) ?? {
+        ...target,
+        status: 'OUTDATED',
+        detailedStatus: 'PENDING',
+        parameterOverrides: [],
+      };
+      if (overrides) instance.parameterOverrides = overrides;
       instance.status = 'OUTDATED';
       instance.detailedStatus = 'PENDING';
       delete instance.reason;
@@ -255,10 +265,53 @@ export function createCloudFormationService(now: () => Date): CloudFormationServ
           for (const account of accounts) targets.push({ account, region, organizationalUnitId: ou });
         }
       }
-      const operationId = startOperation(record.name, 'CREATE', targets, form);
+      const operationId = startOperation(record.name, 'CREATE', targets, form, overridesOf(record, form));
       record.organizationalUnitIds = [...new Set([...record.organizationalUnitIds, ...ous])];
       record.regions = [...new Set([...record.regions, ...regions])];
       return { OperationId: operationId };
+    },
+    UpdateStackInstances(form) {
+      const record = stackSet(form.required('StackSetName'));
+      const regions = form.list('Regions');
+      const ous = form.list('DeploymentTargets.OrganizationalUnitIds');
+      if (regions.length === 0 || ous.length === 0) {
+        throw validationError('Regions and DeploymentTargets.OrganizationalUnitIds must not be empty');
+      }
+      const byKey = instances.get(record.name) ?? new Map<string, InstanceRecord>();
+      const targets = [...byKey.values()].filter(
+        (instance) => regions.includes(instance.region) && ous.includes(instance.organizationalUnitId),
+      );
+      for (const ou of ous) {
+        for (const region of regions) {
+          if (
+            !targets.some((instance) => instance.organizationalUnitId === ou && instance.region === region)
+          ) {
+            throw new AwsError(
+              'StackInstanceNotFoundException',
+              404,
+              `No stack instance of ${ou} in ${region}`,
+            );
+          }
+        }
+      }
+      return { OperationId: startOperation(record.name, 'UPDATE', targets, form, overridesOf(record, form)) };
+    },
+    DescribeStackInstance(form) {
+      const record = stackSet(form.required('StackSetName'));
+      const key = `${form.required('StackInstanceAccount')} ${form.required('StackInstanceRegion')}`;
+      const instance = instances.get(record.name)?.get(key);
+      if (!instance) throw new AwsError('StackInstanceNotFoundException', 404, `No stack instance ${key}`);
+      return {
+        StackInstance: {
+          StackSetId: record.id,
+          Region: instance.region,
+          Account: instance.account,
+          ParameterOverrides: instance.parameterOverrides,
+          Status: instance.status,
+          StackInstanceStatus: { DetailedStatus: instance.detailedStatus },
+          OrganizationalUnitId: instance.organizationalUnitId,
+        },
+      };
     },
     DescribeStackSetOperation(form) {
       const record = stackSet(form.required('StackSetName'));
@@ -460,6 +513,19 @@ function applyTemplate(
   if (missing.length > 0) throw validationError(`Parameters: [${missing.join(', ')}] must have values`);
   record.templateBody = templateBody;
   record.parameters = parameters;
+}
+
+/** The request's ParameterOverrides, each a parameter of the StackSet's template; undefined when none sent. */
+function overridesOf(record: StackSetRecord, form: Form): InstanceRecord['parameterOverrides'] | undefined {
+  if (!form.has('ParameterOverrides')) return undefined;
+  const declared =
+    (JSON.parse(record.templateBody) as { Parameters?: Record<string, unknown> }).Parameters ?? {};
+  return form.objects('ParameterOverrides').map((parameter) => {
+    const key = String(parameter.ParameterKey);
+    if (!(key in declared))
+      throw validationError(`ParameterOverrides: [${key}] do not exist in the template`);
+    return { ParameterKey: key, ParameterValue: String(parameter.ParameterValue ?? '') };
+  });
 }
 
 function page(all: Record<string, unknown>[], form: Form): Record<string, unknown> {

@@ -22,6 +22,7 @@ import {
   paginateListStackSetOperationResults,
   type StackSet,
   type StackSetOperationPreferences,
+  UpdateStackInstancesCommand,
   UpdateStackSetCommand,
 } from '@aws-sdk/client-cloudformation';
 
@@ -33,6 +34,11 @@ export interface DeployOptions {
   templateParameters: readonly string[];
   /** Values set on this deploy; the others keep their previous value (or the template default). */
   parameters: Readonly<Record<string, string>>;
+  /**
+   * Values for the instances of one Region only (ParameterOverrides), by Region: for what differs
+   * per Region, such as the monitoring sink of each Region (MonitoringSinkArn).
+   */
+  regionParameters: Readonly<Record<string, Readonly<Record<string, string>>>>;
   organizationalUnitIds: readonly string[];
   regions: readonly string[];
   callAs: CallAs;
@@ -139,22 +145,50 @@ export async function deployStackSet(deps: DeployDeps, options: DeployOptions): 
     operations.push(await follow(deps, options, operationId, 'UPDATE'));
   }
 
-  // Instances the StackSet lacks: each (OU, Region) asked for that has none yet, grouped by the
-  // Regions that miss the same OUs, so the usual cases (new OUs, new Regions) take one operation.
+  const overridesOf = (region: string): Parameter[] =>
+    Object.entries(options.regionParameters[region] ?? {}).map(([key, value]) => ({
+      ParameterKey: key,
+      ParameterValue: value,
+    }));
   const covered = new Set(
     (await listInstances(cloudformation, options.stackSetName, callAs)).map(
       (instance) => `${instance.organizationalUnitId} ${instance.region}`,
     ),
   );
-  const missingByRegion = new Map<string, string[]>();
+
+  // Existing instances of a Region with its own values get them (they persist across later updates).
   for (const region of options.regions) {
-    const missing = options.organizationalUnitIds.filter((ou) => !covered.has(`${ou} ${region}`));
-    if (missing.length > 0) missingByRegion.set(region, missing);
+    const overrides = overridesOf(region);
+    const ous = options.organizationalUnitIds.filter((ou) => covered.has(`${ou} ${region}`));
+    if (overrides.length === 0 || ous.length === 0) continue;
+    deps.progress(
+      `setting ${overrides.map((item) => item.ParameterKey).join(', ')} for the instances in ${region}`,
+    );
+    const operationId = randomUUID();
+    await cloudformation.send(
+      new UpdateStackInstancesCommand({
+        StackSetName: options.stackSetName,
+        DeploymentTargets: { OrganizationalUnitIds: ous },
+        Regions: [region],
+        ParameterOverrides: overrides,
+        OperationPreferences: preferences,
+        OperationId: operationId,
+        CallAs: callAs,
+      }),
+    );
+    operations.push(await follow(deps, options, operationId, 'UPDATE'));
   }
-  const groups = new Map<string, { ous: string[]; regions: string[] }>();
-  for (const [region, ous] of missingByRegion) {
-    const key = ous.join(',');
-    const group = groups.get(key) ?? { ous, regions: [] };
+
+  // Instances the StackSet lacks: each (OU, Region) asked for that has none yet, grouped by the
+  // Regions that miss the same OUs with the same Region values, so the usual cases (new OUs, new
+  // Regions) take one operation.
+  const groups = new Map<string, { ous: string[]; regions: string[]; overrides: Parameter[] }>();
+  for (const region of options.regions) {
+    const ous = options.organizationalUnitIds.filter((ou) => !covered.has(`${ou} ${region}`));
+    if (ous.length === 0) continue;
+    const overrides = overridesOf(region);
+    const key = JSON.stringify([ous, overrides]);
+    const group = groups.get(key) ?? { ous, regions: [], overrides };
     group.regions.push(region);
     groups.set(key, group);
   }
@@ -166,6 +200,7 @@ export async function deployStackSet(deps: DeployDeps, options: DeployOptions): 
         StackSetName: options.stackSetName,
         DeploymentTargets: { OrganizationalUnitIds: group.ous },
         Regions: group.regions,
+        ...(group.overrides.length > 0 ? { ParameterOverrides: group.overrides } : {}),
         OperationPreferences: preferences,
         OperationId: operationId,
         CallAs: callAs,

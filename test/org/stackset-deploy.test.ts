@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   CloudFormationClient,
+  DescribeStackInstanceCommand,
   DescribeStackSetCommand,
   ListStackInstancesCommand,
 } from '@aws-sdk/client-cloudformation';
@@ -36,6 +37,12 @@ const TEMPLATE = {
       Description: 'memory',
     },
     alarmEmail: { Type: 'String', Default: '', Description: 'email' },
+    MonitoringSinkArn: {
+      Type: 'String',
+      Default: '',
+      AllowedPattern: '^(|arn:aws[a-z-]*:oam:[a-z0-9-]+:[0-9]{12}:sink/[A-Za-z0-9-]{1,64})$',
+      Description: 'sink',
+    },
   },
   Resources: {
     SchedulerExecutionRole: {
@@ -180,6 +187,57 @@ describe('stackset deploy', () => {
     expect(run.stdout).toMatch(/CREATE \S+: SUCCEEDED, 1\/1 succeeded/);
   });
 
+  it("sets per-Region values as the instances' parameter overrides, on new and existing instances", async () => {
+    const sink = (region: string) => `arn:aws:oam:${region}:999988887777:sink/sink-${region}`;
+    const overrides = async (account: string, region: string) =>
+      (
+        await cloudformation.send(
+          new DescribeStackInstanceCommand({
+            StackSetName: 'schedule-hygiene',
+            StackInstanceAccount: account,
+            StackInstanceRegion: region,
+          }),
+        )
+      ).StackInstance?.ParameterOverrides ?? [];
+
+    // Act: created with eu-west-1's sink, then given us-east-1's.
+    const first = await deploy(
+      '--ou',
+      OU_A,
+      '--regions',
+      'us-east-1,eu-west-1',
+      '--region-parameter',
+      `eu-west-1:MonitoringSinkArn=${sink('eu-west-1')}`,
+    );
+    const eastBefore = await overrides('111111111111', 'us-east-1');
+    const second = await deploy(
+      '--ou',
+      OU_A,
+      '--regions',
+      'us-east-1,eu-west-1',
+      '--region-parameter',
+      `us-east-1:MonitoringSinkArn=${sink('us-east-1')}`,
+    );
+
+    // Assess
+    expect([first.code, second.code], second.stderr).toEqual([0, 0]);
+    expect(eastBefore).toEqual([]);
+    for (const account of ['111111111111', '222222222222']) {
+      for (const region of ['us-east-1', 'eu-west-1']) {
+        expect(await overrides(account, region)).toEqual([
+          { ParameterKey: 'MonitoringSinkArn', ParameterValue: sink(region) },
+        ]);
+      }
+    }
+    expect(second.stderr).toContain('setting MonitoringSinkArn for the instances in us-east-1');
+    expect(await instances()).toEqual([
+      '111111111111 eu-west-1 CURRENT',
+      '111111111111 us-east-1 CURRENT',
+      '222222222222 eu-west-1 CURRENT',
+      '222222222222 us-east-1 CURRENT',
+    ]);
+  });
+
   it('exits 1 and names the account and Region when an instance fails', async () => {
     // Prepare
     expect((await deploy('--ou', `${OU_A},${OU_B}`, '--regions', 'us-east-1,eu-west-1')).code).toBe(0);
@@ -235,6 +293,18 @@ describe('stackset deploy refuses what it does not exactly understand, before an
     ],
     [['--ou', OU_A, '--regions', 'us-east-1', '--parameter', 'sweepMemorySize'], '--parameter'],
     [['--ou', OU_A, '--regions', 'us-east-1', '--call-as', 'ADMIN'], '--call-as'],
+    [
+      ['--ou', OU_A, '--regions', 'us-east-1', '--region-parameter', 'eu-west-1:alarmEmail=a@b.c'],
+      '--region-parameter',
+    ],
+    [
+      ['--ou', OU_A, '--regions', 'us-east-1', '--region-parameter', 'us-east-1:MonitoringSinkArn=sink'],
+      '--region-parameter MonitoringSinkArn',
+    ],
+    [
+      ['--ou', OU_A, '--regions', 'us-east-1', '--region-parameter', 'us-east-1:Nope=1'],
+      '--region-parameter',
+    ],
     [
       ['--ou', OU_A, '--regions', 'us-east-1', '--failure-tolerance-percent', '101'],
       '--failure-tolerance-percent',
