@@ -293,7 +293,7 @@ async function deployCommand(
     if (!manifest.regions.includes(region)) {
       throw new InputError(
         '--regions',
-        `Regions the package's artifacts are uploaded to (${manifest.regions.join(', ')}): package again with this Region`,
+        `a Region the package was made for (${manifest.regions.join(', ')}): package again with this Region`,
         region,
       );
     }
