@@ -14,6 +14,13 @@ export type BenchMix = (typeof BenchMix)[keyof typeof BenchMix];
 export const RequestPath = { lean: 'lean', sdk: 'sdk' } as const;
 export type RequestPath = (typeof RequestPath)[keyof typeof RequestPath];
 
+/**
+ * Where the sweep writes its tombstones: the DynamoDB tombstone store as deployed (in the emulator's
+ * DynamoDB), or kept in the bench process and acknowledged at once, to measure what the store costs.
+ */
+export const TombstoneStore = { dynamodb: 'dynamodb', memory: 'memory' } as const;
+export type TombstoneStore = (typeof TombstoneStore)[keyof typeof TombstoneStore];
+
 export interface BenchOptions {
   schedules: number;
   getTps: number;
@@ -32,6 +39,7 @@ export interface BenchOptions {
   mix: BenchMix;
   graceMinutes: number;
   requestPath: RequestPath;
+  tombstones: TombstoneStore;
 }
 
 export const BENCH_DEFAULTS = {
@@ -49,6 +57,7 @@ export const USAGE = [
   'Usage: npm run bench -- [--schedules N] [--get-tps G] [--delete-tps D] [--list-tps L] [--latency-ms MS]',
   '                       [--concurrency C] [--naive [--max-seconds S]] [--second-sweep [--advance-hours H]]',
   '                       [--seed S] [--mix mixed|finished] [--grace-minutes M] [--request-path lean|sdk]',
+  '                       [--tombstones dynamodb|memory]',
 ].join('\n');
 
 interface NumberFlag {
@@ -78,6 +87,7 @@ const BENCH_OPTIONS = {
   mix: text,
   'grace-minutes': text,
   'request-path': text,
+  tombstones: text,
 } as const;
 
 export function parseBenchArguments(argv: readonly string[]): BenchOptions {
@@ -90,6 +100,7 @@ export function parseBenchArguments(argv: readonly string[]): BenchOptions {
     secondSweep: values['second-sweep'] === true,
     mix: BenchMix.mixed,
     requestPath: RequestPath.lean,
+    tombstones: TombstoneStore.dynamodb,
   };
   for (const [name, spec] of Object.entries(NUMBER_FLAGS)) {
     const raw = values[name];
@@ -119,6 +130,13 @@ export function parseBenchArguments(argv: readonly string[]): BenchOptions {
       throw new InputError('--request-path', 'lean or sdk', requestPath);
     }
     options.requestPath = requestPath;
+  }
+  const tombstones = string('tombstones');
+  if (tombstones !== undefined) {
+    if (tombstones !== TombstoneStore.dynamodb && tombstones !== TombstoneStore.memory) {
+      throw new InputError('--tombstones', 'dynamodb or memory', tombstones);
+    }
+    options.tombstones = tombstones;
   }
   if (options.maxSeconds !== undefined && options.mode !== BenchMode.naive) {
     throw new InputError('--max-seconds', 'to be used together with --naive', String(options.maxSeconds));

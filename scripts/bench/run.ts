@@ -20,7 +20,14 @@ import { createDynamoTombstoneStore, type TombstoneWriter } from '../../src/tomb
 import type { SyntheticKindValue } from '../emulator/scheduler-synthesize.ts';
 import { maxRssMiB, meterRequests, type OperationWindow, type RequestMeter, sampleRss } from './measure.ts';
 import { naiveSweep } from './naive.ts';
-import { BenchMix, BenchMode, type BenchOptions, defaultConcurrency, RequestPath } from './options.ts';
+import {
+  BenchMix,
+  BenchMode,
+  type BenchOptions,
+  defaultConcurrency,
+  RequestPath,
+  TombstoneStore,
+} from './options.ts';
 import {
   type EmulatorProcess,
   type OperationCounts,
@@ -154,7 +161,12 @@ export interface BenchResult {
    * The tombstone store over the sweep: how long each tombstone write took until DynamoDB
    * acknowledged it (the wait before its delete), and the DynamoDB requests it sent, by operation.
    */
-  tombstones?: { writeLatencyMs: TombstoneWriteLatency; requests: Record<string, number> };
+  tombstones?: {
+    /** The DynamoDB tombstone store as deployed, or tombstones kept in the bench process (--tombstones memory). */
+    store: TombstoneStore;
+    writeLatencyMs: TombstoneWriteLatency;
+    requests: Record<string, number>;
+  };
   /** The bench and the emulator share these cores with whatever else runs: the load says how much. */
   host: { cpus: number; loadAverageBefore: number; loadAverageAfter: number };
   correctness: Correctness;
@@ -259,7 +271,11 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
   // Every deletion writes its tombstone first, as in production (no tombstone, no delete).
   const tombstones = await createTombstoneTable(dynamodb);
   const dynamodbMeter = meterRequests(dynamodb);
-  const tombstoneMeter = naive ? undefined : meterTombstones(tombstones(clock));
+  const tombstoneMeter = naive
+    ? undefined
+    : meterTombstones(
+        options.tombstones === TombstoneStore.memory ? acceptedTombstones() : tombstones(clock),
+      );
 
   const firstState = stateTable?.(clock);
   await emulator.request({ command: 'resetStats' });
@@ -343,6 +359,7 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
     ...(tombstoneMeter
       ? {
           tombstones: {
+            store: options.tombstones,
             writeLatencyMs: tombstoneMeter.latency(),
             requests: requestCounts(dynamodbMeter.windows(), TOMBSTONE_OPERATIONS),
           },

@@ -57,6 +57,7 @@ describe('npm run bench', () => {
     expect(result.sustainableRequestsPerSecond.perVcpu).toBeGreaterThan(0);
     // Every request, DynamoDB's included: the tombstone store's calls, its write latency, the re-reads.
     const tombstones = result.tombstones!;
+    expect(tombstones.store).toBe('dynamodb');
     expect(tombstones.requests.UpdateItem).toBe(0);
     expect(tombstones.requests.BatchWriteItem).toBeGreaterThan(0);
     expect(result.dynamodbRequestsSent).toBe(tombstones.requests.BatchWriteItem);
@@ -149,6 +150,11 @@ describe('bench arguments', () => {
       "Invalid --request-path: expected lean or sdk, got 'fast'",
     );
     expect(parseBenchArguments(['--request-path', 'sdk']).requestPath).toBe('sdk');
+    expect(() => parseBenchArguments(['--tombstones', 'none'])).toThrow(
+      "Invalid --tombstones: expected dynamodb or memory, got 'none'",
+    );
+    expect(parseBenchArguments([]).tombstones).toBe('dynamodb');
+    expect(parseBenchArguments(['--tombstones', 'memory']).tombstones).toBe('memory');
   });
 
   it('derives enough concurrency for the budget at the latency (Little’s law)', () => {
