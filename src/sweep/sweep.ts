@@ -9,7 +9,6 @@ import {
   GetScheduleCommand,
   type GetScheduleCommandOutput,
   ListSchedulesCommand,
-  type ListSchedulesOutput,
   type SchedulerClient,
   type ScheduleSummary,
 } from '@aws-sdk/client-scheduler';
@@ -26,6 +25,7 @@ import type { ProtectedBy, ProtectionCheck } from '../protect/protection.ts';
 import { safeError, scheduleRef } from '../redact.ts';
 import { type Decision, decide, SkipReason } from '../schedule/decide.ts';
 import { serializeDefinition, sha256 } from '../tombstone/store.ts';
+import { LIST_LOOKAHEAD_PAGES, type ListedPage, ReadAheadListing } from './listing.ts';
 import { publishSweepMetrics } from './metrics.ts';
 import {
   refuseTombstones,
@@ -774,6 +774,23 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     );
   // What an earlier run already counted on the pages it resumes from; each is dropped once passed.
   const skip = new Set(start.skip ?? []);
+  /**
+   * One listing, read ahead of the page loop: each page is requested as soon as the one before it
+   * arrives (ListSchedules is a NextToken chain, one request in flight), up to LIST_LOOKAHEAD_PAGES
+   * ahead, and its memory read starts when it arrives. Neither a memory read nor items in flight
+   * hold the listing up; nothing is sent ahead once the sweep is stopping.
+   */
+  const readAhead = (scheduleGroup: string | undefined, token: string | undefined) =>
+    new ReadAheadListing({
+      list: (next) => listPage(scheduleGroup, next),
+      nextToken: token,
+      depth: LIST_LOOKAHEAD_PAGES,
+      // (shouldStop is the page loop's to ask, once per page, as its callers count on.)
+      proceed: () => !stoppedBy && !signal?.aborted,
+      // What an earlier run counted is passed over (and taken out of `skip` when the page is worked on).
+      onListed: (page) => recall((page.Schedules ?? []).filter((item) => !skip.has(item.Arn ?? ''))),
+    });
+  let reader: ReadAheadListing<Promise<Map<string, RecalledOutcome> | undefined>> | undefined;
 
   /**
    * Whether a listing may start over from its first page without counting anything twice: only
@@ -803,8 +820,8 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
       let nextToken = groupIndex === start.groupIndex ? start.nextToken : undefined;
       if (scheduleGroup !== undefined && nextToken === undefined)
         groupTally(scheduleGroup).fromFirstPage = true;
-      // The next page, already requested while the current one is worked on.
-      let ahead: Promise<ListSchedulesOutput> | undefined;
+      reader?.close();
+      reader = readAhead(scheduleGroup, nextToken);
       let restarts = 0;
       for (;;) {
         listCursor = { groupIndex, ...(nextToken === undefined ? {} : { nextToken }) };
@@ -813,9 +830,9 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
           stoppedBy = StopReason.time;
           break listing;
         }
-        let page: ListSchedulesOutput;
+        let listed: ListedPage<Promise<Map<string, RecalledOutcome> | undefined>>;
         try {
-          page = await (ahead ?? listPage(scheduleGroup, nextToken));
+          listed = await reader.next();
         } catch (error) {
           if (signal?.aborted) {
             stoppedBy = StopReason.time;
@@ -830,7 +847,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
           if (!restartable(scheduleGroup)) throw error;
           // A refused NextToken (expired, say): the listing starts over from its first page. What was
           // listed before settles first, so what is taken back is final.
-          ahead = undefined;
+          reader.close();
           await waitUntilAtMost(0);
           while (pages.length > 0 && pages[0]?.remaining === 0 && pages[0]?.unprocessed === 0) pages.shift();
           if (stoppedBy) break listing;
@@ -846,12 +863,13 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
             error,
           });
           nextToken = undefined;
+          reader = readAhead(scheduleGroup, nextToken);
           continue;
         }
-        ahead = undefined;
-        const listed = page.Schedules ?? [];
-        const items = listed.filter((item) => !skip.has(item.Arn ?? ''));
-        const passed = listed.filter((item) => skip.has(item.Arn ?? '')).map((item) => item.Arn ?? '');
+        const { page } = listed;
+        const schedules = page.Schedules ?? [];
+        const items = schedules.filter((item) => !skip.has(item.Arn ?? ''));
+        const passed = schedules.filter((item) => skip.has(item.Arn ?? '')).map((item) => item.Arn ?? '');
         for (const arn of passed) skip.delete(arn);
         const record: PageRecord = {
           cursor: listCursor,
@@ -861,18 +879,12 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
           passed,
         };
         nextToken = page.NextToken || undefined;
-        if (nextToken !== undefined && !stoppedBy) {
-          // Look ahead: the next page is listed while this one is recalled and worked on, so listing
-          // keeps to its own budget rather than waiting a memory read per page. Its failure, if any,
-          // is raised where it is awaited (the catch only keeps it from going unhandled meanwhile).
-          ahead = listPage(scheduleGroup, nextToken);
-          ahead.catch(() => undefined);
-        }
-        const answers = await recall(items);
+        // Its memory read began when it arrived, while the pages before it were worked on.
+        const answers = await listed.extra;
         pages.push(record);
         for (const summary of items) enqueue(summary, record, answers?.get(summary.Arn ?? ''));
-        // At most one page of items waits while the next is worked on and the one after listed:
-        // the pipeline stays full, memory flat (three pages of summaries at most).
+        // At most one page of items waits while the next is worked on, and the listing goes on
+        // meanwhile, up to LIST_LOOKAHEAD_PAGES ahead: memory flat (see "Pages held" in src/sweep/README.md).
         await waitUntilAtMost(PAGE_SIZE);
         while (pages.length > 0 && pages[0]?.remaining === 0 && pages[0]?.unprocessed === 0) pages.shift();
         if (nextToken === undefined) break;
@@ -888,6 +900,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     failure = error;
     stoppedBy = StopReason.error;
   } finally {
+    reader?.close();
     await waitUntilAtMost(0);
     // Outcomes still being recorded on tombstones are settled before the summary claims anything.
     await context.tombstones.flush();

@@ -15,9 +15,11 @@ import {
   driveChain,
   metricValues,
   mixedPopulation,
+  pageBudget,
   resetServices,
   SCHEDULED_EVENT,
   seed,
+  takeHandOffs,
 } from './resume-support.ts';
 
 const now = new Date('2025-06-15T12:00:00Z');
@@ -119,13 +121,14 @@ describe('a NextToken the service refuses', () => {
       const expected = totals(baseline.at(-1));
       await resetServices(env, now);
       seed(env, all);
-      // Two pages per invocation, one listed ahead: the 3rd token-carrying request is the first
-      // continuation's carried token (default's 3rd page), after it counted two pages.
-      env.emulator.plane.faults.configure({ rules: [rejectToken(2, 1)] });
       const { handler, log } = createStatefulHandler(env);
+      // Two pages per invocation: the first hands on the token of the page after them.
+      const first = await handler(event, pageBudget(env, 2));
+      const [continuation] = takeHandOffs(env);
 
-      // Act
-      const results = await driveChain(env, handler, event, 2);
+      // Act: the next token-carrying request is the continuation's carried token, refused
+      env.emulator.plane.faults.configure({ rules: [rejectToken(0, 1)] });
+      const results = [first, ...(await driveChain(env, handler, continuation, 2))];
 
       // Assess
       expect(log.lines.filter((line) => line.message === RESTART_WARNING)).toHaveLength(1);

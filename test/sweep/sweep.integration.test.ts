@@ -5,7 +5,8 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
 import { createSchedulerClient } from '../../src/aws/clients.ts';
 import { createMemoryLogger } from '../../src/log.ts';
-import { type SweepDeps, type SweepOptions, sweep } from '../../src/sweep/sweep.ts';
+import { LIST_LOOKAHEAD_PAGES } from '../../src/sweep/listing.ts';
+import { PAGE_SIZE, type SweepDeps, type SweepOptions, sweep } from '../../src/sweep/sweep.ts';
 import { useTestEmulator } from '../support/emulator.ts';
 import { createTombstoneTable, storedTombstones, tombstoneStore } from '../support/tombstones.ts';
 import { key, oneTime, recurring, sweepOptions, tombstones } from './fixtures.ts';
@@ -654,14 +655,14 @@ describe('sweep', () => {
 });
 
 describe('sweep streaming', () => {
-  it('holds at most three pages, and lists the next page while looking up the current one', async () => {
-    // Prepare
+  it(`holds at most ${LIST_LOOKAHEAD_PAGES + 2} pages: two worked on and ${LIST_LOOKAHEAD_PAGES} listed ahead while they are looked up`, async () => {
+    // Prepare: lookups slow enough that the listing runs as far ahead as it may
     env.emulator.plane.setNow(new Date('2025-06-15T12:00:00Z'));
-    const schedules = Array.from({ length: 550 }, (_, index) =>
-      oneTime({ name: `s-${String(index).padStart(3, '0')}`, at: '2025-07-01T00:00:00' }),
+    const schedules = Array.from({ length: 1_150 }, (_, index) =>
+      oneTime({ name: `s-${String(index).padStart(4, '0')}`, at: '2025-07-01T00:00:00' }),
     );
     seed(schedules);
-    env.emulator.plane.controls.latencyByOperation = { GetSchedule: 2 };
+    env.emulator.plane.controls.latencyByOperation = { GetSchedule: 5 };
     const scheduler = createSchedulerClient({ ...env.clientOptions, maxAttempts: 1 });
     let listed = 0;
     let looked = 0;
@@ -693,9 +694,12 @@ describe('sweep streaming', () => {
 
     // Assess
     expect(summary.scanned).toBe(schedules.length);
-    expect(aheadAtEachList.length).toBeGreaterThanOrEqual(6);
-    // When a page is listed, at most the page before it and the one just received are still to look up.
-    expect(Math.max(...aheadAtEachList)).toBeLessThanOrEqual(200);
-    expect(aheadAtEachList.slice(1).every((ahead) => ahead > 0)).toBe(true);
+    expect(aheadAtEachList).toHaveLength(12);
+    // When a page is requested, what is listed and not yet looked up is at most the two pages worked
+    // on and the pages listed ahead but one (the page requested is the last of those).
+    const bound = (2 + LIST_LOOKAHEAD_PAGES - 1) * PAGE_SIZE;
+    expect(Math.max(...aheadAtEachList)).toBeLessThanOrEqual(bound);
+    // ...and the listing does run ahead: more than one page beyond the pages worked on.
+    expect(Math.max(...aheadAtEachList)).toBeGreaterThan(2 * PAGE_SIZE);
   });
 });
