@@ -31,6 +31,12 @@ export interface OperationWindow {
   sent: number;
   firstMs: number;
   lastMs: number;
+  /** Attempts answered (or failed): their round trips are in `roundTripMs`. */
+  settled: number;
+  /** Sum of the settled attempts' round trips, send to answer as this process saw them, in ms. */
+  roundTripMs: number;
+  /** Time during which at least one attempt of this operation was in flight, in ms. */
+  inFlightMs: number;
 }
 
 export interface RequestMeter {
@@ -40,32 +46,53 @@ export interface RequestMeter {
 
 /**
  * Records each request's send time per operation by wrapping the client's `send` (the sweep's client
- * makes one attempt per send: its budgets own the retries). Works the same for the SDK's pipeline and
- * the lean request path, which share `send`. Keeps two numbers per operation, never per request.
+ * makes one attempt per send: its budgets own the retries), and when it settles: the sum of round
+ * trips, and the time with at least one in flight (for ListSchedules, a NextToken chain with one
+ * request in flight at a time, how much of the sweep the listing was busy). Works the same for the
+ * SDK's pipeline and the lean request path, which share `send`. Keeps a few numbers per operation,
+ * never per request.
  */
 export function meterRequests(
   client: Pick<SchedulerClient, 'send'> | Pick<DynamoDBClient, 'send'>,
   now: () => number = () => performance.now(),
 ): RequestMeter {
   let windows: Record<string, OperationWindow> = {};
+  /** Per operation: attempts in flight, and since when the count was last above zero. */
+  let flights: Record<string, { count: number; since: number }> = {};
   const send = client.send.bind(client) as (...args: unknown[]) => Promise<unknown>;
   const metered = (command: { constructor: { name: string } }, ...rest: unknown[]) => {
     const operation = command.constructor.name.replace(/Command$/, '');
     const at = now();
-    const window = windows[operation];
+    let window = windows[operation];
     if (window) {
       window.sent += 1;
       window.lastMs = at;
     } else {
-      windows[operation] = { sent: 1, firstMs: at, lastMs: at };
+      window = { sent: 1, firstMs: at, lastMs: at, settled: 0, roundTripMs: 0, inFlightMs: 0 };
+      windows[operation] = window;
     }
-    return send(command, ...rest);
+    const flight = flights[operation] ?? { count: 0, since: at };
+    flights[operation] = flight;
+    if (flight.count === 0) flight.since = at;
+    flight.count += 1;
+    const counted = window;
+    const settle = () => {
+      const end = now();
+      counted.settled += 1;
+      counted.roundTripMs += end - at;
+      flight.count -= 1;
+      if (flight.count === 0) counted.inFlightMs += end - flight.since;
+    };
+    const answer = send(command, ...rest);
+    answer.then(settle, settle);
+    return answer;
   };
   (client as { send: unknown }).send = metered;
   return {
     windows: () => windows,
     reset: () => {
       windows = {};
+      flights = {};
     },
   };
 }

@@ -14,6 +14,7 @@ import { createLogger, type Logger } from '../../src/log.ts';
 import { createDynamoLeaseStore } from '../../src/state/lease.ts';
 import { createDynamoMemory } from '../../src/state/memory.ts';
 import { sustainableRequestsPerSecond } from '../../src/sweep/capacity.ts';
+import { LIST_LOOKAHEAD_PAGES } from '../../src/sweep/listing.ts';
 import { RunStatus, runSweep, type SweepState } from '../../src/sweep/run.ts';
 import { type SweepOptions, type SweepSummary, sweep } from '../../src/sweep/sweep.ts';
 import { createDynamoTombstoneStore, type TombstoneWriter } from '../../src/tombstone/store.ts';
@@ -83,6 +84,20 @@ export interface SecondSweepResult {
   /** ListSchedules calls over the second sweep's seconds, and that over the list budget: listing is its bound. */
   listSchedulesPerSecond: number;
   listShareOfBudget: number;
+  /**
+   * Where the listing's time went. ListSchedules is a NextToken chain, one request in flight at a
+   * time, so it cannot go faster than one page per round trip: `listRoundTripMs` is the mean round
+   * trip as the sweeper saw it (send to parsed answer, the emulator's added latency included),
+   * `listRoundTripCeilingShare` the most a chain with that round trip can reach as a share of the
+   * budget (1000 / round trip / budget, at most 1), and `listInFlightShare` the part of the sweep's
+   * seconds with a ListSchedules in flight. A share of 1 means the listing never waited for the rest
+   * of the sweep (its memory reads, its items), only for its own answers and its budget.
+   */
+  listRoundTripMs: number;
+  listRoundTripCeilingShare: number;
+  listInFlightShare: number;
+  /** Most pages the sweep lists ahead of the page it works on (src/sweep/listing.ts). */
+  listLookaheadPages: number;
   deleteScheduleCalls: number;
   recalled: number;
   /** The second sweep's CPU time in the bench process and its Scheduler requests (see BenchResult.cpuSeconds). */
@@ -654,6 +669,9 @@ async function secondSweep(
   const verification = await emulator.request<Verification>({ command: 'verifySecond' });
   const listCalls = stats[Operation.list]?.calls ?? 0;
   const getCalls = stats[Operation.get]?.calls ?? 0;
+  const listWindow = deps.meter.windows()[Operation.list];
+  const listRoundTripMs =
+    listWindow && listWindow.settled > 0 ? listWindow.roundTripMs / listWindow.settled : 0;
   // Counted from the sweep's own tally, not from requests: re-reads before deletes depend on how
   // busy the machine is, which schedules were looked up does not.
   const lookedUp = summary.scanned - summary.recalled - summary.protected;
@@ -671,6 +689,11 @@ async function secondSweep(
     listScheduleCalls: listCalls,
     listSchedulesPerSecond: round(listCalls / seconds, 1),
     listShareOfBudget: round(listCalls / seconds / options.listTps, 3),
+    listRoundTripMs: round(listRoundTripMs, 1),
+    listRoundTripCeilingShare:
+      listRoundTripMs > 0 ? round(Math.min(1, 1000 / listRoundTripMs / options.listTps), 3) : 0,
+    listInFlightShare: round((listWindow?.inFlightMs ?? 0) / (seconds * 1000), 3),
+    listLookaheadPages: LIST_LOOKAHEAD_PAGES,
     deleteScheduleCalls: stats[Operation.delete]?.calls ?? 0,
     recalled: summary.recalled,
     cpuSeconds: cpu.cpuSeconds,

@@ -3,6 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { BenchMode, defaultConcurrency, parseBenchArguments } from '../../scripts/bench/options.ts';
 import { runBench } from '../../scripts/bench/run.ts';
+import { LIST_LOOKAHEAD_PAGES } from '../../src/sweep/listing.ts';
 
 const OPERATIONS = ['ListSchedules', 'GetSchedule', 'DeleteSchedule'] as const;
 
@@ -97,6 +98,12 @@ describe('npm run bench', () => {
     expect(second.rereads).toBe(second.getScheduleCalls - second.schedulesLookedUp);
     expect(second.rereads).toBeGreaterThanOrEqual(0);
     expect(second.listShareOfBudget).toBeCloseTo(second.listSchedulesPerSecond / 200, 2);
+    // Where the listing's time went (timing-dependent: only presence and consistency are checked).
+    expect(second.listRoundTripMs).toBeGreaterThan(0);
+    expect(second.listRoundTripCeilingShare).toBeCloseTo(Math.min(1, 1000 / second.listRoundTripMs / 200), 2);
+    expect(second.listInFlightShare).toBeGreaterThan(0);
+    expect(second.listInFlightShare).toBeLessThanOrEqual(1);
+    expect(second.listLookaheadPages).toBe(LIST_LOOKAHEAD_PAGES);
     expect(second.requestsSent).toBeGreaterThanOrEqual(second.listScheduleCalls + second.getScheduleCalls);
     expect(second.cpuMsPerRequest).toBeGreaterThan(0);
     // The memory read every listed schedule once and wrote what the lookups taught.
