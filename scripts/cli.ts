@@ -1,5 +1,5 @@
 // One way to read a script's command line: node:util parseArgs in strict mode (an unknown option,
-// a missing value or a stray positional is an error naming it), and numbers read by the same plain
+// a missing value, a stray positional or an option given twice is an error naming it), and numbers read by the same plain
 // decimal grammar as the environment (src/validate.ts): '1e3', '0x10', ' 5' or '+5' are refused.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { clip, InputError } from '../src/errors.ts';
@@ -17,11 +17,15 @@ export class UnknownArgumentError extends InputError {
 
 /**
  * Parses `argv` against `options`. Errors are InputErrors naming the option (`--port`) or, for an
- * argument that is no option, UnknownArgumentError listing the options there are.
+ * argument that is no option, UnknownArgumentError listing the options there are. An option given
+ * twice is refused unless it is declared `multiple`.
  */
 export function parseCommandLine<const O extends OptionSpec>(argv: readonly string[], options: O) {
+  let parsed: ReturnType<
+    typeof parseArgs<{ options: O; strict: true; allowPositionals: false; tokens: true }>
+  >;
   try {
-    return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
+    parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false, tokens: true });
   } catch (error) {
     const code = (error as { code?: string }).code;
     const names = Object.keys(options).map((name) => `--${name}`);
@@ -37,6 +41,15 @@ export function parseCommandLine<const O extends OptionSpec>(argv: readonly stri
     }
     throw error;
   }
+  // parseArgs keeps the last of a repeated option: '--group a --group b' would quietly mean b.
+  // An option given twice (unless it is declared `multiple`) is refused instead.
+  const seen = new Set<string>();
+  for (const token of parsed.tokens) {
+    if (token.kind !== 'option' || options[token.name]?.multiple === true) continue;
+    if (seen.has(token.name)) throw new InputError(`--${token.name}`, 'at most once (it was given twice)');
+    seen.add(token.name);
+  }
+  return parsed.values;
 }
 
 /** A whole number in [min, max] written in plain decimal digits, or an InputError naming `option`. */

@@ -12,6 +12,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SingleBar } from 'cli-progress';
 import { createDynamoDbClient, createSchedulerClient } from '../src/aws/clients.ts';
+import { readTableName } from '../src/config.ts';
 import { InputError } from '../src/errors.ts';
 import { safeError } from '../src/redact.ts';
 import type { TombstoneQuery } from '../src/tombstone/query.ts';
@@ -23,6 +24,7 @@ import {
   type RestoreSummary,
   restoreTombstones,
 } from '../src/tombstone/restore.ts';
+import { parseIsoInstant } from '../src/validate.ts';
 import { parseCommandLine } from './cli.ts';
 
 const usage = `Usage: npm run restore -- <what> [--apply] [--at yyyy-mm-ddThh:mm:ss --zone <IANA zone> | --keep]
@@ -37,8 +39,6 @@ const usage = `Usage: npm run restore -- <what> [--apply] [--at yyyy-mm-ddThh:mm
 const NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
 const RUN_ID = /^[0-9a-zA-Z-]{1,64}$/;
 const TABLE = /^[a-zA-Z0-9_.-]{3,255}$/;
-/** An instant with its offset: 2026-11-30T10:00:00Z or 2026-11-30T11:00:00+01:00. */
-const INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,3})?)?(Z|[+-]\d{2}:\d{2})$/;
 /** More than this many tombstones show a progress bar (on a terminal). */
 const PROGRESS_FROM = 10;
 
@@ -88,14 +88,17 @@ export function parseRestoreArguments(
   };
   const instant = (option: string, value: string | undefined) => {
     if (value === undefined) return undefined;
-    if (!INSTANT.test(value) || Number.isNaN(Date.parse(value))) {
+    // A real instant, exactly as written: 2026-02-30 is refused, not read as 2 March (which would
+    // move the range), and so are spaces around it.
+    const parsed = parseIsoInstant(value);
+    if (!parsed) {
       throw new InputError(
         `--${option}`,
         'an ISO 8601 instant with its offset (2026-11-30T10:00:00Z)',
         value,
       );
     }
-    return new Date(value);
+    return parsed;
   };
   const query: TombstoneQuery = {};
   if (values.key !== undefined) {
@@ -140,10 +143,12 @@ export function parseRestoreArguments(
     ...(values.keep ? { keep: true } : {}),
   };
   const table =
-    check('table', values.table ?? env.SWEEP_TOMBSTONE_TABLE, TABLE, 'a DynamoDB table name') ??
+    check('table', values.table, TABLE, 'a DynamoDB table name') ??
+    readTableName(env, 'SWEEP_TOMBSTONE_TABLE') ??
     'schedule-hygiene-dev-tombstones';
   const stateTable =
-    check('state-table', values['state-table'] ?? env.SWEEP_STATE_TABLE, TABLE, 'a DynamoDB table name') ??
+    check('state-table', values['state-table'], TABLE, 'a DynamoDB table name') ??
+    readTableName(env, 'SWEEP_STATE_TABLE') ??
     'schedule-hygiene-dev-state';
   return { query, options, table, stateTable };
 }

@@ -7,7 +7,6 @@
 //   npm run soak -- --census --seeds 500  # the census handler instead of the sweep
 //
 // Exits 1 when any invariant is broken, pending ones included (see test/faults/sweep-faults.test.ts).
-import { parseArgs } from 'node:util';
 import {
   runCensusScenario,
   runScenario,
@@ -16,17 +15,12 @@ import {
   scenarioFor,
   startWorld,
 } from '../test/faults/harness.ts';
+import { parseCommandLine, readWholeNumber } from './cli.ts';
 
 const USAGE = 'usage: npm run soak -- [--census] [--seeds N] [--first S] [--workers W] | [--census] --seed S';
 
 function positiveInteger(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  if (!/^[1-9]\d{0,8}$/.test(raw)) {
-    throw new Error(
-      `--${name} must be a whole number from 1 to 999999999, got '${raw.slice(0, 40)}'\n${USAGE}`,
-    );
-  }
-  return Number(raw);
+  return raw === undefined ? fallback : readWholeNumber(`--${name}`, raw, 1, 999_999_999);
 }
 
 function report(outcome: ScenarioOutcome): void {
@@ -36,17 +30,18 @@ function report(outcome: ScenarioOutcome): void {
 }
 
 async function main(): Promise<number> {
-  const { values } = parseArgs({
-    options: {
+  let values: { seeds?: string; first?: string; workers?: string; seed?: string; census?: boolean };
+  try {
+    values = parseCommandLine(process.argv.slice(2), {
       seeds: { type: 'string' },
       first: { type: 'string' },
       workers: { type: 'string' },
       seed: { type: 'string' },
       census: { type: 'boolean' },
-    },
-    strict: true,
-    allowPositionals: false,
-  });
+    });
+  } catch (error) {
+    throw new Error(`${(error as Error).message}\n${USAGE}`);
+  }
   const runner = values.census === true ? runCensusScenario : runScenario;
   if (values.seed !== undefined) {
     if (values.seeds !== undefined || values.first !== undefined) {

@@ -113,7 +113,8 @@ const scheduledEvent = exactObject(
 /**
  * Whether `record` is the regular trigger's event. A record whose keys are all scheduled-event keys
  * looks like one and must then match it in every field, or it is refused naming the first field
- * that differs (`scheduled event.time`, ...). A record with any other key is not a scheduled event:
+ * that differs (`scheduled event.time`, ...); the rule ARN must name the event's own Region and
+ * account. A record with any other key is not a scheduled event:
  * the caller reads it as a manual payload, so every unknown key (say `source` beside `dryRun`) is
  * refused by name, never ignored.
  */
@@ -121,6 +122,17 @@ export function isScheduledEvent(record: Record<string, unknown>): boolean {
   const keys = Object.keys(record);
   if (keys.length === 0) return false;
   if (!keys.every((key) => (SCHEDULED_EVENT_FIELDS as readonly string[]).includes(key))) return false;
-  parseInput(scheduledEvent, record, 'scheduled event');
+  const event = parseInput(scheduledEvent, record, 'scheduled event');
+  // The rule that sent it lives in the event's own account and Region: an ARN naming another one
+  // differs from the real event in one field, so it is refused like any other difference.
+  const [rule = ''] = event.resources;
+  const [, , , ruleRegion, ruleAccount] = rule.split(':');
+  if (ruleRegion !== event.region || ruleAccount !== event.account) {
+    throw new InputError(
+      'scheduled event.resources[0]',
+      `an EventBridge rule ARN in the event's own Region and account (${event.region}, ${event.account})`,
+      rule,
+    );
+  }
   return true;
 }

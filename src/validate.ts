@@ -20,11 +20,15 @@ export function wholeNumberForm(min: number, max: number): string {
     : `a whole number from ${min} to ${max}`;
 }
 
-/** A JSON number that is a whole number in [min, max]; every failure says the same expected form. */
+/**
+ * A JSON number that is a whole number in [min, max]; every failure says the same expected form.
+ * -0 (JSON `-0`) is refused: it is 0 written in another notation.
+ */
 export function wholeNumber(min: number, max: number, expected = wholeNumberForm(min, max)) {
   return v.pipe(
     v.number(expected),
     v.integer(expected),
+    v.check((value) => !Object.is(value, -0), expected),
     v.minValue(min, expected),
     v.maxValue(max, expected),
   );
@@ -62,6 +66,37 @@ export const isoInstant = v.pipe(
     return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 19) === value.slice(0, 19);
   }, 'a real ISO 8601 date-time in UTC, e.g. 2026-01-01T00:00:00.000Z'),
 );
+
+const OFFSET_INSTANT =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+
+/**
+ * Parses an absolute ISO 8601 instant with its offset (Z or ±hh:mm required; seconds and up to nine
+ * fraction digits optional), read exactly as written: no spaces around it, and an impossible date or
+ * time (02-30, 24:00, an offset of +24:00) is refused rather than rolled over into another day, as
+ * Date.parse would. Returns undefined for anything else.
+ */
+export function parseIsoInstant(text: string): Date | undefined {
+  const match = OFFSET_INSTANT.exec(text);
+  if (!match) return undefined;
+  const [, year, month, day, hour, minute, second = '00', offset = 'Z'] = match;
+  const calendar = new Date(
+    Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute)),
+  );
+  if (
+    calendar.getUTCFullYear() !== Number(year) ||
+    calendar.getUTCMonth() !== Number(month) - 1 ||
+    calendar.getUTCDate() !== Number(day) ||
+    Number(hour) > 23 ||
+    Number(minute) > 59 ||
+    Number(second) > 59 ||
+    (offset !== 'Z' && (Number(offset.slice(1, 3)) > 23 || Number(offset.slice(4, 6)) > 59))
+  ) {
+    return undefined;
+  }
+  const instant = new Date(text);
+  return Number.isNaN(instant.getTime()) ? undefined : instant;
+}
 
 /** The expected form for a field an object does not have: the fields it allows, or that it must be empty. */
 export function noSuchField(allowed: readonly string[]): string {

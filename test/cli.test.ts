@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseBenchArguments } from '../scripts/bench/options.ts';
 import { parseCommandLine, readDecimal, readWholeNumber, UnknownArgumentError } from '../scripts/cli.ts';
 import { parseArguments as parseEmulatorArguments } from '../scripts/emulator/main.ts';
+import { parseRestoreArguments } from '../scripts/restore.ts';
 import { InputError } from '../src/errors.ts';
 
 describe('command lines', () => {
@@ -88,5 +89,70 @@ describe('command lines', () => {
       /^Invalid --schedules: expected a whole number/,
     );
     expect(() => parseBenchArguments(['--seed', '0x10'])).toThrow(/^Invalid --seed/);
+  });
+
+  it.each([
+    ['a string option', ['--port', '4566', '--port', '4567']],
+    ['a string option, once with =', ['--port=4566', '--port', '4566']],
+    ['a switch', ['--verbose', '--verbose']],
+  ])('refuses %s given twice instead of keeping the last', (_label, argv) => {
+    const parse = () => parseCommandLine(argv, { port: { type: 'string' }, verbose: { type: 'boolean' } });
+
+    expect(parse).toThrow(InputError);
+    expect(parse).toThrow(/^Invalid --(port|verbose): expected at most once \(it was given twice\)$/);
+  });
+
+  it('still reads an option declared multiple as often as it is given', () => {
+    expect(
+      parseCommandLine(['--table', 'a', '--table', 'b'], { table: { type: 'string', multiple: true } }),
+    ).toEqual({
+      table: ['a', 'b'],
+    });
+  });
+
+  it('refuses duplicated flags in the restore and bench command lines', () => {
+    expect(() => parseRestoreArguments(['--group', 'billing', '--group', 'orders'], {})).toThrow(
+      /^Invalid --group: expected at most once/,
+    );
+    expect(() => parseBenchArguments(['--schedules', '5', '--schedules', '50000'])).toThrow(
+      /^Invalid --schedules: expected at most once/,
+    );
+  });
+});
+
+describe('the restore command line', () => {
+  it.each([
+    ['a day February does not have', '2026-02-30T10:00:00Z'],
+    ['hour 24', '2026-11-30T24:00:00Z'],
+    ['minute 60', '2026-11-30T10:60:00Z'],
+    ['an offset of 24 hours', '2026-11-30T10:00:00+24:00'],
+    ['a space before it', ' 2026-11-30T10:00:00Z'],
+    ['no offset', '2026-11-30T10:00:00'],
+    ['a number', '1e3'],
+  ])('refuses --from with %s instead of rolling it into another instant', (_label, value) => {
+    expect(() => parseRestoreArguments(['--from', value], {})).toThrow(
+      /^Invalid --from: expected an ISO 8601 instant with its offset/,
+    );
+  });
+
+  it('reads a real instant with its offset', () => {
+    expect(parseRestoreArguments(['--from', '2026-11-30T11:00:00+01:00'], {})).toMatchObject({
+      query: { from: new Date('2026-11-30T10:00:00Z') },
+    });
+  });
+
+  it.each([
+    ['SWEEP_TOMBSTONE_TABLE', ' '],
+    ['SWEEP_STATE_TABLE', 'no spaces'],
+  ])('refuses %s=%j from the environment, naming the variable', (variable, value) => {
+    expect(() => parseRestoreArguments(['--group', 'billing'], { [variable]: value })).toThrow(
+      new RegExp(`^Expected ${variable} to be a DynamoDB table name`),
+    );
+  });
+
+  it('reads an empty table variable as unset, as the functions do', () => {
+    expect(parseRestoreArguments(['--group', 'billing'], { SWEEP_TOMBSTONE_TABLE: '' })).toMatchObject({
+      table: 'schedule-hygiene-dev-tombstones',
+    });
   });
 });

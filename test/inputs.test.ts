@@ -5,8 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { readCensusConfig } from '../src/census/config.ts';
 import { parseCensusEvent } from '../src/census/payload.ts';
 import { readCreateConfig } from '../src/create/config.ts';
-import { planOneTimeSchedule } from '../src/create/plan.ts';
+import { planOneTimeSchedule, planRecurringSchedule } from '../src/create/plan.ts';
 import { ConfigError, InputError } from '../src/errors.ts';
+import { readProtectTag } from '../src/protect/protection.ts';
 import { resolveZone } from '../src/schedule/timezone.ts';
 import { readSweepConfig } from '../src/sweep/config.ts';
 import { parseSweepEvent, parseSweepPayload } from '../src/sweep/payload.ts';
@@ -195,6 +196,22 @@ describe('the scheduled event', () => {
     }
   });
 
+  it.each<[string, Record<string, unknown>]>([
+    ['a Region other than its rule ARN', { region: 'eu-west-1' }],
+    ['an account other than its rule ARN', { account: '210987654321' }],
+    ['a rule ARN in another Region', { resources: ['arn:aws:events:eu-west-1:123456789012:rule/sweep'] }],
+    ['a rule ARN in another account', { resources: ['arn:aws:events:us-east-1:210987654321:rule/sweep'] }],
+  ])('refuses a look-alike with %s, naming its rule ARN', (_label, overrides) => {
+    const event = JSON.parse(JSON.stringify(scheduledEvent(overrides)));
+
+    for (const parse of [parseSweepPayload, parseCensusEvent] as const) {
+      const error = refusal(() => parse(event));
+
+      expect((error as InputError).field).toBe('scheduled event.resources[0]');
+      expect(error.message).toContain("in the event's own Region and account");
+    }
+  });
+
   it('says detail must be an empty object when it refuses a field in it', () => {
     const event = JSON.parse(JSON.stringify(scheduledEvent({ detail: { dryRun: true } })));
 
@@ -211,6 +228,14 @@ describe('the scheduled event', () => {
       /^Unknown fields 'version', 'id', .* and \d+ more in sweep payload/,
     );
     expect(() => parseCensusEvent(event)).toThrow(/^Unknown fields .* in census payload/);
+  });
+});
+
+describe('payload numbers', () => {
+  it.each(['graceMinutes', 'maxDeletes'])('refuses %s as -0 (0 in another notation)', (field) => {
+    const error = refusal(() => parseSweepPayload(JSON.parse(`{"${field}": -0}`)));
+
+    expect((error as InputError).field).toBe(field);
   });
 });
 
@@ -270,6 +295,24 @@ describe('create path fields', () => {
     ['a flexible window as text', { flexibleWindowMinutes: '5' }, 'flexibleWindowMinutes'],
     ['a flexible window of 5.5', { flexibleWindowMinutes: 5.5 }, 'flexibleWindowMinutes'],
     ['a huge name prefix', { namePrefix: 'p'.repeat(1_000_000) }, 'namePrefix'],
+    ['a flexible window of -0', { flexibleWindowMinutes: -0 }, 'flexibleWindowMinutes'],
+    ['retry attempts of -0', { retry: { maximumRetryAttempts: -0 } }, 'retry.maximumRetryAttempts'],
+    ["an empty retry (Scheduler's defaults by accident)", { retry: {} }, 'retry'],
+    [
+      'a runAt with a space before it',
+      { at: undefined, timezone: undefined, runAt: ' 2026-12-01T08:00:00Z' },
+      'runAt',
+    ],
+    [
+      'a runAt with a newline after it',
+      { at: undefined, timezone: undefined, runAt: '2026-12-01T08:00:00Z\n' },
+      'runAt',
+    ],
+    [
+      'a runAt on a day that does not exist',
+      { at: undefined, timezone: undefined, runAt: '2026-11-31T08:00:00Z' },
+      'runAt',
+    ],
   ])('refuses %s, naming the field', (_label, overrides, field) => {
     const request = { at: '2026-12-01T09:00:00', timezone: 'Europe/Berlin', targetArn, ...overrides };
 
@@ -277,6 +320,14 @@ describe('create path fields', () => {
 
     expect((error as InputError).field).toBe(field);
     expect(error.message.length).toBeLessThan(MAX_MESSAGE);
+  });
+
+  it('refuses a recurring endDate with a space before it', () => {
+    const request = { expression: 'rate(1 day)', endDate: ' 2026-12-01T08:00:00Z', targetArn };
+
+    const error = refusal(() => planRecurringSchedule(request, defaults, now));
+
+    expect((error as InputError).field).toBe('endDate');
   });
 
   it('refuses an empty ScheduleExpressionTimezone instead of reading it as UTC', () => {
@@ -312,5 +363,29 @@ describe('create path unknown fields', () => {
     const error = refusal(() => planOneTimeSchedule(request, defaults, now));
 
     expect(error.message.length).toBeLessThan(MAX_MESSAGE);
+  });
+});
+
+describe('the group protection tag', () => {
+  const tag = (Key: string, Value: string) => [{ Key, Value }];
+
+  it.each<[string, { Key: string; Value: string }[], string]>([
+    ['true', tag('schedule-hygiene:protect', 'true'), 'protected'],
+    ['TRUE (any case)', tag('schedule-hygiene:protect', 'TRUE'), 'protected'],
+    ['false', tag('schedule-hygiene:protect', 'false'), 'open'],
+    ['no such tag', tag('team', 'billing'), 'open'],
+    ['yes', tag('schedule-hygiene:protect', 'yes'), 'unclear'],
+    ['1', tag('schedule-hygiene:protect', '1'), 'unclear'],
+    ['an empty value', tag('schedule-hygiene:protect', ''), 'unclear'],
+    ['" true"', tag('schedule-hygiene:protect', ' true'), 'unclear'],
+    ['the key in another case', tag('Schedule-Hygiene:Protect', 'true'), 'unclear'],
+    ['the key with a space', tag('schedule-hygiene:protect ', 'true'), 'unclear'],
+    [
+      'an unclear tag beside a protecting one',
+      [...tag('Schedule-Hygiene:Protect', 'no'), ...tag('schedule-hygiene:protect', 'true')],
+      'protected',
+    ],
+  ])('reads %s as %s, never an unclear tag as "not protected"', (_label, tags, kind) => {
+    expect(readProtectTag(tags).kind).toBe(kind);
   });
 });

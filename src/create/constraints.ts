@@ -89,6 +89,8 @@ export function satisfies(member: CreateScheduleMemberName, value: unknown): boo
     return (
       typeof value === 'number' &&
       Number.isInteger(value) &&
+      // -0 is 0 in another notation: refused like '5.0' or '1e3' would be as text.
+      !Object.is(value, -0) &&
       value >= constraint.min &&
       value <= constraint.max
     );

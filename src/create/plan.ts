@@ -12,7 +12,7 @@ import {
   parseLocalDateTime,
 } from '../schedule/expression.ts';
 import { resolveLocalTime, resolveZone } from '../schedule/timezone.ts';
-import { suggestion } from '../validate.ts';
+import { parseIsoInstant, suggestion } from '../validate.ts';
 import { CreateScheduleMember, requireMember } from './constraints.ts';
 
 const PARTITION = 'aws(?:-[a-z]+)*';
@@ -359,30 +359,8 @@ function requireLead(field: string, text: string, instant: Date, now: Date): voi
   );
 }
 
-const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-
-/** Parses an absolute ISO instant (Z or ±hh:mm required); rejects impossible dates such as 02-30. */
-export function parseInstant(text: string): Date | undefined {
-  const match = INSTANT.exec(text.trim());
-  if (!match) return undefined;
-  const [, year, month, day, hour, minute, second = '00', offset = 'Z'] = match;
-  const calendar = new Date(
-    Date.UTC(Number(year), Number(month) - 1, Number(day), Number(hour), Number(minute)),
-  );
-  if (
-    calendar.getUTCFullYear() !== Number(year) ||
-    calendar.getUTCMonth() !== Number(month) - 1 ||
-    calendar.getUTCDate() !== Number(day) ||
-    Number(hour) > 23 ||
-    Number(minute) > 59 ||
-    Number(second) > 59 ||
-    (offset !== 'Z' && (Number(offset.slice(1, 3)) > 23 || Number(offset.slice(4, 6)) > 59))
-  ) {
-    return undefined;
-  }
-  const instant = new Date(text.trim());
-  return Number.isNaN(instant.getTime()) ? undefined : instant;
-}
+/** Parses an absolute ISO instant (Z or ±hh:mm required), exactly as written; see parseIsoInstant. */
+export const parseInstant = parseIsoInstant;
 
 function utcParts(instant: Date): LocalDateTime {
   return {
@@ -451,6 +429,14 @@ function serializeInput(fields: Record<string, unknown>): string | undefined {
 function readRetry(fields: Record<string, unknown>) {
   if (fields.retry === undefined) return undefined;
   const retry = requireObject(fields.retry, 'retry', RETRY_FIELDS);
+  // An empty retry object would quietly mean Scheduler's defaults (185 attempts over 24 hours).
+  if (Object.keys(retry).length === 0) {
+    throw new InputError(
+      'retry',
+      `at least one of ${RETRY_FIELDS.join(', ')} (leave retry out for Scheduler's defaults)`,
+      retry,
+    );
+  }
   const maximumEventAge = optionalMember(
     retry,
     'maximumEventAgeSeconds',

@@ -18,11 +18,33 @@ import {
   type ScheduleSummary,
 } from '@aws-sdk/client-scheduler';
 import { type BudgetOptions, RequestBudget } from '../aws/budget.ts';
+import { clip } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { safeError } from '../redact.ts';
 
 export const PROTECT_TAG_KEY = 'schedule-hygiene:protect';
 export const PROTECT_TAG_VALUE = 'true';
+
+/**
+ * What a group's tags say of its protection. The tag `schedule-hygiene:protect` with the value
+ * `true` (any case) protects, `false` (any case) does not, and no such tag does not. A tag that
+ * looks meant for it but is not exactly it (the key in another case or with spaces, or a value such
+ * as ` true`, `yes`, `1` or empty) is `unclear`: the operator meant something, and reading it as
+ * "not protected" would delete what they may have meant to keep. A protecting tag wins over others.
+ */
+export function readProtectTag(
+  tags: readonly { Key?: string | undefined; Value?: string | undefined }[],
+): { kind: 'protected' | 'open' } | { kind: 'unclear'; key: string; value: string } {
+  let unclear: { kind: 'unclear'; key: string; value: string } | undefined;
+  for (const { Key: key = '', Value: value = '' } of tags) {
+    if (key.trim().toLowerCase() !== PROTECT_TAG_KEY) continue;
+    const lower = value.toLowerCase();
+    if (key === PROTECT_TAG_KEY && lower === PROTECT_TAG_VALUE) return { kind: 'protected' };
+    if (key === PROTECT_TAG_KEY && lower === 'false') continue;
+    unclear ??= { kind: 'unclear', key, value };
+  }
+  return unclear ?? { kind: 'open' };
+}
 
 export const ProtectedBy = {
   groupTag: 'groupTag',
@@ -86,9 +108,17 @@ export function createProtection(options: ProtectionOptions): ProtectionCheck {
       const tags = await budget.call(() =>
         options.scheduler.send(new ListTagsForResourceCommand({ ResourceArn: arn })),
       );
-      const tagged = (tags.Tags ?? []).some(
-        (tag) => tag.Key === PROTECT_TAG_KEY && tag.Value?.toLowerCase() === PROTECT_TAG_VALUE,
-      );
+      const tag = readProtectTag(tags.Tags ?? []);
+      if (tag.kind === 'unclear') {
+        options.log.error("the group's protection tag is not understood; the group is kept this sweep", {
+          group,
+          tagKey: clip(tag.key),
+          tagValue: clip(tag.value),
+          expected: `${PROTECT_TAG_KEY} = true or false`,
+        });
+        return undefined;
+      }
+      const tagged = tag.kind === 'protected';
       const names = new Set<string>();
       if (options.state) {
         const { dynamodb, tableName } = options.state;

@@ -253,6 +253,60 @@ describe('protection', () => {
     expect(schedules.every(present)).toBe(true);
   });
 
+  it.each([
+    ['a value it does not understand', 'schedule-hygiene:protect', 'yes'],
+    ['a value with a space', 'schedule-hygiene:protect', ' true'],
+    ['a number for true', 'schedule-hygiene:protect', '1'],
+    ['the key in another case', 'Schedule-Hygiene:Protect', 'true'],
+  ])(
+    'keeps a group whose protection tag has %s, counting its schedules as skipped and saying why',
+    async (_label, key, value) => {
+      // Prepare
+      const guarded = ['g1', 'g2'].map((name) => finished(name, 'guarded'));
+      const open = [finished('o1', 'open')];
+      seed([...guarded, ...open], ['guarded', 'open']);
+      await env.scheduler.send(
+        new TagResourceCommand({
+          ResourceArn: `arn:aws:scheduler:${REGION}:${ACCOUNT_ID}:schedule-group/guarded`,
+          Tags: [{ Key: key, Value: value }],
+        }),
+      );
+      const { handle, log } = handler();
+
+      // Act
+      const summary = await handle({});
+
+      // Assess
+      expect(summary).toMatchObject({ deleted: 1, failed: 0 });
+      expect((summary as { skipped: Record<string, number> }).skipped.protectionUnknown).toBe(2);
+      expect(guarded.every(present)).toBe(true);
+      expect(log.lines).toContainEqual(
+        expect.objectContaining({
+          level: 'error',
+          message: "the group's protection tag is not understood; the group is kept this sweep",
+          group: 'guarded',
+          tagKey: key,
+          expected: 'schedule-hygiene:protect = true or false',
+        }),
+      );
+    },
+  );
+
+  it('sweeps a group whose protection tag says false', async () => {
+    const schedules = ['f1', 'f2'].map((name) => finished(name, 'unguarded'));
+    seed(schedules, ['unguarded']);
+    await env.scheduler.send(
+      new TagResourceCommand({
+        ResourceArn: `arn:aws:scheduler:${REGION}:${ACCOUNT_ID}:schedule-group/unguarded`,
+        Tags: [{ Key: 'schedule-hygiene:protect', Value: 'false' }],
+      }),
+    );
+
+    const summary = await handler().handle({});
+
+    expect(summary).toMatchObject({ deleted: 2, failed: 0 });
+  });
+
   it('rejects a malformed protectPrefixes payload by name before any request', async () => {
     await expect(handler().handle({ protectPrefixes: ['ok', 'bad prefix'] })).rejects.toThrow(
       /Invalid protectPrefixes\[1\]: expected a schedule name prefix/,
