@@ -73,9 +73,11 @@ describe('command lines', () => {
   });
 
   it('reads the emulator, bench and demo-style options through it', () => {
-    expect(parseEmulatorArguments(['--port', '4570', '--table', 'a', '--table', 'b'])).toMatchObject({
+    expect(
+      parseEmulatorArguments(['--port', '4570', '--table', 'table-a', '--table', 'table-b']),
+    ).toMatchObject({
       port: 4570,
-      tables: ['schedule-hygiene-dev-state', 'a', 'b'],
+      tables: ['schedule-hygiene-dev-state', 'table-a', 'table-b'],
     });
     expect(() => parseEmulatorArguments(['--port', '1e3'])).toThrow(
       /^Invalid --port: expected a whole number/,
@@ -117,6 +119,26 @@ describe('command lines', () => {
     expect(() => parseBenchArguments(['--schedules', '5', '--schedules', '50000'])).toThrow(
       /^Invalid --schedules: expected at most once/,
     );
+  });
+});
+
+describe('the emulator command line', () => {
+  it.each([
+    [
+      'an empty --host (every interface, not the loopback)',
+      ['--host', ''],
+      /^Invalid --host: expected a host name/,
+    ],
+    ['a blank --host', ['--host', ' '], /^Invalid --host/],
+    ['an empty --table', ['--table', ''], /^Invalid --table: expected a DynamoDB table name/],
+    ['an empty --group', ['--group', ''], /^Invalid --group: expected a schedule group name/],
+  ])('refuses %s', (_label, argv, message) => {
+    expect(() => parseEmulatorArguments(argv)).toThrow(message);
+  });
+
+  it('listens on the loopback unless told otherwise', () => {
+    expect(parseEmulatorArguments([]).host).toBe('127.0.0.1');
+    expect(parseEmulatorArguments(['--host', '0.0.0.0']).host).toBe('0.0.0.0');
   });
 });
 

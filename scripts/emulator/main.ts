@@ -2,6 +2,7 @@
 //   npm run emulator -- --port 4566 [--host 127.0.0.1]
 // and prints the environment that points the SDK (and `sls invoke local`) at it.
 import { pathToFileURL } from 'node:url';
+import { InputError } from '../../src/errors.ts';
 import { parseCommandLine, readWholeNumber } from '../cli.ts';
 import { type RunningEmulator, startEmulator } from './server.ts';
 
@@ -28,6 +29,16 @@ export const DEFAULT_REGION = 'us-east-1';
 /** The dev stage's tombstone table (hash key `pk`, range key `sk`), created at start too. */
 export const DEFAULT_TOMBSTONE_TABLE = 'schedule-hygiene-dev-tombstones';
 
+const HOST = /^[A-Za-z0-9.:\-[\]]{1,253}$/;
+const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
+const GROUP_NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
+
+/** `value` when it matches `pattern` in full, else an InputError naming `option`. */
+function checked(option: string, value: string, pattern: RegExp, expected: string): string {
+  if (!pattern.test(value)) throw new InputError(option, expected, value);
+  return value;
+}
+
 export function parseArguments(argv: readonly string[]): MainOptions {
   const values = parseCommandLine(argv, {
     port: { type: 'string' },
@@ -42,9 +53,20 @@ export function parseArguments(argv: readonly string[]): MainOptions {
   }
   return {
     port: values.port === undefined ? 4566 : readWholeNumber('--port', values.port, 0, 65_535),
-    host: values.host ?? '127.0.0.1',
-    tables: [DEFAULT_STATE_TABLE, ...(values.table ?? [])],
-    groups: [DEFAULT_SCHEDULE_GROUP, ...(values.group ?? [])],
+    // An empty host would make Node listen on every interface instead of the loopback default.
+    host: checked('--host', values.host ?? '127.0.0.1', HOST, 'a host name or IP address'),
+    tables: [
+      DEFAULT_STATE_TABLE,
+      ...(values.table ?? []).map((name) =>
+        checked('--table', name, TABLE_NAME, 'a DynamoDB table name (3-255 of a-z A-Z 0-9 _ - .)'),
+      ),
+    ],
+    groups: [
+      DEFAULT_SCHEDULE_GROUP,
+      ...(values.group ?? []).map((name) =>
+        checked('--group', name, GROUP_NAME, 'a schedule group name (1-64 of 0-9 a-z A-Z - _ .)'),
+      ),
+    ],
   };
 }
 
