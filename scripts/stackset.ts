@@ -7,7 +7,16 @@
 // (src/org/stackset-deploy.ts). Exit codes: 0 done, 1 an operation or instance failed, 2 usage error.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type CallAs, CloudFormationClient } from '@aws-sdk/client-cloudformation';
@@ -41,6 +50,15 @@ const OU_ID = /^ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}$/;
 /** CloudFormation StackSet name (CreateStackSet: a letter, then letters, digits and hyphens, 128 at most). */
 const STACK_SET_NAME = /^[a-zA-Z][-a-zA-Z0-9]{0,127}$/;
 const STAGE = /^[a-zA-Z0-9-]{1,16}$/;
+/** What `package` writes into its directory, and replaces on the next run. */
+const PACKAGE_OUTPUTS = [
+  'sls',
+  'artifacts',
+  'bucket-policies',
+  'template.json',
+  'upload.sh',
+  'manifest.json',
+];
 
 export interface StacksetCliIo {
   /** Where the service lives (serverless.yml); the current directory by default. */
@@ -142,7 +160,15 @@ function packageCommand(
     params?: { default?: Record<string, unknown> };
   };
   const exposed = exposedParameters(config.params?.default ?? {});
-  rmSync(out, { recursive: true, force: true });
+  // Only what a package writes is replaced: never a directory that holds anything else.
+  if (existsSync(out) && readdirSync(out).length > 0 && !existsSync(join(out, 'manifest.json'))) {
+    throw new InputError(
+      '--out',
+      'a new or empty directory, or one an earlier package wrote (with its manifest.json)',
+      values.out ?? '.stackset',
+    );
+  }
+  for (const name of PACKAGE_OUTPUTS) rmSync(join(out, name), { recursive: true, force: true });
   const slsDir = join(out, 'sls');
   const args = [
     '--stage',

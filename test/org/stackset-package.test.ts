@@ -4,7 +4,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -174,6 +174,30 @@ describe('the StackSet template', () => {
 });
 
 describe('stackset package refuses what it does not exactly understand', () => {
+  it('never empties an --out directory that holds anything but an earlier package', async () => {
+    // Prepare: a directory with someone's file in it.
+    const dir = mkdtempSync(join(tmpdir(), 'stackset-not-ours-'));
+    writeFileSync(join(dir, 'notes.txt'), 'keep me');
+    let stderr = '';
+
+    // Act
+    const code = await runStacksetCli(
+      ['package', '--bucket', BUCKET, '--org-id', ORG, '--regions', 'us-east-1', '--out', dir],
+      {
+        stderr: (text) => (stderr += text),
+        slsPackage: () => {
+          throw new Error('must not package');
+        },
+      },
+    );
+
+    // Assess
+    expect(code).toBe(2);
+    expect(stderr).toContain('Invalid --out');
+    expect(readFileSync(join(dir, 'notes.txt'), 'utf8')).toBe('keep me');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   it.each([
     [['--bucket', 'Acme_Bucket', '--org-id', ORG, '--regions', 'us-east-1'], '--bucket'],
     [['--bucket', BUCKET, '--org-id', 'o-short', '--regions', 'us-east-1'], '--org-id'],
