@@ -15,6 +15,7 @@ import {
   validation,
 } from './core.ts';
 import { Answer, type FaultConfig, FaultKind } from './faults.ts';
+import { ACCOUNT_ID_PATTERN, DEFAULT_ACCOUNT_ID, DEFAULT_REGION } from './scopes.ts';
 import { createServiceRegistry, type ServiceRegistry } from './services.ts';
 
 export interface RunningEmulator {
@@ -291,11 +292,43 @@ async function control(
     return { status: 200, body: { applied: plane.faults.applied(since), injected: plane.faults.injected() } };
   }
   const [serviceName, action] = route.split('/');
-  const service = services.byName(serviceName ?? '');
+  const scoped = scopedControl(serviceName ?? '', request.query, services);
+  if (typeof scoped === 'string') return { status: 400, body: { message: scoped } };
+  const service = scoped ?? services.byName(serviceName ?? '');
   if (service?.control && action) {
     return { status: 200, body: await service.control(action, body) };
   }
   return { status: 404, body: { message: `Unknown control route ${route}` } };
+}
+
+/**
+ * The service a control route with `?account=<12 digits>&region=<Region>` addresses: that scope's
+ * Scheduler, Service Quotas or CloudWatch (either parameter absent: the default's). Undefined when the
+ * route names no scope; a message when the parameters are not understood.
+ */
+function scopedControl(
+  serviceName: string,
+  query: URLSearchParams,
+  services: ServiceRegistry,
+): EmulatedService | string | undefined {
+  const account = query.get('account');
+  const region = query.get('region');
+  if (account === null && region === null) return undefined;
+  if (account !== null && !ACCOUNT_ID_PATTERN.test(account)) {
+    return `Query account: expected a 12-digit account id, got '${account}'`;
+  }
+  if (region !== null && !/^[a-z]{2}(-[a-z]+)+-\d{1,2}$/.test(region)) {
+    return `Query region: expected a Region name such as us-east-1, got '${region}'`;
+  }
+  const scope = services.scope(account ?? DEFAULT_ACCOUNT_ID, region ?? DEFAULT_REGION);
+  const byName: Record<string, EmulatedService> = {
+    scheduler: scope.scheduler,
+    servicequotas: scope.serviceQuotas,
+    cloudwatch: scope.cloudwatch,
+  };
+  return (
+    byName[serviceName] ?? `Query account and region apply to scheduler, servicequotas and cloudwatch only`
+  );
 }
 
 function deliver(

@@ -18,7 +18,6 @@ const OWN_ERROR_NAMES = {
 };
 
 const targetPrefix = 'ServiceQuotasV20190624.';
-const accountId = '123456789012';
 
 /** The name census code matches on; the quota's L- code below is invented (AWS does not document it). */
 export const scheduleCountQuotaName = 'Number of schedules';
@@ -121,7 +120,11 @@ interface QuotaState {
   applied: number | undefined;
 }
 
-export function createServiceQuotasService(_plane: ControlPlane): ServiceQuotasService {
+export function createServiceQuotasService(
+  _plane: ControlPlane,
+  options: { accountId?: string } = {},
+): ServiceQuotasService {
+  const accountId = options.accountId ?? '123456789012';
   let quotas: QuotaState[] = [];
   let mode: ServiceQuotasMode = 'normal';
 
