@@ -4,6 +4,7 @@
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../../src/errors.ts';
 import { parseCommandLine, readWholeNumber } from '../cli.ts';
+import { DEMO_ORGANIZATION, seedOrganization } from './organization.ts';
 import { type RunningEmulator, startEmulator } from './server.ts';
 
 interface MainOptions {
@@ -13,6 +14,8 @@ interface MainOptions {
   tables: string[];
   /** Schedule groups to create at start: by default the dev stage's group, where the create path writes. */
   groups: string[];
+  /** Seed the demo organization (organization.ts): accounts × Regions for `npm run report`. */
+  organization?: boolean;
 }
 
 /** The state table `sls invoke local -f sweep` names for the default stage (resources/sweep.yml). */
@@ -45,6 +48,7 @@ export function parseArguments(argv: readonly string[]): MainOptions {
     host: { type: 'string' },
     table: { type: 'string', multiple: true },
     group: { type: 'string', multiple: true },
+    organization: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) {
@@ -67,11 +71,12 @@ export function parseArguments(argv: readonly string[]): MainOptions {
         checked('--group', name, GROUP_NAME, 'a schedule group name (1-64 of 0-9 a-z A-Z - _ .)'),
       ),
     ],
+    ...(values.organization ? { organization: true } : {}),
   };
 }
 
 const USAGE =
-  'Usage: npm run emulator -- [--port 4566] [--host 127.0.0.1] [--table <state table>]... [--group <schedule group>]...';
+  'Usage: npm run emulator -- [--port 4566] [--host 127.0.0.1] [--table <state table>]... [--group <schedule group>]... [--organization]';
 
 export function environmentLines(url: string): string[] {
   return [
@@ -80,6 +85,7 @@ export function environmentLines(url: string): string[] {
     `AWS_ENDPOINT_URL_SERVICE_QUOTAS=${url}`,
     `AWS_ENDPOINT_URL_LAMBDA=${url}`,
     `AWS_ENDPOINT_URL_DYNAMODB=${url}`,
+    `AWS_ENDPOINT_URL_STS=${url}`,
     'AWS_ACCESS_KEY_ID=test',
     'AWS_SECRET_ACCESS_KEY=test',
     // The SDK reads AWS_REGION; the AWS CLI reads AWS_DEFAULT_REGION (and asks for one without it).
@@ -124,6 +130,23 @@ async function main(): Promise<void> {
   console.log(`Schedule groups: default, ${options.groups.join(', ')}`);
   console.log('Point the AWS SDK at it with:');
   for (const line of environmentLines(url)) console.log(`  export ${line}`);
+  if (options.organization) {
+    const cells = seedOrganization(emulator.services, DEMO_ORGANIZATION);
+    const accounts = [...new Set(cells.map((cell) => cell.accountId))];
+    const regions = [...new Set(cells.map((cell) => cell.region))];
+    console.log(`Organization: ${accounts.length} accounts × ${regions.length} Regions seeded:`);
+    for (const cell of cells) {
+      console.log(
+        `  ${cell.accountId} ${cell.region}: ${cell.population.created} schedules, ${cell.population.expectedDeletions} finished, quota ${cell.quota}`,
+      );
+    }
+    console.log(
+      `  role ${DEMO_ORGANIZATION.roleName} in each, except ${(DEMO_ORGANIZATION.denyingAccounts ?? []).join(', ')}`,
+    );
+    console.log(
+      `Report: npm run report -- --accounts ${accounts.join(',')} --regions ${regions.join(',')} --role ${DEMO_ORGANIZATION.roleName}`,
+    );
+  }
   console.log(
     `Controls: POST ${url}/_emulator/controls, GET ${url}/_emulator/stats, POST ${url}/_emulator/scheduler/<action>`,
   );

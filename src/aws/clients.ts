@@ -8,11 +8,19 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { LeanSchedulerClient } from './scheduler-lean.ts';
 
+export interface Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+  expiration?: Date;
+}
+
 export interface ClientOptions {
   region?: string;
   /** Overrides every service endpoint (the emulator's base URL in tests and scripts). */
   endpoint?: string;
-  credentials?: { accessKeyId: string; secretAccessKey: string; sessionToken?: string };
+  /** Static keys, or a provider the client calls (and calls again near `expiration`), e.g. an assumed role's. */
+  credentials?: Credentials | (() => Promise<Credentials>);
   /**
    * SDK-level attempts. The sweeper and census pass 1 for the Scheduler client: every request,
    * retries included, must go through their own rate budget, so the SDK must not retry behind it.

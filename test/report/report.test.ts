@@ -1,0 +1,307 @@
+// `npm run report` end to end: the real CLI, the real STS, Scheduler, Service Quotas and CloudWatch
+// clients, against one emulator serving a simulated organization of several accounts and Regions,
+// at the report's DEFAULT rates. Every cell is checked against the population seeded into it.
+import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type SeededCell, seedOrganization } from '../../scripts/emulator/organization.ts';
+import { formatCsv, formatTable, main, parseReportArguments, USAGE } from '../../scripts/report.ts';
+import { createCloudWatchClient } from '../../src/aws/clients.ts';
+import type { CellResult } from '../../src/report/report.ts';
+import { useTestEmulator } from '../support/emulator.ts';
+
+const harness = useTestEmulator();
+const ROLE = 'ScheduleHygieneReport';
+const ACCOUNTS = ['111111111111', '222222222222', '333333333333'];
+const DENYING = '444444444444';
+const REGIONS = ['us-east-1', 'eu-west-1'];
+
+/** Six cells of different sizes, mixes and quotas; small, so the default rates (GetSchedule 20/s) finish fast. */
+const CELLS = [
+  { accountId: '111111111111', region: 'us-east-1', population: { count: 45, seed: 11 }, appliedQuota: 50 },
+  { accountId: '111111111111', region: 'eu-west-1', population: { count: 12, seed: 12 } },
+  {
+    accountId: '222222222222',
+    region: 'us-east-1',
+    population: { count: 30, seed: 21, mix: { finishedNone: 0, dstGap: 0, disabledPast: 0 } },
+    appliedQuota: 2000,
+  },
+  {
+    accountId: '222222222222',
+    region: 'eu-west-1',
+    population: { count: 38, seed: 22, groups: ['default', 'orders', 'reminders'] },
+    appliedQuota: 400,
+  },
+  { accountId: '333333333333', region: 'us-east-1', population: { count: 0, seed: 31 } },
+  {
+    accountId: '333333333333',
+    region: 'eu-west-1',
+    population: { count: 25, seed: 32, mix: { finishedNone: 1, futureAt: 1 } },
+    appliedQuota: 1000,
+  },
+  { accountId: DENYING, region: 'us-east-1', population: { count: 5, seed: 41 } },
+];
+
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string[];
+}
+
+async function report(argv: string[]): Promise<Run> {
+  let stdout = '';
+  const stderr: string[] = [];
+  const code = await main(argv, {
+    endpoint: harness.emulator.url,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    progressBar: false,
+    stdout: (text) => {
+      stdout += text;
+    },
+    stderr: (text) => stderr.push(text),
+    clock: () => harness.emulator.plane.now(),
+  });
+  return { code, stdout, stderr };
+}
+
+describe('npm run report against a simulated organization', () => {
+  let seeded: SeededCell[];
+  let run: Run;
+  let rows: CellResult[];
+  const growthAt = { accountId: '222222222222', region: 'eu-west-1' };
+
+  beforeAll(async () => {
+    const { services } = harness.emulator;
+    seeded = seedOrganization(services, { roleName: ROLE, cells: CELLS, denyingAccounts: [DENYING] });
+    // A deployed census in one cell published ScheduleCount 2 h and 1 h ago: 18 then 28 schedules,
+    // then 38 now, so 10 an hour. Published with that account's credentials (a 12-digit key acts in it).
+    const now = harness.emulator.plane.now().getTime();
+    const cloudwatch = createCloudWatchClient({
+      endpoint: harness.emulator.url,
+      region: growthAt.region,
+      credentials: { accessKeyId: growthAt.accountId, secretAccessKey: 'x' },
+    });
+    await cloudwatch.send(
+      new PutMetricDataCommand({
+        Namespace: 'ScheduleHygiene',
+        MetricData: [
+          { MetricName: 'ScheduleCount', Value: 18, Unit: 'Count', Timestamp: new Date(now - 2 * 3_600_000) },
+          { MetricName: 'ScheduleCount', Value: 28, Unit: 'Count', Timestamp: new Date(now - 3_600_000) },
+        ],
+      }),
+    );
+    const started = performance.now();
+    run = await report([
+      '--accounts',
+      [...ACCOUNTS, DENYING].join(','),
+      '--regions',
+      REGIONS.join(','),
+      '--role',
+      ROLE,
+      '--format',
+      'json',
+    ]);
+    const seconds = (performance.now() - started) / 1000;
+    rows = (JSON.parse(run.stdout) as { cells: CellResult[] }).cells;
+    // 150 lookups at 20/s each, four cells at once: a few seconds, and never faster than the rate allows.
+    expect(seconds).toBeGreaterThan(45 / 20 - 0.5);
+  }, 30_000);
+
+  it('reports every seeded cell: count, quota, utilization and finished-but-present', () => {
+    expect(rows.map((row) => `${row.accountId}/${row.region}`)).toEqual(
+      [...ACCOUNTS, DENYING].flatMap((account) => REGIONS.map((region) => `${account}/${region}`)),
+    );
+    for (const cell of seeded.filter((entry) => entry.accountId !== DENYING)) {
+      const row = rows.find((entry) => entry.accountId === cell.accountId && entry.region === cell.region);
+      expect(row, `${cell.accountId} ${cell.region}`).toMatchObject({
+        ok: true,
+        scheduleCount: cell.population.created,
+        quota: cell.quota,
+        finishedPresent: cell.population.expectedDeletions,
+        utilizationPercent: Number(((cell.population.created / cell.quota) * 100).toPrecision(12)),
+        // Exactly one lookup per schedule, and one listing page per 100 (at least one).
+        requests: {
+          GetSchedule: cell.population.created,
+          ListSchedules: Math.max(1, Math.ceil(cell.population.created / 100)),
+        },
+      });
+    }
+    // The populations differ, so a report that mixed cells up could not pass.
+    expect(new Set(seeded.map((cell) => cell.population.created)).size).toBe(seeded.length);
+    expect(rows.find((row) => row.accountId === '111111111111' && row.region === 'us-east-1')).toMatchObject({
+      quotaSource: 'applied',
+      utilizationPercent: 90,
+    });
+  });
+
+  it('fails the cells of an account that denies AssumeRole, naming the error, and exits 1', () => {
+    for (const region of REGIONS) {
+      expect(rows.find((row) => row.accountId === DENYING && row.region === region)).toEqual({
+        accountId: DENYING,
+        region,
+        ok: false,
+        error: 'AccessDenied',
+      });
+    }
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('2 of 8 cells failed; their rows name the error');
+  });
+
+  it('assumes the role once per account that has it, with its session name', () => {
+    const assumed = harness.emulator.services.sts.assumed();
+    expect(assumed.map((entry) => entry.roleArn).sort()).toEqual(
+      ACCOUNTS.map((account) => `arn:aws:iam::${account}:role/${ROLE}`),
+    );
+    expect(new Set(assumed.map((entry) => entry.sessionName))).toEqual(new Set(['schedule-hygiene-report']));
+  });
+
+  it('gives growth from the census points where they exist, and n/a elsewhere', () => {
+    const grown = rows.find((row) => row.accountId === growthAt.accountId && row.region === growthAt.region);
+    expect(grown?.growthPerHour).toBeCloseTo(10, 1);
+    // (400 - 38) / 10 per hour / 24
+    expect(grown?.daysUntilFull).toBeCloseTo(362 / 10 / 24, 1);
+    const others = rows.filter((row) => row.ok && row !== grown);
+    expect(others.length).toBe(5);
+    for (const row of others) {
+      expect(row.growthPerHour).toBeUndefined();
+      expect(row.growthNote).toBe('no census data');
+    }
+    expect(formatTable(rows)).toMatch(/222222222222 {2}eu-west-1 +38 +400 +9\.50 +\d+ +10\.0 +1\.5\n/);
+  });
+
+  it('deletes nothing, publishes nothing, and prints no schedule name, target or input', () => {
+    for (const scope of harness.emulator.services.scopes()) {
+      expect(scope.scheduler.counters().deletedByApi).toBe(0);
+      const puts = scope.cloudwatch.putRequests().length;
+      expect(puts, `${scope.scope.accountId} ${scope.scope.region}`).toBe(
+        scope.scope.accountId === growthAt.accountId && scope.scope.region === growthAt.region ? 1 : 0,
+      );
+    }
+    for (const cell of seeded) {
+      const scope = harness.emulator.services.scope(cell.accountId, cell.region);
+      expect(scope.scheduler.count()).toBe(cell.population.created);
+    }
+    for (const output of [run.stdout, formatTable(rows), formatCsv(rows), run.stderr.join('\n')]) {
+      expect(output).not.toMatch(/syn-|reference|arn:aws:(lambda|sqs|scheduler)|Input/);
+    }
+  });
+
+  it('shows progress on stderr, one line per finished cell', () => {
+    const lines = run.stderr.filter((line) => /^\[\d+\/8\]/.test(line));
+    expect(lines).toHaveLength(8);
+    expect(lines).toContain(`[${lines.length}/8] ${lines.at(-1)!.split(' ').slice(1).join(' ')}`);
+    expect(lines.filter((line) => line.endsWith('failed: AccessDenied'))).toHaveLength(2);
+  });
+
+  it('writes the same rows as CSV and as a table', () => {
+    const csv = formatCsv(rows).split('\n');
+    expect(csv[0]).toBe(
+      'account,region,ok,error,schedules,quota,quotaSource,utilizationPercent,finishedPresent,growthPerHour,daysUntilFull,growthNote,listSchedulesRequests,getScheduleRequests',
+    );
+    expect(csv).toHaveLength(9);
+    const first = seeded[0]!;
+    expect(csv[1]).toBe(
+      `111111111111,us-east-1,true,,45,50,applied,90,${first.population.expectedDeletions},,,no census data,1,45`,
+    );
+    expect(csv[7]).toBe(`${DENYING},us-east-1,false,AccessDenied,,,,,,,,,,`);
+    const table = formatTable(rows).split('\n');
+    expect(table[0]).toMatch(
+      /^account +region +schedules +quota +utilization % +finished present +growth \/h/,
+    );
+    expect(table[8]).toMatch(new RegExp(`^${DENYING} {2}eu-west-1 +AccessDenied$`));
+  });
+});
+
+describe('report flags', () => {
+  const valid = ['--accounts', '111111111111', '--regions', 'us-east-1', '--role', 'Reader'];
+  const refused = (argv: string[], files: Record<string, string> = {}) => {
+    try {
+      parseReportArguments(argv, (path) => {
+        if (path in files) return files[path]!;
+        throw Object.assign(new Error('no such file'), { code: 'ENOENT' });
+      });
+    } catch (error) {
+      return (error as Error).message;
+    }
+    throw new Error(`accepted ${argv.join(' ')}`);
+  };
+
+  it('reads the defaults: table, ListSchedules 5/s, GetSchedule 20/s, 4 cells at once', () => {
+    expect(parseReportArguments(valid)).toEqual({
+      accounts: ['111111111111'],
+      regions: ['us-east-1'],
+      role: 'Reader',
+      format: 'table',
+      listPerSecond: 5,
+      getPerSecond: 20,
+      parallelCells: 4,
+      namespace: 'ScheduleHygiene',
+    });
+  });
+
+  it('reads account ids from a file, one per line', () => {
+    const parsed = parseReportArguments(
+      ['--accounts', 'ids.txt', '--regions', 'eu-west-1', '--role', 'R'],
+      () => '111111111111\r\n222222222222\n',
+    );
+    expect(parsed).toMatchObject({ accounts: ['111111111111', '222222222222'] });
+  });
+
+  it.each([
+    [['--regions', 'us-east-1', '--role', 'R'], /Invalid --accounts: expected a value/],
+    [
+      ['--accounts', '11111111111', '--regions', 'us-east-1', '--role', 'R'],
+      /--accounts: .*item 1 is not 12 digits/,
+    ],
+    [['--accounts', '111111111111,', '--regions', 'us-east-1', '--role', 'R'], /--accounts: .*item 2/],
+    [
+      ['--accounts', '111111111111,111111111111', '--regions', 'us-east-1', '--role', 'R'],
+      /--accounts: .*each once/,
+    ],
+    [
+      ['--accounts', 'missing.txt', '--regions', 'us-east-1', '--role', 'R'],
+      /--accounts: .*no readable file there: ENOENT/,
+    ],
+    [['--accounts', 'ids.txt', '--regions', 'us-east-1', '--role', 'R'], /--accounts: .*line 2 of ids.txt/],
+    [['--accounts', 'empty.txt', '--regions', 'us-east-1', '--role', 'R'], /--accounts: .*the file is empty/],
+    [
+      ['--accounts', '111111111111', '--regions', 'US-EAST-1', '--role', 'R'],
+      /--regions: .*item 1 is not one/,
+    ],
+    [
+      ['--accounts', '111111111111', '--regions', 'us-east-1,,eu-west-1', '--role', 'R'],
+      /--regions: .*item 2/,
+    ],
+    [
+      ['--accounts', '111111111111', '--regions', 'us-east-1,cn-north-1', '--role', 'R'],
+      /--regions: expected Regions of one partition/,
+    ],
+    [
+      ['--accounts', '111111111111', '--regions', 'us-east-1,us-east-1', '--role', 'R'],
+      /--regions: expected Region names, each once/,
+    ],
+    [['--accounts', '111111111111', '--regions', 'us-east-1'], /--role: expected a value/],
+    [
+      ['--accounts', '111111111111', '--regions', 'us-east-1', '--role', 'path/Reader'],
+      /--role: expected a role name/,
+    ],
+    [['--accounts', '111111111111', '--regions', 'us-east-1', '--role', 'a'.repeat(65)], /--role/],
+    [[...valid, '--format', 'xml'], /--format: expected one of table, json, csv/],
+    [[...valid, '--list-tps', '51'], /--list-tps: expected a whole number of requests or cells from 1 to 50/],
+    [[...valid, '--get-tps', '2e1'], /--get-tps/],
+    [[...valid, '--parallel', '0'], /--parallel/],
+    [[...valid, '--namespace', 'AWS/Scheduler'], /--namespace: expected a CloudWatch namespace/],
+    [[...valid, '--dry-run'], /Unknown argument '--dry-run'/],
+    [[...valid, 'extra'], /Unknown argument 'extra'/],
+  ])('refuses %j naming the flag', (argv, message) => {
+    expect(refused(argv, { 'ids.txt': '111111111111\n\n222222222222\n', 'empty.txt': '' })).toMatch(message);
+  });
+
+  it('exits 2 with the usage for an unknown flag, before any AWS call', async () => {
+    const calls = harness.emulator.services.sts.assumed().length;
+    const run = await report([...valid, '--acounts', '1']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toEqual([expect.stringMatching(/Unknown argument '--acounts'/), USAGE]);
+    expect(run.stdout).toBe('');
+    expect(harness.emulator.services.sts.assumed().length).toBe(calls);
+  });
+});
