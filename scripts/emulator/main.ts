@@ -134,7 +134,7 @@ async function main(): Promise<void> {
     const cells = seedOrganization(emulator.services, DEMO_ORGANIZATION);
     const accounts = [...new Set(cells.map((cell) => cell.accountId))];
     const regions = [...new Set(cells.map((cell) => cell.region))];
-    console.log(`Organization: ${accounts.length} accounts × ${regions.length} Regions seeded:`);
+    console.log(`Organization: ${cells.length} account-Regions in ${accounts.length} accounts seeded:`);
     for (const cell of cells) {
       console.log(
         `  ${cell.accountId} ${cell.region}: ${cell.population.created} schedules, ${cell.population.expectedDeletions} finished, quota ${cell.quota}`,
