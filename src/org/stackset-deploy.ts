@@ -145,68 +145,31 @@ export async function deployStackSet(deps: DeployDeps, options: DeployOptions): 
     operations.push(await follow(deps, options, operationId, 'UPDATE'));
   }
 
-  const overridesOf = (region: string): Parameter[] =>
-    Object.entries(options.regionParameters[region] ?? {}).map(([key, value]) => ({
-      ParameterKey: key,
-      ParameterValue: value,
-    }));
   const covered = new Set(
     (await listInstances(cloudformation, options.stackSetName, callAs)).map(
       (instance) => `${instance.organizationalUnitId} ${instance.region}`,
     ),
   );
-
-  // Existing instances of a Region with its own values get them (they persist across later updates).
-  for (const region of options.regions) {
-    const overrides = overridesOf(region);
-    const ous = options.organizationalUnitIds.filter((ou) => covered.has(`${ou} ${region}`));
-    if (overrides.length === 0 || ous.length === 0) continue;
-    deps.progress(
-      `setting ${overrides.map((item) => item.ParameterKey).join(', ')} for the instances in ${region}`,
-    );
+  for (const step of planInstanceOperations(options, covered)) {
     const operationId = randomUUID();
-    await cloudformation.send(
-      new UpdateStackInstancesCommand({
-        StackSetName: options.stackSetName,
-        DeploymentTargets: { OrganizationalUnitIds: ous },
-        Regions: [region],
-        ParameterOverrides: overrides,
-        OperationPreferences: preferences,
-        OperationId: operationId,
-        CallAs: callAs,
-      }),
-    );
-    operations.push(await follow(deps, options, operationId, 'UPDATE'));
-  }
-
-  // Instances the StackSet lacks: each (OU, Region) asked for that has none yet, grouped by the
-  // Regions that miss the same OUs with the same Region values, so the usual cases (new OUs, new
-  // Regions) take one operation.
-  const groups = new Map<string, { ous: string[]; regions: string[]; overrides: Parameter[] }>();
-  for (const region of options.regions) {
-    const ous = options.organizationalUnitIds.filter((ou) => !covered.has(`${ou} ${region}`));
-    if (ous.length === 0) continue;
-    const overrides = overridesOf(region);
-    const key = JSON.stringify([ous, overrides]);
-    const group = groups.get(key) ?? { ous, regions: [], overrides };
-    group.regions.push(region);
-    groups.set(key, group);
-  }
-  for (const group of groups.values()) {
-    deps.progress(`creating stack instances: OUs ${group.ous.join(', ')} in ${group.regions.join(', ')}`);
-    const operationId = randomUUID();
-    await cloudformation.send(
-      new CreateStackInstancesCommand({
-        StackSetName: options.stackSetName,
-        DeploymentTargets: { OrganizationalUnitIds: group.ous },
-        Regions: group.regions,
-        ...(group.overrides.length > 0 ? { ParameterOverrides: group.overrides } : {}),
-        OperationPreferences: preferences,
-        OperationId: operationId,
-        CallAs: callAs,
-      }),
-    );
-    operations.push(await follow(deps, options, operationId, 'CREATE'));
+    const request = {
+      StackSetName: options.stackSetName,
+      DeploymentTargets: { OrganizationalUnitIds: step.ous },
+      Regions: step.regions,
+      ...(step.overrides.length > 0 ? { ParameterOverrides: step.overrides } : {}),
+      OperationPreferences: preferences,
+      OperationId: operationId,
+      CallAs: callAs,
+    };
+    if (step.action === 'UPDATE') {
+      const names = step.overrides.map((item) => item.ParameterKey).join(', ');
+      deps.progress(`setting ${names} for the instances in ${step.regions.join(', ')}`);
+      await cloudformation.send(new UpdateStackInstancesCommand(request));
+    } else {
+      deps.progress(`creating stack instances: OUs ${step.ous.join(', ')} in ${step.regions.join(', ')}`);
+      await cloudformation.send(new CreateStackInstancesCommand(request));
+    }
+    operations.push(await follow(deps, options, operationId, step.action));
   }
 
   const instances = await listInstances(cloudformation, options.stackSetName, callAs);
@@ -214,6 +177,52 @@ export async function deployStackSet(deps: DeployDeps, options: DeployOptions): 
     operations.every((operation) => operation.status === 'SUCCEEDED') &&
     operations.every((operation) => operation.results.every((result) => result.status === 'SUCCEEDED'));
   return { stackSetName: options.stackSetName, created: !existing, operations, instances, ok };
+}
+
+/** One stack-instance operation: UpdateStackInstances (Region values) or CreateStackInstances. */
+export interface InstanceStep {
+  action: 'UPDATE' | 'CREATE';
+  ous: string[];
+  regions: string[];
+  overrides: Parameter[];
+}
+
+/**
+ * The instance operations a deploy needs after the StackSet itself is created or updated, given the
+ * (OU, Region) pairs that already have instances (`covered`, as `<ou> <region>`):
+ * - each Region with values of its own gets them on its existing instances (UpdateStackInstances;
+ *   overrides persist across later StackSet updates);
+ * - each (OU, Region) asked for that has no instance yet is created, grouped by the Regions that
+ *   miss the same OUs with the same Region values, so the usual cases (new OUs, new Regions) take
+ *   one operation.
+ */
+export function planInstanceOperations(
+  options: Pick<DeployOptions, 'organizationalUnitIds' | 'regions' | 'regionParameters'>,
+  covered: ReadonlySet<string>,
+): InstanceStep[] {
+  const overridesOf = (region: string): Parameter[] =>
+    Object.entries(options.regionParameters[region] ?? {}).map(([key, value]) => ({
+      ParameterKey: key,
+      ParameterValue: value,
+    }));
+  const steps: InstanceStep[] = [];
+  for (const region of options.regions) {
+    const overrides = overridesOf(region);
+    const ous = options.organizationalUnitIds.filter((ou) => covered.has(`${ou} ${region}`));
+    if (overrides.length > 0 && ous.length > 0)
+      steps.push({ action: 'UPDATE', ous, regions: [region], overrides });
+  }
+  const creations = new Map<string, InstanceStep>();
+  for (const region of options.regions) {
+    const ous = options.organizationalUnitIds.filter((ou) => !covered.has(`${ou} ${region}`));
+    if (ous.length === 0) continue;
+    const overrides = overridesOf(region);
+    const key = JSON.stringify([ous, overrides]);
+    const step = creations.get(key) ?? { action: 'CREATE', ous, regions: [], overrides };
+    step.regions.push(region);
+    creations.set(key, step);
+  }
+  return [...steps, ...creations.values()];
 }
 
 /** The StackSet, or undefined when it does not exist. */

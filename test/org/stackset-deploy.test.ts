@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-cloudformation';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { runStacksetCli } from '../../scripts/stackset.ts';
+import { planInstanceOperations } from '../../src/org/stackset-deploy.ts';
 import { useTestEmulator } from '../support/emulator.ts';
 
 const OU_A = 'ou-ab12-aaaaaaaa';
@@ -266,6 +267,38 @@ describe('stackset deploy', () => {
     expect(run.stderr).toContain('333333333333 eu-west-1 FAILED');
     expect(await instances()).toContain('333333333333 eu-west-1 OUTDATED');
     expect(await instances()).toContain('333333333333 us-east-1 CURRENT');
+  });
+});
+
+describe('the instance operations a deploy plans', () => {
+  const sink = [
+    { ParameterKey: 'MonitoringSinkArn', ParameterValue: 'arn:aws:oam:eu-west-1:999988887777:sink/s' },
+  ];
+
+  it('creates only the missing (OU, Region) pairs, one operation per set of OUs and Region values', () => {
+    const steps = planInstanceOperations(
+      {
+        organizationalUnitIds: [OU_A, OU_B],
+        regions: ['us-east-1', 'eu-west-1', 'ap-southeast-2', 'us-west-2'],
+        regionParameters: { 'eu-west-1': { MonitoringSinkArn: sink[0]?.ParameterValue ?? '' } },
+      },
+      new Set([`${OU_A} us-east-1`, `${OU_A} eu-west-1`, `${OU_B} eu-west-1`]),
+    );
+
+    expect(steps).toEqual([
+      { action: 'UPDATE', ous: [OU_A, OU_B], regions: ['eu-west-1'], overrides: sink },
+      { action: 'CREATE', ous: [OU_B], regions: ['us-east-1'], overrides: [] },
+      { action: 'CREATE', ous: [OU_A, OU_B], regions: ['ap-southeast-2', 'us-west-2'], overrides: [] },
+    ]);
+  });
+
+  it('plans nothing when every pair exists and no Region has values of its own', () => {
+    expect(
+      planInstanceOperations(
+        { organizationalUnitIds: [OU_A], regions: ['us-east-1'], regionParameters: {} },
+        new Set([`${OU_A} us-east-1`]),
+      ),
+    ).toEqual([]);
   });
 });
 
