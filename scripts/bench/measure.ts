@@ -96,3 +96,32 @@ export function meterRequests(
     },
   };
 }
+
+/**
+ * Counts a DynamoDB client's requests per operation, every attempt (the SDK's retries included), by a
+ * middleware placed inside the SDK's retry loop. Unlike wrapping `send`, it also sees the requests of
+ * a DynamoDBDocumentClient built on the client (the lookup memory's), which share its middleware stack.
+ */
+export function meterDynamoDbRequests(client: DynamoDBClient): DynamoDbMeter {
+  let counts: Record<string, number> = {};
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      const operation = (context.commandName ?? 'unknown').replace(/Command$/, '');
+      counts[operation] = (counts[operation] ?? 0) + 1;
+      return next(args);
+    },
+    { step: 'finalizeRequest', priority: 'low', name: 'benchRequestMeter' },
+  );
+  return {
+    counts: () => counts,
+    reset: () => {
+      counts = {};
+    },
+  };
+}
+
+export interface DynamoDbMeter {
+  /** Requests sent per operation (BatchWriteItem, BatchWrite for a document client, ...), every attempt. */
+  counts(): Record<string, number>;
+  reset(): void;
+}

@@ -19,7 +19,14 @@ import { RunStatus, runSweep, type SweepState } from '../../src/sweep/run.ts';
 import { type SweepOptions, type SweepSummary, sweep } from '../../src/sweep/sweep.ts';
 import { createDynamoTombstoneStore, type TombstoneWriter } from '../../src/tombstone/store.ts';
 import type { SyntheticKindValue } from '../emulator/scheduler-synthesize.ts';
-import { maxRssMiB, meterRequests, type OperationWindow, type RequestMeter, sampleRss } from './measure.ts';
+import {
+  maxRssMiB,
+  meterDynamoDbRequests,
+  meterRequests,
+  type OperationWindow,
+  type RequestMeter,
+  sampleRss,
+} from './measure.ts';
 import { naiveSweep } from './naive.ts';
 import {
   BenchMix,
@@ -281,11 +288,14 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
     namespace: 'ScheduleHygieneBench',
   };
   // The incremental sweep keeps its memory in a DynamoDB table of the same emulator process.
-  const dynamodb = createDynamoDbClient(clientOptions);
-  const stateTable = options.secondSweep ? await createStateTable(dynamodb) : undefined;
+  // One client each, as metered apart: the tombstone store's requests are reported on their own.
+  const stateDynamodb = createDynamoDbClient(clientOptions);
+  const stateTable = options.secondSweep ? await createStateTable(stateDynamodb) : undefined;
+  const stateMeter = meterDynamoDbRequests(stateDynamodb);
   // Every deletion writes its tombstone first, as in production (no tombstone, no delete).
-  const tombstones = await createTombstoneTable(dynamodb);
-  const dynamodbMeter = meterRequests(dynamodb);
+  const tombstoneDynamodb = createDynamoDbClient(clientOptions);
+  const tombstones = await createTombstoneTable(tombstoneDynamodb);
+  const dynamodbMeter = meterDynamoDbRequests(tombstoneDynamodb);
   const tombstoneMeter = naive
     ? undefined
     : meterTombstones(
@@ -295,6 +305,7 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
   const firstState = stateTable?.(clock);
   await emulator.request({ command: 'resetStats' });
   dynamodbMeter.reset();
+  stateMeter.reset();
   const emulatorCpuBefore = await emulator.request<NodeJS.CpuUsage>({ command: 'cpu' });
   const loadAverageBefore = loadavg()[0] ?? 0;
   const baselineRssMiB = process.memoryUsage.rss() / 2 ** 20;
@@ -360,7 +371,7 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
     }),
     throttled: Object.values(Operation).reduce((sum, name) => sum + (stats[name]?.throttled ?? 0), 0),
     failed: naiveResult ? naiveResult.failed : (summary?.failed ?? 0),
-    ...cpuFigures(cpu, meter.windows(), dynamodbMeter.windows()),
+    ...cpuFigures(cpu, meter.windows(), [dynamodbMeter.counts(), stateMeter.counts()]),
     peakRssMiB: round(peakRssMiB, 1),
     maxRssMiB: round(maxRssMiB(), 1),
     baselineRssMiB: round(baselineRssMiB, 1),
@@ -376,7 +387,9 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
           tombstones: {
             store: options.tombstones,
             writeLatencyMs: tombstoneMeter.latency(),
-            requests: requestCounts(dynamodbMeter.windows(), TOMBSTONE_OPERATIONS),
+            requests: Object.fromEntries(
+              TOMBSTONE_OPERATIONS.map((name) => [name, dynamodbMeter.counts()[name] ?? 0]),
+            ),
           },
         }
       : {}),
@@ -407,13 +420,6 @@ export const REPORTED_MEMORY_MB = [256, 512, 1024, 1769] as const;
 /** The DynamoDB operations the tombstone store sends. */
 const TOMBSTONE_OPERATIONS = ['BatchWriteItem', 'UpdateItem'] as const;
 
-function requestCounts(
-  windows: Record<string, OperationWindow>,
-  operations: readonly string[],
-): Record<string, number> {
-  return Object.fromEntries(operations.map((name) => [name, windows[name]?.sent ?? 0]));
-}
-
 /** CPU seconds between two process.cpuUsage() readings (microseconds, user + system). */
 function cpuSince(before: NodeJS.CpuUsage, after: NodeJS.CpuUsage): number {
   return (after.user - before.user + after.system - before.system) / 1e6;
@@ -435,7 +441,7 @@ function lookups(
 function cpuFigures(
   cpu: NodeJS.CpuUsage,
   windows: Record<string, OperationWindow>,
-  dynamodbWindows: Record<string, OperationWindow> = {},
+  dynamodbCounts: Record<string, number>[] = [],
 ): Pick<
   BenchResult,
   | 'cpuSeconds'
@@ -448,7 +454,9 @@ function cpuFigures(
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   const requestsSent = Object.values(Operation).reduce((sum, name) => sum + (windows[name]?.sent ?? 0), 0);
   const cpuMsPerRequest = requestsSent > 0 ? (cpuSeconds * 1000) / requestsSent : 0;
-  const dynamodbRequestsSent = Object.values(dynamodbWindows).reduce((sum, window) => sum + window.sent, 0);
+  const dynamodbRequestsSent = dynamodbCounts
+    .flatMap((counts) => Object.values(counts))
+    .reduce((sum, sent) => sum + sent, 0);
   const allRequests = requestsSent + dynamodbRequestsSent;
   const byLambdaMemoryMb = Object.fromEntries(
     REPORTED_MEMORY_MB.map((mb) => [

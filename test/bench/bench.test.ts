@@ -109,6 +109,12 @@ describe('npm run bench', () => {
     // The memory read every listed schedule once and wrote what the lookups taught.
     expect(second.memory.reads).toBe(1500 - result.correctness.expectedDeletes);
     expect(result.memory?.writes).toBeGreaterThan(0);
+    // The tombstone store's requests are counted apart from the memory's and the lease's, and all in the total.
+    const tombstoneCalls = result.tombstones?.requests.BatchWriteItem ?? 0;
+    expect(tombstoneCalls).toBeGreaterThan(0);
+    expect(result.dynamodbRequestsSent).toBeGreaterThanOrEqual(
+      tombstoneCalls + (result.memory?.requests ?? 0),
+    );
     expect(second.correctness).toMatchObject({ unexpectedDeletes: 0, remainingExpected: 0, ok: true });
     expect(second.correctness.deleted).toBe(second.schedulesLookedUp);
     // Everything else listed was answered from memory.
