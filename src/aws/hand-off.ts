@@ -16,6 +16,22 @@ export interface InvocationContext {
 const HAND_OFF_ALLOWANCE_MS = 5 * 60_000;
 /** Lambda's longest timeout, assumed when no context says how long this invocation has. */
 const LONGEST_INVOCATION_MS = 15 * 60_000;
+/**
+ * After its deadline an invocation is gone: Lambda stops a function once its timeout has passed
+ * (Lambda API reference, CreateFunction `Timeout`: "The amount of time (in seconds) that Lambda
+ * allows a function to run before stopping it"; at most 900 s). A lease held for the invocation's
+ * remaining time plus this margin (clock differences between hosts, timer rounding) therefore
+ * expires soon after a killed holder's deadline.
+ */
+export const KILLED_HOLDER_MARGIN_MS = 60_000;
+
+/** How long a lease taken now must last while this invocation runs: its remaining time plus the margin. */
+export function invocationLeaseMs(context: InvocationContext | undefined): number {
+  return (context?.getRemainingTimeInMillis?.() ?? LONGEST_INVOCATION_MS) + KILLED_HOLDER_MARGIN_MS;
+}
+
+/** How long a lease renewed at a hand-off must last: until the next invocation takes it over. */
+export const HAND_OFF_LEASE_MS = HAND_OFF_ALLOWANCE_MS;
 
 /** How long a lease taken now must last: the rest of this invocation plus the hand-off. */
 export function leaseDurationMs(context: InvocationContext | undefined): number {

@@ -12,7 +12,7 @@ import {
   createLambdaClient,
   createSchedulerClient,
 } from '../aws/clients.ts';
-import { handOffTo, type InvocationContext, leaseDurationMs } from '../aws/hand-off.ts';
+import { HAND_OFF_LEASE_MS, handOffTo, type InvocationContext, invocationLeaseMs } from '../aws/hand-off.ts';
 import { addLambdaContext, createLogger, type FunctionLogger, type Logger } from '../log.ts';
 import { createProtection } from '../protect/protection.ts';
 import { safeError } from '../redact.ts';
@@ -141,7 +141,10 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
           },
           request,
           ...(parsed.kind === 'continuation' ? { continuation: parsed.continuation } : {}),
-          leaseMs: leaseDurationMs(context),
+          // Held until soon after this invocation's deadline: a killed invocation's lease expires
+          // by itself, and the next run resumes from its checkpoint (src/sweep/checkpoint.ts).
+          leaseMs: invocationLeaseMs(context),
+          handOffLeaseMs: HAND_OFF_LEASE_MS,
           recall: config.incremental && request.fullLookup !== true,
           remember: config.incremental,
         },

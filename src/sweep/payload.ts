@@ -257,8 +257,10 @@ const continuationSchema = exactObject(
           >,
           'counts of skipped schedules by reason',
         ),
+        // Only on a sweep resumed from a checkpoint (src/sweep/checkpoint.ts).
+        deletesUncounted: v.optional(count),
       },
-      `an object of counts (${COUNT_FIELDS.join(', ')})`,
+      `an object of counts (${COUNT_FIELDS.join(', ')}, and deletesUncounted after a resume)`,
     ),
     progress: exactObject(
       { groups: v.unknown(), fromStart: flag },
@@ -324,7 +326,7 @@ function readContinuation(value: unknown): SweepContinuation {
     startedAt: record.startedAt,
     request: readCarriedRequest(record.request),
     cursor,
-    counts: { ...record.counts, skipped } as SweepCounts,
+    counts: withoutUndefined({ ...record.counts, skipped }) as SweepCounts,
     progress: { groups: readGroupProgress(record.progress.groups), fromStart: record.progress.fromStart },
     requests: record.requests,
     throttled: record.throttled,
@@ -362,4 +364,9 @@ function readGroupProgress(value: unknown): Record<string, GroupProgress> {
     groups[name] = { ...readExact(entryField, entry, GROUP_PROGRESS_FIELDS, groupProgressSchema) };
   }
   return groups;
+}
+
+/** The object without its undefined fields (an optional count left out stays left out). */
+function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as T;
 }

@@ -4,12 +4,28 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import { safeError } from '../redact.ts';
-import type { LeaseStore } from '../state/lease.ts';
+import type { LeaseRecord, LeaseStore } from '../state/lease.ts';
 import type { ScheduleMemory } from '../state/memory.ts';
+import {
+  CHECKPOINT_DELETE_ALLOWANCE,
+  CHECKPOINT_EVERY_MS,
+  encodeCheckpoint,
+  encodeEnded,
+  judgeCheckpoint,
+} from './checkpoint.ts';
 import { createIncrementalKnowledge } from './incremental.ts';
 import { publishSweepMetrics } from './metrics.ts';
 import { MAX_INVOCATIONS, type SweepContinuation, type SweepRequest } from './payload.ts';
-import { StopReason, type SweepDeps, type SweepOptions, type SweepSummary, sweep } from './sweep.ts';
+import {
+  CheckpointRefused,
+  emptyCounts,
+  StopReason,
+  type SweepDeps,
+  type SweepOptions,
+  type SweepSnapshot,
+  type SweepSummary,
+  sweep,
+} from './sweep.ts';
 
 export interface SweepState {
   lease: LeaseStore;
@@ -26,13 +42,23 @@ export interface SweepRunDeps extends Omit<SweepDeps, 'knowledge'> {
 
 export interface SweepRunInput {
   /** The whole sweep's options, as the request and config give them (maxDeletes counts for the whole). */
-  options: Omit<SweepOptions, 'cursor' | 'startingCounts' | 'startingProgress' | 'report'>;
+  options: Omit<SweepOptions, 'cursor' | 'startingCounts' | 'startingProgress' | 'report' | 'checkpoint'>;
   /** The request the run began with; carried so every invocation applies the same one. */
   request: SweepRequest;
   /** Present when this invocation continues a run. */
   continuation?: SweepContinuation;
-  /** How long the lease holds: longer than one invocation plus the hand-off. */
+  /**
+   * How long the lease holds from this invocation's start: its remaining time plus a short margin,
+   * so a killed invocation's lease expires soon after its deadline (src/aws/hand-off.ts).
+   */
   leaseMs: number;
+  /** How long the lease holds from a hand-off: until the next invocation takes it (default leaseMs). */
+  handOffLeaseMs?: number;
+  /**
+   * The checkpoint cadence (src/sweep/checkpoint.ts); the defaults when unset. Checkpoints need the
+   * state table; without one nothing is saved.
+   */
+  checkpoint?: { allowance: number; everyMs: number };
   /** Skip lookups that memory can answer (needs state); false looks everything up afresh. */
   recall: boolean;
   /** Remember what lookups taught (needs state). */
@@ -63,13 +89,44 @@ export type SweepRunResult =
 
 export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promise<SweepRunResult> {
   const { clock, log, state } = deps;
-  const carried = input.continuation;
-  const invocation = carried?.invocation ?? 1;
-  const startedAt = carried?.startedAt ?? clock().toISOString();
+  const firstStartedAt = clock().toISOString();
 
-  const held = await takeLease(deps, input);
+  const held = await takeLease(deps, input, firstStartedAt);
   if ('status' in held) return held;
   const { runId, token } = held;
+  // A run resumed from a killed invocation's checkpoint carries on from it, as a continuation would.
+  const carried = held.resumed ?? input.continuation;
+  const invocation = carried?.invocation ?? 1;
+  const startedAt = carried?.startedAt ?? firstStartedAt;
+  const policy = input.checkpoint ?? { allowance: CHECKPOINT_DELETE_ALLOWANCE, everyMs: CHECKPOINT_EVERY_MS };
+  /** This invocation's checkpoints, in order (its acquire wrote number 0). */
+  let checkpointSeq = 0;
+  const continuationAt = (snapshot: SweepSnapshot): SweepContinuation => {
+    const whole = addCarried(snapshot, carried);
+    return {
+      runId: runId ?? '',
+      invocation: invocation + 1,
+      startedAt,
+      request: input.request,
+      cursor: snapshot.cursor,
+      counts: snapshot.counts,
+      progress: snapshot.progress,
+      requests: whole.requests,
+      throttled: whole.throttled,
+      durationSeconds: whole.durationSeconds,
+    };
+  };
+  const saveCheckpoint = async (snapshot: SweepSnapshot) => {
+    if (!state || !runId) return;
+    checkpointSeq += 1;
+    const body = encodeCheckpoint({
+      savedAt: clock().toISOString(),
+      allowance: policy.allowance,
+      continuation: continuationAt(snapshot),
+    });
+    const stored = await state.lease.checkpoint(runId, token, { seq: checkpointSeq, body });
+    if (!stored) throw new CheckpointRefused('the sweep lease is no longer held by this invocation');
+  };
 
   const { options } = input;
   const knowledge =
@@ -83,7 +140,17 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
         })
       : undefined;
   const deletedBefore = (carried?.counts.deleted ?? 0) + (carried?.counts.wouldDelete ?? 0);
-  const end = (summary: SweepSummary) => endRun(deps, options.namespace, summary, runId, token);
+  /** Marks the sweep over on the lease before its metrics go out: a kill after this is not resumed. */
+  const markEnded = async () => {
+    if (!state || !runId) return;
+    checkpointSeq += 1;
+    try {
+      await state.lease.checkpoint(runId, token, { seq: checkpointSeq, body: encodeEnded(clock()) });
+    } catch (error) {
+      log.warn('marking the sweep ended on its lease failed', { runId, error: safeError(error) });
+    }
+  };
+  const end = (summary: SweepSummary) => endRun(deps, options.namespace, summary, runId, token, markEnded);
 
   // Captured by the report hook, so a sweep that throws still reports what it counted.
   let reported: SweepSummary | undefined;
@@ -115,9 +182,18 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
         report: async (summary) => {
           reported = summary;
         },
+        ...(state && runId && invocation < MAX_INVOCATIONS
+          ? { checkpoint: { ...policy, save: saveCheckpoint } }
+          : {}),
       },
     );
   } catch (error) {
+    if (error instanceof CheckpointRefused && runId) {
+      // Another invocation holds the lease now (it may carry this very sweep on): nothing more is
+      // touched, nothing published, the lease left alone.
+      log.warn('sweep superseded: another invocation holds the lease', { runId, invocation });
+      return { status: RunStatus.superseded, runId, invocation };
+    }
     // The sweep has logged the failure; the run ends here and reports what it counted.
     if (reported) await end(withCarried(reported, carried));
     else if (state && runId) await release(state, runId, token, log);
@@ -128,6 +204,7 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
 
   const stop = resumeBlocker(summary, segment, deps, invocation);
   if (state && runId && summary.cursor && stop === undefined) {
+    checkpointSeq += 1;
     const continuation: SweepContinuation = {
       runId,
       invocation: invocation + 1,
@@ -145,7 +222,12 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
       summary,
       base,
       token,
-      leaseMs: input.leaseMs,
+      leaseMs: input.handOffLeaseMs ?? input.leaseMs,
+      checkpoint: {
+        seq: checkpointSeq,
+        // Written once everything settled, and this invocation sends nothing after it.
+        body: encodeCheckpoint({ savedAt: clock().toISOString(), allowance: 0, continuation }),
+      },
       namespace: options.namespace,
       end,
     });
@@ -157,13 +239,22 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
   return { ...base, status: RunStatus.finished };
 }
 
-type LeaseHeld = { runId: string | undefined; token: string };
+type LeaseHeld = {
+  runId: string | undefined;
+  token: string;
+  /** Set when this invocation resumes a killed invocation's run from its checkpoint. */
+  resumed?: SweepContinuation;
+};
 
 /**
  * Takes the lease (a new run) or moves it on to this invocation (a continuation). Every way out that
  * is not "held" is logged and returned as the run's result, having published what was carried.
  */
-async function takeLease(deps: SweepRunDeps, input: SweepRunInput): Promise<LeaseHeld | SweepRunResult> {
+async function takeLease(
+  deps: SweepRunDeps,
+  input: SweepRunInput,
+  startedAt: string,
+): Promise<LeaseHeld | SweepRunResult> {
   const { clock, log, state } = deps;
   const carried = input.continuation;
   if (!state) {
@@ -208,9 +299,28 @@ async function takeLease(deps: SweepRunDeps, input: SweepRunInput): Promise<Leas
     return { runId, token };
   }
   const candidate = (deps.newRunId ?? randomUUID)();
+  const resumed = await resumeCheckpoint(deps, input, candidate);
+  if (resumed) return resumed;
+  // The run's first checkpoint is its start: killed before its next one, it resumes from here.
+  const start: SweepContinuation = {
+    runId: candidate,
+    invocation: 2,
+    startedAt,
+    request: input.request,
+    cursor: { groupIndex: 0 },
+    counts: emptyCounts(),
+    progress: { groups: {}, fromStart: true },
+    requests: { ListSchedules: 0, GetSchedule: 0, DeleteSchedule: 0 },
+    throttled: 0,
+    durationSeconds: 0,
+  };
+  const allowance = input.checkpoint?.allowance ?? CHECKPOINT_DELETE_ALLOWANCE;
   let lease: Awaited<ReturnType<typeof state.lease.acquire>>;
   try {
-    lease = await state.lease.acquire(candidate, clock(), input.leaseMs);
+    lease = await state.lease.acquire(candidate, clock(), input.leaseMs, {
+      seq: 0,
+      body: encodeCheckpoint({ savedAt: startedAt, allowance, continuation: start }),
+    });
   } catch (error) {
     // The acquire may have applied with its answer lost: give back whatever it took.
     log.error('taking the sweep lease failed; nothing was swept', {
@@ -235,6 +345,92 @@ async function takeLease(deps: SweepRunDeps, input: SweepRunInput): Promise<Leas
 }
 
 /**
+ * A new run's first step: if the lease expired on a run that left a checkpoint (its last invocation
+ * was killed), resume that run from it when it is for the same request and recent enough; otherwise
+ * say it is abandoned (the acquire that follows overwrites it). Undefined when not resuming.
+ */
+async function resumeCheckpoint(
+  deps: SweepRunDeps,
+  input: SweepRunInput,
+  candidate: string,
+): Promise<LeaseHeld | undefined> {
+  const { clock, log, state } = deps;
+  if (!state) return undefined;
+  const now = clock();
+  let found: LeaseRecord | undefined;
+  try {
+    found = await state.lease.read();
+  } catch (error) {
+    log.error('reading the sweep lease failed; nothing was swept', { error: safeError(error) });
+    throw error;
+  }
+  if (!found?.checkpoint || found.leaseUntil.getTime() >= now.getTime()) return undefined;
+  const verdict = judgeCheckpoint(found.checkpoint.body, input.request, now);
+  if (!verdict.resume) {
+    log.warn('a sweep that did not finish left a checkpoint; it is abandoned and this run starts over', {
+      runId: found.runId,
+      reason: verdict.reason,
+    });
+    return undefined;
+  }
+  const { continuation, savedAt } = verdict.checkpoint;
+  const policyAllowance = input.checkpoint?.allowance ?? CHECKPOINT_DELETE_ALLOWANCE;
+  // Deletes the checkpoint may not count: its own allowance while its writer held the lease last;
+  // if another invocation took the lease over since (a continuation, or a resumer, killed before
+  // its first checkpoint), that one's allowance too.
+  const allowance =
+    found.checkpoint.by === found.token
+      ? verdict.checkpoint.allowance
+      : Math.max(verdict.checkpoint.allowance, policyAllowance);
+  if (continuation.runId !== found.runId) {
+    log.warn('a sweep that did not finish left a checkpoint; it is abandoned and this run starts over', {
+      runId: found.runId,
+      reason: 'it names another run',
+    });
+    return undefined;
+  }
+  const counts = {
+    ...continuation.counts,
+    deletesUncounted: (continuation.counts.deletesUncounted ?? 0) + allowance,
+  };
+  const resumed: SweepContinuation = { ...continuation, counts };
+  // Stored with the takeover: killed in turn before its own checkpoint, this resumer's deletes are
+  // added on top by the next one.
+  const checkpoint = {
+    seq: 0,
+    body: encodeCheckpoint({ savedAt, allowance: policyAllowance, continuation: resumed }),
+  };
+  let taken: boolean;
+  try {
+    taken = await state.lease.resume(
+      found,
+      candidate,
+      continuation.invocation,
+      now,
+      input.leaseMs,
+      checkpoint,
+    );
+  } catch (error) {
+    log.error('taking over the sweep lease to resume its checkpoint failed; nothing was swept', {
+      runId: found.runId,
+      error: safeError(error),
+    });
+    await release(state, found.runId, candidate, log);
+    throw error;
+  }
+  // Another run got there first: the acquire that follows says who holds it.
+  if (!taken) return undefined;
+  log.warn('resuming a sweep whose last invocation did not finish, from its last checkpoint', {
+    runId: found.runId,
+    invocation: continuation.invocation,
+    checkpointSavedAt: savedAt,
+    cursor: { groupIndex: continuation.cursor.groupIndex, skip: continuation.cursor.skip?.length ?? 0 },
+    deletesUncounted: allowance,
+  });
+  return { runId: found.runId, token: candidate, resumed };
+}
+
+/**
  * Renews the lease and queues the next invocation. When either fails, the sweep ends in this
  * invocation: what was counted is published, the lease freed, and the reason logged.
  */
@@ -246,6 +442,8 @@ async function handOn(
     base: SweepSummary & { runId?: string; invocation: number };
     token: string;
     leaseMs: number;
+    /** The continuation as a checkpoint, stored by the same write as the renew. */
+    checkpoint: { seq: number; body: string };
     namespace: string;
     end: (summary: SweepSummary) => Promise<void>;
   },
@@ -260,7 +458,7 @@ async function handOn(
   const fence = { from: invocation, to: invocation, token };
   let renewed: boolean;
   try {
-    renewed = await state.lease.renew(runId, clock(), step.leaseMs, fence);
+    renewed = await state.lease.renew(runId, clock(), step.leaseMs, fence, step.checkpoint);
   } catch (error) {
     log.error('renewing the sweep lease before its hand-off failed; the sweep ends here', {
       runId,
@@ -302,16 +500,25 @@ async function endRun(
   summary: SweepSummary,
   runId: string | undefined,
   token: string,
+  markEnded: () => Promise<void>,
 ): Promise<void> {
   await flush(deps.state, deps.log);
+  await markEnded();
   await publishQuietly(deps, namespace, summary);
   if (deps.state && runId) await release(deps.state, runId, token, deps.log);
 }
 
 /** This invocation's summary with the earlier invocations' requests, throttles and time added. */
 function withCarried(summary: SweepSummary, carried: SweepContinuation | undefined): SweepSummary {
+  return { ...summary, ...addCarried(summary, carried) };
+}
+
+/** This invocation's requests, throttles and time with the earlier invocations' added. */
+function addCarried(
+  summary: Pick<SweepSummary, 'throttled' | 'requests' | 'durationSeconds'>,
+  carried: SweepContinuation | undefined,
+): Pick<SweepSummary, 'throttled' | 'requests' | 'durationSeconds'> {
   return {
-    ...summary,
     throttled: summary.throttled + (carried?.throttled ?? 0),
     requests: {
       ListSchedules: summary.requests.ListSchedules + (carried?.requests.ListSchedules ?? 0),
@@ -330,7 +537,9 @@ function carriedSummary(carried: SweepContinuation): SweepSummary {
     ...counts,
     skipped: { ...counts.skipped },
     skippedTotal: Object.values(counts.skipped).reduce((sum, value) => sum + value, 0),
-    uncertain: { deleted: counts.deletedUnconfirmed + counts.deleteOutcomeUnknown },
+    uncertain: {
+      deleted: counts.deletedUnconfirmed + counts.deleteOutcomeUnknown + (counts.deletesUncounted ?? 0),
+    },
     throttled: carried.throttled,
     requests: { ...carried.requests },
     durationSeconds: carried.durationSeconds,
@@ -377,6 +586,7 @@ function countsOf(summary: SweepSummary): SweepContinuation['counts'] {
     deletedUnconfirmed: summary.deletedUnconfirmed,
     deleteOutcomeUnknown: summary.deleteOutcomeUnknown,
     protected: summary.protected,
+    ...(summary.deletesUncounted === undefined ? {} : { deletesUncounted: summary.deletesUncounted }),
   };
 }
 

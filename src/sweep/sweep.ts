@@ -114,12 +114,63 @@ export interface SweepOptions {
   report?: (summary: SweepSummary) => Promise<void>;
   /** See InspectContext.recheckAfterMs (default RECHECK_AFTER_MS, 100 ms). */
   recheckAfterMs?: number;
+  /**
+   * Checkpoints while the sweep runs, so an invocation that is killed loses at most `allowance`
+   * deletions from its totals (src/sweep/checkpoint.ts). Without it nothing is saved until the end.
+   */
+  checkpoint?: CheckpointPolicy;
   /** Backoff and retry tuning for the request budgets (the rates come from `budgets`). */
   budgetTuning?: Omit<BudgetOptions, 'ratePerSecond'>;
 }
 
 export type SkipReasonName = (typeof SkipReason)[keyof typeof SkipReason];
 
+/**
+ * When the sweep saves a snapshot of its SETTLED progress (SweepSnapshot), and where. A snapshot is
+ * saved at most every `everyMs` while anything changed, and whenever half the deletion allowance is
+ * used. At most `allowance` deletes are ever sent that the latest saved snapshot does not count
+ * (those in flight when it was taken, and those sent since): a delete that would exceed it waits
+ * for the next save. A sweep resumed from the snapshot re-lists everything else, so `allowance` is
+ * the most its `deleted` can be short.
+ */
+export interface CheckpointPolicy {
+  allowance: number;
+  everyMs: number;
+  /**
+   * Stores the snapshot; one call at a time. Throws CheckpointRefused when this invocation may no
+   * longer write (its lease is gone): the sweep then stops. Any other error is logged, and the
+   * sweep tries again on its next occasion (deletions wait meanwhile once the allowance is used).
+   */
+  save: (snapshot: SweepSnapshot) => Promise<void>;
+}
+
+/** What a checkpoint holds: the progress of every settled item, as a continuation would carry it. */
+export interface SweepSnapshot {
+  /** The first page with an unsettled item (or the next page to list), with what it already counted in `skip`. */
+  cursor: SweepCursor;
+  counts: SweepCounts;
+  progress: SweepProgress;
+  requests: SweepSummary['requests'];
+  throttled: number;
+  durationSeconds: number;
+}
+
+/** Why deletions stop waiting for a checkpoint: the sweep is stopping (see the two below). */
+export class CheckpointStop extends Error {}
+
+/** A checkpoint could not be stored because this invocation no longer holds the lease: the sweep ends. */
+export class CheckpointRefused extends CheckpointStop {
+  override name = 'CheckpointRefused';
+}
+
+/**
+ * Checkpoints failed CHECKPOINT_FAILURES_TO_STOP times in a row: the sweep stops as it would for
+ * time (its deletions waiting for a checkpoint are left for the next invocation), and the run tries
+ * to hand on, which stores the checkpoint again or ends the sweep.
+ */
+export class CheckpointUnavailable extends CheckpointStop {
+  override name = 'CheckpointUnavailable';
+}
 export interface SweepCounts {
   /** Schedules looked at (listed and picked up for inspection). */
   scanned: number;
@@ -146,6 +197,11 @@ export interface SweepCounts {
   deletedUnconfirmed: number;
   /** Part of `failed`: a delete was sent, its answer never settled, and the schedule was not seen again. */
   deleteOutcomeUnknown: number;
+  /**
+   * Not part of `deleted`: deletes an invocation that was killed may have sent after its last
+   * checkpoint (the checkpoint's deletion allowance). Present only on a sweep resumed from one.
+   */
+  deletesUncounted?: number;
   /** Marked never to be deleted (group tag, name prefix, restored with --keep): never looked up. */
   protected: number;
 }
@@ -191,7 +247,8 @@ export interface SweepSummary extends SweepCounts {
   skippedTotal: number;
   /**
    * How far a count may be off the truth. `deleted`: the schedules this sweep may have deleted but
-   * did not count (`deleteOutcomeUnknown`) plus those it counted without confirmation (`deletedUnconfirmed`).
+   * did not count (`deleteOutcomeUnknown`, and `deletesUncounted` after a killed invocation) plus
+   * those it counted without confirmation (`deletedUnconfirmed`).
    */
   uncertain: { deleted: number };
   /** ThrottlingException answers seen, across operations. */
@@ -257,6 +314,8 @@ export interface InspectContext {
    * again first and leaves it alone if it changed in between.
    */
   recheckAfterMs: number;
+  /** Waits for a deletion allowance under the checkpoint policy (none without one); throws on the hard stop. */
+  permitDelete?: (arn: string) => Promise<void>;
 }
 
 /**
@@ -445,11 +504,14 @@ async function deleteFinished(
   // One token for every attempt: a delete that succeeded but answered 5xx, retried with the same
   // token, succeeds again instead of answering 404.
   const clientToken = randomUUID();
+  const arn = item.schedule.Arn ?? `${group}/${name}`;
   const settle = (outcome: TombstoneOutcome) => {
     context.tombstones.settle(receipt, outcome);
     context.log.info('tombstone outcome', { ...stored, outcome });
   };
   try {
+    // Inside a checkpoint's allowance; the wait, if any, is followed by the re-read below.
+    await context.permitDelete?.(arn);
     await context.budgets.delete.call(
       () => {
         sent += 1;
@@ -484,6 +546,7 @@ async function deleteFinished(
           ? TombstoneOutcome.refused
           : TombstoneOutcome.unknown,
     );
+    if (error instanceof CheckpointStop && sent === 0) return { kind: 'abandoned' };
     if (context.signal?.aborted && !allRefused) {
       // The hard stop: a delete never sent is left for the continuation; one sent is unsettled.
       if (sent === 0) return { kind: 'abandoned' };
@@ -599,6 +662,8 @@ interface PageRecord {
   done: string[];
   /** ARNs on this page that an earlier run had counted, passed over here too. */
   passed: string[];
+  /** The page after it (the next group's first, after a group's last page). */
+  next: SweepCursor;
 }
 
 export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<SweepSummary> {
@@ -669,6 +734,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     releaseDeletion: () => {
       if (options.maxDeletes !== undefined) reserved -= 1;
     },
+    permitDelete: (arn) => checkpoints.permit(arn),
   };
 
   const { knowledge } = deps;
@@ -697,6 +763,8 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
 
   // Items listed but not finished yet; the page loop waits on this to keep memory bounded.
   let outstanding = 0;
+  /** Items enqueued and not settled, by group: a snapshot counts only what settled. */
+  const unsettled = new Map<string, number>();
   let wake: (() => void) | undefined;
   const waitUntilAtMost = async (threshold: number) => {
     while (outstanding > threshold) await new Promise<void>((resolve) => (wake = resolve));
@@ -741,11 +809,15 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     } else page.done.push(summary.Arn ?? '');
     if (outcome.kind === 'deleted' || outcome.kind === 'alreadyGone') group.removed += 1;
     page.remaining -= 1;
+    const groupName = summary.GroupName ?? 'default';
+    unsettled.set(groupName, (unsettled.get(groupName) ?? 1) - 1);
+    checkpoints.settled(summary.Arn ?? `${groupName}/${summary.Name ?? ''}`);
   };
 
   const enqueue = (summary: ScheduleSummary, page: PageRecord, recalled: RecalledOutcome | undefined) => {
     const group = groupTally(summary.GroupName ?? 'default');
     group.seen += 1;
+    unsettled.set(summary.GroupName ?? 'default', (unsettled.get(summary.GroupName ?? 'default') ?? 0) + 1);
     outstanding += 1;
     void limit(() => processItem(summary, page, group, recalled)).finally(() => {
       outstanding -= 1;
@@ -791,6 +863,41 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
       onListed: (page) => recall((page.Schedules ?? []).filter((item) => !skip.has(item.Arn ?? ''))),
     });
   let reader: ReadAheadListing<Promise<Map<string, RecalledOutcome> | undefined>> | undefined;
+
+  /** The progress of every settled item, as a continuation handed on right now would carry it. */
+  const snapshot = (): SweepSnapshot => {
+    const cursor = settledCursor(pages, listCursor, skip);
+    const progress: Record<string, GroupProgress> = Object.create(null);
+    for (const [name, tally] of groups) {
+      progress[name] = { ...structuredClone(tally), seen: tally.seen - (unsettled.get(name) ?? 0) };
+    }
+    // The listing resumes inside this group: it is not listed to its end yet.
+    const resumedGroup = scopes[cursor.groupIndex];
+    if (resumedGroup !== undefined && progress[resumedGroup]) progress[resumedGroup].listed = false;
+    return {
+      cursor,
+      counts: structuredClone(counts),
+      progress: { groups: progress, fromStart },
+      requests: {
+        ListSchedules: budgets.list.stats.requests,
+        GetSchedule: budgets.get.stats.requests,
+        DeleteSchedule: budgets.delete.stats.requests,
+      },
+      throttled: budgets.list.stats.throttled + budgets.get.stats.throttled + budgets.delete.stats.throttled,
+      durationSeconds: Math.round(performance.now() - started) / 1000,
+    };
+  };
+  const checkpoints = createCheckpointer(options.checkpoint, {
+    snapshot,
+    log,
+    ...(signal ? { signal } : {}),
+    onStop: (error) => {
+      if (error instanceof CheckpointRefused) {
+        failure ??= error;
+        stoppedBy = StopReason.error;
+      } else stoppedBy ??= StopReason.time;
+    },
+  });
 
   /**
    * Whether a listing may start over from its first page without counting anything twice: only
@@ -871,17 +978,19 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
         const items = schedules.filter((item) => !skip.has(item.Arn ?? ''));
         const passed = schedules.filter((item) => skip.has(item.Arn ?? '')).map((item) => item.Arn ?? '');
         for (const arn of passed) skip.delete(arn);
+        nextToken = page.NextToken || undefined;
         const record: PageRecord = {
           cursor: listCursor,
           remaining: items.length,
           unprocessed: 0,
           done: [],
           passed,
+          next: nextToken === undefined ? { groupIndex: groupIndex + 1 } : { groupIndex, nextToken },
         };
-        nextToken = page.NextToken || undefined;
+        // Recorded before its memory read is awaited: a checkpoint taken meanwhile resumes at this page.
+        pages.push(record);
         // Its memory read began when it arrived, while the pages before it were worked on.
         const answers = await listed.extra;
-        pages.push(record);
         for (const summary of items) enqueue(summary, record, answers?.get(summary.Arn ?? ''));
         // At most one page of items waits while the next is worked on, and the listing goes on
         // meanwhile, up to LIST_LOOKAHEAD_PAGES ahead: memory flat (see "Pages held" in src/sweep/README.md).
@@ -904,6 +1013,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     await waitUntilAtMost(0);
     // Outcomes still being recorded on tombstones are settled before the summary claims anything.
     await context.tombstones.flush();
+    await checkpoints.stop();
   }
 
   if (stoppedBy === StopReason.maxDeletes && listedEverything) {
@@ -1042,7 +1152,9 @@ function buildSummary(input: {
   return {
     ...counts,
     skippedTotal: Object.values(counts.skipped).reduce((sum, value) => sum + value, 0),
-    uncertain: { deleted: counts.deletedUnconfirmed + counts.deleteOutcomeUnknown },
+    uncertain: {
+      deleted: counts.deletedUnconfirmed + counts.deleteOutcomeUnknown + (counts.deletesUncounted ?? 0),
+    },
     throttled: budgets.list.stats.throttled + budgets.get.stats.throttled + budgets.delete.stats.throttled,
     requests: {
       ListSchedules: budgets.list.stats.requests,
@@ -1056,5 +1168,155 @@ function buildSummary(input: {
     ...(input.cursor ? { cursor: input.cursor } : {}),
     scheduleCounts: input.scheduleCounts,
     progress: input.progress,
+  };
+}
+
+/**
+ * Where a checkpoint resumes: the first page with an unsettled or unprocessed item, with the ARNs
+ * already counted on the pages from there on; when every recorded page is settled, the page after
+ * the last one. ARNs an earlier run counted on pages not reached yet stay in `skip`.
+ */
+function settledCursor(pages: PageRecord[], listCursor: SweepCursor, unlisted: Set<string>): SweepCursor {
+  const first = pages.findIndex((page) => page.remaining > 0 || page.unprocessed > 0);
+  const withSkip = (cursor: SweepCursor, done: string[]): SweepCursor => {
+    const { skip: _previous, ...bare } = cursor;
+    return done.length > 0 ? { ...bare, skip: done } : bare;
+  };
+  if (first >= 0) {
+    const done = pages.slice(first).flatMap((page) => [...page.done, ...page.passed]);
+    return withSkip(pages[first]!.cursor, [...done, ...unlisted]);
+  }
+  const last = pages.at(-1);
+  return withSkip(last ? last.next : listCursor, [...unlisted]);
+}
+
+interface Checkpointer {
+  /** Waits until one more delete fits in the allowance; at once when `arn` already holds a permit. */
+  permit(arn: string): Promise<void>;
+  /** An item settled (counted): its permit, if any, is returned and a checkpoint may be due. */
+  settled(arn: string): void;
+  /** Ends the cadence and waits for a save in progress. */
+  stop(): Promise<void>;
+}
+
+/** How long after a failed save the next is tried. */
+const CHECKPOINT_RETRY_MS = 1_000;
+/** Saves that fail in a row (each after the SDK's retries) before the sweep stops. */
+export const CHECKPOINT_FAILURES_TO_STOP = 3;
+
+/** The deletion allowance and the cadence of CheckpointPolicy; inert without a policy. */
+function createCheckpointer(
+  policy: CheckpointPolicy | undefined,
+  hooks: {
+    snapshot: () => SweepSnapshot;
+    log: Logger;
+    signal?: AbortSignal;
+    onStop: (error: CheckpointStop) => void;
+  },
+): Checkpointer {
+  if (!policy)
+    return { permit: async () => undefined, settled: () => undefined, stop: async () => undefined };
+  const { allowance, everyMs } = policy;
+  /** ARNs holding a permit whose item has not settled. */
+  const holders = new Set<string>();
+  let taken = 0;
+  /** Permits taken, and permits held, when the latest saved snapshot was taken. */
+  let covered = { taken: 0, held: 0 };
+  let changes = 0;
+  let savedChanges = 0;
+  let lastSave = performance.now();
+  let lastFailure = Number.NEGATIVE_INFINITY;
+  let saving: Promise<void> | undefined;
+  let refused: CheckpointStop | undefined;
+  let failures = 0;
+  let stopped = false;
+  let waiters: (() => void)[] = [];
+  const wake = () => {
+    const woken = waiters;
+    waiters = [];
+    for (const resume of woken) resume();
+  };
+  /** Deletes the latest saved snapshot does not count: held when it was taken, or taken since. */
+  const uncovered = () => covered.held + (taken - covered.taken);
+  const save = () => {
+    const at = { taken, held: holders.size, changes };
+    const snapshot = hooks.snapshot();
+    saving = policy
+      .save(snapshot)
+      .then(
+        () => {
+          failures = 0;
+          covered = { taken: at.taken, held: at.held };
+          savedChanges = at.changes;
+          lastSave = performance.now();
+        },
+        (error: unknown) => {
+          if (error instanceof CheckpointRefused) {
+            refused = error;
+            hooks.onStop(error);
+            return;
+          }
+          lastFailure = performance.now();
+          failures += 1;
+          if (failures >= CHECKPOINT_FAILURES_TO_STOP) {
+            hooks.log.error(
+              'writing sweep checkpoints keeps failing; the sweep stops here and tries to hand on',
+              { failures, error: safeError(error) },
+            );
+            refused = new CheckpointUnavailable('sweep checkpoints could not be written');
+            hooks.onStop(refused);
+            return;
+          }
+          hooks.log.warn('writing a sweep checkpoint failed; deletions wait for the next one', {
+            error: safeError(error),
+          });
+        },
+      )
+      .finally(() => {
+        saving = undefined;
+        wake();
+        consider();
+      });
+  };
+  /** Saves now if a save would help and none is in progress. */
+  const consider = () => {
+    if (saving || refused || stopped) return;
+    if (performance.now() - lastFailure < CHECKPOINT_RETRY_MS) return;
+    // What a fresh snapshot would take off the uncovered deletes (those still held stay uncovered).
+    const gain = uncovered() - holders.size;
+    const pressed = gain > 0 && (uncovered() * 2 >= allowance || waiters.length > 0);
+    const due = changes !== savedChanges && performance.now() - lastSave >= everyMs;
+    if (pressed || due) save();
+  };
+  const timer = setInterval(consider, Math.min(everyMs, CHECKPOINT_RETRY_MS));
+  timer.unref?.();
+  return {
+    async permit(arn) {
+      if (holders.has(arn)) return;
+      while (uncovered() >= allowance) {
+        if (refused) throw refused;
+        hooks.signal?.throwIfAborted();
+        consider();
+        await new Promise<void>((resolve) => {
+          waiters.push(resolve);
+          hooks.signal?.addEventListener('abort', () => resolve(), { once: true });
+        });
+      }
+      if (refused) throw refused;
+      holders.add(arn);
+      taken += 1;
+      consider();
+    },
+    settled(arn) {
+      holders.delete(arn);
+      changes += 1;
+      consider();
+    },
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      wake();
+      await saving;
+    },
   };
 }

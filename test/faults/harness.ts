@@ -270,6 +270,8 @@ interface InvocationReport {
   /** Emulator time when it started and when it ended (or was killed). */
   startedAt: number;
   endedAt: number;
+  /** A killed invocation: the sweep lease it left behind (the run, and whether it carries a checkpoint). */
+  leftLease?: { runId: string | undefined; checkpoint: boolean };
 }
 
 /** The invariants of issue 8, as this harness checks them. */
@@ -288,6 +290,8 @@ export const Invariant = {
   metricsOnce: 'metrics-once',
   /** A refused NextToken restarts the listing (at most MAX_LISTING_RESTARTS times per invocation) instead of failing the run. */
   tokenRestart: 'token-restart',
+  /** After a killed invocation, the next run resumes the sweep from the checkpoint it left, never starting over. */
+  resume: 'resume',
   /** The harness itself failed (a bug in the test, or a handler that never settles). */
   harness: 'harness',
 } as const;
@@ -562,6 +566,8 @@ async function playLambda(world: World, scenario: Scenario, functionName: string
     if (queue.length === 0 && report.killed) {
       // What the killed invocation had in flight reaches Scheduler before the clock moves on.
       await settled(world, state);
+      const lease = (await services.dynamodb.items(STATE_TABLE)).find((item) => item.pk?.S === 'lease#sweep');
+      report.leftLease = { runId: lease?.runId?.S, checkpoint: lease?.checkpoint?.S !== undefined };
       // Lambda does not retry (the function is deployed without async retries): the next
       // scheduled tick comes, after the killed run's lease has expired.
       plane.setNow(new Date(plane.now().getTime() + 21 * 60_000));
@@ -610,6 +616,9 @@ export async function runScenario(world: World, scenario: Scenario): Promise<Sce
   );
   for (const invocation of invocations) {
     if (invocation.raw !== undefined) invocation.result = invocation.raw as SweepResponse;
+    // A scheduled run that resumed a killed one's checkpoint belongs to that run.
+    const runId = (invocation.result as { runId?: unknown } | undefined)?.runId;
+    if (typeof runId === 'string') invocation.runId = runId;
   }
 
   const violations = await checkInvariants(world, scenario, lines, sends, invocations);
@@ -795,9 +804,8 @@ async function checkInvariants(
     const runId = entry.result.runId;
     const first = invocations.find((other) => other.candidateRunId === runId);
     if (!first) continue;
-    const span = invocations.slice(first.index, entry.index + 1);
-    // A killed invocation's totals are lost by definition; checkpoints are judged separately.
-    if (span.some((other) => other.killed)) continue;
+    // Killed invocations included: the run resumed from their checkpoints, and its summary says by
+    // how much `deleted` may be short (the checkpoint's deletion allowance) in `uncertain.deleted`.
     const inRun = deletes.filter((del) => del.seq > first.fromSeq && del.seq < entry.toSeq);
     const truth = inRun.length;
     const answers = inRun
@@ -811,6 +819,19 @@ async function checkInvariants(
         `invocation ${entry.index} reports deleted=${claimed}, the emulator applied ${truth} deletes in the run` +
           (uncertainty > 0 ? ` (uncertain by ${uncertainty})` : '') +
           (answers ? `; answers not delivered: ${answers}` : ''),
+      );
+    }
+  }
+
+  // 3b. After a kill, the next scheduled run resumes the sweep from the checkpoint the lease carries.
+  for (const killed of invocations.filter((entry) => entry.leftLease?.checkpoint)) {
+    const next = invocations[killed.index + 1];
+    const status = next?.result?.status;
+    if (!next || next.event !== 'scheduled' || (status !== 'finished' && status !== 'continuing')) continue;
+    const resumedRun = (next.result as { runId?: string }).runId;
+    if (resumedRun !== killed.leftLease?.runId) {
+      fail('resume').push(
+        `invocation ${next.index} started run ${resumedRun} instead of resuming run ${killed.leftLease?.runId} from the checkpoint invocation ${killed.index} left`,
       );
     }
   }

@@ -84,6 +84,10 @@ const REGRESSIONS: { seed: number; name: string }[] = [
     name: 'a lost answer to the lease acquire, retried by the SDK, reported alreadyRunning with itself as the holder and kept the lease',
   },
   {
+    seed: 175,
+    name: 'an invocation killed just after it published the sweep metrics was resumed, and the resumed run published them a second time',
+  },
+  {
     seed: 23,
     name: 'an application deleted a schedule after the lookup, the 404 to our delete was lost, and the tombstone outcome claimed the deletion',
   },

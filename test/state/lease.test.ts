@@ -182,3 +182,101 @@ describe('sweep lease under lost answers (the SDK retries a write that already a
     expect(await storedHolder()).toBeUndefined();
   });
 });
+
+describe('sweep lease checkpoints', () => {
+  const body = (text: string) => ({ seq: 0, body: text });
+
+  it('are written only by the invocation holding the lease, never over a later one of its own', async () => {
+    // Prepare
+    await lease.acquire('run-a', start, 20 * MINUTE, body('start'));
+
+    // Act
+    const own = await lease.checkpoint('run-a', 'run-a', { seq: 2, body: 'second' });
+    const older = await lease.checkpoint('run-a', 'run-a', { seq: 1, body: 'first' });
+    const stranger = await lease.checkpoint('run-a', 'inv-9', { seq: 5, body: 'stranger' });
+    const otherRun = await lease.checkpoint('run-b', 'run-b', { seq: 5, body: 'other run' });
+
+    // Assess
+    expect([own, older, stranger, otherRun]).toEqual([true, false, false, false]);
+    expect((await lease.read())?.checkpoint).toEqual({ seq: 2, body: 'second', by: 'run-a' });
+  });
+
+  it('written with a renew, carry the renewing token; a lease expires after the time it was given', async () => {
+    // Prepare
+    await lease.acquire('run-a', start, 16 * MINUTE, body('start'));
+
+    // Act
+    await lease.renew(
+      'run-a',
+      later(14),
+      5 * MINUTE,
+      { from: 1, to: 1, token: 'run-a' },
+      { seq: 3, body: 'hand-off' },
+    );
+    const record = await lease.read();
+
+    // Assess
+    expect(record).toEqual({
+      runId: 'run-a',
+      token: 'run-a',
+      invocation: 1,
+      leaseUntil: later(19),
+      checkpoint: { seq: 3, body: 'hand-off', by: 'run-a' },
+    });
+  });
+
+  it('regression: a checkpoint whose answer was lost recognises its own success when the SDK retries it', async () => {
+    // Prepare
+    await lease.acquire('run-a', start, 20 * MINUTE, body('start'));
+    const client = createDynamoDbClient(env.clientOptions);
+    const faults = loseAnswers(client, [
+      { command: 'UpdateItemCommand', occurrences: [1], when: onItem(LEASE_KEY) },
+    ]);
+    const store = createDynamoLeaseStore(client, TABLE);
+
+    // Act
+    const stored = await store.checkpoint('run-a', 'run-a', { seq: 1, body: 'one' });
+
+    // Assess
+    expect(faults.lost()).toBe(1);
+    expect(stored).toBe(true);
+  });
+
+  it('an expired lease is resumed once: a second resumer, or a resume of a live lease, is refused; a retried resume succeeds', async () => {
+    // Prepare
+    await lease.acquire('run-a', start, 16 * MINUTE, body('start'));
+    const live = await lease.read();
+    const early = await lease.resume(live!, 'inv-x', 2, later(15), 16 * MINUTE, { seq: 0, body: 'x' });
+    const found = await lease.read();
+    const client = createDynamoDbClient(env.clientOptions);
+    const faults = loseAnswers(client, [
+      { command: 'UpdateItemCommand', occurrences: [1], when: onItem(LEASE_KEY) },
+    ]);
+
+    // Act
+    const first = await createDynamoLeaseStore(client, TABLE).resume(
+      found!,
+      'inv-r',
+      2,
+      later(17),
+      16 * MINUTE,
+      {
+        seq: 0,
+        body: 'resumed',
+      },
+    );
+    const second = await lease.resume(found!, 'inv-s', 2, later(17), 16 * MINUTE, { seq: 0, body: 'again' });
+
+    // Assess
+    expect(early).toBe(false);
+    expect(faults.lost()).toBe(1);
+    expect([first, second]).toEqual([true, false]);
+    expect(await lease.read()).toEqual({
+      runId: 'run-a',
+      token: 'inv-r',
+      invocation: 2,
+      leaseUntil: later(33),
+      checkpoint: { seq: 0, body: 'resumed', by: 'inv-r' },
+    });
+  });
+});

@@ -224,7 +224,7 @@ describe('resumable sweep', () => {
     expect(metricValues(env, 'SchedulesDeleted')).toEqual([finished.length]);
   });
 
-  it("takes over a dead run's expired lease; the dead run's late continuation then stops, touching nothing", async () => {
+  it("resumes a run whose continuation was lost from its hand-off's checkpoint, exactly; the late continuation then stops, touching nothing", async () => {
     // Prepare: a run hands on, and its continuation is lost
     const { all, finished, kept } = population();
     seed(env, all);
@@ -232,6 +232,7 @@ describe('resumable sweep', () => {
     const first = summaryOf(await handler(SCHEDULED_EVENT, pageBudget(env, 2)));
     const [lost] = takeHandOffs(env);
     const deadRun = await leaseHolder();
+    expect(first.status).toBe('continuing');
     env.emulator.plane.setNow(new Date(now.getTime() + 21 * MINUTE));
 
     // Act
@@ -239,21 +240,29 @@ describe('resumable sweep', () => {
     const callsBeforeLate = calls(env, 'ListSchedules') + calls(env, 'GetSchedule');
     const late = await handler(lost, pageBudget(env));
 
-    // Assess
+    // Assess: the same run, carried on from where it handed on (nothing after the hand-off's
+    // checkpoint was sent, so nothing is uncertain), metrics once for the whole sweep
     const taken = summaryOf(takeover.at(-1));
     expect(takeover).toHaveLength(1);
     expect(taken).toMatchObject({
       status: 'finished',
       complete: true,
-      deleted: finished.length - first.deleted,
+      runId: deadRun,
+      deleted: finished.length,
+      uncertain: { deleted: 0 },
     });
-    expect(taken.runId).not.toBe(deadRun);
+    expect(taken.pending + taken.recurring + taken.skippedTotal).toBe(kept.length);
+    expect(metricValues(env, 'SchedulesDeleted')).toEqual([finished.length]);
     expect(present(all)).toEqual(kept.map(key).sort());
     expect(late).toEqual({ status: 'superseded', runId: deadRun, invocation: 2 });
     expect(calls(env, 'ListSchedules') + calls(env, 'GetSchedule')).toBe(callsBeforeLate);
     expect(takeHandOffs(env)).toEqual([]);
+    expect(await leaseHolder()).toBeUndefined();
     expect(log.lines).toContainEqual(
       expect.objectContaining({ level: 'warn', message: expect.stringMatching(/superseded/) }),
+    );
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ level: 'warn', message: expect.stringMatching(/^resuming a sweep/) }),
     );
   });
 
