@@ -826,9 +826,10 @@ async function checkInvariants(
   // 3b. After a kill, the next scheduled run resumes the sweep from the checkpoint the lease carries.
   for (const killed of invocations.filter((entry) => entry.leftLease?.checkpoint)) {
     const next = invocations[killed.index + 1];
-    const status = next?.result?.status;
-    if (!next || next.event !== 'scheduled' || (status !== 'finished' && status !== 'continuing')) continue;
-    const resumedRun = (next.result as { runId?: string }).runId;
+    const result = next?.result as { status?: string; runId?: string } | undefined;
+    if (next?.event !== 'scheduled' || (result?.status !== 'finished' && result?.status !== 'continuing'))
+      continue;
+    const resumedRun = result.runId;
     if (resumedRun !== killed.leftLease?.runId) {
       fail('resume').push(
         `invocation ${next.index} started run ${resumedRun} instead of resuming run ${killed.leftLease?.runId} from the checkpoint invocation ${killed.index} left`,
