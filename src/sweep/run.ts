@@ -9,6 +9,7 @@ import type { ScheduleMemory } from '../state/memory.ts';
 import {
   CHECKPOINT_DELETE_ALLOWANCE,
   CHECKPOINT_EVERY_MS,
+  decodeCheckpoint,
   encodeCheckpoint,
   encodeEnded,
   judgeCheckpoint,
@@ -124,6 +125,9 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
       allowance: policy.allowance,
       continuation: continuationAt(snapshot),
     });
+    // Never stored unless it reads back: a resumer would abandon it (say, a skip list over its
+    // bound while a carried one is still being passed); the sweep tries again as the frontier moves.
+    decodeCheckpoint(body);
     const stored = await state.lease.checkpoint(runId, token, { seq: checkpointSeq, body });
     if (!stored) throw new CheckpointRefused('the sweep lease is no longer held by this invocation');
   };

@@ -271,7 +271,7 @@ interface InvocationReport {
   startedAt: number;
   endedAt: number;
   /** A killed invocation: the sweep lease it left behind (the run, and whether it carries a checkpoint). */
-  leftLease?: { runId: string | undefined; checkpoint: boolean };
+  leftLease?: { runId: string | undefined; checkpoint: boolean; ended: boolean };
 }
 
 /** The invariants of issue 8, as this harness checks them. */
@@ -290,7 +290,10 @@ export const Invariant = {
   metricsOnce: 'metrics-once',
   /** A refused NextToken restarts the listing (at most MAX_LISTING_RESTARTS times per invocation) instead of failing the run. */
   tokenRestart: 'token-restart',
-  /** After a killed invocation, the next run resumes the sweep from the checkpoint it left, never starting over. */
+  /**
+   * After a killed invocation, the next run resumes the sweep from the checkpoint it left, never
+   * starting over; but never a sweep marked ended (its metrics may already be published).
+   */
   resume: 'resume',
   /** The harness itself failed (a bug in the test, or a handler that never settles). */
   harness: 'harness',
@@ -567,7 +570,13 @@ async function playLambda(world: World, scenario: Scenario, functionName: string
       // What the killed invocation had in flight reaches Scheduler before the clock moves on.
       await settled(world, state);
       const lease = (await services.dynamodb.items(STATE_TABLE)).find((item) => item.pk?.S === 'lease#sweep');
-      report.leftLease = { runId: lease?.runId?.S, checkpoint: lease?.checkpoint?.S !== undefined };
+      const checkpoint = lease?.checkpoint?.S;
+      report.leftLease = {
+        runId: lease?.runId?.S,
+        checkpoint: checkpoint !== undefined,
+        // Marked ended before its metrics went out (src/sweep/checkpoint.ts): not to be resumed.
+        ended: checkpoint !== undefined && 'ended' in (JSON.parse(checkpoint) as object),
+      };
       // Lambda does not retry (the function is deployed without async retries): the next
       // scheduled tick comes, after the killed run's lease has expired.
       plane.setNow(new Date(plane.now().getTime() + 21 * 60_000));
@@ -830,7 +839,13 @@ async function checkInvariants(
     if (next?.event !== 'scheduled' || (result?.status !== 'finished' && result?.status !== 'continuing'))
       continue;
     const resumedRun = result.runId;
-    if (resumedRun !== killed.leftLease?.runId) {
+    if (killed.leftLease?.ended) {
+      if (resumedRun === killed.leftLease.runId) {
+        fail('resume').push(
+          `invocation ${next.index} resumed run ${resumedRun}, whose sweep had ended (its metrics may be out)`,
+        );
+      }
+    } else if (resumedRun !== killed.leftLease?.runId) {
       fail('resume').push(
         `invocation ${next.index} started run ${resumedRun} instead of resuming run ${killed.leftLease?.runId} from the checkpoint invocation ${killed.index} left`,
       );
