@@ -209,8 +209,13 @@ export function parseSweepEvent(event: unknown): SweepEvent {
 const reasons = Object.values(SkipReason);
 /** Schedule ARNs are at most 1,600 characters (API model). */
 const MAX_ARN_LENGTH = 1_600;
-/** A cursor skips what was done on the pages it resumes: three pages of 100 at most. */
-const MAX_SKIPPED_ARNS = 3 * 100;
+/**
+ * A cursor skips what was done on the pages it resumes: usually up to three pages of 100, but every
+ * page after one whose item is still in flight (a 12 s latency spike, say) stays held until it
+ * settles, so more can be. 1,000 ARNs of at most about 180 characters (group and name are at most
+ * 64 each) keep a continuation under Lambda's 256 KB asynchronous payload limit.
+ */
+const MAX_SKIPPED_ARNS = 1_000;
 
 /** Each field of a continuation but the request and the group progress, which are read on their own. */
 const continuationSchema = exactObject(
