@@ -105,6 +105,13 @@ export interface SecondSweepResult {
   listInFlightShare: number;
   /** Most pages the sweep lists ahead of the page it works on (src/sweep/listing.ts). */
   listLookaheadPages: number;
+  /**
+   * The emulator process's CPU time over the second sweep (its Scheduler and its dynalite, which
+   * answers the memory reads), and that per listed page: on a free core, the emulator alone allows
+   * at most 1000 / `emulatorCpuMsPerPage` pages a second.
+   */
+  emulatorCpuSeconds: number;
+  emulatorCpuMsPerPage: number;
   deleteScheduleCalls: number;
   recalled: number;
   /** The second sweep's CPU time in the bench process and its Scheduler requests (see BenchResult.cpuSeconds). */
@@ -654,6 +661,7 @@ async function secondSweep(
   const clock = await emulatorClock(emulator);
   await emulator.request({ command: 'resetStats' });
   deps.meter.reset();
+  const emulatorCpuBefore = await emulator.request<NodeJS.CpuUsage>({ command: 'cpu' });
   const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const state = deps.state(clock);
@@ -673,6 +681,10 @@ async function secondSweep(
   );
   const seconds = (performance.now() - started) / 1000;
   const cpu = cpuFigures(process.cpuUsage(cpuBefore), deps.meter.windows());
+  const emulatorCpu = cpuSince(
+    emulatorCpuBefore,
+    await emulator.request<NodeJS.CpuUsage>({ command: 'cpu' }),
+  );
   const stats = await emulator.request<OperationCounts>({ command: 'stats' });
   const verification = await emulator.request<Verification>({ command: 'verifySecond' });
   const listCalls = stats[Operation.list]?.calls ?? 0;
@@ -702,6 +714,8 @@ async function secondSweep(
       listRoundTripMs > 0 ? round(Math.min(1, 1000 / listRoundTripMs / options.listTps), 3) : 0,
     listInFlightShare: round((listWindow?.inFlightMs ?? 0) / (seconds * 1000), 3),
     listLookaheadPages: LIST_LOOKAHEAD_PAGES,
+    emulatorCpuSeconds: round(emulatorCpu, 3),
+    emulatorCpuMsPerPage: listCalls > 0 ? round((emulatorCpu * 1000) / listCalls, 2) : 0,
     deleteScheduleCalls: stats[Operation.delete]?.calls ?? 0,
     recalled: summary.recalled,
     cpuSeconds: cpu.cpuSeconds,

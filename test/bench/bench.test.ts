@@ -104,6 +104,11 @@ describe('npm run bench', () => {
     expect(second.listInFlightShare).toBeGreaterThan(0);
     expect(second.listInFlightShare).toBeLessThanOrEqual(1);
     expect(second.listLookaheadPages).toBe(LIST_LOOKAHEAD_PAGES);
+    expect(second.emulatorCpuSeconds).toBeGreaterThan(0);
+    expect(second.emulatorCpuMsPerPage).toBeCloseTo(
+      (second.emulatorCpuSeconds * 1000) / second.listScheduleCalls,
+      1,
+    );
     expect(second.requestsSent).toBeGreaterThanOrEqual(second.listScheduleCalls + second.getScheduleCalls);
     expect(second.cpuMsPerRequest).toBeGreaterThan(0);
     // The memory read every listed schedule once and wrote what the lookups taught.
