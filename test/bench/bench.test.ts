@@ -105,9 +105,10 @@ describe('npm run bench', () => {
     expect(second.listInFlightShare).toBeLessThanOrEqual(1);
     expect(second.listLookaheadPages).toBe(LIST_LOOKAHEAD_PAGES);
     expect(second.emulatorCpuSeconds).toBeGreaterThan(0);
+    // Both are rounded (seconds to 1 ms): within half a millisecond a page, over a few pages.
     expect(second.emulatorCpuMsPerPage).toBeCloseTo(
       (second.emulatorCpuSeconds * 1000) / second.listScheduleCalls,
-      1,
+      0,
     );
     expect(second.requestsSent).toBeGreaterThanOrEqual(second.listScheduleCalls + second.getScheduleCalls);
     expect(second.cpuMsPerRequest).toBeGreaterThan(0);
