@@ -210,12 +210,12 @@ const reasons = Object.values(SkipReason);
 /** Schedule ARNs are at most 1,600 characters (API model). */
 const MAX_ARN_LENGTH = 1_600;
 /**
- * A cursor skips what was done on the pages it resumes: usually up to three pages of 100, but every
- * page after one whose item is still in flight (a 12 s latency spike, say) stays held until it
- * settles, so more can be. 1,000 ARNs of at most about 180 characters (group and name are at most
- * 64 each) keep a continuation under Lambda's 256 KB asynchronous payload limit.
+ * A cursor skips what was done on the pages it resumes: at most MAX_PAGES_SPANNED (8) pages of 100,
+ * since the page loop lists no further while the pages from the first one not settled span 8 (one
+ * slow item holds every page after its own). 1,000 ARNs of at most about 180 characters (group and
+ * name are at most 64 each) keep a continuation under Lambda's 256 KB asynchronous payload limit.
  */
-const MAX_SKIPPED_ARNS = 1_000;
+export const MAX_SKIPPED_ARNS = 1_000;
 
 /** Each field of a continuation but the request and the group progress, which are read on their own. */
 const continuationSchema = exactObject(

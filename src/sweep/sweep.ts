@@ -286,6 +286,12 @@ export type ItemOutcome =
   | { kind: 'abandoned' };
 
 export const PAGE_SIZE = 100;
+/**
+ * The most pages, from the first with an item not settled to the last listed, the page loop holds
+ * before it lists more (see releaseSettledPages): a cursor then skips at most this many pages of
+ * ARNs, within MAX_SKIPPED_ARNS.
+ */
+export const MAX_PAGES_SPANNED = 8;
 
 const recallable = new Set<ItemOutcome['kind']>(['pending', 'recurring', 'skipped']);
 
@@ -769,6 +775,22 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
   const waitUntilAtMost = async (threshold: number) => {
     while (outstanding > threshold) await new Promise<void>((resolve) => (wake = resolve));
   };
+  /**
+   * Drops the settled pages at the head of `pages`, then waits while the pages from the first one not
+   * settled to the last one listed span MAX_PAGES_SPANNED or more: one slow item (a latency spike,
+   * retries) holds every page after its own, whose counted ARNs a cursor must carry in `skip`. The
+   * bound keeps that under MAX_SKIPPED_ARNS and memory flat whatever the account's size.
+   */
+  const releaseSettledPages = async () => {
+    const release = () => {
+      while (pages.length > 0 && pages[0]?.remaining === 0 && pages[0]?.unprocessed === 0) pages.shift();
+    };
+    release();
+    while (pages.length >= MAX_PAGES_SPANNED && outstanding > 0) {
+      await new Promise<void>((resolve) => (wake = resolve));
+      release();
+    }
+  };
 
   const processItem = async (
     summary: ScheduleSummary,
@@ -995,7 +1017,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
         // At most one page of items waits while the next is worked on, and the listing goes on
         // meanwhile, up to LIST_LOOKAHEAD_PAGES ahead: memory flat (see "Pages held" in src/sweep/README.md).
         await waitUntilAtMost(PAGE_SIZE);
-        while (pages.length > 0 && pages[0]?.remaining === 0 && pages[0]?.unprocessed === 0) pages.shift();
+        await releaseSettledPages();
         if (nextToken === undefined) break;
       }
       if (scheduleGroup !== undefined && groupTally(scheduleGroup).fromFirstPage) {

@@ -6,7 +6,14 @@ import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
 import { createSchedulerClient } from '../../src/aws/clients.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { LIST_LOOKAHEAD_PAGES } from '../../src/sweep/listing.ts';
-import { PAGE_SIZE, type SweepDeps, type SweepOptions, sweep } from '../../src/sweep/sweep.ts';
+import { MAX_SKIPPED_ARNS } from '../../src/sweep/payload.ts';
+import {
+  MAX_PAGES_SPANNED,
+  PAGE_SIZE,
+  type SweepDeps,
+  type SweepOptions,
+  sweep,
+} from '../../src/sweep/sweep.ts';
 import { useTestEmulator } from '../support/emulator.ts';
 import { createTombstoneTable, storedTombstones, tombstoneStore } from '../support/tombstones.ts';
 import { key, oneTime, recurring, sweepOptions, tombstones } from './fixtures.ts';
@@ -713,5 +720,63 @@ describe('sweep streaming', () => {
     expect(Math.max(...aheadAtEachList)).toBeLessThanOrEqual(bound);
     // ...and the listing does run ahead: more than one page beyond the pages worked on.
     expect(Math.max(...aheadAtEachList)).toBeGreaterThan(2 * PAGE_SIZE);
+  });
+
+  it(`lists at most ${MAX_PAGES_SPANNED} + ${LIST_LOOKAHEAD_PAGES} pages past one slow item, so a cursor's skip stays within ${MAX_SKIPPED_ARNS} ARNs`, async () => {
+    // Prepare: 20 pages of schedules not due; the lookup of one schedule on the first page hangs
+    // until the test lets it go, while every other lookup answers at once.
+    expect(MAX_PAGES_SPANNED * PAGE_SIZE).toBeLessThanOrEqual(MAX_SKIPPED_ARNS);
+    env.emulator.plane.setNow(new Date('2025-06-15T12:00:00Z'));
+    const schedules = Array.from({ length: 20 * PAGE_SIZE }, (_, index) =>
+      oneTime({ name: `s-${String(index).padStart(4, '0')}`, at: '2025-07-01T00:00:00' }),
+    );
+    seed(schedules);
+    const scheduler = createSchedulerClient({ ...env.clientOptions, maxAttempts: 1 });
+    let release: () => void = () => {};
+    const slow = new Promise<void>((resolve) => (release = resolve));
+    let listed = 0;
+    let looked = 0;
+    scheduler.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Name?: string };
+        if (context.commandName === 'GetScheduleCommand' && input.Name === 's-0005') await slow;
+        const output = await next(args);
+        if (context.commandName === 'ListSchedulesCommand') {
+          listed += (output.output as { Schedules?: unknown[] }).Schedules?.length ?? 0;
+        }
+        if (context.commandName === 'GetScheduleCommand') looked += 1;
+        return output;
+      },
+      { step: 'initialize', name: 'slowItem' },
+    );
+
+    // Act: the sweep runs until nothing more is listed or looked up for half a second
+    const run = sweep(
+      {
+        scheduler,
+        cloudwatch: env.cloudwatch,
+        clock: () => env.emulator.plane.now(),
+        log: createMemoryLogger(),
+        tombstones: tombstoneStore(env),
+      },
+      sweepOptions({ concurrency: 16 }),
+    );
+    let quiet = 0;
+    let last = '';
+    while (quiet < 10) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const now = `${listed}/${looked}`;
+      if (now === last && looked > 0) quiet += 1;
+      else quiet = 0;
+      last = now;
+    }
+    const listedWhileHeld = listed;
+    release();
+    const summary = await run;
+
+    // Assess: the pages from the slow item's on span at most MAX_PAGES_SPANNED, plus the pages read ahead
+    expect(listedWhileHeld).toBeLessThanOrEqual((MAX_PAGES_SPANNED + LIST_LOOKAHEAD_PAGES) * PAGE_SIZE);
+    expect(listedWhileHeld).toBeGreaterThanOrEqual(MAX_PAGES_SPANNED * PAGE_SIZE);
+    expect(summary).toMatchObject({ scanned: schedules.length, pending: schedules.length, failed: 0 });
   });
 });
