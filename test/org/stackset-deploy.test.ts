@@ -32,7 +32,7 @@ const TEMPLATE = {
     },
     sweepMemorySize: {
       Type: 'Number',
-      Default: '256',
+      Default: '320',
       MinValue: 128,
       MaxValue: 10240,
       Description: 'memory',

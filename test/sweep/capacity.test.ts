@@ -26,19 +26,28 @@ describe('sweep capacity', () => {
   });
 
   it('sizes memory for the peak with headroom, and names the shortfall of a smaller size', () => {
-    const budgets = { list: 50, get: 1000, delete: 1000 };
+    const budgets = { list: 50, get: 400, delete: 400 };
     const needed = memoryNeededMb(budgets);
-    expect(sustainableRequestsPerSecond(needed)).toBeGreaterThanOrEqual(1.5 * 2050 - 1);
+    expect(sustainableRequestsPerSecond(needed)).toBeGreaterThanOrEqual(1.5 * 850 - 1);
     expect(capacityShortfall(budgets, needed)).toBeUndefined();
     expect(capacityShortfall(budgets, 512)).toEqual({
       memoryMb: 512,
-      peakRequestsPerSecond: 2050,
+      peakRequestsPerSecond: 850,
       sustainableRequestsPerSecond: Math.floor(
         (512 / LAMBDA_MB_PER_VCPU) * (1000 / SWEEP_CPU_MS_PER_REQUEST),
       ),
       neededMemoryMb: Math.min(LAMBDA_MB_PER_VCPU, needed),
     });
     expect(capacityShortfall(budgets, undefined)).toBeUndefined();
+  });
+
+  it('carries the documented backlog budgets on one vCPU, and says quota speed everywhere is past one thread', () => {
+    // serverless.yml and the README: 1,769 MB with 50 list + 950 get + 950 delete.
+    expect(capacityShortfall({ list: 50, get: 950, delete: 950 }, 1769)).toBeUndefined();
+    expect(capacityShortfall({ list: 50, get: 1000, delete: 1000 }, 1769)).toMatchObject({
+      peakRequestsPerSecond: 2050,
+      neededMemoryMb: LAMBDA_MB_PER_VCPU,
+    });
   });
 
   it('reads the memory size Lambda sets, and nothing else', () => {
