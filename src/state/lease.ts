@@ -165,39 +165,34 @@ export function createDynamoLeaseStore(
       const storing = checkpoint
         ? ', checkpoint = :checkpoint, checkpointSeq = :seq, checkpointBy = :token'
         : '';
-      try {
-        await dynamodb.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: key,
-            UpdateExpression:
-              token === undefined
-                ? 'SET leaseUntil = :until, invocation = :to'
-                : `SET leaseUntil = :until, invocation = :to, #token = :token${storing}`,
-            // Either the run stands where this invocation found it, or this invocation's own write
-            // (a retry after its lost answer) already moved it on.
-            ConditionExpression:
-              token === undefined
-                ? 'runId = :runId AND invocation = :from'
-                : 'runId = :runId AND (invocation = :from OR (invocation = :to AND #token = :token))',
-            ...(token === undefined ? {} : { ExpressionAttributeNames: { '#token': 'token' } }),
-            ExpressionAttributeValues: {
-              ':until': { N: String(now.getTime() + durationMs) },
-              ':runId': { S: runId },
-              ':from': { N: String(fence.from) },
-              ':to': { N: String(fence.to) },
-              ...(token === undefined ? {} : { ':token': { S: token } }),
-              ...(checkpoint
-                ? { ':checkpoint': { S: checkpoint.body }, ':seq': { N: String(checkpoint.seq) } }
-                : {}),
-            },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
-        throw error;
-      }
+      return conditionalWrite(
+        dynamodb,
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: key,
+          UpdateExpression:
+            token === undefined
+              ? 'SET leaseUntil = :until, invocation = :to'
+              : `SET leaseUntil = :until, invocation = :to, #token = :token${storing}`,
+          // Either the run stands where this invocation found it, or this invocation's own write
+          // (a retry after its lost answer) already moved it on.
+          ConditionExpression:
+            token === undefined
+              ? 'runId = :runId AND invocation = :from'
+              : 'runId = :runId AND (invocation = :from OR (invocation = :to AND #token = :token))',
+          ...(token === undefined ? {} : { ExpressionAttributeNames: { '#token': 'token' } }),
+          ExpressionAttributeValues: {
+            ':until': { N: String(now.getTime() + durationMs) },
+            ':runId': { S: runId },
+            ':from': { N: String(fence.from) },
+            ':to': { N: String(fence.to) },
+            ...(token === undefined ? {} : { ':token': { S: token } }),
+            ...(checkpoint
+              ? { ':checkpoint': { S: checkpoint.body }, ':seq': { N: String(checkpoint.seq) } }
+              : {}),
+          },
+        }),
+      );
     },
 
     async read() {
@@ -225,64 +220,54 @@ export function createDynamoLeaseStore(
     async resume(found, token, invocation, now, durationMs, checkpoint) {
       if (!found.checkpoint) throw new Error('only a lease that carries a checkpoint is resumed');
       assertSize(checkpoint);
-      try {
-        await dynamodb.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: key,
-            UpdateExpression:
-              'SET leaseUntil = :until, invocation = :to, #token = :token, checkpoint = :checkpoint, checkpointSeq = :newSeq, checkpointBy = :token',
-            // Still exactly what was read, and expired; or this very takeover, retried.
-            ConditionExpression:
-              'runId = :runId AND ((#token = :found AND leaseUntil < :now AND checkpointSeq = :seq AND checkpointBy = :by) OR (#token = :token AND invocation = :to))',
-            ExpressionAttributeNames: { '#token': 'token' },
-            ExpressionAttributeValues: {
-              ':until': { N: String(now.getTime() + durationMs) },
-              ':runId': { S: found.runId },
-              ':found': { S: found.token },
-              ':now': { N: String(now.getTime()) },
-              ':seq': { N: String(found.checkpoint.seq) },
-              ':by': { S: found.checkpoint.by },
-              ':token': { S: token },
-              ':to': { N: String(invocation) },
-              ':checkpoint': { S: checkpoint.body },
-              ':newSeq': { N: String(checkpoint.seq) },
-            },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
-        throw error;
-      }
+      return conditionalWrite(
+        dynamodb,
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: key,
+          UpdateExpression:
+            'SET leaseUntil = :until, invocation = :to, #token = :token, checkpoint = :checkpoint, checkpointSeq = :newSeq, checkpointBy = :token',
+          // Still exactly what was read, and expired; or this very takeover, retried.
+          ConditionExpression:
+            'runId = :runId AND ((#token = :found AND leaseUntil < :now AND checkpointSeq = :seq AND checkpointBy = :by) OR (#token = :token AND invocation = :to))',
+          ExpressionAttributeNames: { '#token': 'token' },
+          ExpressionAttributeValues: {
+            ':until': { N: String(now.getTime() + durationMs) },
+            ':runId': { S: found.runId },
+            ':found': { S: found.token },
+            ':now': { N: String(now.getTime()) },
+            ':seq': { N: String(found.checkpoint.seq) },
+            ':by': { S: found.checkpoint.by },
+            ':token': { S: token },
+            ':to': { N: String(invocation) },
+            ':checkpoint': { S: checkpoint.body },
+            ':newSeq': { N: String(checkpoint.seq) },
+          },
+        }),
+      );
     },
 
     async checkpoint(runId, token, checkpoint) {
       assertSize(checkpoint);
-      try {
-        await dynamodb.send(
-          new UpdateItemCommand({
-            TableName: tableName,
-            Key: key,
-            UpdateExpression: 'SET checkpoint = :checkpoint, checkpointSeq = :seq, checkpointBy = :token',
-            // Held by this invocation; and never over a later checkpoint of its own (a retry of this
-            // write finds its own, equal seq, and succeeds without changing anything).
-            ConditionExpression:
-              'runId = :runId AND #token = :token AND (attribute_not_exists(checkpointBy) OR checkpointBy <> :token OR checkpointSeq <= :seq)',
-            ExpressionAttributeNames: { '#token': 'token' },
-            ExpressionAttributeValues: {
-              ':runId': { S: runId },
-              ':token': { S: token },
-              ':checkpoint': { S: checkpoint.body },
-              ':seq': { N: String(checkpoint.seq) },
-            },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (error instanceof ConditionalCheckFailedException) return false;
-        throw error;
-      }
+      return conditionalWrite(
+        dynamodb,
+        new UpdateItemCommand({
+          TableName: tableName,
+          Key: key,
+          UpdateExpression: 'SET checkpoint = :checkpoint, checkpointSeq = :seq, checkpointBy = :token',
+          // Held by this invocation; and never over a later checkpoint of its own (a retry of this
+          // write finds its own, equal seq, and succeeds without changing anything).
+          ConditionExpression:
+            'runId = :runId AND #token = :token AND (attribute_not_exists(checkpointBy) OR checkpointBy <> :token OR checkpointSeq <= :seq)',
+          ExpressionAttributeNames: { '#token': 'token' },
+          ExpressionAttributeValues: {
+            ':runId': { S: runId },
+            ':token': { S: token },
+            ':checkpoint': { S: checkpoint.body },
+            ':seq': { N: String(checkpoint.seq) },
+          },
+        }),
+      );
     },
 
     async release(runId, owner) {
@@ -315,6 +300,20 @@ export function createDynamoLeaseStore(
       }
     },
   };
+}
+
+/**
+ * Sends a conditional write: true when it applied, false when its condition failed
+ * (ConditionalCheckFailedException); any other error is thrown.
+ */
+async function conditionalWrite(dynamodb: DynamoDBClient, command: UpdateItemCommand): Promise<boolean> {
+  try {
+    await dynamodb.send(command);
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
 }
 
 function checkpointAttributes(checkpoint: StoredCheckpoint, token: string) {
