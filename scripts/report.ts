@@ -3,7 +3,8 @@
 // and growth, then prints one table (or JSON, or CSV) on stdout. Progress goes to stderr.
 //   npm run report -- --accounts 111111111111,222222222222 --regions us-east-1,eu-west-1 --role ScheduleHygieneReport
 //   npm run report -- --accounts accounts.txt --regions us-east-1 --role ScheduleHygieneReport --format csv
-// Exit code: 0 when every cell succeeded, 1 when any cell failed (its row names the error), 2 for a
+// Exit code: 0 when every cell succeeded, 1 when any cell failed (its row names the error: AccessDenied,
+// QuotaUnknown(...), GrowthUnknown(...), ...), 2 for a
 // command line that is not understood (nothing is called).
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
@@ -18,7 +19,13 @@ import {
 import { readNamespace } from '../src/config.ts';
 import { ConfigError, clip, HygieneError, InputError } from '../src/errors.ts';
 import type { Logger } from '../src/log.ts';
-import { type CellClients, type CellResult, REPORT_DEFAULTS, runReport } from '../src/report/report.ts';
+import {
+  type CellClients,
+  type CellResult,
+  GROWTH_ERROR_PREFIX,
+  REPORT_DEFAULTS,
+  runReport,
+} from '../src/report/report.ts';
 import { SWEEP_DEFAULTS } from '../src/sweep/config.ts';
 import { parseCommandLine, readWholeNumber, UnknownArgumentError } from './cli.ts';
 
@@ -189,10 +196,17 @@ const COLUMNS = [
   ['quota', (row: CellResult) => whole(row.quota)],
   ['utilization %', (row: CellResult) => fixed(row.utilizationPercent, 2)],
   ['finished present', (row: CellResult) => whole(row.finishedPresent)],
-  ['growth /h', (row: CellResult) => (row.ok ? fixed(row.growthPerHour, 1) || 'n/a' : '')],
+  ['kms denied', (row: CellResult) => whole(row.kmsAccessDenied)],
+  ['growth /h', (row: CellResult) => growthCell(row)],
   ['days until full', (row: CellResult) => (row.ok ? fixed(row.daysUntilFull, 1) || 'n/a' : '')],
   ['error', (row: CellResult) => row.error ?? ''],
 ] as const;
+
+/** The growth, `error:<name>` when GetMetricData failed, `n/a` when there is no census data. */
+function growthCell(row: CellResult): string {
+  if (row.growthNote?.startsWith(GROWTH_ERROR_PREFIX)) return row.growthNote;
+  return row.ok ? fixed(row.growthPerHour, 1) || 'n/a' : '';
+}
 
 const whole = (value: number | undefined) => (value === undefined ? '' : String(value));
 const fixed = (value: number | undefined, digits: number) =>
@@ -225,6 +239,7 @@ const CSV_HEADER = [
   'quotaSource',
   'utilizationPercent',
   'finishedPresent',
+  'kmsAccessDenied',
   'growthPerHour',
   'daysUntilFull',
   'growthNote',
@@ -250,6 +265,7 @@ export function formatCsv(rows: readonly CellResult[]): string {
         row.quotaSource,
         row.utilizationPercent,
         row.finishedPresent,
+        row.kmsAccessDenied,
         row.growthPerHour,
         row.daysUntilFull,
         row.growthNote,

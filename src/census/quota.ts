@@ -95,7 +95,13 @@ export async function resolveScheduleQuota(
   return quota;
 }
 
-async function readFromServiceQuotas(client: ServiceQuotasClient): Promise<ScheduleQuota | undefined> {
+/**
+ * The quota as Service Quotas states it (applied, else the AWS default), with no fallback: undefined
+ * when Service Quotas lists no "Number of schedules" quota with a usable value; throws the Service
+ * Quotas error (AccessDeniedException, ServiceException, ...) when it cannot be read. The report
+ * uses this directly, since it must not print a number it did not read.
+ */
+export async function readFromServiceQuotas(client: ServiceQuotasClient): Promise<ScheduleQuota | undefined> {
   const applied = await findByName(
     paginateListServiceQuotas({ client, pageSize: 100 }, { ServiceCode: SCHEDULER_SERVICE_CODE }),
   );

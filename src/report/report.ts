@@ -14,13 +14,9 @@ import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import pLimit from 'p-limit';
 import { CensusMetric } from '../census/census.ts';
 import { computeGrowth, readPreviousCounts } from '../census/growth.ts';
-import {
-  createQuotaMemory,
-  DEFAULT_SCHEDULE_QUOTA,
-  type QuotaSource,
-  resolveScheduleQuota,
-} from '../census/quota.ts';
+import { type QuotaSource, readFromServiceQuotas } from '../census/quota.ts';
 import type { Logger } from '../log.ts';
+import { SkipReason } from '../schedule/decide.ts';
 import { SWEEP_DEFAULTS } from '../sweep/config.ts';
 import { sweep } from '../sweep/sweep.ts';
 
@@ -83,17 +79,29 @@ export interface CellResult extends Cell {
   error?: string;
   scheduleCount?: number;
   quota?: number;
-  /** applied (Service Quotas), default (the AWS default from Service Quotas) or configured (not readable: 10,000,000). */
+  /**
+   * applied (Service Quotas) or default (the AWS default from Service Quotas). Never a configured
+   * fallback: a quota Service Quotas does not state fails the cell (`QuotaUnknown(<error>)`).
+   */
   quotaSource?: QuotaSource;
   /** scheduleCount / quota × 100. */
   utilizationPercent?: number;
   /** Finished one-time schedules still present: what a sweep with the given settings would delete. */
   finishedPresent?: number;
+  /**
+   * Schedules kept because the role may not decrypt them with their customer managed KMS key
+   * (GetSchedule AccessDeniedException on kms:Decrypt): neither finished nor live is known, so
+   * finished-but-present may be low by up to this many.
+   */
+  kmsAccessDenied?: number;
   /** Schedules per hour (least squares over the census's last 3 hours of ScheduleCount); undefined: not known. */
   growthPerHour?: number;
   /** Only while the count grows. */
   daysUntilFull?: number;
-  /** Why growth is not known: `no census data` (no points, or too short a span) or the error reading them. */
+  /**
+   * Why growth is not known: `no census data` (no points, or too short a span), or `error:<name>`
+   * when GetMetricData failed (the cell then fails with `GrowthUnknown(<name>)`).
+   */
   growthNote?: string;
   /** Requests the cell sent, by operation (for the cost). */
   requests?: { ListSchedules: number; GetSchedule: number };
@@ -162,24 +170,41 @@ export async function reportCell(
     // finished schedules would be a guess, so the cell says so instead.
     return { ...cell, ok: false, error: `LookupsFailed(${summary.failed})`, scheduleCount: total, requests };
   }
-  // A fresh memory per cell: the census's per-container cache must never carry one account's quota to another.
-  const quota = await resolveScheduleQuota(clients.serviceQuotas, DEFAULT_SCHEDULE_QUOTA, deps.log, {
-    memory: createQuotaMemory(),
-  });
+  const counts = {
+    scheduleCount: total,
+    finishedPresent: summary.wouldDelete,
+    kmsAccessDenied: summary.skipped[SkipReason.kmsAccessDenied] ?? 0,
+  };
+  // Read every time, with no cache and no fallback: a number the report did not read is not shown.
+  let quota: Awaited<ReturnType<typeof readFromServiceQuotas>>;
+  try {
+    quota = await readFromServiceQuotas(clients.serviceQuotas);
+  } catch (error) {
+    return { ...cell, ok: false, error: `QuotaUnknown(${errorName(error)})`, ...counts, requests };
+  }
+  if (!quota) return { ...cell, ok: false, error: 'QuotaUnknown(NotListed)', ...counts, requests };
   const at = deps.clock();
   const growth = await readGrowth(clients.cloudwatch, options.namespace, at, total, quota.value);
+  const growthFailed = growth.growthNote?.startsWith(GROWTH_ERROR_PREFIX) === true;
   return {
     ...cell,
-    ok: true,
+    ok: !growthFailed,
+    ...(growthFailed
+      ? { error: `GrowthUnknown(${growth.growthNote!.slice(GROWTH_ERROR_PREFIX.length)})` }
+      : {}),
     scheduleCount: total,
     quota: quota.value,
     quotaSource: quota.source,
     utilizationPercent: Number(((total / quota.value) * 100).toPrecision(12)),
-    finishedPresent: summary.wouldDelete,
+    finishedPresent: counts.finishedPresent,
+    kmsAccessDenied: counts.kmsAccessDenied,
     ...growth,
     requests,
   };
 }
+
+/** Prefix of `growthNote` when GetMetricData failed (as against `no census data`). */
+export const GROWTH_ERROR_PREFIX = 'error:';
 
 async function readGrowth(
   cloudwatch: CloudWatchClient,
@@ -197,7 +222,7 @@ async function readGrowth(
       ...(growth.daysUntilFull === undefined ? {} : { daysUntilFull: growth.daysUntilFull }),
     };
   } catch (error) {
-    return { growthNote: errorName(error) };
+    return { growthNote: `${GROWTH_ERROR_PREFIX}${errorName(error)}` };
   }
 }
 

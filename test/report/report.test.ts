@@ -2,12 +2,14 @@
 // clients, against one emulator serving a simulated organization of several accounts and Regions,
 // at the report's DEFAULT rates. Every cell is checked against the population seeded into it.
 import { PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type SeededCell, seedOrganization } from '../../scripts/emulator/organization.ts';
+import { scheduleCountQuotaName } from '../../scripts/emulator/service-quotas.ts';
 import { formatCsv, formatTable, main, parseReportArguments, USAGE } from '../../scripts/report.ts';
 import { createCloudWatchClient } from '../../src/aws/clients.ts';
 import type { CellResult } from '../../src/report/report.ts';
 import { useTestEmulator } from '../support/emulator.ts';
+import { oneTime } from '../sweep/fixtures.ts';
 
 const harness = useTestEmulator();
 const ROLE = 'ScheduleHygieneReport';
@@ -170,7 +172,7 @@ describe('npm run report against a simulated organization', () => {
       expect(row.growthPerHour).toBeUndefined();
       expect(row.growthNote).toBe('no census data');
     }
-    expect(formatTable(rows)).toMatch(/222222222222 {2}eu-west-1 +38 +400 +9\.50 +\d+ +10\.0 +1\.5\n/);
+    expect(formatTable(rows)).toMatch(/222222222222 {2}eu-west-1 +38 +400 +9\.50 +\d+ +0 +10\.0 +1\.5\n/);
   });
 
   it('deletes nothing, publishes nothing, and prints no schedule name, target or input', () => {
@@ -200,19 +202,106 @@ describe('npm run report against a simulated organization', () => {
   it('writes the same rows as CSV and as a table', () => {
     const csv = formatCsv(rows).split('\n');
     expect(csv[0]).toBe(
-      'account,region,ok,error,schedules,quota,quotaSource,utilizationPercent,finishedPresent,growthPerHour,daysUntilFull,growthNote,listSchedulesRequests,getScheduleRequests',
+      'account,region,ok,error,schedules,quota,quotaSource,utilizationPercent,finishedPresent,kmsAccessDenied,growthPerHour,daysUntilFull,growthNote,listSchedulesRequests,getScheduleRequests',
     );
     expect(csv).toHaveLength(9);
     const first = seeded[0]!;
     expect(csv[1]).toBe(
-      `111111111111,us-east-1,true,,45,50,applied,90,${first.population.expectedDeletions},,,no census data,1,45`,
+      `111111111111,us-east-1,true,,45,50,applied,90,${first.population.expectedDeletions},0,,,no census data,1,45`,
     );
-    expect(csv[7]).toBe(`${DENYING},us-east-1,false,AccessDenied,,,,,,,,,,`);
+    expect(csv[7]).toBe(`${DENYING},us-east-1,false,AccessDenied,,,,,,,,,,,`);
     const table = formatTable(rows).split('\n');
     expect(table[0]).toMatch(
-      /^account +region +schedules +quota +utilization % +finished present +growth \/h/,
+      /^account +region +schedules +quota +utilization % +finished present +kms denied +growth \/h/,
     );
     expect(table[8]).toMatch(new RegExp(`^${DENYING} {2}eu-west-1 +AccessDenied$`));
+  });
+});
+
+describe('cells whose numbers the report cannot read', () => {
+  const SEALED = '555555555555';
+  const NO_QUOTAS = '666666666666';
+  const REGION = 'us-east-1';
+  const KEY_ARN = `arn:aws:kms:${REGION}:${SEALED}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
+  const args = (account: string, format = 'json') => [
+    '--accounts',
+    account,
+    '--regions',
+    REGION,
+    '--role',
+    ROLE,
+    '--format',
+    format,
+  ];
+  const rowOf = (run: Run) => (JSON.parse(run.stdout) as { cells: CellResult[] }).cells[0]!;
+
+  beforeAll(() => {
+    const { services } = harness.emulator;
+    for (const account of [SEALED, NO_QUOTAS]) services.sts.createRole(account, ROLE);
+    const sealed = services.scope(SEALED, REGION);
+    sealed.serviceQuotas.setApplied(scheduleCountQuotaName, 100);
+    sealed.scheduler.seed([
+      oneTime({ name: 'finished-1', at: '2025-06-01T09:00:00' }),
+      oneTime({ name: 'finished-2', at: '2025-06-01T09:00:00' }),
+      oneTime({ name: 'finished-3', at: '2025-06-01T09:00:00' }),
+      { ...oneTime({ name: 'sealed-1', at: '2025-06-01T09:00:00' }), KmsKeyArn: KEY_ARN },
+      { ...oneTime({ name: 'sealed-2', at: '2025-06-01T09:00:00' }), KmsKeyArn: KEY_ARN },
+    ]);
+    sealed.scheduler.denyKmsKeys([KEY_ARN]);
+    const denied = services.scope(NO_QUOTAS, REGION);
+    denied.scheduler.seed([oneTime({ name: 'finished-1', at: '2025-06-01T09:00:00' })]);
+    denied.serviceQuotas.setMode('accessDenied');
+  });
+  afterAll(() => harness.emulator.plane.faults.reset());
+
+  it('counts the schedules it may not decrypt (KMS) apart from finished-but-present, in every format', async () => {
+    const run = await report(args(SEALED));
+    expect(run.code).toBe(0);
+    expect(rowOf(run)).toMatchObject({
+      ok: true,
+      scheduleCount: 5,
+      finishedPresent: 3,
+      kmsAccessDenied: 2,
+      quota: 100,
+    });
+    const csv = (await report(args(SEALED, 'csv'))).stdout.split('\n');
+    expect(csv[1]).toMatch(new RegExp(`^${SEALED},${REGION},true,,5,100,applied,5,3,2,`));
+    const table = (await report(args(SEALED, 'table'))).stdout.split('\n');
+    expect(table[1]).toMatch(new RegExp(`^${SEALED} {2}${REGION} +5 +100 +5\\.00 +3 +2 +n/a`));
+  });
+
+  it('fails a cell whose quota Service Quotas denies, showing no quota, and exits 1', async () => {
+    const run = await report(args(NO_QUOTAS));
+    expect(run.code).toBe(1);
+    const row = rowOf(run);
+    expect(row).toMatchObject({ ok: false, error: 'QuotaUnknown(AccessDeniedException)', scheduleCount: 1 });
+    expect(row.quota).toBeUndefined();
+    expect(row.utilizationPercent).toBeUndefined();
+    const table = await report(args(NO_QUOTAS, 'table'));
+    expect(table.code).toBe(1);
+    expect(table.stdout).not.toMatch(/10000000|0\.00/);
+    expect(table.stdout).toMatch(/QuotaUnknown\(AccessDeniedException\)$/);
+  });
+
+  it('fails a cell whose growth GetMetricData could not read, unlike "no census data", and exits 1', async () => {
+    harness.emulator.plane.faults.configure({
+      rules: [{ kind: 'error', service: 'cloudwatch', operation: 'GetMetricData' }],
+    });
+    try {
+      const run = await report(args(SEALED));
+      expect(run.code).toBe(1);
+      const row = rowOf(run);
+      expect(row.ok).toBe(false);
+      expect(row.growthNote).toMatch(/^error:\w+$/);
+      expect(row.error).toBe(`GrowthUnknown(${row.growthNote!.slice('error:'.length)})`);
+      expect(row).toMatchObject({ quota: 100, scheduleCount: 5, finishedPresent: 3 });
+      const table = await report(args(SEALED, 'table'));
+      expect(table.code).toBe(1);
+      expect(table.stdout).toContain(row.growthNote!);
+      expect(table.stdout).not.toContain('n/a');
+    } finally {
+      harness.emulator.plane.faults.reset();
+    }
   });
 });
 
