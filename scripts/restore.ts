@@ -126,6 +126,10 @@ export function parseRestoreArguments(
   if (name !== undefined && prefix !== undefined)
     throw new InputError('--prefix', 'either --name or --prefix, not both');
   if (to && !from && group === undefined && run === undefined) throw new InputError('--to', '--from as well');
+  // An inverted range matches nothing: with --group or --run it would end as "no tombstone found", exit 0.
+  if (from && to && to.getTime() < from.getTime()) {
+    throw new InputError('--to', `an ISO 8601 instant at or after --from (${values.from})`, values.to);
+  }
   if (query.key !== undefined && Object.keys(query).length > 1) {
     throw new InputError('--key', 'alone: a key names one tombstone');
   }

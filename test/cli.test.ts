@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseBenchArguments } from '../scripts/bench/options.ts';
 import { parseCommandLine, readDecimal, readWholeNumber, UnknownArgumentError } from '../scripts/cli.ts';
 import { parseArguments as parseEmulatorArguments } from '../scripts/emulator/main.ts';
-import { parseRestoreArguments } from '../scripts/restore.ts';
+import { parseRestoreArguments, main as restoreMain } from '../scripts/restore.ts';
 import { InputError } from '../src/errors.ts';
 
 describe('command lines', () => {
@@ -155,6 +155,31 @@ describe('the restore command line', () => {
     expect(() => parseRestoreArguments(['--from', value], {})).toThrow(
       /^Invalid --from: expected an ISO 8601 instant with its offset/,
     );
+  });
+
+  it.each([
+    ['alone', []],
+    ['with --group', ['--group', 'billing']],
+    ['with --run', ['--run', 'run-1']],
+  ])(
+    'refuses --to before --from (%s) with exit 2 naming --to, before any AWS call',
+    async (_label, extra) => {
+      const stderr: string[] = [];
+      const code = await restoreMain(
+        ['--from', '2026-11-30T10:00:00Z', '--to', '2026-11-01T10:00:00Z', ...extra],
+        { env: {}, stdout: () => {}, stderr: (text) => stderr.push(text) },
+      );
+      expect(code).toBe(2);
+      expect(stderr.join('\n')).toMatch(/^Invalid --to: expected an ISO 8601 instant at or after --from/);
+    },
+  );
+
+  it('accepts --to equal to --from (one instant)', () => {
+    expect(
+      parseRestoreArguments(['--from', '2026-11-30T10:00:00Z', '--to', '2026-11-30T10:00:00Z'], {}),
+    ).toMatchObject({
+      query: { from: new Date('2026-11-30T10:00:00Z'), to: new Date('2026-11-30T10:00:00Z') },
+    });
   });
 
   it('reads a real instant with its offset', () => {
