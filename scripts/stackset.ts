@@ -23,6 +23,7 @@ import { type CallAs, CloudFormationClient } from '@aws-sdk/client-cloudformatio
 import { parse as parseYaml } from 'yaml';
 import { InputError } from '../src/errors.ts';
 import { type DeployReport, deployStackSet } from '../src/org/stackset-deploy.ts';
+import { checkFunctionEnvironments } from '../src/org/stackset-environment.ts';
 import {
   artifactKey,
   BUCKET_BASE,
@@ -32,6 +33,7 @@ import {
   ORGANIZATION_ID,
   PACKAGING_REGION,
   REGION,
+  sharedPartition,
   type Template,
   toStackSetTemplate,
   uploadScript,
@@ -149,6 +151,7 @@ function packageCommand(
     'an AWS Organizations id (o- and 10-32 characters a-z 0-9)',
   );
   const regions = list('--regions', values.regions, REGION, 'a Region name such as us-east-1');
+  const partition = sharedPartition(regions);
   const stage =
     values.stage === undefined
       ? 'prod'
@@ -202,7 +205,7 @@ function packageCommand(
   writeFileSync(join(out, 'template.json'), `${JSON.stringify(template, null, 2)}\n`);
   mkdirSync(join(out, 'bucket-policies'), { recursive: true });
   for (const region of regions) {
-    const policy = bucketPolicy(`${bucket}-${region}`, prefix, organizationId);
+    const policy = bucketPolicy(`${bucket}-${region}`, prefix, organizationId, partition);
     writeFileSync(join(out, 'bucket-policies', `${region}.json`), `${JSON.stringify(policy, null, 2)}\n`);
   }
   writeFileSync(join(out, 'upload.sh'), uploadScript(bucket, regions, keys));
@@ -327,7 +330,7 @@ async function deployCommand(
   const declared = template.Parameters ?? {};
   const parameters: Record<string, string> = {};
   for (const assignment of values.parameter ?? []) {
-    const [name, value] = readAssignment('--parameter', assignment, declared);
+    const [name, value] = readAssignment('--parameter', assignment, template, regions[0] ?? 'us-east-1');
     if (name in parameters) throw new InputError('--parameter', 'each parameter once', name);
     parameters[name] = value;
   }
@@ -342,12 +345,21 @@ async function deployCommand(
         assignment,
       );
     }
-    const [name, value] = readAssignment('--region-parameter', match[2] ?? '', declared);
+    const [name, value] = readAssignment('--region-parameter', match[2] ?? '', template, region);
     const forRegion = regionParameters[region] ?? {};
     if (name in forRegion)
       throw new InputError('--region-parameter', 'each parameter once per Region', assignment);
     forRegion[name] = value;
     regionParameters[region] = forRegion;
+  }
+  // Together, as each Region's functions get them (a value alone was checked as it was read).
+  for (const region of regions) {
+    checkFunctionEnvironments(
+      template,
+      { ...parameters, ...regionParameters[region] },
+      region,
+      regionParameters[region] ? '--parameter/--region-parameter' : '--parameter',
+    );
   }
 
   const stderrLine = (line: string) => stderr(`${line}\n`);
@@ -377,12 +389,18 @@ async function deployCommand(
   return report.ok ? 0 : 1;
 }
 
-/** `<name>=<value>` for a parameter of the template, its value checked; an InputError naming `option`. */
+/**
+ * `<name>=<value>` for a parameter of the template, its value checked first by the cold-start reader
+ * of every function whose environment it sets (src/org/stackset-environment.ts), then by the
+ * template's AllowedPattern or bounds; an InputError naming `option` and the parameter.
+ */
 function readAssignment(
   option: string,
   assignment: string,
-  declared: NonNullable<Template['Parameters']>,
+  template: Template,
+  region: string,
 ): [string, string] {
+  const declared = template.Parameters ?? {};
   const match = /^([A-Za-z][A-Za-z0-9]*)=(.*)$/s.exec(assignment);
   const name = match?.[1];
   if (!match || !name) throw new InputError(option, '<name>=<value>', assignment);
@@ -394,6 +412,7 @@ function readAssignment(
       `one of the template's parameters (${Object.keys(declared).join(', ')})`,
       name,
     );
+  checkFunctionEnvironments(template, { [name]: value }, region, option);
   checkParameterValue(name, value, definition, option);
   return [name, value];
 }

@@ -60,6 +60,39 @@ export const ORGANIZATION_ID = /^o-[a-z0-9]{10,32}$/;
 /** A commercial, GovCloud or China Region name (us-east-1, ap-southeast-7, us-gov-west-1, cn-north-1). */
 export const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
 
+/**
+ * The partition a Region belongs to, as ARNs spell it: `aws`, `aws-cn` (cn-*), `aws-us-gov`
+ * (us-gov-*), and the isolated partitions `aws-iso` (*-iso-*), `aws-iso-b` (*-isob-*), `aws-iso-e`
+ * (*-isoe-*), `aws-iso-f` (*-isof-*) (AWS General Reference, "Amazon Resource Names": partition).
+ * Throws InputError naming `option` for an isolated Region letter it does not know.
+ */
+export function partitionOf(region: string, option = '--regions'): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  const iso = /^[a-z]{2}-iso([a-z]?)-/.exec(region);
+  if (!iso) return 'aws';
+  const known: Record<string, string> = { '': 'aws-iso', b: 'aws-iso-b', e: 'aws-iso-e', f: 'aws-iso-f' };
+  const partition = known[iso[1] ?? ''];
+  if (partition === undefined) throw new InputError(option, 'a Region of a known partition', region);
+  return partition;
+}
+
+/**
+ * The one partition all `regions` share: a StackSet and its organization live in one partition
+ * (a StackSet cannot deploy across partitions). Throws InputError naming `option` when they differ.
+ */
+export function sharedPartition(regions: readonly string[], option = '--regions'): string {
+  const partitions = new Set(regions.map((region) => partitionOf(region, option)));
+  if (partitions.size > 1) {
+    throw new InputError(
+      option,
+      `Regions of one partition (one StackSet cannot span partitions; these are in ${[...partitions].join(', ')})`,
+      regions.join(','),
+    );
+  }
+  return [...partitions][0] ?? 'aws';
+}
+
 /** Rates: the EventBridge rule schedule expressions serverless accepts (osls schedule event). */
 const SCHEDULE_EXPRESSION =
   '^(rate\\((1 (minute|hour|day)|([2-9]|[1-9][0-9]+) (minutes|hours|days))\\)|cron\\(.+\\))$';
@@ -67,7 +100,18 @@ const SCHEDULE_EXPRESSION =
 /** Parameters serverless's own schema checks as integers (osls: awsLambdaMemorySize, 128-10240). */
 const SCHEMA_INTEGERS = new Set(['sweepMemorySize']);
 
-/** Descriptions and bounds for the parameters the README documents; others get a generic description. */
+/**
+ * '' or comma-separated schedule group names or name prefixes (1-64 of 0-9 a-z A-Z - _ .). Stricter
+ * than the functions' readers (which allow spaces around an item): never wider. Repeats are refused
+ * by `deploy`, which runs the readers themselves (src/org/stackset-environment.ts).
+ */
+const NAME_LIST = '^([0-9a-zA-Z._-]{1,64}(,[0-9a-zA-Z._-]{1,64})*)?$';
+
+/**
+ * Descriptions and bounds for the parameters the README documents; others get a generic description.
+ * Each is never wider than what the function reading the variable accepts at cold start; `deploy`
+ * also runs those readers over every value (src/org/stackset-environment.ts).
+ */
 const KNOWN: Record<string, Partial<TemplateParameter>> = {
   sweepRate: { Description: 'Sweep trigger (rate() or cron())', AllowedPattern: SCHEDULE_EXPRESSION },
   censusRate: { Description: 'Census trigger (rate() or cron())', AllowedPattern: SCHEDULE_EXPRESSION },
@@ -85,38 +129,50 @@ const KNOWN: Record<string, Partial<TemplateParameter>> = {
   targetArns: { Description: "Comma-separated ARNs the scheduler execution role may invoke ('' for none)" },
   sweepGraceMinutes: {
     Description: 'SWEEP_GRACE_MINUTES (0-10080)',
-    AllowedPattern: '^(0|[1-9][0-9]{0,4})$',
+    AllowedPattern: '^(0|[1-9][0-9]{0,3}|10[0-7][0-9]{2}|10080)$',
   },
   sweepKeepDisabled: { Description: 'SWEEP_KEEP_DISABLED (true or false)', AllowedPattern: '^(true|false)$' },
-  sweepGroups: { Description: "SWEEP_GROUPS: comma-separated groups ('' sweeps every group)" },
-  sweepListTps: {
-    Description: 'SWEEP_LIST_TPS (ListSchedules requests/s)',
-    AllowedPattern: '^[1-9][0-9]{0,3}$',
+  sweepGroups: {
+    Description: "SWEEP_GROUPS: comma-separated groups ('' sweeps every group)",
+    AllowedPattern: NAME_LIST,
   },
-  sweepGetTps: { Description: 'SWEEP_GET_TPS (GetSchedule requests/s)', AllowedPattern: '^[1-9][0-9]{0,4}$' },
+  sweepListTps: {
+    Description: 'SWEEP_LIST_TPS (ListSchedules requests/s, 1-1000)',
+    AllowedPattern: '^([1-9][0-9]{0,2}|1000)$',
+  },
+  sweepGetTps: {
+    Description: 'SWEEP_GET_TPS (GetSchedule requests/s, 1-10000)',
+    AllowedPattern: '^([1-9][0-9]{0,3}|10000)$',
+  },
   sweepDeleteTps: {
-    Description: 'SWEEP_DELETE_TPS (DeleteSchedule requests/s)',
-    AllowedPattern: '^[1-9][0-9]{0,4}$',
+    Description: 'SWEEP_DELETE_TPS (DeleteSchedule requests/s, 1-10000)',
+    AllowedPattern: '^([1-9][0-9]{0,3}|10000)$',
   },
   sweepConcurrency: {
-    Description: "SWEEP_CONCURRENCY ('' derives it)",
-    AllowedPattern: '^([1-9][0-9]{0,2})?$',
+    Description: "SWEEP_CONCURRENCY (1-200, '' derives it)",
+    AllowedPattern: '^([1-9][0-9]?|1[0-9]{2}|200)?$',
   },
   sweepMemorySize: { Description: 'Sweep function memory (MB)', MinValue: 128, MaxValue: 10240 },
-  scheduleQuota: { Description: 'Fallback schedule quota', AllowedPattern: '^[1-9][0-9]{0,9}$' },
-  censusListTps: {
-    Description: 'CENSUS_LIST_TPS (ListSchedules requests/s)',
-    AllowedPattern: '^[1-9][0-9]{0,3}$',
+  scheduleQuota: {
+    Description: 'Fallback schedule quota (1-1000000000)',
+    AllowedPattern: '^([1-9][0-9]{0,8}|1000000000)$',
   },
-  censusGroups: { Description: "CENSUS_GROUPS ('' for every group seen)" },
+  censusListTps: {
+    Description: 'CENSUS_LIST_TPS (ListSchedules requests/s, 1-1000)',
+    AllowedPattern: '^([1-9][0-9]{0,2}|1000)$',
+  },
+  censusGroups: { Description: "CENSUS_GROUPS ('' for every group seen)", AllowedPattern: NAME_LIST },
   tombstoneKmsKeyArn: {
     Description: "Customer managed KMS key ARN for the tombstone table ('' for aws/dynamodb)",
   },
   tombstoneRetentionDays: {
     Description: 'Days each tombstone is kept (1-3650)',
-    AllowedPattern: '^[1-9][0-9]{0,3}$',
+    AllowedPattern: '^([1-9][0-9]{0,2}|[12][0-9]{3}|3[0-5][0-9]{2}|36[0-4][0-9]|3650)$',
   },
-  sweepProtectPrefixes: { Description: "Comma-separated name prefixes never deleted ('' for none)" },
+  sweepProtectPrefixes: {
+    Description: "Comma-separated name prefixes never deleted ('' for none)",
+    AllowedPattern: NAME_LIST,
+  },
 };
 
 /**
@@ -310,12 +366,13 @@ function substitute(text: string, exposed: readonly ExposedParameter[], used: Se
 /**
  * The bucket policy of one Region's artifact bucket: principals of the organization (the StackSet's
  * execution roles in member accounts, through which Lambda reads the code) may read the artifacts;
- * nothing is readable over plain HTTP.
+ * nothing is readable over plain HTTP. `partition` is the Region's (partitionOf), `aws` by default.
  */
 export function bucketPolicy(
   bucketName: string,
   prefix: string,
   organizationId: string,
+  partition = 'aws',
 ): Record<string, unknown> {
   return {
     Version: '2012-10-17',
@@ -325,7 +382,7 @@ export function bucketPolicy(
         Effect: 'Allow',
         Principal: '*',
         Action: 's3:GetObject',
-        Resource: `arn:aws:s3:::${bucketName}/${prefix}/*`,
+        Resource: `arn:${partition}:s3:::${bucketName}/${prefix}/*`,
         Condition: { StringEquals: { 'aws:PrincipalOrgID': organizationId } },
       },
       {
@@ -333,7 +390,7 @@ export function bucketPolicy(
         Effect: 'Deny',
         Principal: '*',
         Action: 's3:*',
-        Resource: [`arn:aws:s3:::${bucketName}`, `arn:aws:s3:::${bucketName}/*`],
+        Resource: [`arn:${partition}:s3:::${bucketName}`, `arn:${partition}:s3:::${bucketName}/*`],
         Condition: { Bool: { 'aws:SecureTransport': 'false' } },
       },
     ],

@@ -4,12 +4,14 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { runStacksetCli } from '../../scripts/stackset.ts';
+import { checkFunctionEnvironments, functionEnvironments } from '../../src/org/stackset-environment.ts';
 import type { Template } from '../../src/org/stackset-package.ts';
 
 const BUCKET = 'acme-hygiene';
@@ -204,6 +206,9 @@ describe('stackset package refuses what it does not exactly understand', () => {
     [['--bucket', BUCKET, '--org-id', ORG, '--regions', 'us-east-1,US-WEST-2'], '--regions'],
     [['--bucket', BUCKET, '--org-id', ORG, '--regions', 'us-east-1,us-east-1'], '--regions'],
     [['--bucket', BUCKET, '--org-id', ORG], '--regions'],
+    [['--bucket', BUCKET, '--org-id', ORG, '--regions', 'us-east-1,cn-north-1,us-gov-west-1'], '--regions'],
+    [['--bucket', BUCKET, '--org-id', ORG, '--regions', 'us-east-1,cn-north-1'], '--regions'],
+    [['--bucket', BUCKET, '--org-id', ORG, '--regions', 'us-gov-west-1,us-east-1'], '--regions'],
     [['--bucket', BUCKET, '--org-id', ORG, '--regions', 'us-east-1', '--prefix', '/lead'], '--prefix'],
     [['--bucket', BUCKET, '--org-id', ORG, '--regions', 'us-east-1', '--bukket', 'x'], '--bukket'],
   ])('%j: usage error naming %s, nothing written', async (args, flag) => {
@@ -220,6 +225,51 @@ describe('stackset package refuses what it does not exactly understand', () => {
     expect(code).toBe(2);
     expect(stderr).toContain(flag);
     expect(existsSync(dir)).toBe(false);
+  });
+});
+
+describe('stackset package in the China and GovCloud partitions', () => {
+  it.each([
+    ['cn-north-1,cn-northwest-1', 'aws-cn'],
+    ['us-gov-west-1,us-gov-east-1', 'aws-us-gov'],
+  ])('%s: every bucket policy ARN is in the %s partition', async (regions, partition) => {
+    // Prepare: the suite's package stands in for `sls package` (same sources, same stage).
+    const dir = mkdtempSync(join(tmpdir(), 'stackset-partition-'));
+
+    // Act
+    const code = await runStacksetCli(
+      [
+        'package',
+        '--bucket',
+        BUCKET,
+        '--prefix',
+        PREFIX,
+        '--org-id',
+        ORG,
+        '--regions',
+        regions,
+        '--out',
+        dir,
+      ],
+      {
+        stdout: () => {},
+        stderr: () => {},
+        slsPackage: (slsDir) => cpSync(join(out, 'sls'), slsDir, { recursive: true }),
+      },
+    );
+
+    // Assess
+    expect(code).toBe(0);
+    for (const region of regions.split(',')) {
+      const policy = JSON.parse(readFileSync(join(dir, 'bucket-policies', `${region}.json`), 'utf8'));
+      expect(policy.Statement[0].Resource).toBe(`arn:${partition}:s3:::${BUCKET}-${region}/${PREFIX}/*`);
+      expect(policy.Statement[1].Resource).toEqual([
+        `arn:${partition}:s3:::${BUCKET}-${region}`,
+        `arn:${partition}:s3:::${BUCKET}-${region}/*`,
+      ]);
+      expect(JSON.stringify(policy)).not.toContain('arn:aws:');
+    }
+    rmSync(dir, { recursive: true, force: true });
   });
 });
 
@@ -246,3 +296,97 @@ function resolve(value: unknown, defaults: Record<string, string>): unknown {
   }
   return Object.fromEntries(entries.map(([key, item]) => [key, resolve(item, defaults)]));
 }
+
+describe('stackset deploy refuses a value the functions would refuse at cold start', () => {
+  /** No request may be made: the values are refused before any. */
+  const noRequests = {
+    send: () => {
+      throw new Error('must not send a request');
+    },
+  } as unknown as CloudFormationClient;
+
+  async function deploy(...args: string[]): Promise<{ code: number; stderr: string }> {
+    let stderr = '';
+    const code = await runStacksetCli(
+      ['deploy', '--ou', 'ou-ab12-aaaaaaaa', '--regions', 'us-east-1,eu-west-1', '--dir', out, ...args],
+      { cloudformation: noRequests, stdout: () => {}, stderr: (text) => (stderr += text) },
+    );
+    return { code, stderr };
+  }
+
+  const refused: [string, string, string][] = [
+    ['sweepGraceMinutes', '20000', 'SWEEP_GRACE_MINUTES'],
+    ['sweepGetTps', '50000', 'SWEEP_GET_TPS'],
+    ['sweepConcurrency', '999', 'SWEEP_CONCURRENCY'],
+    ['sweepGroups', ',', 'SWEEP_GROUPS'],
+    ['sweepProtectPrefixes', 'a b', 'SWEEP_PROTECT_PREFIXES'],
+    ['scheduleQuota', '9999999999', 'SCHEDULE_QUOTA'],
+    ['tombstoneRetentionDays', '9999', 'SWEEP_TOMBSTONE_RETENTION_DAYS'],
+    ['censusGroups', ' ', 'CENSUS_GROUPS'],
+    ['sweepGroups', 'a,a', 'SWEEP_GROUPS'],
+  ];
+
+  it.each(refused)('--parameter %s=%j: exit 2 naming the parameter and %s', async (name, value, variable) => {
+    const { code, stderr } = await deploy('--parameter', `${name}=${value}`);
+
+    expect(code).toBe(2);
+    expect(stderr).toContain(`Invalid --parameter ${name}:`);
+    // The function's own reader refused it: its message names the variable and the form.
+    expect(stderr).toContain(variable);
+  });
+
+  it.each(refused)('--region-parameter eu-west-1:%s=%j: exit 2 naming the parameter', async (name, value) => {
+    const { code, stderr } = await deploy('--region-parameter', `eu-west-1:${name}=${value}`);
+
+    expect(code).toBe(2);
+    expect(stderr).toContain(`Invalid --region-parameter ${name}:`);
+  });
+
+  // Repeats ('a,a') are left to the readers: a pattern cannot say "each once".
+  it.each(refused.filter(([, value]) => value !== 'a,a'))(
+    "the template's AllowedPattern refuses %s=%j too",
+    (name, value) => {
+      const pattern = template.Parameters?.[name]?.AllowedPattern;
+
+      expect(pattern).toBeDefined();
+      expect(new RegExp(pattern ?? '').test(value)).toBe(false);
+    },
+  );
+
+  it.each([
+    ['sweepGraceMinutes', '10080'],
+    ['sweepGraceMinutes', '0'],
+    ['sweepListTps', '1000'],
+    ['sweepGetTps', '10000'],
+    ['sweepDeleteTps', '10000'],
+    ['sweepConcurrency', '200'],
+    ['sweepConcurrency', ''],
+    ['sweepGroups', 'orders,billing.v2'],
+    ['sweepProtectPrefixes', 'keep-'],
+    ['scheduleQuota', '1000000000'],
+    ['censusListTps', '1000'],
+    ['censusGroups', ''],
+    ['tombstoneRetentionDays', '3650'],
+  ])('accepts %s=%j, the bound the function accepts, in the template and the readers', (name, value) => {
+    expect(new RegExp(template.Parameters?.[name]?.AllowedPattern ?? '').test(value)).toBe(true);
+    expect(() =>
+      checkFunctionEnvironments(template, { [name]: value }, 'us-east-1', '--parameter'),
+    ).not.toThrow();
+  });
+
+  it('maps each parameter to the variable serverless.yml gives it, in the function that reads it', () => {
+    const environments = functionEnvironments(
+      template,
+      { sweepGraceMinutes: '7', censusGroups: 'orders' },
+      'eu-west-1',
+    );
+    const sweep = environments.find((fn) => fn.handler === 'src/handlers/sweep.handler');
+    const census = environments.find((fn) => fn.handler === 'src/handlers/census.handler');
+
+    expect(sweep?.env.SWEEP_GRACE_MINUTES).toBe('7');
+    expect(sweep?.sources.SWEEP_GRACE_MINUTES).toEqual(['sweepGraceMinutes']);
+    expect(census?.env.CENSUS_GROUPS).toBe('orders');
+    // Every function's reader accepts the defaults, and every handler has a known reader.
+    expect(() => checkFunctionEnvironments(template, {}, 'eu-west-1', '--parameter')).not.toThrow();
+  });
+});
