@@ -11,7 +11,7 @@ import { readCreateConfig } from '../create/config.ts';
 import { withSchedulerRoleArn } from '../create/role.ts';
 import { ConfigError, InputError } from '../errors.ts';
 import { readSweepConfig } from '../sweep/config.ts';
-import type { Template } from './stackset-package.ts';
+import { partitionOf, type Template } from './stackset-package.ts';
 
 /**
  * The cold-start reader of each function, by its handler module (`src/handlers/<name>.handler`).
@@ -23,7 +23,9 @@ const READERS: Record<string, ((env: Env, region: string) => unknown) | null> = 
   census: (env) => readCensusConfig(env),
   // As the handler does: the role ARN from SCHEDULER_ROLE_NAME and the function's own ARN.
   create: (env, region) =>
-    readCreateConfig(withSchedulerRoleArn(env, `arn:aws:lambda:${region}:111122223333:function:create`)),
+    readCreateConfig(
+      withSchedulerRoleArn(env, `arn:${partitionOf(region)}:lambda:${region}:111122223333:function:create`),
+    ),
   target: null,
 };
 
@@ -49,8 +51,8 @@ export function functionEnvironments(
   const parameters = template.Parameters ?? {};
   const lookUp = (name: string): string | undefined => {
     if (name === 'AWS::Region') return region;
-    if (name === 'AWS::Partition') return 'aws';
-    if (name === 'AWS::URLSuffix') return 'amazonaws.com';
+    if (name === 'AWS::Partition') return partitionOf(region);
+    if (name === 'AWS::URLSuffix') return region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
     if (!(name in parameters)) return undefined;
     return values[name] ?? String(parameters[name]?.Default ?? '');
   };

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { runStacksetCli } from '../../scripts/stackset.ts';
 import { checkFunctionEnvironments, functionEnvironments } from '../../src/org/stackset-environment.ts';
-import type { Template } from '../../src/org/stackset-package.ts';
+import { partitionOf, type Template } from '../../src/org/stackset-package.ts';
 
 const BUCKET = 'acme-hygiene';
 const PREFIX = 'builds/schedule-hygiene';
@@ -388,5 +388,28 @@ describe('stackset deploy refuses a value the functions would refuse at cold sta
     expect(census?.env.CENSUS_GROUPS).toBe('orders');
     // Every function's reader accepts the defaults, and every handler has a known reader.
     expect(() => checkFunctionEnvironments(template, {}, 'eu-west-1', '--parameter')).not.toThrow();
+  });
+});
+
+describe('the partition of a Region', () => {
+  it.each([
+    ['us-east-1', 'aws'],
+    ['ap-southeast-7', 'aws'],
+    ['cn-north-1', 'aws-cn'],
+    ['us-gov-west-1', 'aws-us-gov'],
+    ['us-iso-east-1', 'aws-iso'],
+    ['us-isob-east-1', 'aws-iso-b'],
+    ['eu-isoe-west-1', 'aws-iso-e'],
+    ['us-isof-south-1', 'aws-iso-f'],
+  ])('%s is in %s', (region, partition) => {
+    expect(partitionOf(region)).toBe(partition);
+  });
+
+  it('refuses an isolated Region letter it does not know, naming the option', () => {
+    expect(() => partitionOf('us-isoz-east-1')).toThrow('Invalid --regions');
+  });
+
+  it('every function accepts the defaults in a China Region', () => {
+    expect(() => checkFunctionEnvironments(template, {}, 'cn-north-1', '--parameter')).not.toThrow();
   });
 });
