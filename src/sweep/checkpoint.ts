@@ -3,6 +3,7 @@
 // holding the lease writes it, and read by the next run that takes an expired lease: an invocation
 // that was killed (out of memory, a crash, a deadline the margin did not cover) is resumed from its
 // last checkpoint instead of starting over. See src/sweep/README.md, "Checkpoints".
+import { createHash } from 'node:crypto';
 import * as v from 'valibot';
 import { InputError } from '../errors.ts';
 import { readExact } from '../payload.ts';
@@ -23,20 +24,52 @@ export const CHECKPOINT_EVERY_MS = 10_000;
  */
 export const MAX_CHECKPOINT_AGE_MS = 6 * 60 * 60_000;
 
-const VERSION = 1;
-const FIELDS = ['version', 'savedAt', 'allowance', 'continuation'] as const;
+/** Version 2 added `settings`; a version-1 checkpoint does not read, so it is abandoned. */
+const VERSION = 2;
+const FIELDS = ['version', 'savedAt', 'allowance', 'settings', 'continuation'] as const;
 const schema = v.strictObject({
   version: v.literal(VERSION, `${VERSION}`),
   savedAt: isoInstant,
   allowance: wholeNumber(0, 100_000),
+  settings: v.pipe(v.string('a SHA-256 in hex'), v.regex(/^[0-9a-f]{64}$/, 'a SHA-256 in hex')),
   continuation: v.unknown(),
 });
+
+/** The settings that decide what a sweep looks at and how it judges it, beyond its request. */
+export interface SweepSettings {
+  groups: string[];
+  namePrefix?: string;
+  graceMinutes: number;
+  keepDisabled: boolean;
+  dryRun: boolean;
+  maxDeletes?: number;
+}
+
+/**
+ * A SHA-256 of the effective settings a checkpoint was taken under (the request merged with the
+ * function's environment: groups in order, name prefix, grace, keep-disabled, dry run, maxDeletes).
+ * A run whose settings differ (say, SWEEP_GROUPS changed by a deploy) abandons the checkpoint: its
+ * cursor names a position in the old list of groups.
+ */
+export function settingsFingerprint(settings: SweepSettings): string {
+  const canonicalSettings = {
+    groups: settings.groups,
+    namePrefix: settings.namePrefix ?? null,
+    graceMinutes: settings.graceMinutes,
+    keepDisabled: settings.keepDisabled,
+    dryRun: settings.dryRun,
+    maxDeletes: settings.maxDeletes ?? null,
+  };
+  return createHash('sha256').update(JSON.stringify(canonicalSettings)).digest('hex');
+}
 
 export interface SweepCheckpoint {
   /** When it was taken (the sweep's clock). */
   savedAt: string;
   /** The deletion allowance it was written under: deletes after it that it may not count. */
   allowance: number;
+  /** settingsFingerprint() of the sweep that wrote it. */
+  settings: string;
   /** What the resuming invocation carries on from; its `invocation` is the resumer's number. */
   continuation: SweepContinuation;
 }
@@ -86,7 +119,7 @@ export function decodeCheckpoint(body: string): SweepCheckpoint {
     if (!(error instanceof InputError)) throw error;
     throw new InputError(`checkpoint.${error.field}`, error.expected);
   }
-  return { savedAt: record.savedAt, allowance: record.allowance, continuation };
+  return { savedAt: record.savedAt, allowance: record.allowance, settings: record.settings, continuation };
 }
 
 /** Whether two requests ask for the same sweep: the same fields with the same values, dry run included. */
@@ -106,11 +139,17 @@ export type CheckpointVerdict =
   | { resume: false; reason: string };
 
 /**
- * Whether a new run with `request` at `now` resumes this stored checkpoint: only one that reads
- * exactly, asks for the same request and is at most MAX_CHECKPOINT_AGE_MS old. The reason never
+ * Whether a new run with `request` and `settings` (settingsFingerprint) at `now` resumes this stored
+ * checkpoint: only one that reads exactly, asks for the same request under the same settings and is
+ * at most MAX_CHECKPOINT_AGE_MS old. The reason never
  * holds a stored value (it names the field or the rule).
  */
-export function judgeCheckpoint(body: string, request: SweepRequest, now: Date): CheckpointVerdict {
+export function judgeCheckpoint(
+  body: string,
+  request: SweepRequest,
+  settings: string,
+  now: Date,
+): CheckpointVerdict {
   if (isEnded(body)) {
     return {
       resume: false,
@@ -126,6 +165,13 @@ export function judgeCheckpoint(body: string, request: SweepRequest, now: Date):
   }
   if (!sameRequest(checkpoint.continuation.request, request)) {
     return { resume: false, reason: 'it was taken for a different request' };
+  }
+  if (checkpoint.settings !== settings) {
+    return {
+      resume: false,
+      reason:
+        'it was taken under different settings (groups, name prefix, grace, keep-disabled, dry run or maxDeletes)',
+    };
   }
   const age = now.getTime() - new Date(checkpoint.savedAt).getTime();
   if (age > MAX_CHECKPOINT_AGE_MS) {

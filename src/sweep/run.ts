@@ -13,6 +13,7 @@ import {
   encodeCheckpoint,
   encodeEnded,
   judgeCheckpoint,
+  settingsFingerprint,
 } from './checkpoint.ts';
 import { createIncrementalKnowledge } from './incremental.ts';
 import { publishSweepMetrics } from './metrics.ts';
@@ -122,6 +123,7 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
     checkpointSeq += 1;
     const body = encodeCheckpoint({
       savedAt: clock().toISOString(),
+      settings: settingsOf(input),
       allowance: policy.allowance,
       continuation: continuationAt(snapshot),
     });
@@ -143,7 +145,13 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
           recall: input.recall,
         })
       : undefined;
-  const deletedBefore = (carried?.counts.deleted ?? 0) + (carried?.counts.wouldDelete ?? 0);
+  // What earlier invocations may have deleted, for maxDeletes: confirmed, would-delete (dry run), sent
+  // with no settled outcome, and the deletes a killed invocation may have sent after its checkpoint.
+  const deletedBefore =
+    (carried?.counts.deleted ?? 0) +
+    (carried?.counts.wouldDelete ?? 0) +
+    (carried?.counts.deleteOutcomeUnknown ?? 0) +
+    (carried?.counts.deletesUncounted ?? 0);
   /** Marks the sweep over on the lease before its metrics go out: a kill after this is not resumed. */
   const markEnded = async () => {
     if (!state || !runId) return;
@@ -174,7 +182,9 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
         ...options,
         // One id for the whole sweep, across invocations: its tombstones are found together.
         runId: runId ?? options.runId ?? randomUUID(),
-        ...(options.maxDeletes === undefined ? {} : { maxDeletes: options.maxDeletes - deletedBefore }),
+        ...(options.maxDeletes === undefined
+          ? {}
+          : { maxDeletes: Math.max(0, options.maxDeletes - deletedBefore) }),
         ...(carried
           ? {
               cursor: carried.cursor,
@@ -230,7 +240,12 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
       checkpoint: {
         seq: checkpointSeq,
         // Written once everything settled, and this invocation sends nothing after it.
-        body: encodeCheckpoint({ savedAt: clock().toISOString(), allowance: 0, continuation }),
+        body: encodeCheckpoint({
+          savedAt: clock().toISOString(),
+          allowance: 0,
+          settings: settingsOf(input),
+          continuation,
+        }),
       },
       namespace: options.namespace,
       end,
@@ -323,7 +338,12 @@ async function takeLease(
   try {
     lease = await state.lease.acquire(candidate, clock(), input.leaseMs, {
       seq: 0,
-      body: encodeCheckpoint({ savedAt: startedAt, allowance, continuation: start }),
+      body: encodeCheckpoint({
+        savedAt: startedAt,
+        allowance,
+        settings: settingsOf(input),
+        continuation: start,
+      }),
     });
   } catch (error) {
     // The acquire may have applied with its answer lost: give back whatever it took.
@@ -369,7 +389,7 @@ async function resumeCheckpoint(
     throw error;
   }
   if (!found?.checkpoint || found.leaseUntil.getTime() >= now.getTime()) return undefined;
-  const verdict = judgeCheckpoint(found.checkpoint.body, input.request, now);
+  const verdict = judgeCheckpoint(found.checkpoint.body, input.request, settingsOf(input), now);
   if (!verdict.resume) {
     log.warn('a sweep that did not finish left a checkpoint; it is abandoned and this run starts over', {
       runId: found.runId,
@@ -402,7 +422,12 @@ async function resumeCheckpoint(
   // added on top by the next one.
   const checkpoint = {
     seq: 0,
-    body: encodeCheckpoint({ savedAt, allowance: policyAllowance, continuation: resumed }),
+    body: encodeCheckpoint({
+      savedAt,
+      allowance: policyAllowance,
+      settings: settingsOf(input),
+      continuation: resumed,
+    }),
   };
   let taken: boolean;
   try {
@@ -628,4 +653,17 @@ async function release(
   } catch (error) {
     log.error('releasing the sweep lease failed; it expires by itself', { runId, error: safeError(error) });
   }
+}
+
+/** The fingerprint of the settings this run sweeps under (see settingsFingerprint). */
+function settingsOf(input: SweepRunInput): string {
+  const { options } = input;
+  return settingsFingerprint({
+    groups: options.groups,
+    ...(options.namePrefix === undefined ? {} : { namePrefix: options.namePrefix }),
+    graceMinutes: options.graceMinutes,
+    keepDisabled: options.keepDisabled,
+    dryRun: options.dryRun,
+    ...(options.maxDeletes === undefined ? {} : { maxDeletes: options.maxDeletes }),
+  });
 }

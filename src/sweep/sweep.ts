@@ -403,7 +403,10 @@ export async function inspect(summary: ScheduleSummary, context: InspectContext)
     return { kind: 'wouldDelete', decision };
   }
   const outcome = await deleteFinished({ name, group, schedule, readAt, decision }, context);
-  if (outcome.kind !== 'deleted') context.releaseDeletion();
+  // A delete sent whose outcome never settled may have applied: it keeps its claim, so maxDeletes
+  // caps the deletions that may have happened, not only those confirmed.
+  const mayHaveApplied = outcome.kind === 'deleted' || (outcome.kind === 'failed' && outcome.outcomeUnknown);
+  if (!mayHaveApplied) context.releaseDeletion();
   return outcome;
 }
 

@@ -6,6 +6,8 @@ export interface KillSwitch {
   killed: boolean;
   /** Called before each request with its operation name (e.g. 'DeleteSchedule'); may trip the switch. */
   onSend?: (operation: string, input: Record<string, unknown>) => void;
+  /** Set by onSend: the request goes out, then the switch trips (its answer never comes back). */
+  tripAfterSend?: boolean;
 }
 
 /** `client` behind `kill`: after it trips, every send (and every answer still to come) hangs forever. */
@@ -25,7 +27,9 @@ export function behindKillSwitch<T extends { send: (...args: never[]) => Promise
         };
         kill.onSend?.(command.constructor.name.replace(/Command$/, ''), command.input ?? {});
         if (kill.killed) return never();
-        return target.send(...args).then(
+        const sent = target.send(...args);
+        if (kill.tripAfterSend) kill.killed = true;
+        return sent.then(
           (value) => (kill.killed ? never() : value),
           (error: unknown) => (kill.killed ? never() : Promise.reject(error)),
         );

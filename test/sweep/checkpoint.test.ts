@@ -51,7 +51,7 @@ function summaryOf(result: SweepResponse | undefined): RunSummary {
 }
 
 /** A sweep handler with the default settings but for its tables and namespace, its clients behind `kill`. */
-function handlerFor(kill: KillSwitch = { killed: false }) {
+function handlerFor(kill: KillSwitch = { killed: false }, environment: Record<string, string> = {}) {
   const log = createMemoryLogger();
   const handler = createSweepHandler({
     scheduler: behindKillSwitch(env.scheduler, kill),
@@ -62,6 +62,7 @@ function handlerFor(kill: KillSwitch = { killed: false }) {
       SWEEP_STATE_TABLE: STATE_TABLE,
       SWEEP_TOMBSTONE_TABLE: TOMBSTONE_TABLE,
       METRICS_NAMESPACE: NAMESPACE,
+      ...environment,
     }),
     clock: () => env.emulator.plane.now(),
     log,
@@ -90,7 +91,7 @@ async function killedWhen(event: unknown, when: (operation: string) => 'before' 
     onSend: (operation) => {
       const moment = when(operation);
       if (moment === 'before') kill.killed = true;
-      if (moment === 'after') setTimeout(() => (kill.killed = true), 0);
+      if (moment === 'after') kill.tripAfterSend = true;
     },
   };
   const { handler } = handlerFor(kill);
@@ -305,6 +306,52 @@ describe('a sweep invocation killed mid-sweep', () => {
         reason: expect.stringMatching(/had ended/),
       }),
     );
+  });
+
+  it('regression: a resumed sweep keeps maxDeletes over the deletes it may not count (sent after the checkpoint)', async () => {
+    // Prepare: 300 finished schedules; a manual sweep capped at 200 deletes is killed after 150
+    const { all } = mixedPopulation(now, { default: 500, orders: 400 });
+    seed(env, all);
+    const event = { maxDeletes: 200 };
+    await killedAfterDeletes(150, event);
+
+    // Act: the same request after the lease expired resumes the sweep
+    env.emulator.plane.setNow(new Date(now.getTime() + REMAINING_MS + KILLED_HOLDER_MARGIN_MS + 1_000));
+    const result = summaryOf(await handlerFor().handler(event, context()));
+
+    // Assess: never more deletes applied than the cap, whatever the checkpoint could count
+    expect(result.runId).toBeDefined();
+    expect(appliedDeletes().length).toBeLessThanOrEqual(200);
+    expect(result.deleted).toBeLessThanOrEqual(200);
+  });
+
+  it('regression: is abandoned when the function now sweeps other groups (SWEEP_GROUPS changed), and the run starts over', async () => {
+    // Prepare: killed while sweeping every group
+    const { all } = mixedPopulation(now, { default: 500, orders: 400 });
+    seed(env, all);
+    await killedAfterDeletes(150);
+    const killed = (await leaseItem())?.runId?.S;
+
+    // Act: after a deploy that narrowed the groups, the next tick finds the expired lease
+    env.emulator.plane.setNow(new Date(now.getTime() + REMAINING_MS + KILLED_HOLDER_MARGIN_MS + 1_000));
+    const { handler, log } = handlerFor({ killed: false }, { SWEEP_GROUPS: 'orders' });
+    const result = summaryOf(await handler(SCHEDULED_EVENT, context()));
+
+    // Assess: a new sweep of the orders group only, from its first page
+    expect(result.runId).not.toBe(killed);
+    expect(result.failed).toBe(0);
+    expect(
+      log.lines.some(
+        (line) =>
+          String(line.message).includes('it is abandoned') &&
+          String(line.reason).includes('different settings'),
+      ),
+    ).toBe(true);
+    // Every schedule of orders scanned once (its deleted ones are gone), none of default.
+    const ordersLeft = all.filter((definition) => definition.GroupName === 'orders');
+    expect(result.scanned).toBeLessThanOrEqual(ordersLeft.length);
+    expect(result.scanned).toBeGreaterThan(0);
+    expect(result.scheduleCounts).not.toHaveProperty('default');
   });
 
   it('keeps others out until a minute after its deadline: a tick before then touches nothing', async () => {

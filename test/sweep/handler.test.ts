@@ -180,6 +180,8 @@ describe('sweep handler', () => {
 });
 
 describe('sweep handler capacity check', () => {
+  // The backlog settings of serverless.yml and the README: one vCPU's worth of requests.
+  const backlog = { SWEEP_LIST_TPS: '50', SWEEP_GET_TPS: '950', SWEEP_DELETE_TPS: '950' };
   const quotaSpeed = { SWEEP_LIST_TPS: '50', SWEEP_GET_TPS: '1000', SWEEP_DELETE_TPS: '1000' };
 
   function coldStart(variables: Record<string, string>, memoryMb: number | undefined) {
@@ -195,7 +197,7 @@ describe('sweep handler capacity check', () => {
   }
 
   it('warns at cold start when the budgets ask for more requests than the memory size gives CPU for', () => {
-    // Act: quota-speed budgets (2,050 requests/s at most) on the 512 MB default
+    // Act: quota-speed budgets (2,050 requests/s at most) on 512 MB
     const warnings = coldStart(quotaSpeed, 512);
 
     // Assess
@@ -210,9 +212,15 @@ describe('sweep handler capacity check', () => {
     expect(warnings[0]?.neededMemoryMb).toBeGreaterThan(512);
   });
 
-  it('stays quiet with the default budgets on the deployed memory size, at quota speed on the backlog size, and off Lambda', () => {
-    expect(coldStart({}, 512)).toEqual([]);
-    expect(coldStart(quotaSpeed, 1769)).toEqual([]);
+  it('stays quiet with the default budgets on the deployed memory size, with the backlog settings on one vCPU, and off Lambda', () => {
+    expect(coldStart({}, 320)).toEqual([]);
+    expect(coldStart(backlog, 1769)).toEqual([]);
     expect(coldStart(quotaSpeed, undefined)).toEqual([]);
+  });
+
+  it('warns that the default quotas at full speed (2,050 requests/s) are past one thread even on one vCPU', () => {
+    const warnings = coldStart(quotaSpeed, 1769);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatchObject({ peakRequestsPerSecond: 2050, sustainableRequestsPerSecond: 2000 });
   });
 });
