@@ -9,6 +9,7 @@ import { createSchedulerClient } from '../src/aws/clients.ts';
 import { createOneTimeSchedule, createRecurringSchedule } from '../src/create/create.ts';
 import type { CreateInput, RecurringInput } from '../src/create/plan.ts';
 import { HygieneError, InputError } from '../src/errors.ts';
+import { safeError } from '../src/redact.ts';
 import { DECIMAL_INTEGER } from '../src/validate.ts';
 import { parseCommandLine, UnknownArgumentError } from './cli.ts';
 
@@ -120,6 +121,7 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
+    // The value is never echoed (it may hold a secret): InputError shows its size and SHA-256 only.
     throw new InputError('input', 'JSON text, e.g. \'{"orderId":"42"}\'', text);
   }
 }
@@ -137,7 +139,8 @@ function describeError(error: unknown): string {
     const option = Object.entries(options).find(([, spec]) => spec.field === error.field)?.[0];
     return option ? `${error.message} (option --${option})` : error.message;
   }
-  return error instanceof Error ? error.message : String(error);
+  // Any other error (an SDK error, ...): its name and bounded message, never its raw response.
+  return safeError(error).message;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -1,5 +1,6 @@
 // The few error classes the service throws. Each names what was wrong and the expected form.
 // Messages stay short whatever the input: echoed values and field names are clipped (see clip).
+import { fingerprint } from './redact.ts';
 
 /** Base class: sets `name` so logs and summaries show the concrete type. */
 export class HygieneError extends Error {
@@ -20,15 +21,36 @@ export class ConfigError extends HygieneError {
   }
 }
 
-/** A field of an invoke payload or library input is invalid. Nothing has been changed. */
+/**
+ * Fields whose value is, or may hold, a schedule's target content (`input`, `--input`, `Target.Input`,
+ * `targetArn`, `deadLetterArn` and other target parameters, and a whole invoke `payload`, which may
+ * be the input sent to the wrong function): it may hold customer secrets, so an error never echoes
+ * it, only its size and SHA-256 (src/redact.ts fingerprint). The same fields as redact.ts's log rule.
+ */
+export const TARGET_CONTENT_FIELD = /input|target|payload|deadletter/i;
+
+/**
+ * A field of an invoke payload or library input is invalid. Nothing has been changed. The message
+ * and `got` carry the offending value (clipped), except for a target-content field
+ * (TARGET_CONTENT_FIELD), where both carry only `<n> bytes, SHA-256 <hex>`.
+ */
 export class InputError extends HygieneError {
+  readonly got?: unknown;
   constructor(
     readonly field: string,
     readonly expected: string,
-    readonly got?: unknown,
+    got?: unknown,
   ) {
-    super(`Invalid ${clip(field)}: expected ${expected}${got === undefined ? '' : `, got ${describe(got)}`}`);
+    const redacted = got !== undefined && TARGET_CONTENT_FIELD.test(field) ? sizeAndHash(got) : undefined;
+    const shown = redacted ?? (got === undefined ? '' : describe(got));
+    super(`Invalid ${clip(field)}: expected ${expected}${got === undefined ? '' : `, got ${shown}`}`);
+    if (got !== undefined) this.got = redacted ?? got;
   }
+}
+
+function sizeAndHash(value: unknown): string {
+  const { bytes, sha256 } = fingerprint(value);
+  return `a value of ${bytes} bytes (SHA-256 ${sha256})`;
 }
 
 /** At most this many characters of any value a message echoes (a field name, a value typed in). */

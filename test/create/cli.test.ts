@@ -1,6 +1,7 @@
 // The operator CLI: prints the created schedule as JSON, and reports bad input on stderr with exit
 // code 2 and nothing created. One test runs it as a real process against the emulator over HTTP.
 import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { promisify } from 'node:util';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { main } from '../../scripts/create-schedule.ts';
@@ -93,6 +94,39 @@ describe('create-schedule CLI', () => {
     expect(result.stderr).toContain(named);
     expect(result.stdout).toBe('');
     expect(test.emulator.services.scheduler.count()).toBe(0);
+  });
+
+  it('never echoes a malformed --input (it may hold a secret): names the option, the form, its size and SHA-256', async () => {
+    // Prepare
+    const input = '{"apiKey":"sk_live_SECRET123"';
+
+    // Act
+    const result = await run(['--at', '2099-12-01T09:00:00', '--target', targetArn, '--input', input]);
+
+    // Assess
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      `error: Invalid input: expected JSON text, e.g. '{"orderId":"42"}', got a value of ${Buffer.byteLength(input)} bytes (SHA-256 ${createHash('sha256').update(input).digest('hex')}) (option --input)`,
+    );
+    for (const piece of ['sk_live', 'SECRET123', 'apiKey']) {
+      expect(result.stderr).not.toContain(piece);
+      expect(result.stdout).not.toContain(piece);
+    }
+    expect(test.emulator.services.scheduler.count()).toBe(0);
+  });
+
+  it.each([
+    ['--target', ['--target', 'arn:aws:lambda:sk_live_SECRET123']],
+    ['--dlq', ['--target', targetArn, '--dlq', 'https://sqs/sk_live_SECRET123']],
+  ])('never echoes a malformed target parameter (%s)', async (option, argv) => {
+    // Act
+    const result = await run(['--at', '2099-12-01T09:00:00', ...argv]);
+
+    // Assess
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`(option ${option})`);
+    expect(result.stderr).toMatch(/got a value of \d+ bytes \(SHA-256 [0-9a-f]{64}\)/);
+    expect(result.stderr).not.toContain('SECRET123');
   });
 
   it('runs as a process, finding the endpoint through AWS_ENDPOINT_URL_SCHEDULER', async () => {

@@ -89,6 +89,30 @@ describe('create handler', () => {
     expect((error as InputError).field).toBe('payload');
   });
 
+  it.each([
+    ['a payload that is a string (the input sent to the wrong function)', '{"apiKey":"sk_live_SECRET123"}'],
+    ['a targetArn that is not an ARN', { at: '2099-06-01T12:00:00', targetArn: 'sk_live_SECRET123' }],
+    [
+      'a deadLetterArn that is not an SQS ARN',
+      { at: '2099-06-01T12:00:00', targetArn, deadLetterArn: 'sk_live_SECRET123' },
+    ],
+  ])('never echoes target content in its error or its log: %s', async (_label, event) => {
+    // Prepare
+    const { handle, log } = createHandler();
+
+    // Act
+    const error = await rejection(handle(event));
+
+    // Assess
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as Error).message).toMatch(/got a value of \d+ bytes \(SHA-256 [0-9a-f]{64}\)$/);
+    expect(
+      JSON.stringify({ message: (error as Error).message, got: (error as InputError).got }),
+    ).not.toContain('SECRET123');
+    expect(JSON.stringify(log.lines)).not.toContain('SECRET123');
+    expect(test.emulator.services.scheduler.count()).toBe(0);
+  });
+
   it('treats a payload with an expression as recurring, which needs an endDate', async () => {
     // Act
     const error = await rejection(createHandler().handle({ expression: 'rate(1 hour)', targetArn }));
