@@ -34,7 +34,8 @@ const usage = `Usage: npm run restore -- <what> [--apply] [--at yyyy-mm-ddThh:mm
   --at, --zone       a new time for one-time schedules whose time has passed
   --keep             recreate those as they were and protect them from the sweep
   --table <name>     tombstone table (default SWEEP_TOMBSTONE_TABLE or schedule-hygiene-dev-tombstones)
-  --state-table <n>  sweep state table, for --keep (default SWEEP_STATE_TABLE or schedule-hygiene-dev-state)`;
+  --state-table <n>  sweep state table, for --keep (default: the --table name with -state for -tombstones;
+                     without --table, SWEEP_STATE_TABLE or schedule-hygiene-dev-state)`;
 
 const NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
 const RUN_ID = /^[0-9a-zA-Z-]{1,64}$/;
@@ -146,15 +147,25 @@ export function parseRestoreArguments(
       : {}),
     ...(values.keep ? { keep: true } : {}),
   };
+  const givenTable = check('table', values.table, TABLE, 'a DynamoDB table name');
   const table =
-    check('table', values.table, TABLE, 'a DynamoDB table name') ??
-    readTableName(env, 'SWEEP_TOMBSTONE_TABLE') ??
-    'schedule-hygiene-dev-tombstones';
+    givenTable ?? readTableName(env, 'SWEEP_TOMBSTONE_TABLE') ?? 'schedule-hygiene-dev-tombstones';
+  // The stack names its tables <service>-<stage>-tombstones and <service>-<stage>-state: a --table
+  // given on the command line picks its own stage's state table, never another stage's by default.
+  const sibling = table.endsWith('-tombstones')
+    ? `${table.slice(0, -'-tombstones'.length)}-state`
+    : undefined;
   const stateTable =
     check('state-table', values['state-table'], TABLE, 'a DynamoDB table name') ??
-    readTableName(env, 'SWEEP_STATE_TABLE') ??
-    'schedule-hygiene-dev-state';
-  return { query, options, table, stateTable };
+    (givenTable === undefined ? readTableName(env, 'SWEEP_STATE_TABLE') : undefined) ??
+    sibling;
+  if (stateTable === undefined && options.keep) {
+    throw new InputError(
+      '--state-table',
+      'the sweep state table for --keep (the --table name does not end in -tombstones)',
+    );
+  }
+  return { query, options, table, stateTable: stateTable ?? '' };
 }
 
 function describe(result: RestoreResult): string {

@@ -182,6 +182,21 @@ describe('the restore command line', () => {
     });
   });
 
+  it("keeps --keep in the --table's own stage: the state table beside it, never the environment's or dev's", () => {
+    const env = { SWEEP_STATE_TABLE: 'schedule-hygiene-dev-state' };
+    const prod = ['--table', 'schedule-hygiene-prod-tombstones', '--run', 'r1', '--apply', '--keep'];
+    expect(parseRestoreArguments(prod, env)).toMatchObject({ stateTable: 'schedule-hygiene-prod-state' });
+    expect(parseRestoreArguments([...prod, '--state-table', 'other-state'], env)).toMatchObject({
+      stateTable: 'other-state',
+    });
+    expect(() =>
+      parseRestoreArguments(['--table', 'custom-table', '--run', 'r1', '--apply', '--keep'], env),
+    ).toThrow(/--state-table/);
+    expect(parseRestoreArguments(['--run', 'r1', '--keep'], env)).toMatchObject({
+      stateTable: 'schedule-hygiene-dev-state',
+    });
+  });
+
   it('reads a real instant with its offset', () => {
     expect(parseRestoreArguments(['--from', '2026-11-30T11:00:00+01:00'], {})).toMatchObject({
       query: { from: new Date('2026-11-30T10:00:00Z') },
