@@ -43,11 +43,17 @@ export interface SafeError {
 const MESSAGE_LIMIT = 300;
 /** Fields of our own input errors whose offending value may be customer data. */
 const SENSITIVE_FIELD = /input|target|payload|event|deadletter/i;
+/**
+ * AWS's validation wording echoes the offending value: "1 validation error detected: Value '<value>'
+ * at 'target.input' failed to satisfy constraint: ...". The value of a sensitive member is cut out.
+ */
+const ECHOED_VALUE = /Value (?:'[\s\S]*?'|\S+) at '([^']+)'/g;
 
 /**
  * Serializes any thrown value for a log line. SDK errors carry the raw response ($response) and
  * sometimes request parameters; only name, code, status and message are kept. The message of our own
- * InputError about a target field is rebuilt without the offending value.
+ * InputError about a target field is rebuilt without the offending value, and a value AWS's
+ * ValidationException echoes for a target member ("Value '...' at 'target.input'") is cut out.
  */
 export function safeError(error: unknown): SafeError {
   if (!(error instanceof Error)) return { name: 'NonError', message: truncate(String(error)) };
@@ -67,6 +73,9 @@ export function safeError(error: unknown): SafeError {
   ) {
     message = `Invalid ${fields.field}: expected ${fields.expected}`;
   }
+  message = message.replace(ECHOED_VALUE, (whole, member: string) =>
+    SENSITIVE_FIELD.test(member) ? `Value [redacted] at '${member}'` : whole,
+  );
   const code =
     typeof fields.Code === 'string' ? fields.Code : typeof fields.code === 'string' ? fields.code : undefined;
   const status = fields.$metadata?.httpStatusCode;

@@ -1,11 +1,13 @@
 // The create and target Lambdas: strict payloads that name the offending key, config read at cold
 // start, and the example target that logs what Scheduler sends it.
+import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { readCreateConfig } from '../../src/create/config.ts';
 import { ConfigError, InputError } from '../../src/errors.ts';
 import { createCreateHandler, handler as deployedCreateHandler } from '../../src/handlers/create.ts';
 import { createTargetHandler } from '../../src/handlers/target.ts';
 import { createLogger, createMemoryLogger } from '../../src/log.ts';
+import { safeError } from '../../src/redact.ts';
 import { ACCOUNT_ID, REGION, useTestEmulator } from '../support/emulator.ts';
 
 const GROUP = 'schedule-hygiene-test';
@@ -111,6 +113,31 @@ describe('create handler', () => {
     ).not.toContain('SECRET123');
     expect(JSON.stringify(log.lines)).not.toContain('SECRET123');
     expect(test.emulator.services.scheduler.count()).toBe(0);
+  });
+
+  it("cuts the value out of Scheduler's ValidationException about the target input, as logged", async () => {
+    // Act: past the create path's own checks, straight to Scheduler: an input over 256 KB that starts with a secret.
+    const error = await rejection(
+      test.scheduler.send(
+        new CreateScheduleCommand({
+          Name: 'too-big',
+          GroupName: GROUP,
+          ScheduleExpression: 'at(2099-06-01T12:00:00)',
+          FlexibleTimeWindow: { Mode: 'OFF' },
+          Target: {
+            Arn: targetArn,
+            RoleArn: defaults.roleArn,
+            Input: `sk_live_SECRET123${'x'.repeat(262_144)}`,
+          },
+        }),
+      ),
+    );
+
+    // Assess: the service echoes the value; the logged form does not.
+    expect((error as Error).message).toContain('SECRET123');
+    const safe = safeError(error);
+    expect(safe.message).toMatch(/Value \[redacted\] at '[Tt]arget\.[Ii]nput' failed to satisfy constraint/);
+    expect(JSON.stringify(safe)).not.toContain('SECRET123');
   });
 
   it('treats a payload with an expression as recurring, which needs an endDate', async () => {
