@@ -88,6 +88,14 @@ export function createCloudFormationService(now: () => Date): CloudFormationServ
     if (!found) throw new AwsError('StackSetNotFoundException', 404, `StackSet ${name} not found`);
     return found;
   };
+  /** The operation `id` of the StackSet `name`, or OperationNotFoundException. */
+  const operationOf = (name: string, id: string): OperationRecord => {
+    const operation = operations.get(id);
+    if (!operation || operation.stackSetName !== name) {
+      throw new AwsError('OperationNotFoundException', 404, `Operation ${id} not found`);
+    }
+    return operation;
+  };
   const running = (name: string) =>
     [...operations.values()].find(
       (operation) => operation.stackSetName === name && operation.status === 'RUNNING',
@@ -315,14 +323,7 @@ export function createCloudFormationService(now: () => Date): CloudFormationServ
     },
     DescribeStackSetOperation(form) {
       const record = stackSet(form.required('StackSetName'));
-      const operation = operations.get(form.required('OperationId'));
-      if (!operation || operation.stackSetName !== record.name) {
-        throw new AwsError(
-          'OperationNotFoundException',
-          404,
-          `Operation ${form.string('OperationId')} not found`,
-        );
-      }
+      const operation = operationOf(record.name, form.required('OperationId'));
       advance(operation);
       return {
         StackSetOperation: {
@@ -355,14 +356,7 @@ export function createCloudFormationService(now: () => Date): CloudFormationServ
     },
     ListStackSetOperationResults(form) {
       const record = stackSet(form.required('StackSetName'));
-      const operation = operations.get(form.required('OperationId'));
-      if (!operation || operation.stackSetName !== record.name) {
-        throw new AwsError(
-          'OperationNotFoundException',
-          404,
-          `Operation ${form.string('OperationId')} not found`,
-        );
-      }
+      const operation = operationOf(record.name, form.required('OperationId'));
       const all = operation.results.map((result) => ({
         Account: result.account,
         Region: result.region,
