@@ -655,8 +655,18 @@ async function release(
   }
 }
 
-/** The fingerprint of the settings this run sweeps under (see settingsFingerprint). */
+const settingsByInput = new WeakMap<SweepRunInput, string>();
+
+/** The fingerprint of the settings this run sweeps under (see settingsFingerprint), once per input. */
 function settingsOf(input: SweepRunInput): string {
+  const known = settingsByInput.get(input);
+  if (known !== undefined) return known;
+  const settings = fingerprintSettings(input);
+  settingsByInput.set(input, settings);
+  return settings;
+}
+
+function fingerprintSettings(input: SweepRunInput): string {
   const { options } = input;
   return settingsFingerprint({
     groups: options.groups,

@@ -870,20 +870,12 @@ async function checkInvariants(
   }
 
   // 5. Metrics: at most one publication per run; exactly one, carrying its totals, when it ended.
-  const publications = services.cloudwatch
-    .datums({ namespace: NAMESPACE, metricName: 'SchedulesDeleted' })
-    .filter((datum) => datum.dimensions.length === 0);
-  const runs = new Map<string, InvocationReport[]>();
-  for (const entry of invocations) runs.set(entry.runId, [...(runs.get(entry.runId) ?? []), entry]);
-  for (const [runId, members] of runs) {
-    // SDK retries of one publication repeat its timestamp: one publication per distinct timestamp.
-    const stamps = new Map<number, number>();
-    for (const datum of publications) {
-      const at = datum.timestamp.getTime();
-      if (members.some((member) => at >= member.startedAt && at <= member.endedAt)) {
-        stamps.set(at, datum.values[0] ?? Number.NaN);
-      }
-    }
+  for (const { runId, members, stamps } of publicationsPerRun(
+    services,
+    NAMESPACE,
+    'SchedulesDeleted',
+    invocations,
+  )) {
     const ended = members.find((member) => member.result?.status === 'finished');
     if (stamps.size > 1)
       fail('metrics-once').push(`run ${runId} published its sweep metrics ${stamps.size} times`);
@@ -897,6 +889,34 @@ async function checkInvariants(
     }
   }
   return { problems, raced };
+}
+
+/**
+ * The invocations of each run, with the run's publications of `metricName` (no dimensions): the
+ * value of each, by timestamp. SDK retries of one publication repeat its timestamp, so each distinct
+ * timestamp within an invocation of the run is one publication.
+ */
+function publicationsPerRun(
+  services: RunningEmulator['services'],
+  namespace: string,
+  metricName: string,
+  invocations: InvocationReport[],
+): { runId: string; members: InvocationReport[]; stamps: Map<number, number> }[] {
+  const publications = services.cloudwatch
+    .datums({ namespace, metricName })
+    .filter((datum) => datum.dimensions.length === 0);
+  const runs = new Map<string, InvocationReport[]>();
+  for (const entry of invocations) runs.set(entry.runId, [...(runs.get(entry.runId) ?? []), entry]);
+  return [...runs].map(([runId, members]) => {
+    const stamps = new Map<number, number>();
+    for (const datum of publications) {
+      const at = datum.timestamp.getTime();
+      if (members.some((member) => at >= member.startedAt && at <= member.endedAt)) {
+        stamps.set(at, datum.values[0] ?? Number.NaN);
+      }
+    }
+    return { runId, members, stamps };
+  });
 }
 
 /** What happened to one schedule, compactly: seq actor operation status answer, ms relative to `origin`. */
@@ -1041,18 +1061,12 @@ export async function runCensusScenario(world: World, scenario: Scenario): Promi
   const truthNow = services.scheduler.count();
 
   // Totals and metrics, per run.
-  const publications = services.cloudwatch
-    .datums({ namespace: CENSUS_NAMESPACE, metricName: 'ScheduleCount' })
-    .filter((datum) => datum.dimensions.length === 0);
-  const runs = new Map<string, InvocationReport[]>();
-  for (const entry of invocations) runs.set(entry.runId, [...(runs.get(entry.runId) ?? []), entry]);
-  for (const [runId, members] of runs) {
-    const stamps = new Map<number, number>();
-    for (const datum of publications) {
-      const at = datum.timestamp.getTime();
-      if (members.some((member) => at >= member.startedAt && at <= member.endedAt))
-        stamps.set(at, datum.values[0] ?? Number.NaN);
-    }
+  for (const { runId, members, stamps } of publicationsPerRun(
+    services,
+    CENSUS_NAMESPACE,
+    'ScheduleCount',
+    invocations,
+  )) {
     if (stamps.size > 1)
       problems.push({
         invariant: Invariant.metricsOnce,

@@ -36,6 +36,22 @@ const population = () => mixedPopulation(now, { default: 250, orders: 200 });
 /** Every request's first answer lost: occurrences 1, 3, 5, … (each retry is the next occurrence). */
 const everyFirstAnswer = Array.from({ length: 50 }, (_, index) => 2 * index + 1);
 
+/** The sweep core with the tombstone store and the default budget tuning (real backoffs). */
+async function sweepWithDefaultBudgets() {
+  const log = createMemoryLogger();
+  const summary = await sweep(
+    {
+      scheduler: env.scheduler,
+      cloudwatch: env.cloudwatch,
+      clock: () => env.emulator.plane.now(),
+      log,
+      tombstones: tombstoneStore(env),
+    },
+    sweepOptions({ budgetTuning: undefined }),
+  );
+  return { log, summary };
+}
+
 async function leaseItem() {
   return (await env.emulator.services.dynamodb.items(STATE_TABLE)).find((item) => item.pk?.S === LEASE_KEY);
 }
@@ -293,17 +309,7 @@ describe('sweep totals that cannot be settled say so', () => {
     });
 
     // Act
-    const log = createMemoryLogger();
-    const summary = await sweep(
-      {
-        scheduler: env.scheduler,
-        cloudwatch: env.cloudwatch,
-        clock: () => env.emulator.plane.now(),
-        log,
-        tombstones: tombstoneStore(env),
-      },
-      sweepOptions({ budgetTuning: undefined }),
-    );
+    const { log, summary } = await sweepWithDefaultBudgets();
 
     // Assess
     expect(env.emulator.services.scheduler.deletedNames()).toEqual(['default/unanswered']);
@@ -331,17 +337,7 @@ describe('sweep totals that cannot be settled say so', () => {
     });
 
     // Act
-    const log = createMemoryLogger();
-    const summary = await sweep(
-      {
-        scheduler: env.scheduler,
-        cloudwatch: env.cloudwatch,
-        clock: () => env.emulator.plane.now(),
-        log,
-        tombstones: tombstoneStore(env),
-      },
-      sweepOptions({ budgetTuning: undefined }),
-    );
+    const { log, summary } = await sweepWithDefaultBudgets();
 
     // Assess
     const deletesApplied = env.emulator.plane.faults
