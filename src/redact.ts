@@ -41,13 +41,14 @@ export interface SafeError {
 }
 
 const MESSAGE_LIMIT = 300;
-/** Fields of our own input errors whose offending value may be customer data. */
-const SENSITIVE_FIELD = /input|target|payload|event|deadletter/i;
 /**
- * AWS's validation wording echoes the offending value: "1 validation error detected: Value '<value>'
- * at 'target.input' failed to satisfy constraint: ...". The value of a sensitive member is cut out.
+ * Fields and members whose value is, or may hold, a schedule's target content or a whole event
+ * (`input`, `Target.Input`, `targetArn`, `deadLetterArn`, an invoke `payload`, a scheduled `event`):
+ * an error or log line never echoes their value. Shared with src/errors.ts (InputError).
  */
-const ECHOED_VALUE = /Value (?:'[\s\S]*?'|\S+) at '([^']+)'/g;
+export const SENSITIVE_FIELD = /input|target|payload|event|deadletter/i;
+/** A member AWS's validation wording names: "... Value '<value>' at 'target.input' failed ...". */
+const NAMED_MEMBER = / at '([^']*)'/g;
 
 /**
  * Serializes any thrown value for a log line. SDK errors carry the raw response ($response) and
@@ -73,9 +74,7 @@ export function safeError(error: unknown): SafeError {
   ) {
     message = `Invalid ${fields.field}: expected ${fields.expected}`;
   }
-  message = message.replace(ECHOED_VALUE, (whole, member: string) =>
-    SENSITIVE_FIELD.test(member) ? `Value [redacted] at '${member}'` : whole,
-  );
+  message = cutEchoedValues(message);
   const code =
     typeof fields.Code === 'string' ? fields.Code : typeof fields.code === 'string' ? fields.code : undefined;
   const status = fields.$metadata?.httpStatusCode;
@@ -95,4 +94,22 @@ export function fingerprint(value: unknown): { bytes: number; sha256: string } {
 
 function truncate(text: string): string {
   return text.length > MESSAGE_LIMIT ? `${text.slice(0, MESSAGE_LIMIT - 3)}...` : text;
+}
+
+/**
+ * AWS's validation wording echoes the offending value ("1 validation error detected: Value '<value>'
+ * at 'target.input' failed to satisfy constraint: ..."), and the value itself may contain `' at '`.
+ * So when any member the message names is sensitive, everything from the first `Value ` to the last
+ * sensitive member named is cut, whatever it holds.
+ */
+function cutEchoedValues(message: string): string {
+  let last: { end: number; member: string } | undefined;
+  for (const match of message.matchAll(NAMED_MEMBER)) {
+    const member = match[1] ?? '';
+    if (SENSITIVE_FIELD.test(member)) last = { end: (match.index ?? 0) + match[0].length, member };
+  }
+  if (last === undefined) return message;
+  const start = message.indexOf('Value ');
+  const from = start >= 0 && start < last.end ? start : 0;
+  return `${message.slice(0, from)}Value [redacted] at '${last.member}'${message.slice(last.end)}`;
 }

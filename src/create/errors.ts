@@ -2,6 +2,7 @@
 // Input problems are InputError (src/errors.ts) and are raised before any request is sent.
 import { isNotFound, isThrottling, isTransient } from '../aws/budget.ts';
 import { HygieneError } from '../errors.ts';
+import { safeError } from '../redact.ts';
 
 export const CreateFailure = {
   nameTaken: 'name-taken',
@@ -35,7 +36,8 @@ export interface CreateContext {
 /** Maps an SDK error from CreateSchedule to a CreateScheduleError with a message that says what to do. */
 export function mapCreateError(error: unknown, context: CreateContext): CreateScheduleError {
   const name = (error as { name?: string })?.name ?? '';
-  const awsMessage = (error as { message?: string })?.message ?? String(error);
+  // AWS's validation wording may echo the target's input: cut out, as in every log line.
+  const awsMessage = safeError(error).message;
   const where = `schedule '${context.name}' in group '${context.groupName}'`;
   if (name === 'ConflictException') {
     return new CreateScheduleError(

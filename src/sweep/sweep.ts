@@ -992,7 +992,7 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
           log.warn('ListSchedules refused the NextToken; the listing starts over from its first page', {
             group: scheduleGroup ?? '(every group)',
             restart: restarts,
-            error,
+            error: safeError(error),
           });
           nextToken = undefined;
           reader = readAhead(scheduleGroup, nextToken);

@@ -3,6 +3,7 @@
 import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { readCreateConfig } from '../../src/create/config.ts';
+import { mapCreateError } from '../../src/create/errors.ts';
 import { ConfigError, InputError } from '../../src/errors.ts';
 import { createCreateHandler, handler as deployedCreateHandler } from '../../src/handlers/create.ts';
 import { createTargetHandler } from '../../src/handlers/target.ts';
@@ -138,6 +139,30 @@ describe('create handler', () => {
     const safe = safeError(error);
     expect(safe.message).toMatch(/Value \[redacted\] at '[Tt]arget\.[Ii]nput' failed to satisfy constraint/);
     expect(JSON.stringify(safe)).not.toContain('SECRET123');
+  });
+
+  it("cuts the whole echoed value even when it holds the text ' at ' naming another member", () => {
+    // Prepare: AWS's wording around an input crafted to end the echoed value early
+    const input = `{"pw":"SECRET123' at 'x' and more SECRET456"}`;
+    const error = Object.assign(
+      new Error(
+        `1 validation error detected: Value '${input}' at 'target.input' failed to satisfy constraint`,
+      ),
+      { name: 'ValidationException' },
+    );
+
+    // Act
+    const safe = safeError(error);
+    const mapped = mapCreateError(error, { name: 'n', groupName: GROUP, roleArn: defaults.roleArn });
+
+    // Assess: neither the logged form nor the error the create path throws keeps any of it
+    expect(safe.message).toBe(
+      "1 validation error detected: Value [redacted] at 'target.input' failed to satisfy constraint",
+    );
+    for (const text of [JSON.stringify(safe), mapped.message]) {
+      expect(text).not.toContain('SECRET123');
+      expect(text).not.toContain('SECRET456');
+    }
   });
 
   it('treats a payload with an expression as recurring, which needs an endDate', async () => {
