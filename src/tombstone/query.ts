@@ -117,7 +117,9 @@ export async function* findTombstones(
     const from = query.from;
     const to = query.to ?? clock();
     if (to.getTime() < from.getTime()) throw new InputError('--to', 'a time after --from', to.toISOString());
-    const days = daysBetween(from, to);
+    // Newest day first: within a day and shard the sort key already runs newest first, and restore
+    // brings back the first tombstone it meets of each schedule.
+    const days = daysBetween(from, to).reverse();
     if (days.length > 400) throw new InputError('--from', 'a range of at most 400 days', from.toISOString());
     // '~' sorts after every character of a group or schedule name.
     const between: [string, string] = [from.toISOString(), `${to.toISOString()}~`];

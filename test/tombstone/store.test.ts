@@ -66,6 +66,25 @@ describe('tombstone store', () => {
     expect(await env.emulator.services.dynamodb.itemCount(TOMBSTONE_TABLE)).toBe(90);
   });
 
+  it('finds a time range newest first across days, so a restore brings back the latest definition', async () => {
+    // Prepare: the same schedule deleted on the 13th, among 99 others (a whole BatchGetItem of
+    // 100 tombstones that day), and again on the 15th
+    env.emulator.plane.setNow(new Date('2025-06-13T08:00:00Z'));
+    await write(['twice', ...Array.from({ length: 99 }, (_, index) => `other-${index}`)]);
+    env.emulator.plane.setNow(new Date('2025-06-15T08:00:00Z'));
+    await write(['twice']);
+
+    // Act
+    const deletedAt: string[] = [];
+    const query = { from: new Date('2025-06-12T00:00:00Z'), to: new Date('2025-06-15T12:00:00Z') };
+    for await (const tombstone of findTombstones(env.dynamodb, TOMBSTONE_TABLE, query, clock)) {
+      if (tombstone.name === 'twice') deletedAt.push(tombstone.deletedAt);
+    }
+
+    // Assess
+    expect(deletedAt).toEqual(['2025-06-15T08:00:00.000Z', '2025-06-13T08:00:00.000Z']);
+  });
+
   it('records an outcome on the tombstone only, never creating an item for an unknown key', async () => {
     const { store, receipts } = await write(['a']);
     const errors: unknown[] = [];
