@@ -360,13 +360,19 @@ describe('a sweep invocation killed mid-sweep', () => {
     seed(env, all);
     await killedAfterDeletes(20);
     env.emulator.plane.setNow(new Date(now.getTime() + REMAINING_MS + KILLED_HOLDER_MARGIN_MS - 1_000));
+    const leaseBefore = await leaseItem();
+    const deletesBefore = appliedDeletes().length;
+    const presentBefore = present(all);
 
     // Act
     const { handler } = handlerFor();
     const result = await handler(SCHEDULED_EVENT, context());
 
-    // Assess
+    // Assess: nothing changed, the lease and its checkpoint included
     expect(result).toMatchObject({ status: 'alreadyRunning' });
     expect(takeHandOffs(env)).toEqual([]);
+    expect(await leaseItem()).toEqual(leaseBefore);
+    expect(appliedDeletes()).toHaveLength(deletesBefore);
+    expect(present(all)).toEqual(presentBefore);
   });
 });
