@@ -1,6 +1,6 @@
 // The few error classes the service throws. Each names what was wrong and the expected form.
 // Messages stay short whatever the input: echoed values and field names are clipped (see clip).
-import { fingerprint, SENSITIVE_FIELD } from './redact.ts';
+import { fingerprint } from './redact.ts';
 
 /** Base class: sets `name` so logs and summaries show the concrete type. */
 export class HygieneError extends Error {
@@ -25,9 +25,11 @@ export class ConfigError extends HygieneError {
  * Fields whose value is, or may hold, a schedule's target content (`input`, `--input`, `Target.Input`,
  * `targetArn`, `deadLetterArn` and other target parameters, and a whole invoke `payload`, which may
  * be the input sent to the wrong function): it may hold customer secrets, so an error never echoes
- * it, only its size and SHA-256 (src/redact.ts fingerprint). redact.ts's SENSITIVE_FIELD, one rule for both.
+ * it, only its size and SHA-256 (src/redact.ts fingerprint). redact.ts's SENSITIVE_FIELD adds `event` for
+ * log lines, which may carry a whole invoke event; a scheduled event's own fields (`scheduled
+ * event.detail-type`) are no customer data, so an InputError still names their value.
  */
-export const TARGET_CONTENT_FIELD = SENSITIVE_FIELD;
+export const TARGET_CONTENT_FIELD = /input|target|payload|deadletter/i;
 
 /**
  * A field of an invoke payload or library input is invalid. Nothing has been changed. The message
