@@ -75,6 +75,15 @@ export interface ProtectionOptions {
   budgetTuning?: Omit<BudgetOptions, 'ratePerSecond'>;
 }
 
+/**
+ * The oldest a protection read may be when a delete leaves (group tag, restored names): older, and
+ * the sweep reads it again before the delete departs. A protection that landed more than this
+ * before a delete's departure is always honoured; `restore --keep` waits this long after writing its
+ * protections before it creates the schedules, so the sweep can never judge a restored schedule
+ * with a protection read older than the protection itself.
+ */
+export const PROTECTION_MAX_AGE_MS = 10_000;
+
 /** ListTagsForResource is called once per group per sweep: a small budget of its own suffices. */
 export const TAG_READS_PER_SECOND = 10;
 
