@@ -24,11 +24,12 @@ import type { Logger } from '../log.ts';
 import type { ProtectedBy, ProtectionCheck } from '../protect/protection.ts';
 import { safeError, scheduleRef } from '../redact.ts';
 import { type Decision, decide, SkipReason } from '../schedule/decide.ts';
-import { serializeDefinition, sha256 } from '../tombstone/store.ts';
 import { LIST_LOOKAHEAD_PAGES, type ListedPage, ReadAheadListing } from './listing.ts';
 import { publishSweepMetrics } from './metrics.ts';
 import {
   refuseTombstones,
+  serializeDefinition,
+  sha256,
   TombstoneOutcome,
   type TombstoneReceipt,
   type TombstoneWriter,

@@ -2,6 +2,7 @@
 // before the DeleteSchedule is sent (no tombstone, no delete), with what came of the delete recorded
 // after. The deployed writer is the DynamoDB tombstone store (src/tombstone/store.ts); without one a
 // sweep may only dry-run. Definitions never go to logs: a target's input may hold secrets.
+import { createHash } from 'node:crypto';
 import type { GetScheduleOutput } from '@aws-sdk/client-scheduler';
 
 /** A schedule definition as GetSchedule returns it, without the SDK's response metadata. */
@@ -57,4 +58,14 @@ export function refuseTombstones(): TombstoneWriter {
     settle: () => {},
     flush: async () => {},
   };
+}
+
+/** The stored form of a definition: JSON with dates as ISO strings. Its SHA-256 is the fingerprint. */
+export function serializeDefinition(definition: ScheduleDefinition): string {
+  return JSON.stringify(definition);
+}
+
+/** SHA-256 of a text, as lowercase hex. */
+export function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
 }

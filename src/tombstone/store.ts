@@ -22,6 +22,8 @@ import pLimit from 'p-limit';
 import { isThrottling, isTransient } from '../aws/budget.ts';
 import {
   type ScheduleDefinition,
+  serializeDefinition,
+  sha256,
   type TombstoneEntry,
   TombstoneOutcome,
   type TombstoneReceipt,
@@ -29,7 +31,7 @@ import {
 } from '../sweep/tombstones.ts';
 
 export type { ScheduleDefinition, TombstoneEntry, TombstoneReceipt, TombstoneWriter };
-export { TombstoneOutcome };
+export { serializeDefinition, sha256, TombstoneOutcome };
 
 /** The outcome a stored tombstone holds: `pending` from its write until the delete is settled. */
 export const PENDING = 'pending';
@@ -69,15 +71,6 @@ export function shardOf(group: string, name: string): number {
 export const tombstonePartition = (group: string, shard: number) => `g#${group}#${shard}`;
 export const runPartition = (runId: string, shard: number) => `r#${runId}#${shard}`;
 export const dayPartition = (day: string, shard: number) => `d#${day}#${shard}`;
-
-/** The stored form of a definition: JSON with dates as ISO strings. Its SHA-256 is the fingerprint. */
-export function serializeDefinition(definition: ScheduleDefinition): string {
-  return JSON.stringify(definition);
-}
-
-export function sha256(text: string): string {
-  return createHash('sha256').update(text).digest('hex');
-}
 
 export function createDynamoTombstoneStore(
   dynamodb: DynamoDBClient,
