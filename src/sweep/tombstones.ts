@@ -21,6 +21,12 @@ export const TombstoneOutcome = {
    * AccessDeniedException, ThrottlingException...): AWS applies none of these, so it was not deleted.
    */
   refused: 'refused',
+  /**
+   * The delete was answered 404 (ResourceNotFoundException) on its only attempt, or on every attempt
+   * with no earlier attempt that may have applied: someone else deleted the schedule, the sweep
+   * removed nothing. Restore leaves it alone unless told otherwise.
+   */
+  gone: 'gone',
 } as const;
 export type TombstoneOutcome = (typeof TombstoneOutcome)[keyof typeof TombstoneOutcome];
 
