@@ -1,4 +1,4 @@
-// Organization-wide rollout on CloudFormation StackSets (README: Across an organization).
+// Organization-wide rollout on CloudFormation StackSets (docs/organization.md).
 //   npm run stackset -- package --bucket <base name> --org-id o-... --regions us-east-1,eu-west-1 [--prefix p] [--stage prod] [--out .stackset]
 //   npm run stackset -- deploy --ou ou-abcd-12345678[,...] --regions us-east-1,eu-west-1 [--parameter name=value ...]
 // `package` builds the Serverless package offline and turns it into a StackSet template whose code

@@ -36,7 +36,7 @@ export function serializeError(error: Error): LogAttributes {
  * Powertools' standard keys (timestamp, service, cold_start, function_request_id, ...; Powertools
  * keeps its own formatter private, so they are listed here as its PowertoolsLogFormatter lists
  * them), with two choices kept from this project's earlier logger: the level in lower case
- * ("info"), which the README's queries use, and errors through serializeError.
+ * ("info"), which log queries filter on, and errors through serializeError.
  */
 class HygieneLogFormatter extends LogFormatter {
   override formatAttributes(attributes: UnformattedAttributes, additional: LogAttributes): LogItem {

@@ -1,7 +1,8 @@
-// The README's promise: with the variables `npm run emulator` prints, `sls invoke local` runs the
-// functions (bundled from src/ by the packaging plugin) against the emulator exactly as they would run
-// against AWS. This test runs the README's own lines: the `curl` and `npx sls` commands of its
-// "Against the emulator" block, as written there, with only the port changed to this emulator's.
+// The manual's promise (docs/emulator.md): with the variables `npm run emulator` prints, `sls invoke
+// local` runs the functions (bundled from src/ by the packaging plugin) against the emulator exactly
+// as they would run against AWS. This test runs the manual's own lines: the `curl` and `npx sls`
+// commands of its "Against the emulator" block, as written there, with only the port changed to this
+// emulator's.
 import { exec } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
@@ -14,10 +15,10 @@ const run = promisify(exec);
 
 let emulator: RunningEmulator;
 
-/** The commands of the README's code block under "Against the emulator", continuation lines joined. */
-function readmeCommands(): string[] {
-  const readme = readFileSync('README.md', 'utf8');
-  const section = readme.slice(readme.indexOf('### Against the emulator'));
+/** The commands of docs/emulator.md's code block under "Against the emulator", continuation lines joined. */
+function manualCommands(): string[] {
+  const page = readFileSync('docs/emulator.md', 'utf8');
+  const section = page.slice(page.indexOf('## Against the emulator'));
   const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1] ?? '';
   return block
     .replace(/\\\n\s*/g, '')
@@ -26,13 +27,13 @@ function readmeCommands(): string[] {
     .filter((line) => line !== '');
 }
 
-function readmeCommand(prefix: string): string {
-  const command = readmeCommands().find((line) => line.startsWith(prefix));
-  if (!command) throw new Error(`README's emulator block has no line starting with '${prefix}'`);
+function manualCommand(prefix: string): string {
+  const command = manualCommands().find((line) => line.startsWith(prefix));
+  if (!command) throw new Error(`docs/emulator.md's emulator block has no line starting with '${prefix}'`);
   return command;
 }
 
-/** The variables the emulator prints (and the README exports), pointing at this emulator. */
+/** The variables the emulator prints (and docs/emulator.md exports), pointing at this emulator. */
 function emulatorEnv(): NodeJS.ProcessEnv {
   const printed = Object.fromEntries(
     environmentLines(emulator.url).map((line) => line.split('=', 2) as [string, string]),
@@ -41,8 +42,8 @@ function emulatorEnv(): NodeJS.ProcessEnv {
   return { ...inherited, ...printed, PATH: `${process.cwd()}/node_modules/.bin:${process.env.PATH}` };
 }
 
-async function runReadmeLine(prefix: string) {
-  const command = readmeCommand(prefix).replaceAll(':4566', `:${emulator.port}`);
+async function runManualLine(prefix: string) {
+  const command = manualCommand(prefix).replaceAll(':4566', `:${emulator.port}`);
   const child = run(command, { cwd: inject('serviceDir'), env: emulatorEnv(), timeout: 90_000 });
   // Without --data, invoke local reads the event from standard input: give it an empty one.
   child.child.stdin?.end();
@@ -62,16 +63,16 @@ async function runReadmeLine(prefix: string) {
 beforeAll(async () => {
   emulator = await startEmulator();
   await prepareDevStage(emulator);
-  await runReadmeLine('curl ');
+  await runManualLine('curl ');
 }, 60_000);
 
 afterAll(async () => {
   await emulator.close();
 });
 
-describe('the README, run against the emulator', () => {
+describe('docs/emulator.md, run against the emulator', () => {
   it('documents every variable the emulator prints', () => {
-    const exported = readmeCommand('export ');
+    const exported = manualCommand('export ');
     for (const line of environmentLines('http://127.0.0.1:4566')) expect(exported).toContain(line);
   });
 
@@ -82,7 +83,7 @@ describe('the README, run against the emulator', () => {
   it('runs a dry-run sweep that looks at every schedule and deletes nothing', async () => {
     const before = emulator.services.scheduler.count();
 
-    const result = await runReadmeLine('npx sls invoke local -f sweep');
+    const result = await runManualLine('npx sls invoke local -f sweep');
 
     expect(result).toMatchObject({
       status: 'finished',
@@ -93,23 +94,23 @@ describe('the README, run against the emulator', () => {
     });
     expect(result.wouldDelete).toBeGreaterThan(0);
     expect(emulator.services.scheduler.count()).toBe(before);
-    // Only the fields the README documents: no internal bookkeeping ("progress" of groups).
-    const readme = readFileSync('README.md', 'utf8');
-    const documented = readme.slice(readme.indexOf('The function returns a JSON summary'));
+    // Only the fields docs/sweep.md documents: no internal bookkeeping ("progress" of groups).
+    const manual = readFileSync('docs/sweep.md', 'utf8');
+    const documented = manual.slice(manual.indexOf('The function returns a JSON summary'));
     const paragraph = documented.slice(0, documented.indexOf('\n\n'));
     for (const key of Object.keys(result)) expect(paragraph, key).toMatch(new RegExp(`\`${key}[\`.]`));
     expect(result).not.toHaveProperty('progress');
   }, 120_000);
 
   it('runs the census against the emulated Scheduler and Service Quotas', async () => {
-    const result = await runReadmeLine('npx sls invoke local -f census');
+    const result = await runManualLine('npx sls invoke local -f census');
 
     expect(result).toMatchObject({ total: emulator.services.scheduler.count() });
     expect(result.quota).toMatchObject({ source: 'applied' });
   }, 120_000);
 
   it('creates a self-deleting schedule in the stack group with the create function', async () => {
-    const result = await runReadmeLine('npx sls invoke local -f create');
+    const result = await runManualLine('npx sls invoke local -f create');
 
     expect(result).toMatchObject({ groupName: DEFAULT_SCHEDULE_GROUP });
     expect(emulator.services.scheduler.get(DEFAULT_SCHEDULE_GROUP, String(result.name))).toMatchObject({
@@ -119,7 +120,7 @@ describe('the README, run against the emulator', () => {
   }, 120_000);
 
   it('creates a schedule with the CLI, without --group', async () => {
-    const result = await runReadmeLine('npm run create-schedule');
+    const result = await runManualLine('npm run create-schedule');
 
     expect(result).toMatchObject({ groupName: DEFAULT_SCHEDULE_GROUP });
   }, 120_000);
@@ -132,8 +133,8 @@ describe('the README, run against the emulator', () => {
   ])(
     'exits promptly and non-zero when %s has a configuration error (%s)',
     async (fn, variable, named) => {
-      // The README's invoke line for the function, with one variable set wrong.
-      const line = readmeCommand(`npx sls invoke local -f ${fn}`).replaceAll(':4566', `:${emulator.port}`);
+      // The manual's invoke line for the function, with one variable set wrong.
+      const line = manualCommand(`npx sls invoke local -f ${fn}`).replaceAll(':4566', `:${emulator.port}`);
       const command = line.replace(`-f ${fn}`, `-f ${fn} -e ${variable}`);
       const started = Date.now();
 

@@ -183,7 +183,7 @@ export interface BenchResult {
   schedulesLookedUp: number;
   /**
    * GetSchedule requests beyond one per schedule looked up: a delete sent more than 100 ms after the
-   * read of its schedule reads it again first (README, "What the sweeper guarantees").
+   * read of its schedule reads it again first (docs/guarantees.md, "What the sweeper guarantees").
    */
   rereads: number;
   /**

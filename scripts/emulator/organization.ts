@@ -51,7 +51,7 @@ export function seedOrganization(services: ServiceRegistry, spec: OrganizationSp
   });
 }
 
-/** The role name the demo organization's accounts hold (README: Report across accounts and Regions). */
+/** The role name the demo organization's accounts hold (docs/organization.md: Report across accounts and Regions). */
 export const DEMO_REPORT_ROLE = 'ScheduleHygieneReport';
 
 /**

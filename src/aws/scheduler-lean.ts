@@ -4,7 +4,7 @@
 // which serializes the request and deserializes the answer or the modeled error (the same exception
 // classes, `name`, `$fault` and `$metadata`). What it leaves out is the middleware stack, which the
 // SDK resolves and walks on every send, re-reading endpoint settings and building a new signer each
-// time: the sweeper's CPU per request about halves (README, Scale: 0.69 ms through `send`, 0.37 ms
+// time: the sweeper's CPU per request about halves (docs/scale.md: 0.69 ms through `send`, 0.37 ms
 // here, side by side). Successful answers are read with a reader compiled from the SDK's schema.
 //
 // Left out with the stack, on purpose: SDK retries (the sweeper's clients make one attempt; its

@@ -48,7 +48,7 @@ export interface SweepHandlerDeps {
  * continuation carries to the next invocation (seen, removed, fromFirstPage, listed, unprocessed,
  * kept).
  * Out of that context it reads wrongly ("listed": false for a group that was listed), and it is no
- * part of the documented summary (README: Manual runs and backfill).
+ * part of the documented summary (docs/sweep.md: Manual runs and backfill).
  */
 export type SweepResponse = DistributiveOmit<SweepRunResult, 'progress'>;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

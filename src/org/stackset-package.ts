@@ -108,7 +108,7 @@ const SCHEMA_INTEGERS = new Set(['sweepMemorySize']);
 const NAME_LIST = '^([0-9a-zA-Z._-]{1,64}(,[0-9a-zA-Z._-]{1,64})*)?$';
 
 /**
- * Descriptions and bounds for the parameters the README documents; others get a generic description.
+ * Descriptions and bounds for the parameters docs/sweep.md documents; others get a generic description.
  * Each is never wider than what the function reading the variable accepts at cold start; `deploy`
  * also runs those readers over every value (src/org/stackset-environment.ts).
  */

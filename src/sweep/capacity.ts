@@ -11,7 +11,7 @@ export const LAMBDA_MB_PER_VCPU = 1_769;
  * `cpuMsPerRequest`: all of the sweeper's CPU, its tombstone and memory writes to DynamoDB included,
  * over the Scheduler requests) with the lean request path: 0.43-0.47 ms on a quiet machine at 20k,
  * 50k and 100k schedules, rounded up with headroom for Lambda's cores and for logging. See the
- * README's Scale section for the measurement.
+ * docs/scale.md for the measurement.
  */
 export const SWEEP_CPU_MS_PER_REQUEST = 0.5;
 

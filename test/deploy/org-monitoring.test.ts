@@ -1,8 +1,8 @@
-// The organization view (README: Across an organization): the monitoring account's template
+// The organization view (docs/organization.md): the monitoring account's template
 // (resources/org-monitoring.yml) read as CloudFormation would create it for given parameters, and
 // the member stack's optional link (resources/org-link.yml) in the packaged template, off by default
 // and on with the monitoringSinkArn param. What needs a real organization (the queries' results, the
-// alarm's contributors) is listed in the README; these tests check what a template can promise.
+// alarm's contributors) is listed in docs/organization.md; these tests check what a template can promise.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';

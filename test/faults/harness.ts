@@ -45,7 +45,7 @@ const ROLE_ARN = `arn:aws:iam::${ACCOUNT_ID}:role/faults-scheduler`;
 export const REQUEST_TIMEOUT_MS = 600;
 export const LATE_MS = 700;
 /**
- * The documented race window (README "What the sweeper guarantees": one request plus at most
+ * The documented race window (docs/guarantees.md "What the sweeper guarantees": one request plus at most
  * 100 ms): an application change that lands after the sweeper's lookup may be deleted when the
  * delete was sent at most this long after that lookup's answer came back. Both moments are taken at
  * the client, so a loaded machine's slow requests do not blur it; the slack covers timer rounding.

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { TestProject } from 'vitest/node';
 
-/** What `sls package` reads, plus scripts/ for the README's `npm run` lines against the copy. */
+/** What `sls package` reads, plus scripts/ for the documented `npm run` lines against the copy. */
 export const SERVICE_FILES = [
   'serverless.yml',
   'resources',

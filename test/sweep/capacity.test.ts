@@ -42,7 +42,7 @@ describe('sweep capacity', () => {
   });
 
   it('carries the documented backlog budgets on one vCPU, and says quota speed everywhere is past one thread', () => {
-    // serverless.yml and the README: 1,769 MB with 50 list + 950 get + 950 delete.
+    // serverless.yml and docs/scale.md: 1,769 MB with 50 list + 950 get + 950 delete.
     expect(capacityShortfall({ list: 50, get: 950, delete: 950 }, 1769)).toBeUndefined();
     expect(capacityShortfall({ list: 50, get: 1000, delete: 1000 }, 1769)).toMatchObject({
       peakRequestsPerSecond: 2050,

@@ -180,7 +180,7 @@ describe('sweep handler', () => {
 });
 
 describe('sweep handler capacity check', () => {
-  // The backlog settings of serverless.yml and the README: one vCPU's worth of requests.
+  // The backlog settings of serverless.yml and docs/scale.md: one vCPU's worth of requests.
   const backlog = { SWEEP_LIST_TPS: '50', SWEEP_GET_TPS: '950', SWEEP_DELETE_TPS: '950' };
   const quotaSpeed = { SWEEP_LIST_TPS: '50', SWEEP_GET_TPS: '1000', SWEEP_DELETE_TPS: '1000' };
 
