@@ -15,6 +15,7 @@ import { createDynamoLeaseStore } from '../../src/state/lease.ts';
 import { createDynamoMemory } from '../../src/state/memory.ts';
 import { sustainableRequestsPerSecond } from '../../src/sweep/capacity.ts';
 import { LIST_LOOKAHEAD_PAGES } from '../../src/sweep/listing.ts';
+import { SweepScope } from '../../src/sweep/metrics.ts';
 import { RunStatus, runSweep, type SweepState } from '../../src/sweep/run.ts';
 import { type SweepOptions, type SweepSummary, sweep } from '../../src/sweep/sweep.ts';
 import { createDynamoTombstoneStore, type TombstoneWriter } from '../../src/tombstone/store.ts';
@@ -629,6 +630,7 @@ async function sweepOnce(
   const result = await runSweep(deps, {
     options,
     request: {},
+    scope: SweepScope.configured,
     leaseMs: 60 * 60_000,
     recall: true,
     remember: true,

@@ -20,7 +20,7 @@ import { createDynamoLeaseStore } from '../state/lease.ts';
 import { createDynamoMemory } from '../state/memory.ts';
 import { capacityShortfall, lambdaMemoryMb } from '../sweep/capacity.ts';
 import { readSweepConfig, type SweepConfig } from '../sweep/config.ts';
-import { publishSweepHeartbeat } from '../sweep/metrics.ts';
+import { publishSweepHeartbeat, scopeOf } from '../sweep/metrics.ts';
 import { parseSweepEvent, type SweepContinuation } from '../sweep/payload.ts';
 import { RunStatus, runSweep, type SweepRunResult, type SweepState } from '../sweep/run.ts';
 import { PAGE_SIZE } from '../sweep/sweep.ts';
@@ -140,6 +140,7 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
             ...(hardStop ? { signal: hardStop.signal } : {}),
           },
           request,
+          scope: scopeOf(request, config.groups),
           ...(parsed.kind === 'continuation' ? { continuation: parsed.continuation } : {}),
           // Held until soon after this invocation's deadline: a killed invocation's lease expires
           // by itself, and the next run resumes from its checkpoint (src/sweep/checkpoint.ts).
@@ -154,8 +155,11 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
       return sweepResponse(result);
     } finally {
       hardStop?.clear();
-      // Whatever this invocation came to, even an error, it says the sweeper is alive.
-      await publishSweepHeartbeat({ cloudwatch: deps.cloudwatch, clock, log }, config.namespace);
+      // Whatever this invocation came to, even an error, it says the sweeper is alive; a dry run
+      // publishes no sweep metric at all, this one included.
+      if (request.dryRun !== true) {
+        await publishSweepHeartbeat({ cloudwatch: deps.cloudwatch, clock, log }, config.namespace);
+      }
     }
   };
 }

@@ -1,5 +1,7 @@
 // What a sweep reports to CloudWatch at its end, whether it completed or not. The metric names are a
-// contract: the alarms and dashboards in resources/monitoring.yml depend on them.
+// contract: the alarms and dashboards in resources/monitoring.yml depend on them. A dry run publishes
+// none of them (its summary is returned and logged): it changed nothing, and its counts must not read
+// as the account's.
 import type { CloudWatchClient, MetricDatum } from '@aws-sdk/client-cloudwatch';
 import type { Logger } from '../log.ts';
 import { datum, publishCountQuietly, publishMetrics } from '../metrics/publish.ts';
@@ -25,17 +27,53 @@ export const SweepMetric = {
    * above, published once per whole sweep, cannot tell "alive" from "stopped".
    */
   sweepInvocations: 'SweepInvocations',
-  /** 1 when a whole sweep covered everything in its scope, else 0: what the not-completing alarm watches. */
+  /**
+   * 1 when a real sweep of the configured scope (SweepScope.configured) covered every schedule in it,
+   * else 0: what the sweep-not-completing alarm ("no sweep covered the whole account") watches.
+   */
   sweepsCompleted: 'SweepsCompleted',
 } as const;
+
+/**
+ * What a sweep covered: the scope the function is configured for (SWEEP_GROUPS, every name), or a
+ * narrower one a manual request asked for (other groups, or a name prefix). A narrowed sweep says
+ * nothing about the rest of the account, so it never counts as completed.
+ */
+export const SweepScope = {
+  configured: 'configured',
+  narrowed: 'narrowed',
+} as const;
+export type SweepScope = (typeof SweepScope)[keyof typeof SweepScope];
+
+/**
+ * The scope a request gives a sweep: configured unless it names a name prefix, or groups other than
+ * the configured ones (the same names in any order are the configured scope).
+ */
+export function scopeOf(
+  request: { groups?: readonly string[]; namePrefix?: string },
+  configuredGroups: readonly string[],
+): SweepScope {
+  if (request.namePrefix !== undefined) return SweepScope.narrowed;
+  if (request.groups === undefined) return SweepScope.configured;
+  const configured = new Set(configuredGroups);
+  const same =
+    request.groups.length === configured.size && request.groups.every((group) => configured.has(group));
+  return same ? SweepScope.configured : SweepScope.narrowed;
+}
 
 export const SCHEDULE_GROUP_DIMENSION = 'ScheduleGroup';
 
 /**
- * The datums for one sweep. ScheduleCount appears only where the sweep saw every schedule it
- * counts: a count cut short would under-report and silence the quota alarms.
+ * The datums for one sweep: none for a dry run. ScheduleCount appears only where the sweep saw every
+ * schedule it counts: a count cut short would under-report and silence the quota alarms.
+ * SweepsCompleted is 1 only for a complete sweep of the configured scope.
  */
-export function buildSweepDatums(summary: SweepSummary, timestamp: Date): MetricDatum[] {
+export function buildSweepDatums(
+  summary: SweepSummary,
+  timestamp: Date,
+  scope: SweepScope = SweepScope.narrowed,
+): MetricDatum[] {
+  if (summary.dryRun) return [];
   const datums: MetricDatum[] = [];
   const { total, byGroup } = summary.scheduleCounts;
   if (total !== undefined) datums.push(datum(SweepMetric.scheduleCount, total, 'Count', timestamp));
@@ -56,7 +94,12 @@ export function buildSweepDatums(summary: SweepSummary, timestamp: Date): Metric
     datum(SweepMetric.protectedSchedules, summary.protected, 'Count', timestamp),
     datum(SweepMetric.kmsAccessDenied, summary.skipped.kmsAccessDenied ?? 0, 'Count', timestamp),
     datum(SweepMetric.sweepDurationSeconds, summary.durationSeconds, 'Seconds', timestamp),
-    datum(SweepMetric.sweepsCompleted, summary.complete ? 1 : 0, 'Count', timestamp),
+    datum(
+      SweepMetric.sweepsCompleted,
+      summary.complete && scope === SweepScope.configured ? 1 : 0,
+      'Count',
+      timestamp,
+    ),
   );
   return datums;
 }
@@ -67,14 +110,20 @@ export const publishSweepHeartbeat = (
   namespace: string,
 ): Promise<void> => publishCountQuietly(deps, namespace, SweepMetric.sweepInvocations);
 
-/** Publishes the sweep's metrics. Never throws: a metrics outage must not hide the sweep's own result. */
+/**
+ * Publishes the sweep's metrics (none for a dry run; `scope` as buildSweepDatums, narrowed unless
+ * said). Never throws: a metrics outage must not hide the sweep's own result. False when it failed.
+ */
 export async function publishSweepMetrics(
   deps: { cloudwatch: CloudWatchClient; clock: () => Date; log: Logger },
   namespace: string,
   summary: SweepSummary,
+  scope: SweepScope = SweepScope.narrowed,
 ): Promise<boolean> {
+  const datums = buildSweepDatums(summary, deps.clock(), scope);
+  if (datums.length === 0) return true;
   try {
-    await publishMetrics(deps.cloudwatch, namespace, buildSweepDatums(summary, deps.clock()));
+    await publishMetrics(deps.cloudwatch, namespace, datums);
     return true;
   } catch (error) {
     deps.log.error('publishing sweep metrics failed', { namespace, error: safeError(error) });

@@ -16,7 +16,7 @@ import {
   settingsFingerprint,
 } from './checkpoint.ts';
 import { createIncrementalKnowledge } from './incremental.ts';
-import { publishSweepMetrics } from './metrics.ts';
+import { publishSweepMetrics, type SweepScope } from './metrics.ts';
 import { MAX_INVOCATIONS, type SweepContinuation, type SweepRequest } from './payload.ts';
 import {
   CheckpointRefused,
@@ -47,6 +47,11 @@ export interface SweepRunInput {
   options: Omit<SweepOptions, 'cursor' | 'startingCounts' | 'startingProgress' | 'report' | 'checkpoint'>;
   /** The request the run began with; carried so every invocation applies the same one. */
   request: SweepRequest;
+  /**
+   * Whether the request sweeps the configured scope or narrows it (src/sweep/metrics.ts, scopeOf):
+   * only a complete sweep of the configured scope publishes SweepsCompleted = 1.
+   */
+  scope: SweepScope;
   /** Present when this invocation continues a run. */
   continuation?: SweepContinuation;
   /**
@@ -162,7 +167,7 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
       log.warn('marking the sweep ended on its lease failed', { runId, error: safeError(error) });
     }
   };
-  const end = (summary: SweepSummary) => endRun(deps, options.namespace, summary, runId, token, markEnded);
+  const end = (summary: SweepSummary) => endRun(deps, publicationOf(input), summary, runId, token, markEnded);
 
   // Captured by the report hook, so a sweep that throws still reports what it counted.
   let reported: SweepSummary | undefined;
@@ -247,7 +252,7 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
           continuation,
         }),
       },
-      namespace: options.namespace,
+      publication: publicationOf(input),
       end,
     });
   }
@@ -301,7 +306,7 @@ async function takeLease(
         error: safeError(error),
       });
       const summary = carriedSummary(carried);
-      await publishQuietly(deps, input.options.namespace, summary);
+      await publishQuietly(deps, publicationOf(input), summary);
       await release(state, runId, token, log, invocation - 1);
       return {
         ...summary,
@@ -473,7 +478,7 @@ async function handOn(
     leaseMs: number;
     /** The continuation as a checkpoint, stored by the same write as the renew. */
     checkpoint: { seq: number; body: string };
-    namespace: string;
+    publication: Publication;
     end: (summary: SweepSummary) => Promise<void>;
   },
 ): Promise<SweepRunResult> {
@@ -500,7 +505,7 @@ async function handOn(
   if (!renewed) {
     // Another run holds the lease now: what this run counted is published, the lease left alone.
     log.warn('sweep superseded before its hand-off: another run holds the lease', { runId, invocation });
-    await publishQuietly(deps, step.namespace, summary);
+    await publishQuietly(deps, step.publication, summary);
     return { status: RunStatus.superseded, runId, invocation };
   }
   try {
@@ -525,7 +530,7 @@ async function handOn(
 /** The end of a run: memory flushed, metrics published, lease freed. Each step runs whatever the one before did. */
 async function endRun(
   deps: SweepRunDeps,
-  namespace: string,
+  publication: Publication,
   summary: SweepSummary,
   runId: string | undefined,
   token: string,
@@ -533,7 +538,7 @@ async function endRun(
 ): Promise<void> {
   await flush(deps.state, deps.log);
   await markEnded();
-  await publishQuietly(deps, namespace, summary);
+  await publishQuietly(deps, publication, summary);
   if (deps.state && runId) await release(deps.state, runId, token, deps.log);
 }
 
@@ -628,10 +633,27 @@ async function flush(state: SweepState | undefined, log: Logger): Promise<void> 
   }
 }
 
-/** Publishes the sweep's metrics; a failure is logged, never thrown, so the lease is still freed. */
-async function publishQuietly(deps: SweepRunDeps, namespace: string, summary: SweepSummary): Promise<void> {
+/** Where and as what a run's metrics are published. */
+interface Publication {
+  namespace: string;
+  scope: SweepScope;
+}
+
+function publicationOf(input: SweepRunInput): Publication {
+  return { namespace: input.options.namespace, scope: input.scope };
+}
+
+/**
+ * Publishes the sweep's metrics (none for a dry run, src/sweep/metrics.ts); a failure is logged,
+ * never thrown, so the lease is still freed.
+ */
+async function publishQuietly(
+  deps: SweepRunDeps,
+  publication: Publication,
+  summary: SweepSummary,
+): Promise<void> {
   try {
-    await publishSweepMetrics(deps, namespace, summary);
+    await publishSweepMetrics(deps, publication.namespace, summary, publication.scope);
   } catch (error) {
     deps.log.error('publishing the sweep metrics failed', { error: safeError(error) });
   }

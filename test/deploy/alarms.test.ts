@@ -12,6 +12,8 @@
 // on enough present points. A new alarm starts in INSUFFICIENT_DATA. A composite alarm is in ALARM
 // when every ALARM("name") of its AND rule is.
 import { describe, expect, it } from 'vitest';
+import { buildSweepDatums, scopeOf } from '../../src/sweep/metrics.ts';
+import { emptyCounts, type SweepSummary } from '../../src/sweep/sweep.ts';
 import { loadTemplate, resourcesOfType } from '../support/template.ts';
 
 type State = 'INSUFFICIENT_DATA' | 'OK' | 'ALARM';
@@ -125,6 +127,32 @@ interface Behaviour {
   /** Sweep heartbeats until then; hourly, first at +60 min (a rate(1 hour) rule fires an hour in). */
   sweepUntil?: number;
   sweepCompletes?: boolean;
+  /** Manual sweeps of the configured groups (every group), each complete, made every 6 hours. */
+  manualSweeps?: readonly ManualSweep[];
+}
+
+/** The part of a manual sweep request that decides its scope. */
+type ManualSweep = { dryRun?: boolean; groups?: readonly string[]; namePrefix?: string };
+
+/** What the sweep code publishes for one complete manual sweep (src/sweep/metrics.ts). */
+function manualSweepPoints(request: ManualSweep, at: number): Point[] {
+  const summary: SweepSummary = {
+    ...emptyCounts(),
+    skippedTotal: 0,
+    uncertain: { deleted: 0 },
+    throttled: 0,
+    requests: { ListSchedules: 1, GetSchedule: 1, DeleteSchedule: 0 },
+    durationSeconds: 1,
+    dryRun: request.dryRun ?? false,
+    complete: true,
+    scheduleCounts: { byGroup: {} },
+    progress: { groups: {}, fromStart: true },
+  };
+  return buildSweepDatums(summary, new Date(at), scopeOf(request, [])).map((datum) => ({
+    metric: `ScheduleHygiene/${datum.MetricName}`,
+    at,
+    value: datum.Value ?? 0,
+  }));
 }
 
 const HORIZON = 48 * HOUR;
@@ -149,6 +177,10 @@ function points(deployedAt: number, behaviour: Behaviour): Point[] {
       value: behaviour.sweepCompletes === false ? 0 : 1,
     });
     out.push({ metric: `${ns}/DeleteFailures`, at: deployedAt + t + 10 * MINUTE, value: 0 });
+  }
+  for (let t = 2 * HOUR; t < HORIZON; t += 6 * HOUR) {
+    for (const request of behaviour.manualSweeps ?? [])
+      out.push(...manualSweepPoints(request, deployedAt + t));
   }
   return out;
 }
@@ -250,6 +282,15 @@ describe('two days after a deploy, simulated', () => {
     ['the census never runs', { censusUntil: 0 }, 'census-stopped', 4],
     ['the census runs but never completes', { censusCompletes: false }, 'census-not-completing', 8],
     ['sweeps run but never complete', { sweepCompletes: false }, 'sweep-not-completing', 26],
+    [
+      'scheduled sweeps never complete while operators dry-run the account and sweep one group by hand',
+      {
+        sweepCompletes: false,
+        manualSweeps: [{ dryRun: true }, { dryRun: true, groups: ['orders'] }, { groups: ['orders'] }],
+      },
+      'sweep-not-completing',
+      26,
+    ],
   ] as const)('pages when %s', (_, behaviour, alarm, latestHours) => {
     const first = simulate(behaviour);
 

@@ -179,6 +179,73 @@ describe('sweep handler', () => {
   });
 });
 
+describe('sweep metrics by scope (finding 9 of issue 16)', () => {
+  function sweepMetrics(): string[] {
+    return env.emulator.services.cloudwatch
+      .datums({})
+      .filter((datum) => datum.metricName !== undefined)
+      .map((datum) => datum.metricName);
+  }
+  const completed = () =>
+    env.emulator.services.cloudwatch
+      .datums({ metricName: 'SweepsCompleted' })
+      .flatMap((datum) => datum.values);
+
+  beforeEach(() => {
+    env.emulator.services.scheduler.createGroup('orders');
+    env.emulator.services.scheduler.seed([
+      oneTime({ name: 'shipped', group: 'orders', at: '2025-06-01T00:00:00' }),
+    ]);
+  });
+
+  it('a manual dry run of one group publishes no sweep metrics at all, heartbeat included, and logs its summary', async () => {
+    // Prepare
+    const { handler, log } = createHandler();
+
+    // Act
+    const summary = await handler({ dryRun: true, groups: ['orders'] });
+
+    // Assess
+    expect(summary).toMatchObject({ dryRun: true, complete: true, wouldDelete: 1 });
+    expect(sweepMetrics()).toEqual([]);
+    expect(log.lines).toContainEqual(expect.objectContaining({ message: 'sweep finished' }));
+  });
+
+  it('a dry run of the whole configured scope publishes no sweep metrics either', async () => {
+    const { handler } = createHandler();
+
+    const summary = await handler({ dryRun: true });
+
+    expect(summary).toMatchObject({ dryRun: true, complete: true, wouldDelete: 2 });
+    expect(sweepMetrics()).toEqual([]);
+  });
+
+  it.each([
+    ['narrowed to one group', { groups: ['orders'] }],
+    ['narrowed by a name prefix', { namePrefix: 'fin' }],
+  ])('a real sweep %s publishes its totals with SweepsCompleted = 0', async (_label, request) => {
+    const { handler } = createHandler();
+
+    const summary = await handler(request);
+
+    expect(summary).toMatchObject({ dryRun: false, complete: true, deleted: 1 });
+    expect(completed()).toEqual([0]);
+    expect(env.emulator.services.cloudwatch.datums({ metricName: 'SchedulesDeleted' })[0]?.values).toEqual([
+      1,
+    ]);
+    expect(heartbeats()).toBe(1);
+  });
+
+  it('only a complete real sweep of the configured scope publishes SweepsCompleted = 1', async () => {
+    const { handler } = createHandler();
+
+    const summary = await handler({});
+
+    expect(summary).toMatchObject({ dryRun: false, complete: true, deleted: 2 });
+    expect(completed()).toEqual([1]);
+  });
+});
+
 describe('sweep handler capacity check', () => {
   // The backlog settings of serverless.yml and docs/scale.md: one vCPU's worth of requests.
   const backlog = { SWEEP_LIST_TPS: '50', SWEEP_GET_TPS: '950', SWEEP_DELETE_TPS: '950' };

@@ -1,7 +1,13 @@
 import type { MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { describe, expect, it } from 'vitest';
 import { createMemoryLogger } from '../../src/log.ts';
-import { buildSweepDatums, publishSweepMetrics, SweepMetric } from '../../src/sweep/metrics.ts';
+import {
+  buildSweepDatums,
+  publishSweepMetrics,
+  SweepMetric,
+  SweepScope,
+  scopeOf,
+} from '../../src/sweep/metrics.ts';
 import { emptyCounts, type SweepSummary } from '../../src/sweep/sweep.ts';
 
 const at = new Date('2025-03-01T12:00:00Z');
@@ -62,9 +68,10 @@ describe('sweep metrics', () => {
     });
 
     // Act
-    const datums = buildSweepDatums(summary, at);
+    const datums = buildSweepDatums(summary, at, SweepScope.configured);
 
     // Assess
+    expect(metricValue(datums, 'SweepsCompleted')).toBe(1);
     expect(metricValue(datums, 'ScheduleCount')).toBe(30);
     expect(metricValue(datums, 'ScheduleCount', 'default')).toBe(20);
     expect(metricValue(datums, 'ScheduleCount', 'orders')).toBe(10);
@@ -89,6 +96,45 @@ describe('sweep metrics', () => {
     expect(metricValue(datums, 'ScheduleCount')).toBeUndefined();
     expect(metricValue(datums, 'ScheduleCount', 'billing')).toBe(3);
     expect(datums.filter((item) => item.MetricName === 'ScheduleCount')).toHaveLength(1);
+  });
+
+  it('counts as completed only a complete real sweep of the configured scope', () => {
+    const completed = (summary: SweepSummary, scope?: SweepScope) =>
+      metricValue(buildSweepDatums(summary, at, scope), 'SweepsCompleted');
+
+    expect(completed(summaryWith({}), SweepScope.configured)).toBe(1);
+    expect(completed(summaryWith({}), SweepScope.narrowed)).toBe(0);
+    expect(completed(summaryWith({}))).toBe(0);
+    expect(completed(summaryWith({ complete: false }), SweepScope.configured)).toBe(0);
+  });
+
+  it('has nothing to publish for a dry run, whatever its scope', async () => {
+    const dryRun = summaryWith({ dryRun: true, wouldDelete: 3 });
+    const cloudwatch = {
+      send: async () => {
+        throw new Error('a dry run sent PutMetricData');
+      },
+    } as unknown as Parameters<typeof publishSweepMetrics>[0]['cloudwatch'];
+
+    expect(buildSweepDatums(dryRun, at, SweepScope.configured)).toEqual([]);
+    expect(
+      await publishSweepMetrics(
+        { cloudwatch, clock: () => at, log: createMemoryLogger() },
+        'Hygiene',
+        dryRun,
+      ),
+    ).toBe(true);
+  });
+
+  it.each([
+    ['no override', {}, [], SweepScope.configured],
+    ['the configured groups in another order', { groups: ['b', 'a'] }, ['a', 'b'], SweepScope.configured],
+    ['one of the configured groups', { groups: ['a'] }, ['a', 'b'], SweepScope.narrowed],
+    ['named groups where every group is configured', { groups: ['a'] }, [], SweepScope.narrowed],
+    ['other groups', { groups: ['c', 'd'] }, ['a', 'b'], SweepScope.narrowed],
+    ['a name prefix', { namePrefix: 'order-' }, [], SweepScope.narrowed],
+  ])('gives a request with %s its scope', (_label, request, configured, scope) => {
+    expect(scopeOf(request, configured)).toBe(scope);
   });
 
   it('logs a failed publish instead of throwing', async () => {
