@@ -5,12 +5,18 @@
 // CreateStackInstances, UpdateStackInstances, DescribeStackInstance, DescribeStackSetOperation,
 // ListStackInstances, ListStackSetOperationResults.
 //
-// It simulates the orchestration only: which accounts an OU holds (seeded by a test), operations that
+// Stacks: ListStacks and ListStackResources over stacks a test seeds (`seedStack`, or the control
+// `stack`), per account and Region as the request's credentials and signing scope say, so the
+// ownership reader (src/ownership/cloudformation.ts) meets what it meets in AWS. A test can make an
+// operation answer AccessDenied (`denyOperations`), as IAM does when the caller's policy lacks it.
+//
+// StackSets: it simulates the orchestration only: which accounts an OU holds (seeded by a test), operations that
 // move each account and Region PENDING -> RUNNING -> SUCCEEDED/FAILED over a few polls, per-Region
 // concurrency and failure tolerance, and instances that a test makes fail. It never runs the template:
 // no stack, resource or Lambda function is created anywhere.
 import { randomUUID } from 'node:crypto';
-import { AwsError, type EmulatedService, type EmulatorResponse } from './core.ts';
+import { AwsError, type EmulatedService, type EmulatorRequest, type EmulatorResponse } from './core.ts';
+import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION, type Scope, scopeKey } from './scopes.ts';
 
 const XML_NAMESPACE = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
 const ACCOUNT = '123456789012';
@@ -68,7 +74,29 @@ interface OperationRecord {
   stoppedRegions: Set<string>;
 }
 
+/** A stack as ListStacks and ListStackResources show it. */
+export interface SeededStack {
+  accountId?: string;
+  region?: string;
+  name: string;
+  /** CREATE_COMPLETE unless given (DELETE_COMPLETE: a deleted stack, listed only when asked for). */
+  status?: string;
+  resources: { logicalId: string; type: string; physicalId?: string; status?: string }[];
+}
+
+interface StackRecord {
+  name: string;
+  id: string;
+  status: string;
+  created: Date;
+  resources: SeededStack['resources'];
+}
+
 export interface CloudFormationService extends EmulatedService {
+  /** Adds a stack (in the default account and Region unless given); returns its StackId. */
+  seedStack(stack: SeededStack): string;
+  /** These operations answer 403 AccessDenied until reset (an empty list allows every one again). */
+  denyOperations(operations: string[]): void;
   /** OU id -> member account ids: what CreateStackInstances expands an OU into. */
   setOrganization(units: Record<string, string[]>): void;
   /** Makes every deployment to this account and Region fail with the reason given. */
@@ -76,7 +104,18 @@ export interface CloudFormationService extends EmulatedService {
   reset(): void;
 }
 
-export function createCloudFormationService(now: () => Date): CloudFormationService {
+export function createCloudFormationService(
+  now: () => Date,
+  scopeOf: (request: EmulatorRequest) => Scope = () => ({
+    accountId: DEFAULT_ACCOUNT_ID,
+    region: DEFAULT_REGION,
+  }),
+): CloudFormationService {
+  let stacks = new Map<string, StackRecord[]>();
+  let denied = new Set<string>();
+  /** The stacks of the request's account and Region, oldest first. */
+  let currentScope: Scope = { accountId: DEFAULT_ACCOUNT_ID, region: DEFAULT_REGION };
+  const scopedStacks = () => stacks.get(scopeKey(currentScope)) ?? [];
   let units = new Map<string, string[]>();
   let failures = new Map<string, string>();
   let stackSets = new Map<string, StackSetRecord>();
@@ -195,6 +234,37 @@ export function createCloudFormationService(now: () => Date): CloudFormationServ
   }
 
   const handlers: Record<string, (form: Form) => unknown> = {
+    ListStacks(form) {
+      const filter = form.list('StackStatusFilter');
+      const all = scopedStacks()
+        .filter((stack) => (filter.length === 0 ? true : filter.includes(stack.status)))
+        .map((stack) => ({
+          StackId: stack.id,
+          StackName: stack.name,
+          StackStatus: stack.status,
+          CreationTime: stack.created.toISOString(),
+        }));
+      return pageOf(all, form, 'StackSummaries', STACKS_PAGE_SIZE);
+    },
+    ListStackResources(form) {
+      const wanted = form.required('StackName');
+      // A name finds the live stack of that name; an id finds that stack, deleted or not (as AWS).
+      const stack = scopedStacks().find((candidate) =>
+        wanted.startsWith('arn:')
+          ? candidate.id === wanted
+          : candidate.name === wanted && candidate.status !== 'DELETE_COMPLETE',
+      );
+      if (!stack) throw validationError(`Stack with id ${wanted} does not exist`);
+      const all = stack.resources.map((resource) => ({
+        LogicalResourceId: resource.logicalId,
+        ...(resource.physicalId ? { PhysicalResourceId: resource.physicalId } : {}),
+        ResourceType: resource.type,
+        LastUpdatedTimestamp: stack.created.toISOString(),
+        ResourceStatus: resource.status ?? 'CREATE_COMPLETE',
+        DriftInformation: { StackResourceDriftStatus: 'NOT_CHECKED' },
+      }));
+      return pageOf(all, form, 'StackResourceSummaries', RESOURCES_PAGE_SIZE);
+    },
     CreateStackSet(form) {
       const name = form.required('StackSetName');
       if (stackSets.has(name))
@@ -386,6 +456,15 @@ export function createCloudFormationService(now: () => Date): CloudFormationServ
           400,
           `The emulator does not implement CloudFormation ${operation}`,
         );
+      if (denied.has(operation)) {
+        const scope = scopeOf(request);
+        throw new AwsError(
+          'AccessDenied',
+          403,
+          `User: arn:aws:sts::${scope.accountId}:assumed-role/emulated/session is not authorized to perform: cloudformation:${operation} because no identity-based policy allows the cloudformation:${operation} action`,
+        );
+      }
+      currentScope = scopeOf(request);
       const form = new Form(new URLSearchParams(request.body.toString('utf8')));
       const callAs = form.string('CallAs');
       if (callAs !== undefined && callAs !== 'SELF' && callAs !== 'DELEGATED_ADMIN') {
@@ -402,6 +481,13 @@ export function createCloudFormationService(now: () => Date): CloudFormationServ
       return { status: error.status, headers: { 'content-type': 'text/xml' }, body: Buffer.from(body) };
     },
     control(action, body) {
+      if (action === 'stack') {
+        return { stackId: service.seedStack(body as unknown as SeededStack) };
+      }
+      if (action === 'deny') {
+        service.denyOperations((body.operations as string[] | undefined) ?? []);
+        return { denied: [...denied] };
+      }
       if (action === 'organization') {
         service.setOrganization(body.units as Record<string, string[]>);
       } else if (action === 'failInstance') {
@@ -417,6 +503,25 @@ export function createCloudFormationService(now: () => Date): CloudFormationServ
       }
       return { units: Object.fromEntries(units), failures: Object.fromEntries(failures) };
     },
+    seedStack(stack) {
+      const scope = {
+        accountId: stack.accountId ?? DEFAULT_ACCOUNT_ID,
+        region: stack.region ?? DEFAULT_REGION,
+      };
+      const record: StackRecord = {
+        name: stack.name,
+        id: `arn:aws:cloudformation:${scope.region}:${scope.accountId}:stack/${stack.name}/${randomUUID()}`,
+        status: stack.status ?? 'CREATE_COMPLETE',
+        created: now(),
+        resources: stack.resources.map((resource) => ({ ...resource })),
+      };
+      const key = scopeKey(scope);
+      stacks.set(key, [...(stacks.get(key) ?? []), record]);
+      return record.id;
+    },
+    denyOperations(operations) {
+      denied = new Set(operations);
+    },
     setOrganization(next) {
       units = new Map(Object.entries(next));
     },
@@ -424,6 +529,8 @@ export function createCloudFormationService(now: () => Date): CloudFormationServ
       failures.set(`${account} ${region}`, reason);
     },
     reset() {
+      stacks = new Map();
+      denied = new Set();
       units = new Map();
       failures = new Map();
       stackSets = new Map();
@@ -520,6 +627,24 @@ function overridesOf(record: StackSetRecord, form: Form): InstanceRecord['parame
       throw validationError(`ParameterOverrides: [${key}] do not exist in the template`);
     return { ParameterKey: key, ParameterValue: String(parameter.ParameterValue ?? '') };
   });
+}
+
+/** ListStacks and ListStackResources page sizes (AWS does not document them; it answers about 100). */
+const STACKS_PAGE_SIZE = 100;
+const RESOURCES_PAGE_SIZE = 100;
+
+/** A page of `all` under `key`, the NextToken an offset (ListStacks and ListStackResources take no MaxResults). */
+function pageOf(
+  all: Record<string, unknown>[],
+  form: Form,
+  key: string,
+  size: number,
+): Record<string, unknown> {
+  const token = form.string('NextToken');
+  const start = token === undefined ? 0 : Number(token);
+  if (!Number.isInteger(start) || start < 0 || start > all.length) throw validationError('Invalid NextToken');
+  const next = start + size;
+  return { [key]: all.slice(start, next), ...(next < all.length ? { NextToken: String(next) } : {}) };
 }
 
 function page(all: Record<string, unknown>[], form: Form): Record<string, unknown> {

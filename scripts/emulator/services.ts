@@ -69,7 +69,10 @@ export function createServiceRegistry(plane: ControlPlane): ServiceRegistry {
 
   const lambda = createLambdaService(plane);
   const dynamodb = createDynamoDbService();
-  const cloudformation = createCloudFormationService(() => plane.now());
+  const cloudformation = createCloudFormationService(
+    () => plane.now(),
+    (request) => accounts.scopeOf(request),
+  );
   const sts = createStsService(plane, accounts);
   // Order matters only for identification: the JSON-protocol services claim requests by
   // x-amz-target, so they go first; CloudFormation and STS (Query protocol) claim form-encoded bodies

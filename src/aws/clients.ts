@@ -1,6 +1,7 @@
 // AWS client construction in one place: region, endpoint and retry settings.
 // Endpoints follow the SDK's own rules (AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_SCHEDULER, ...), so the same
 // code talks to AWS or to the local emulator; `endpoint` here overrides them for tests and scripts.
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
@@ -104,3 +105,7 @@ export const createServiceQuotasClient = (options: ClientOptions = {}) =>
 export const createLambdaClient = (options: ClientOptions = {}) => new LambdaClient(common(options));
 
 export const createDynamoDbClient = (options: ClientOptions = {}) => new DynamoDBClient(common(options));
+
+/** For the CloudFormation ownership reader: pass maxAttempts 1, its request budget owns retries. */
+export const createCloudFormationClient = (options: ClientOptions = {}) =>
+  new CloudFormationClient(common(options));
