@@ -39,6 +39,7 @@ import {
   uploadScript,
 } from '../src/org/stackset-package.ts';
 import { parseCommandLine, readWholeNumber } from './cli.ts';
+import { PLACEHOLDERS_VARIABLE } from './serverless/parameter-check.ts';
 
 const usage = `Usage:
   npm run stackset -- package --bucket <base name> --org-id <o-...> --regions <r1,r2,...> [--prefix <key prefix>] [--stage <stage>] [--out <dir>]
@@ -241,6 +242,8 @@ function runSlsPackage(cwd: string, dir: string, args: string[]): void {
       SLS_TELEMETRY_DISABLED: '1',
       SLS_NOTIFICATIONS_MODE: 'off',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // Every parameter is a placeholder here; deploy checks each real value with the same readers.
+      [PLACEHOLDERS_VARIABLE]: '1',
     },
   });
 }

@@ -123,24 +123,38 @@ export function checkFunctionEnvironments(
   option: string,
 ): void {
   for (const fn of functionEnvironments(template, values, region)) {
-    const module = /^src\/handlers\/([a-z0-9-]+)\.[A-Za-z]+$/.exec(fn.handler)?.[1] ?? '';
-    const reader = READERS[module];
-    if (reader === undefined) {
-      throw new Error(`${fn.logicalId}: no environment reader known for handler '${fn.handler}'`);
-    }
-    if (reader === null) continue;
-    try {
-      reader(fn.env, region);
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      const uses = fn.sources[error.variable] ?? [];
-      const given = uses.find((name) => name in values) ?? uses[0];
-      if (given === undefined) throw new Error(`${fn.logicalId}: ${error.message} (set by no parameter)`);
-      throw new InputError(
-        `${option} ${given}`,
-        `a value the ${module} function accepts as ${error.variable}: ${error.expected}`,
-        values[given] ?? error.got,
-      );
-    }
+    checkFunctionEnvironment(fn, values, region, option);
+  }
+}
+
+/**
+ * Runs one function's cold-start reader over its environment (`fn.env`, built by the caller from a
+ * template or from serverless.yml as packaged). `values` are the parameters the user gave: a refused
+ * variable built from several parameters names the one given. Throws as checkFunctionEnvironments.
+ */
+export function checkFunctionEnvironment(
+  fn: FunctionEnvironment,
+  values: Readonly<Record<string, string>>,
+  region: string,
+  option: string,
+): void {
+  const module = /^src\/handlers\/([a-z0-9-]+)\.[A-Za-z]+$/.exec(fn.handler)?.[1] ?? '';
+  const reader = READERS[module];
+  if (reader === undefined) {
+    throw new Error(`${fn.logicalId}: no environment reader known for handler '${fn.handler}'`);
+  }
+  if (reader === null) return;
+  try {
+    reader(fn.env, region);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const uses = fn.sources[error.variable] ?? [];
+    const given = uses.find((name) => name in values) ?? uses[0];
+    if (given === undefined) throw new Error(`${fn.logicalId}: ${error.message} (set by no parameter)`);
+    throw new InputError(
+      `${option} ${given}`,
+      `a value the ${module} function accepts as ${error.variable}: ${error.expected}`,
+      values[given] ?? error.got,
+    );
   }
 }

@@ -1,0 +1,148 @@
+// A local Serverless plugin: `sls package` and `sls deploy` refuse a parameter value that a function
+// would refuse at cold start (`--param="sweepGraceMinutes=20000"`), before anything is built or sent,
+// with the message `npm run stackset -- deploy` gives for the same value. It builds each function's
+// environment as osls packages it (provider.environment, then the function's own, resolved) and runs
+// the reader the handler runs at cold start (src/org/stackset-environment.ts): no bound is copied.
+// Loaded through parameter-check.mjs, since osls loads a local plugin with require()/import().
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import type { Env } from '../../src/config.ts';
+import { InputError } from '../../src/errors.ts';
+import { checkFunctionEnvironment, type FunctionEnvironment } from '../../src/org/stackset-environment.ts';
+
+/**
+ * Set by `npm run stackset -- package`, which packages with a placeholder for every parameter (no
+ * function could read one); `stackset deploy` then checks each real value with the same readers.
+ */
+export const PLACEHOLDERS_VARIABLE = 'SCHEDULE_HYGIENE_PARAMETER_PLACEHOLDERS';
+
+/** The parts of a resolved osls function definition this check reads. */
+interface ServiceFunction {
+  handler?: string;
+  environment?: Record<string, unknown>;
+}
+
+/** What the check needs from the Serverless instance, as plain values. */
+export interface ServiceView {
+  /** The resolved functions by name (`serverless.service.functions`). */
+  functions: Record<string, ServiceFunction>;
+  /** The resolved `provider.environment`. */
+  providerEnvironment: Record<string, unknown>;
+  region: string;
+  /** serverless.yml as written: each variable's `${param:...}` sources are read from it. */
+  rawConfig: unknown;
+  /** The `--param` options as given (`name=value`). */
+  cliParams: readonly string[];
+  /** The function's CloudFormation logical id, for errors about the package itself. */
+  logicalId: (name: string) => string;
+}
+
+/** `${param:name}` and `${param:name, fallback}` in a value as written. */
+const PARAM_REFERENCE = /\$\{param:([A-Za-z0-9_-]+)\s*(?:,[^}]*)?\}/g;
+
+/**
+ * Each function's environment as packaged (the provider's variables, then the function's own,
+ * which win, as osls merges them), with the parameters each variable is written from.
+ */
+export function serviceEnvironments(service: ServiceView): FunctionEnvironment[] {
+  const raw = (service.rawConfig ?? {}) as {
+    provider?: { environment?: Record<string, unknown> };
+    functions?: Record<string, { environment?: Record<string, unknown> } | null>;
+  };
+  const environments: FunctionEnvironment[] = [];
+  for (const [name, fn] of Object.entries(service.functions)) {
+    const written = { ...raw.provider?.environment, ...raw.functions?.[name]?.environment };
+    const env: Env = {};
+    const sources: Record<string, string[]> = {};
+    for (const [variable, value] of Object.entries({ ...service.providerEnvironment, ...fn.environment })) {
+      // osls leaves out a variable whose value resolves to nothing; CloudFormation takes the rest as text.
+      if (value === null || value === undefined) continue;
+      env[variable] = String(value);
+      const uses = [...String(written[variable] ?? '').matchAll(PARAM_REFERENCE)].map(
+        (match) => match[1] ?? '',
+      );
+      if (uses.length > 0) sources[variable] = uses;
+    }
+    environments.push({ logicalId: service.logicalId(name), handler: fn.handler ?? '', env, sources });
+  }
+  return environments;
+}
+
+/** The `--param` values by name, read as osls reads them (`<name>=<value>`, the value's end trimmed). */
+export function cliParamValues(cliParams: readonly string[]): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const item of cliParams) {
+    const match = /^([^=]+)=(.+)$/s.exec(item);
+    if (match?.[1] && match[2] !== undefined) values[match[1]] = match[2].trimEnd();
+  }
+  return values;
+}
+
+/**
+ * Runs every function's cold-start reader over its packaged environment. Throws InputError
+ * `Invalid --param <name>: expected a value the <function> function accepts as <VARIABLE>: ...` for
+ * a refused value, and a plain Error when a refused value comes from no parameter.
+ */
+export function checkServiceParameters(service: ServiceView): void {
+  const values = cliParamValues(service.cliParams);
+  for (const fn of serviceEnvironments(service))
+    checkFunctionEnvironment(fn, values, service.region, '--param');
+}
+
+/** The slice of osls's Serverless instance the plugin uses. */
+interface Serverless {
+  serviceDir: string;
+  configurationFilename: string;
+  service: {
+    functions: Record<string, ServiceFunction>;
+    provider: { region: string; environment?: Record<string, unknown> };
+  };
+  processedInput: { options: { param?: string[] | string } };
+  getProvider(name: 'aws'): { naming: { getLambdaLogicalId(name: string): string } };
+  classes: { Error: new (message: string, code: string) => Error };
+}
+
+interface PluginUtils {
+  log: { notice(message: string): void };
+}
+
+/**
+ * The check the plugin runs (parameter-check.mjs hooks it before packaging and before a deploy), at
+ * most once per command: `sls deploy` packages first and reaches both hooks.
+ */
+export class ParameterCheck {
+  private checked = false;
+
+  constructor(
+    private readonly serverless: Serverless,
+    private readonly utils?: PluginUtils,
+  ) {}
+
+  check(): void {
+    if (this.checked) return;
+    this.checked = true;
+    if (process.env[PLACEHOLDERS_VARIABLE] === '1') {
+      this.utils?.log.notice('Parameter values are placeholders: each is checked by stackset deploy');
+      return;
+    }
+    const serverless = this.serverless;
+    const param = serverless.processedInput.options.param;
+    try {
+      checkServiceParameters({
+        functions: serverless.service.functions,
+        providerEnvironment: serverless.service.provider.environment ?? {},
+        region: serverless.service.provider.region,
+        rawConfig: parseYaml(
+          readFileSync(join(serverless.serviceDir, serverless.configurationFilename), 'utf8'),
+        ),
+        cliParams: param === undefined ? [] : Array.isArray(param) ? param : [param],
+        logicalId: (name) => serverless.getProvider('aws').naming.getLambdaLogicalId(name),
+      });
+    } catch (error) {
+      // A ServerlessError prints as its message alone (no stack trace) and exits 1.
+      if (error instanceof InputError) throw new serverless.classes.Error(error.message, 'INVALID_PARAM');
+      throw error;
+    }
+  }
+}
