@@ -734,7 +734,12 @@ export async function sweep(deps: SweepDeps, options: SweepOptions): Promise<Swe
     keepDisabled: options.keepDisabled,
     reserveDeletion: () => {
       if (options.maxDeletes === undefined) return true;
-      if (reserved >= options.maxDeletes) return false;
+      if (reserved >= options.maxDeletes) {
+        // None left (a resumed sweep whose earlier deletes used the cap up): a finished schedule
+        // stays unprocessed, so the sweep cannot be complete.
+        if (stoppedBy !== StopReason.error) stoppedBy = StopReason.maxDeletes;
+        return false;
+      }
       reserved += 1;
       // The last allowed deletion ends the sweep: nothing further is picked up. It outranks a stop
       // for time, which would otherwise invite a resumed run that has nothing left to delete.

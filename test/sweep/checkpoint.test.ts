@@ -36,6 +36,8 @@ import {
 
 const now = new Date('2025-06-15T12:00:00Z');
 const MINUTE = 60_000;
+/** When a killed holder's lease is free to the next run: a margin after its deadline. */
+const LEASE_FREE_AFTER_MS = KILLED_HOLDER_MARGIN_MS;
 /** What the Lambda context says is left: a 15-minute function, just started. */
 const REMAINING_MS = 15 * MINUTE;
 
@@ -323,6 +325,34 @@ describe('a sweep invocation killed mid-sweep', () => {
     expect(result.runId).toBeDefined();
     expect(appliedDeletes().length).toBeLessThanOrEqual(200);
     expect(result.deleted).toBeLessThanOrEqual(200);
+  });
+
+  it('finding 7 (issue 16): a resumed sweep whose uncounted allowance uses up maxDeletes ends incomplete, stopped by maxDeletes', async () => {
+    // Prepare: 300 finished schedules; a sweep capped at the checkpoint allowance is killed after
+    // 10 deletes, so what its checkpoint may not count uses up the whole cap
+    const { all, finished } = mixedPopulation(now, { default: 500, orders: 400 });
+    seed(env, all);
+    const event = { maxDeletes: CHECKPOINT_DELETE_ALLOWANCE };
+    await killedAfterDeletes(10, event);
+    const killedRun = (await leaseItem())?.runId?.S;
+
+    // Act: the same request after the lease expired resumes the sweep
+    env.emulator.plane.setNow(new Date(now.getTime() + REMAINING_MS + LEASE_FREE_AFTER_MS + 1_000));
+    const { handler, log } = handlerFor();
+    const result = summaryOf(await handler(event, context()));
+
+    // Assess: the same run, resumed; with no deletion left to make it cannot claim to have covered
+    // the finished schedules it never looked at
+    expect(result.runId).toBe(killedRun);
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ level: 'warn', message: expect.stringMatching(/^resuming a sweep/) }),
+    );
+    expect(result).toMatchObject({ status: 'finished', complete: false, stoppedBy: 'maxDeletes' });
+    expect(result.deletesUncounted).toBe(CHECKPOINT_DELETE_ALLOWANCE);
+    expect(appliedDeletes().length).toBeLessThan(finished.length);
+    expect(present(finished).length).toBeGreaterThan(0);
+    expect(metricValues(env, 'SweepsCompleted')).toEqual([0]);
+    expect(await leaseItem()).toBeUndefined();
   });
 
   it('regression: is abandoned when the function now sweeps other groups (SWEEP_GROUPS changed), and the run starts over', async () => {
