@@ -85,15 +85,17 @@ async function deploy(...args: string[]) {
   let stdout = '';
   let stderr = '';
   let polls = 0;
+  const waits = new Set<number>();
   const code = await runStacksetCli(['deploy', '--dir', dir, ...args], {
     stdout: (text) => (stdout += text),
     stderr: (text) => (stderr += text),
     cloudformation,
-    sleep: async () => {
+    sleep: async (ms) => {
       polls += 1;
+      waits.add(ms);
     },
   });
-  return { code, stdout, stderr, polls };
+  return { code, stdout, stderr, polls, waits };
 }
 
 async function instances(name = 'schedule-hygiene') {
@@ -113,6 +115,8 @@ describe('stackset deploy', () => {
       'us-east-1,eu-west-1',
       '--parameter',
       'sweepGraceMinutes=120',
+      '--poll-seconds',
+      '1',
     );
 
     // Assess
@@ -136,6 +140,7 @@ describe('stackset deploy', () => {
     ]);
     // Progress over several polls: each account and Region seen running, then succeeded.
     expect(run.polls).toBeGreaterThanOrEqual(2);
+    expect([...run.waits]).toEqual([1000]);
     for (const account of ['111111111111', '222222222222', '333333333333']) {
       for (const region of ['us-east-1', 'eu-west-1']) {
         expect(run.stderr).toContain(`${account} ${region} RUNNING`);
