@@ -1,38 +1,46 @@
-// Operator CLI: find tombstones and recreate the schedules they hold (src/tombstone/restore.ts).
-// A dry run by default: it lists what it would recreate. `--apply` recreates. Run it as the stack's
-// RestoreRole (the only principal that may read tombstones):
-//   npm run restore -- --group billing --prefix order- [--from 2026-11-30T00:00:00Z] [--apply]
-//   npm run restore -- --run <sweep run id> --apply --keep
-//   npm run restore -- --key 'g#billing#3|order-17#2026-11-30T10:00:00.000Z' --apply --at 2026-12-24T09:00:00 --zone Europe/Paris
-// One line per tombstone on stdout (never a target's input), a summary last. Exit 0 when everything
-// asked for was restored (or would be), 1 when anything failed, needs a choice or exists again, 2 for
-// a usage error (nothing is read or changed).
+// Operator CLI: find tombstones and recreate the schedules they hold (src/tombstone/restore.ts), in
+// two steps. The dry run (the default) prints the plan: one line per tombstone and the plan's digest.
+// `--apply --plan <digest>` creates exactly that plan, or refuses (exit 2, nothing created) when the
+// plan is no longer the same. Run it as the stack's RestoreRole (the only principal that may read
+// tombstones):
+//   npm run restore -- --group billing --prefix order- [--from 2026-11-30T00:00:00Z]
+//   npm run restore -- --group billing --prefix order- --apply --plan <digest the dry run printed>
+//   npm run restore -- --run <sweep run id> --keep      (then the same with --apply --plan <digest>)
+// One line per tombstone on stdout (never a target's input), the digest and a summary last. Exit 0 when
+// everything asked for was restored (or would be), 1 when anything failed, needs a choice, exists
+// again or was not in the plan, 2 for a usage error or a changed plan (nothing is created).
 import { pathToFileURL } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SingleBar } from 'cli-progress';
+import { formatDistanceStrict } from 'date-fns';
 import { createDynamoDbClient, createSchedulerClient } from '../src/aws/clients.ts';
 import { readTableName } from '../src/config.ts';
 import { InputError } from '../src/errors.ts';
 import { safeError } from '../src/redact.ts';
 import type { TombstoneQuery } from '../src/tombstone/query.ts';
 import {
+  applyRestore,
   checkRestoreOptions,
-  collectTombstones,
+  planRestore,
   type RestoreOptions,
   type RestoreResult,
   type RestoreSummary,
-  restoreTombstones,
 } from '../src/tombstone/restore.ts';
 import { parseIsoInstant } from '../src/validate.ts';
 import { parseCommandLine } from './cli.ts';
 
-const usage = `Usage: npm run restore -- <what> [--apply] [--at yyyy-mm-ddThh:mm:ss --zone <IANA zone> | --keep]
+const usage = `Usage: npm run restore -- <what> [<choices>]                         (dry run: prints the plan and its digest)
+       npm run restore -- <what> [<choices>] --apply --plan <digest>   (creates exactly that plan)
   <what>: --key <tombstone key> | --group <group> [--name <name> | --prefix <text>] | --run <sweep run id> | --from <ISO instant> [--to <ISO instant>]
           (--name/--prefix, --run, --from/--to and --group combine as filters)
-  --apply            recreate (default: only show what would be recreated)
+  --apply --plan <d> create what the dry run with the same <what> and <choices> showed; refused (exit 2,
+                     nothing created) if the plan changed since
+  <choices>:
   --at, --zone       a new time for one-time schedules whose time has passed
   --keep             recreate those as they were and protect them from the sweep
+  --include-not-deleted  also restore tombstones whose delete removed nothing (outcomes gone, refused, notSent)
+  --include-unknown  also restore tombstones whose delete may or may not have applied (unknown, pending)
   --table <name>     tombstone table (default SWEEP_TOMBSTONE_TABLE or schedule-hygiene-dev-tombstones)
   --state-table <n>  sweep state table, for --keep (default: the --table name with -state for -tombstones;
                      without --table, SWEEP_STATE_TABLE or schedule-hygiene-dev-state)`;
@@ -40,7 +48,7 @@ const usage = `Usage: npm run restore -- <what> [--apply] [--at yyyy-mm-ddThh:mm
 const NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
 const RUN_ID = /^[0-9a-zA-Z-]{1,64}$/;
 const TABLE = /^[a-zA-Z0-9_.-]{3,255}$/;
-/** More than this many tombstones show a progress bar (on a terminal). */
+/** With --apply, more than this many tombstones show a progress bar (on a terminal). */
 const PROGRESS_FROM = 10;
 
 export interface RestoreCliIo {
@@ -52,6 +60,8 @@ export interface RestoreCliIo {
   scheduler?: SchedulerClient;
   dynamodb?: DynamoDBClient;
   clock?: () => Date;
+  /** The wait after protecting (tests pass one that records it); a timer by default. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 interface Parsed {
@@ -78,6 +88,9 @@ export function parseRestoreArguments(
     at: { type: 'string' },
     zone: { type: 'string' },
     keep: { type: 'boolean' },
+    plan: { type: 'string' },
+    'include-not-deleted': { type: 'boolean' },
+    'include-unknown': { type: 'boolean' },
     table: { type: 'string' },
     'state-table': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
@@ -146,6 +159,9 @@ export function parseRestoreArguments(
       ? { at: { local: values.at, zone: values.zone } }
       : {}),
     ...(values.keep ? { keep: true } : {}),
+    ...(values.plan !== undefined ? { plan: values.plan } : {}),
+    ...(values['include-not-deleted'] ? { includeNotDeleted: true } : {}),
+    ...(values['include-unknown'] ? { includeUnknown: true } : {}),
   };
   const givenTable = check('table', values.table, TABLE, 'a DynamoDB table name');
   const table =
@@ -168,13 +184,35 @@ export function parseRestoreArguments(
   return { query, options, table, stateTable: stateTable ?? '' };
 }
 
-function describe(result: RestoreResult): string {
-  const schedule = `${result.group}/${result.name}`;
-  const when = [result.expression, result.zone].filter(Boolean).join(' ');
-  const extra = [when, result.protected ? 'protected' : '', `key=${result.key}`, result.detail ?? '']
-    .filter(Boolean)
+/** A value as a line shows it: bare, or JSON-quoted when it holds a space, a quote or nothing. */
+const shown = (value: string | undefined) =>
+  value === undefined ? '-' : /^[^\s"]+$/.test(value) ? value : JSON.stringify(value);
+
+/**
+ * One tombstone's line: its action word, group/name, then key=value fields in a fixed order
+ * (outcome, apply or done, expression, zone, state, target, role, deleted, age, key, why).
+ */
+export function describeResult(result: RestoreResult, apply: boolean, now: Date): string {
+  const deleted = new Date(result.deletedAt);
+  const age = Number.isNaN(deleted.getTime()) ? undefined : formatDistanceStrict(deleted, now);
+  const fields: [string, string | undefined][] = [
+    ['outcome', result.outcome || undefined],
+    [apply ? 'done' : 'apply', result.steps.length > 0 ? result.steps.join('+') : 'nothing'],
+    ['expression', result.expression],
+    ['zone', result.zone],
+    ['state', result.state],
+    ['target', result.targetArn],
+    ['role', result.roleArn],
+    ['deleted', result.deletedAt || undefined],
+    ['age', age],
+    ['key', result.key],
+    ['why', result.detail],
+  ];
+  const text = fields
+    .filter(([name, value]) => value !== undefined || name !== 'why')
+    .map(([name, value]) => `${name}=${shown(value)}`)
     .join('  ');
-  return `${result.action.padEnd(15)} ${schedule}  ${extra}`;
+  return `${result.action.padEnd(15)} ${result.group}/${result.name}  ${text}`;
 }
 
 /** Runs the CLI; returns the exit code. */
@@ -201,28 +239,55 @@ export async function main(argv: string[], io: RestoreCliIo = {}): Promise<numbe
     tombstoneTable: parsed.table,
     stateTable: parsed.stateTable,
     clock,
+    ...(io.sleep ? { sleep: io.sleep } : {}),
   };
+  const apply = parsed.options.apply;
   let summary: RestoreSummary;
+  let digest: string;
   try {
-    const tombstones = await collectTombstones(deps, parsed.query);
-    const interactive = io.interactive ?? process.stderr.isTTY === true;
-    const bar =
-      interactive && tombstones.length > PROGRESS_FROM
-        ? new SingleBar({ stream: process.stderr, format: 'restore [{bar}] {value}/{total} {eta_formatted}' })
-        : undefined;
-    bar?.start(tombstones.length, 0);
-    summary = await restoreTombstones(deps, tombstones, parsed.options, (result) => {
-      if (bar) bar.increment();
-      stdout(describe(result));
-    });
-    bar?.stop();
+    if (!apply) {
+      const plan = await planRestore(deps, parsed.query, parsed.options, (result) =>
+        stdout(describeResult(result, false, clock())),
+      );
+      summary = plan.summary;
+      digest = plan.digest;
+    } else {
+      const interactive = io.interactive ?? process.stderr.isTTY === true;
+      let bar: SingleBar | undefined;
+      const done = await applyRestore(
+        deps,
+        parsed.query,
+        parsed.options,
+        (result) => {
+          bar?.increment();
+          stdout(describeResult(result, true, clock()));
+        },
+        (text) => stderr(text),
+        (plan) => {
+          if (!interactive || plan.entries.size <= PROGRESS_FROM) return;
+          bar = new SingleBar({
+            stream: process.stderr,
+            format: 'restore [{bar}] {value}/{total} {eta_formatted}',
+          });
+          bar.start(plan.entries.size, 0);
+        },
+      );
+      bar?.stop();
+      summary = done.summary;
+      digest = done.plan.digest;
+    }
   } catch (error) {
     const { name, message } = safeError(error);
-    stderr(`${name}: ${message}`);
+    stderr(error instanceof InputError ? message : `${name}: ${message}`);
     return error instanceof InputError ? 2 : 1;
   }
-  stdout(JSON.stringify({ dryRun: !parsed.options.apply, ...summary }));
-  const unfinished = summary.failed + summary.needsChoice + summary.exists;
+  if (!apply) {
+    stdout(
+      `plan ${digest}  (to create exactly what is listed: the same command with --apply --plan ${digest})`,
+    );
+  }
+  stdout(JSON.stringify({ dryRun: !apply, plan: digest, ...summary }));
+  const unfinished = summary.failed + summary.needsChoice + summary.exists + summary.notInPlan;
   if (summary.found === 0) stderr('No tombstone matched.');
   return unfinished > 0 ? 1 : 0;
 }

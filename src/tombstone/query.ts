@@ -7,12 +7,12 @@ import {
   GetItemCommand,
   QueryCommand,
 } from '@aws-sdk/client-dynamodb';
-import { InputError } from '../errors.ts';
+import { isNotFound } from '../aws/budget.ts';
+import { HygieneError, InputError } from '../errors.ts';
 import {
   dayPartition,
   runPartition,
   type ScheduleDefinition,
-  type StoredOutcome,
   shardOf,
   splitKey,
   TOMBSTONE_SHARDS,
@@ -45,8 +45,21 @@ export interface Tombstone {
   /** The stored JSON, exactly as written (its SHA-256 is `sha256`). */
   body: string;
   sha256: string;
-  outcome: StoredOutcome;
+  /** What became of the delete, as stored: a StoredOutcome when the store wrote it, else anything. */
+  outcome: string;
   outcomeAt?: string;
+}
+
+/** A table restore reads or writes does not exist (DynamoDB answered ResourceNotFoundException). */
+export class TableNotFoundError extends HygieneError {
+  constructor(
+    readonly kind: 'tombstone' | 'state',
+    readonly table: string,
+    readonly region: string,
+    cause?: unknown,
+  ) {
+    super(`${kind} table '${table}' not found in ${region}`, { cause });
+  }
 }
 
 const BATCH_GET_LIMIT = 100;
@@ -61,10 +74,28 @@ export function definitionOf(tombstone: Pick<Tombstone, 'body'>): ScheduleDefini
 }
 
 /**
- * Every live tombstone matching the query, newest first per schedule where the layout allows.
- * Throws InputError when the query names no key to search by.
+ * Every live tombstone matching the query, each schedule's newest first: a group's partitions and
+ * the pointer partitions are read newest first (ScanIndexForward false), all of one schedule's
+ * tombstones share a shard, and time ranges go newest day first. Throws InputError when the query
+ * names no key to search by, TableNotFoundError when the table does not exist.
  */
 export async function* findTombstones(
+  dynamodb: DynamoDBClient,
+  tableName: string,
+  query: TombstoneQuery,
+  clock: () => Date,
+): AsyncGenerator<Tombstone> {
+  try {
+    yield* find(dynamodb, tableName, query, clock);
+  } catch (error) {
+    if (isNotFound(error)) {
+      throw new TableNotFoundError('tombstone', tableName, await dynamodb.config.region(), error);
+    }
+    throw error;
+  }
+}
+
+async function* find(
   dynamodb: DynamoDBClient,
   tableName: string,
   query: TombstoneQuery,
@@ -232,7 +263,7 @@ function fromItem(item: Record<string, AttributeValue>): Tombstone {
     stuck: item.stuck?.BOOL === true,
     body: text('definition'),
     sha256: text('sha256'),
-    outcome: text('outcome') as StoredOutcome,
+    outcome: text('outcome'),
     ...(item.outcomeAt?.S ? { outcomeAt: item.outcomeAt.S } : {}),
   };
 }

@@ -148,11 +148,11 @@ describe('no customer data in logs', () => {
     await create({ ...request, input: { apiKey: `${CANARY}-changed` } }).catch(() => undefined);
     await create({ ...request, idempotencyKey: 'k2', input: CANARY.repeat(6000) }).catch(() => undefined);
     await target({ apiKey: CANARY });
-    for (const argv of [
-      ['--group', 'default'],
-      ['--group', 'default', '--apply', '--keep'],
-    ]) {
-      await restoreMain([...argv, '--table', TOMBSTONE_TABLE, '--state-table', STATE_TABLE], {
+    // The restore CLI's two steps: the dry run (the plan), then --apply with its digest.
+    const plan = () => (JSON.parse(output.at(-1) ?? '{}') as { plan?: string }).plan ?? '';
+    for (const argv of [['--group', 'default'], ['--group', 'default', '--keep'], 'apply']) {
+      const args = argv === 'apply' ? ['--group', 'default', '--keep', '--apply', '--plan', plan()] : argv;
+      await restoreMain([...args, '--table', TOMBSTONE_TABLE, '--state-table', STATE_TABLE], {
         env: {},
         stdout: (text) => output.push(text),
         stderr: (text) => output.push(text),
@@ -160,6 +160,7 @@ describe('no customer data in logs', () => {
         scheduler: env.scheduler,
         dynamodb: env.dynamodb,
         clock: () => env.emulator.plane.now(),
+        sleep: async () => {},
       });
     }
 

@@ -50,7 +50,7 @@ async function sweepOnce(): Promise<SweepResponse> {
   })({});
 }
 
-async function restore(...argv: string[]) {
+async function run(...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
   const code = await main([...argv, '--table', TOMBSTONE_TABLE, '--state-table', STATE_TABLE], {
@@ -61,9 +61,17 @@ async function restore(...argv: string[]) {
     scheduler: env.scheduler,
     dynamodb: env.dynamodb,
     clock: () => env.emulator.plane.now(),
+    sleep: async () => {},
   });
   const summary = JSON.parse(out.at(-1) ?? '{}') as Record<string, number>;
   return { code, out, err, summary };
+}
+
+/** The two-step flow: with --apply, first the dry run of the same command, then --apply --plan <its digest>. */
+async function restore(...argv: string[]) {
+  if (!argv.includes('--apply')) return run(...argv);
+  const dry = await run(...argv.filter((argument) => argument !== '--apply'));
+  return run(...argv, '--plan', String(dry.summary.plan));
 }
 
 /** The definition as GetSchedule returns it, without what a recreate necessarily changes. */
@@ -93,7 +101,7 @@ describe('restore', () => {
 
     // Assess
     expect(restored).toMatchObject({ code: 0, summary: { found: 1, restored: 1, failed: 0 } });
-    expect(restored.out[0]).toMatch(/^restored\s+default\/order-7 .*protected/);
+    expect(restored.out[0]).toMatch(/^restored\s+default\/order-7 .* done=protect\+create /);
     expect(second).toMatchObject({ deleted: 0, protected: 1 });
     expect(await definitionOf('order-7')).toEqual(original);
   });
@@ -195,8 +203,12 @@ describe('restore', () => {
     ],
     [['--from', 'yesterday'], /Invalid --from: expected an ISO 8601 instant/],
     [['--group', 'default', 'extra'], /Unknown argument 'extra'/],
+    [['--group', 'default', '--apply'], /Invalid --plan: expected the plan digest the dry run printed/],
+    [['--group', 'default', '--plan', 'a'.repeat(64)], /Invalid --plan: expected --apply as well/],
+    [['--group', 'default', '--apply', '--plan', 'abc'], /Invalid --plan: expected the 64 hex characters/],
+    [['--group', 'default', '--include-gone'], /Unknown argument '--include-gone'/],
   ])('refuses %j with exit 2 before any request', async (argv, message) => {
-    const result = await restore(...argv);
+    const result = await run(...argv);
 
     expect(result.code).toBe(2);
     expect(result.err.join('\n')).toMatch(message);
