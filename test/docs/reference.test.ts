@@ -4,6 +4,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { readCensusConfig } from '../../src/census/config.ts';
+import { readSweepConfig } from '../../src/sweep/config.ts';
 import { PAYLOAD_FIELDS } from '../../src/sweep/payload.ts';
 
 interface Row {
@@ -15,7 +17,7 @@ interface Row {
 /** The rows of the first Markdown table after `heading` whose header's first cell is `firstColumn`. */
 function tableAfter(markdown: string, heading: string, firstColumn: string): Row[] {
   const section = markdown.slice(markdown.indexOf(heading));
-  const start = section.indexOf(`\n| ${firstColumn} |`);
+  const start = section.search(new RegExp(`\\n\\| ${firstColumn} +\\|`));
   expect(start, `a table with '${firstColumn}' after '${heading}'`).toBeGreaterThan(-1);
   const rows: Row[] = [];
   for (const line of section
@@ -25,7 +27,7 @@ function tableAfter(markdown: string, heading: string, firstColumn: string): Row
     if (!line.startsWith('|')) break;
     const cells = line
       .slice(1, -1)
-      .split(' | ')
+      .split(/ +\| +/)
       .map((cell) => cell.trim());
     rows.push({
       names: [...(cells[0] ?? '').matchAll(/`([^`]+)`/g)].map((match) => match[1] as string),
@@ -88,5 +90,38 @@ describe("the manual's reference tables", () => {
   it('docs/sweep.md lists exactly the fields the sweep payload accepts', () => {
     const rows = tableAfter(sweepPage, '## Manual runs and backfill', 'field');
     expect(rows.flatMap((row) => row.names)).toEqual([...PAYLOAD_FIELDS]);
+  });
+
+  it('the settings tables give each numeric variable the bounds and the default its reader applies', () => {
+    const rows = [
+      ...tableAfter(sweepPage, '### Function settings', 'variable'),
+      ...tableAfter(readFileSync('docs/census.md', 'utf8'), '## Settings', 'variable'),
+    ].filter((row) => row.names.length === 1);
+    const readerOf = (name: string) =>
+      name.startsWith('CENSUS_') || name === 'SCHEDULE_QUOTA' ? readCensusConfig : readSweepConfig;
+    const number = (text: string) => Number(text.replaceAll(',', ''));
+    let checked = 0;
+    for (const row of rows) {
+      const name = row.names[0] as string;
+      const read = (value?: string) => readerOf(name)(value === undefined ? {} : { [name]: value });
+      const bounds = /\((\d+e\d+|\d[\d,]*)\s*(?:–|to)\s*(\d+e\d+|\d[\d,]*)/.exec(
+        row.cells.slice(1).join(' '),
+      );
+      if (bounds) {
+        const [low, high] = [number(bounds[1] as string), number(bounds[2] as string)];
+        expect(() => read(String(low)), `${name}=${low}`).not.toThrow();
+        expect(() => read(String(high)), `${name}=${high}`).not.toThrow();
+        expect(() => read(String(high + 1)), `${name}=${high + 1}`).toThrow(name);
+        if (low > 0) expect(() => read(String(low - 1)), `${name}=${low - 1}`).toThrow(name);
+        checked++;
+      }
+      // A documented default, written out, reads the same as the variable left unset.
+      const shown = /^`?([\w.-]+)`?(?: \(|$)/.exec(row.cells[1] ?? '')?.[1];
+      if (shown && !['derived', 'the'].includes(shown)) {
+        expect(read(shown), `${name} documented default ${shown}`).toEqual(read());
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(15);
   });
 });
