@@ -100,8 +100,21 @@ export interface PutMetricDataRecord {
   bytes: number;
 }
 
+/** A point AWS itself publishes (AWS/Usage, AWS/Scheduler, ...), which PutMetricData refuses. */
+export interface SeededDatum {
+  namespace: string;
+  metricName: string;
+  dimensions: Dimension[];
+  value: number;
+  /** Default: now. */
+  timestamp?: Date;
+  unit?: string;
+}
+
 export interface CloudWatchService extends EmulatedService {
   datums(filter?: DatumFilter): StoredDatum[];
+  /** Stores a point as AWS would publish it (any namespace, AWS/ included); ListMetrics and GetMetricData see it. */
+  seed(datum: SeededDatum): void;
   /** Accepted PutMetricData requests, oldest first. */
   putRequests(): PutMetricDataRecord[];
   requestCount(): number;
@@ -344,6 +357,14 @@ export function createCloudWatchService(plane: ControlPlane): CloudWatchService 
     control(action, body) {
       if (action === 'datums') return { datums: service.datums(body as DatumFilter) };
       if (action === 'requests') return { requests: service.putRequests() };
+      if (action === 'seed') {
+        const seeded = body as unknown as SeededDatum & { timestamp?: string };
+        service.seed({
+          ...seeded,
+          ...(seeded.timestamp ? { timestamp: new Date(seeded.timestamp) } : {}),
+        } as SeededDatum);
+        return { seeded: true };
+      }
       if (action === 'reset') {
         service.reset();
         return { reset: true };
@@ -359,6 +380,18 @@ export function createCloudWatchService(plane: ControlPlane): CloudWatchService 
             datum.dimensions.some((dimension) => dimension.Name === name && dimension.Value === value),
           ),
       );
+    },
+    seed(seeded) {
+      stored.push({
+        namespace: seeded.namespace,
+        metricName: seeded.metricName,
+        dimensions: seeded.dimensions.map((dimension) => ({ ...dimension })),
+        timestamp: seeded.timestamp ?? plane.now(),
+        values: [seeded.value],
+        counts: [1],
+        ...(seeded.unit ? { unit: seeded.unit } : {}),
+        storageResolution: 60,
+      });
     },
     putRequests: () => [...requests],
     requestCount: () => requests.length,

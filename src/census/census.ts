@@ -15,6 +15,20 @@ import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { isNextTokenRejected, MAX_LISTING_RESTARTS, RequestBudget } from '../aws/budget.ts';
 import type { Logger } from '../log.ts';
 import { datum, publishCountQuietly, publishMetrics } from '../metrics/publish.ts';
+import {
+  type CensusProducers,
+  compareWithUsage,
+  measureProducers,
+  type UsageComparison,
+} from '../producers/census.ts';
+import {
+  countSchedule,
+  createProducerTally,
+  type ProducerTally,
+  readProducerTally,
+  type SerializedProducerTally,
+  serializeProducerTally,
+} from '../producers/tally.ts';
 import { safeError } from '../redact.ts';
 import { computeGrowth, type Growth, readPreviousCounts } from './growth.ts';
 import { type QuotaMemory, resolveScheduleQuota, type ScheduleQuota } from './quota.ts';
@@ -73,6 +87,12 @@ export interface CensusProgress {
   listRequests: number;
   /** Seconds spent listing, summed over the invocations (hand-off gaps excluded). */
   durationSeconds: number;
+  /**
+   * Schedules per target, group and pair so far (src/producers/tally.ts), its total equal to the
+   * groups' sum. Absent in a continuation from a version without it: the producers are then not
+   * published for that census.
+   */
+  producers?: SerializedProducerTally;
 }
 
 export interface CensusOptions {
@@ -103,6 +123,10 @@ export interface CensusSummary {
   utilizationPercent: number;
   growthPerHour: number | undefined;
   daysUntilFull: number | undefined;
+  /** Who holds the quota and who grows fastest; absent when the tally does not cover the whole count. */
+  producers?: CensusProducers;
+  /** AWS's own schedule count (AWS/Usage), where the account has one, and its difference from `total`. */
+  awsUsage: UsageComparison;
   pages: number;
   listRequests: number;
   metricRequests: number;
@@ -128,6 +152,7 @@ export type CensusOutcome = CensusSummary | CensusContinuing;
 
 interface Counts {
   byGroupAndState: Map<string, Map<string, number>>;
+  producers: ProducerTally;
   pages: number;
 }
 
@@ -175,6 +200,7 @@ export async function census(deps: CensusDeps, options: CensusOptions): Promise<
       nextToken: listing.nextToken,
       progress: {
         groups: toRecord(counts.byGroupAndState),
+        producers: serializeProducerTally(counts.producers),
         pages: counts.pages,
         listRequests: requests(),
         durationSeconds: seconds(),
@@ -195,6 +221,9 @@ export async function census(deps: CensusDeps, options: CensusOptions): Promise<
 
   const datums = buildDatums(totals, options.groups ?? [], quota, utilizationPercent, growth, at);
   datums.push(datum(CensusMetric.censusDurationSeconds, durationSeconds, 'Seconds', at));
+  const producers = await producersOf(deps, options, counts.producers, totals, quota.value, at);
+  const usage = await compareWithUsage(deps, totals.total, at);
+  datums.push(...(producers?.datums ?? []), ...usage.datums);
   const metricRequests = await publishMetrics(deps.cloudwatch, options.namespace, datums);
 
   const summary: CensusSummary = {
@@ -209,6 +238,8 @@ export async function census(deps: CensusDeps, options: CensusOptions): Promise<
     utilizationPercent,
     growthPerHour: growth?.perHour,
     daysUntilFull: growth?.daysUntilFull,
+    ...(producers ? { producers: producers.producers } : {}),
+    awsUsage: usage.usage,
     pages: counts.pages,
     listRequests: requests(),
     metricRequests,
@@ -223,6 +254,11 @@ export async function census(deps: CensusDeps, options: CensusOptions): Promise<
     utilizationPercent,
     growthPerHour: summary.growthPerHour,
     daysUntilFull: summary.daysUntilFull,
+    topProducers: summary.producers?.targets
+      .slice(0, 3)
+      .map(({ targetArn, count }) => ({ targetArn, count })),
+    fastestGrowing: summary.producers?.fastestGrowing,
+    awsUsage: usage.usage.status,
     pages: summary.pages,
     listRequests: summary.listRequests,
     metricRequests,
@@ -291,6 +327,7 @@ async function countSchedules(
     }
     counts.pages += 1;
     for (const schedule of page.Schedules ?? []) {
+      countSchedule(counts.producers, schedule);
       const group = schedule.GroupName ?? 'default';
       const state = schedule.State ?? 'UNKNOWN';
       let states = counts.byGroupAndState.get(group);
@@ -311,7 +348,11 @@ function fromProgress(progress: CensusProgress | undefined): Counts {
   for (const [group, states] of Object.entries(progress?.groups ?? {})) {
     byGroupAndState.set(group, new Map(Object.entries(states)));
   }
-  return { byGroupAndState, pages: progress?.pages ?? 0 };
+  // A carried tally was checked when the payload was read; reading it again rebuilds its counters.
+  const producers = progress?.producers
+    ? readProducerTally(progress.producers, 'continuation.progress.producers')
+    : createProducerTally();
+  return { byGroupAndState, producers, pages: progress?.pages ?? 0 };
 }
 
 function toRecord(byGroupAndState: Map<string, Map<string, number>>): CensusProgress['groups'] {
@@ -340,6 +381,36 @@ function summarize(counts: Counts): Totals {
     }
   }
   return totals;
+}
+
+/**
+ * The producers view, when the tally covers every schedule counted (a continuation from a version
+ * without the tally leaves it short: then nothing about producers is published rather than a part).
+ */
+async function producersOf(
+  deps: CensusDeps,
+  options: CensusOptions,
+  tally: ProducerTally,
+  totals: Totals,
+  quota: number,
+  at: Date,
+): Promise<Awaited<ReturnType<typeof measureProducers>> | undefined> {
+  if (tally.targets.total !== totals.total) {
+    deps.log.warn('The producer tally does not cover this census; producers not published this run', {
+      tallied: tally.targets.total,
+      total: totals.total,
+    });
+    return undefined;
+  }
+  const groups = options.groups ?? [];
+  return measureProducers(deps, {
+    namespace: options.namespace,
+    tally,
+    byGroup: totals.byGroup,
+    publishedGroups: groups.length > 0 ? groups : [...totals.byGroup.keys()],
+    quota,
+    at,
+  });
 }
 
 /** Growth is a nice-to-have: if the earlier points cannot be read, the census still publishes. */

@@ -99,3 +99,61 @@ export function computeGrowth(
   const daysUntilFull = perHour > 0 ? Math.max(0, quota - current.count) / perHour / 24 : undefined;
   return { perHour, daysUntilFull, points: points.length, spanHours };
 }
+
+/** One metric's dimensions, as ScheduleCount was published with them. */
+export type DimensionSet = { Name: string; Value: string }[];
+
+/** GetMetricData takes at most 500 queries per request (CloudWatch API reference, GetMetricData). */
+const MAX_QUERIES_PER_REQUEST = 500;
+
+/**
+ * Earlier points of `metricName` for each dimension set (same order) in the window before `now`:
+ * one GetMetricData query per set, up to 500 per request. CloudWatch bills each query as one metric
+ * requested ($0.01 per 1,000), so callers keep the sets few.
+ */
+export async function readPreviousSeries(
+  cloudwatch: CloudWatchClient,
+  namespace: string,
+  metricName: string,
+  dimensionSets: readonly DimensionSet[],
+  now: Date,
+  windowHours: number = GROWTH_DEFAULTS.windowHours,
+): Promise<CountPoint[][]> {
+  const series: CountPoint[][] = dimensionSets.map(() => []);
+  for (let start = 0; start < dimensionSets.length; start += MAX_QUERIES_PER_REQUEST) {
+    const chunk = dimensionSets.slice(start, start + MAX_QUERIES_PER_REQUEST);
+    let nextToken: string | undefined;
+    do {
+      const page = await cloudwatch.send(
+        new GetMetricDataCommand({
+          StartTime: new Date(now.getTime() - windowHours * 3_600_000),
+          EndTime: now,
+          ScanBy: 'TimestampAscending',
+          NextToken: nextToken,
+          MetricDataQueries: chunk.map((dimensions, index) => ({
+            Id: `s${start + index}`,
+            MetricStat: {
+              Metric: { Namespace: namespace, MetricName: metricName, Dimensions: dimensions },
+              Period: 60,
+              Stat: 'Average',
+            },
+            ReturnData: true,
+          })),
+        }),
+      );
+      for (const result of page.MetricDataResults ?? []) {
+        const target = series[Number(result.Id?.slice(1))];
+        if (!target) continue;
+        const values = result.Values ?? [];
+        (result.Timestamps ?? []).forEach((at, index) => {
+          const count = values[index];
+          if (count !== undefined && Number.isFinite(count) && at.getTime() < now.getTime()) {
+            target.push({ at: new Date(at), count });
+          }
+        });
+      }
+      nextToken = page.NextToken;
+    } while (nextToken);
+  }
+  return series;
+}

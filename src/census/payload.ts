@@ -5,6 +5,11 @@
 import * as v from 'valibot';
 import { InputError } from '../errors.ts';
 import { isRecord, isScheduledEvent, readExact, UnknownFieldError } from '../payload.ts';
+import {
+  readProducerTally,
+  type SerializedProducerTally,
+  serializeProducerTally,
+} from '../producers/tally.ts';
 import { count, isoInstant, seconds, text, wholeNumber } from '../validate.ts';
 import type { CensusProgress } from './census.ts';
 import { GROUP_NAME } from './config.ts';
@@ -39,7 +44,7 @@ const RUN_ID = /^[0-9a-zA-Z-]{1,64}$/;
 const STATE_NAME = /^[A-Z][A-Z_]{0,31}$/;
 
 const CONTINUATION_FIELDS = ['runId', 'invocation', 'startedAt', 'nextToken', 'progress'] as const;
-const PROGRESS_FIELDS = ['groups', 'pages', 'listRequests', 'durationSeconds'] as const;
+const PROGRESS_FIELDS = ['groups', 'producers', 'pages', 'listRequests', 'durationSeconds'] as const;
 const EXPECTED_EVENT =
   'a scheduled event, an empty object, or {"continuation": {...}} from the census itself';
 
@@ -68,6 +73,7 @@ const continuationSchema = v.strictObject({
 
 const progressSchema = v.strictObject({
   groups: v.unknown(),
+  producers: v.optional(v.unknown()),
   pages: count,
   listRequests: count,
   durationSeconds: seconds,
@@ -76,18 +82,45 @@ const progressSchema = v.strictObject({
 function readContinuation(value: unknown): CensusContinuation {
   const record = readExact('continuation', value, CONTINUATION_FIELDS, continuationSchema);
   const progress = readExact('continuation.progress', record.progress, PROGRESS_FIELDS, progressSchema);
+  const groups = readGroups(progress.groups);
+  const producers = readProducers(progress.producers, groups);
   return {
     runId: record.runId,
     invocation: record.invocation,
     startedAt: record.startedAt,
     nextToken: record.nextToken,
     progress: {
-      groups: readGroups(progress.groups),
+      groups,
+      ...(producers ? { producers } : {}),
       pages: progress.pages,
       listRequests: progress.listRequests,
       durationSeconds: progress.durationSeconds,
     },
   };
+}
+
+/**
+ * The producer tally carried so far (optional: a continuation from a version without it has none),
+ * checked by its own reader, and refused unless it counted exactly the schedules the groups did.
+ */
+function readProducers(
+  value: unknown,
+  groups: CensusProgress['groups'],
+): SerializedProducerTally | undefined {
+  if (value === undefined) return undefined;
+  const field = 'continuation.progress.producers';
+  const tally = readProducerTally(value, field);
+  const counted = Object.values(groups)
+    .flatMap((states) => Object.values(states))
+    .reduce((sum, stateCount) => sum + stateCount, 0);
+  if (tally.targets.total !== counted) {
+    throw new InputError(
+      `${field}.targets.total`,
+      `the number of schedules the groups counted (${counted})`,
+      tally.targets.total,
+    );
+  }
+  return serializeProducerTally(tally);
 }
 
 /**
