@@ -20,6 +20,25 @@ import {
 
 export const LEASE_KEY = 'lease#sweep';
 
+/**
+ * The most two invocations' clocks may differ (ms) while the lease still keeps a live holder's run
+ * its own. A lease's expiry is written on its holder's clock and judged on another invocation's:
+ * that one takes the lease (acquire, resume) only once its own clock is past `leaseUntil` by more
+ * than this bound. A holder's lease lasts until KILLED_HOLDER_MARGIN_MS (60 s) after its Lambda
+ * deadline on its own clock (src/aws/hand-off.ts), and it cannot outlive that deadline, so no run
+ * whose clock is ahead of a live holder's by less than 60 s + CLOCK_SKEW_BOUND_MS (6 minutes) can
+ * take its lease. Lambda hosts keep their clocks in sync with the Amazon Time Sync Service, far
+ * inside this. Beyond it a takeover can still happen; the earlier holder's next lease write (a
+ * checkpoint, its hand-off or the marking of its end) is then refused, and it stops and publishes
+ * nothing (src/sweep/run.ts, status superseded). The cost: a killed run is resumed this much later.
+ */
+export const CLOCK_SKEW_BOUND_MS = 5 * 60_000;
+
+/** Whether a lease that lasts until `leaseUntil` (its holder's clock) may be taken at `now` (the taker's). */
+export function leaseExpired(leaseUntil: Date, now: Date): boolean {
+  return leaseUntil.getTime() + CLOCK_SKEW_BOUND_MS < now.getTime();
+}
+
 export type LeaseResult =
   | { acquired: true; runId: string; leaseUntil: Date }
   | { acquired: false; holder: string | undefined; leaseUntil: Date | undefined };
@@ -60,7 +79,8 @@ export interface LeaseRecord {
 
 export interface LeaseStore {
   /**
-   * Takes the lease for `runId` (its token is the runId). A retry of a successful acquire succeeds.
+   * Takes the lease for `runId` (its token is the runId) if it is free or expired (leaseExpired at
+   * `now`). A retry of a successful acquire succeeds.
    * With `checkpoint`, the new lease carries it (the start of the run): a run killed before its
    * next checkpoint resumes from there.
    */
@@ -72,7 +92,7 @@ export interface LeaseStore {
    * runId, takes this invocation's `token` and number, and `checkpoint` in place of the one found
    * (the same, with what the resumer adds to its uncertainty, so a resumer killed in turn adds its
    * own). Only if the item is still exactly as `found` (same run, token and checkpoint) and expired
-   * at `now`; true again when retried after its own success. False when another invocation got
+   * (leaseExpired) at `now`; true again when retried after its own success. False when another invocation got
    * there first.
    */
   resume(
@@ -134,9 +154,13 @@ export function createDynamoLeaseStore(
               acquiredAt: { N: String(now.getTime()) },
               ...(checkpoint ? checkpointAttributes(checkpoint, runId) : {}),
             },
-            // The last clause: a retry of this very acquire, whose first attempt took effect.
-            ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :now OR runId = :runId',
-            ExpressionAttributeValues: { ':now': { N: String(now.getTime()) }, ':runId': { S: runId } },
+            // Expired beyond the clock skew bound (leaseExpired); the last clause: a retry of this
+            // very acquire, whose first attempt took effect.
+            ConditionExpression: 'attribute_not_exists(pk) OR leaseUntil < :expiredBefore OR runId = :runId',
+            ExpressionAttributeValues: {
+              ':expiredBefore': { N: String(now.getTime() - CLOCK_SKEW_BOUND_MS) },
+              ':runId': { S: runId },
+            },
           }),
         );
         return { acquired: true, runId, leaseUntil };
@@ -227,15 +251,15 @@ export function createDynamoLeaseStore(
           Key: key,
           UpdateExpression:
             'SET leaseUntil = :until, invocation = :to, #token = :token, checkpoint = :checkpoint, checkpointSeq = :newSeq, checkpointBy = :token',
-          // Still exactly what was read, and expired; or this very takeover, retried.
+          // Still exactly what was read, and expired (leaseExpired); or this very takeover, retried.
           ConditionExpression:
-            'runId = :runId AND ((#token = :found AND leaseUntil < :now AND checkpointSeq = :seq AND checkpointBy = :by) OR (#token = :token AND invocation = :to))',
+            'runId = :runId AND ((#token = :found AND leaseUntil < :expiredBefore AND checkpointSeq = :seq AND checkpointBy = :by) OR (#token = :token AND invocation = :to))',
           ExpressionAttributeNames: { '#token': 'token' },
           ExpressionAttributeValues: {
             ':until': { N: String(now.getTime() + durationMs) },
             ':runId': { S: found.runId },
             ':found': { S: found.token },
-            ':now': { N: String(now.getTime()) },
+            ':expiredBefore': { N: String(now.getTime() - CLOCK_SKEW_BOUND_MS) },
             ':seq': { N: String(found.checkpoint.seq) },
             ':by': { S: found.checkpoint.by },
             ':token': { S: token },

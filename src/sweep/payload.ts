@@ -133,6 +133,13 @@ export interface SweepContinuation {
   throttled: number;
   /** Seconds spent sweeping so far, over all invocations. */
   durationSeconds: number;
+  /**
+   * The run's settings fingerprint (src/sweep/checkpoint.ts, settingsFingerprint): the next invocation
+   * goes on only under the same settings, since the cursor names a place in the run's list of groups.
+   * Absent only in a continuation handed on before it was carried, which is refused like one with
+   * other settings.
+   */
+  settings?: string;
 }
 
 export type SweepEvent =
@@ -153,6 +160,7 @@ const CONTINUATION_FIELDS = [
   'requests',
   'throttled',
   'durationSeconds',
+  'settings',
 ] as const;
 const COUNT_FIELDS = [
   'scanned',
@@ -280,6 +288,7 @@ const continuationSchema = exactObject(
     ),
     throttled: count,
     durationSeconds: seconds,
+    settings: v.optional(v.pipe(v.string('a SHA-256 in hex'), v.regex(/^[0-9a-f]{64}$/, 'a SHA-256 in hex'))),
   },
   `a JSON object with fields ${CONTINUATION_FIELDS.join(', ')}`,
 );
@@ -336,6 +345,7 @@ function readContinuation(value: unknown): SweepContinuation {
     requests: record.requests,
     throttled: record.throttled,
     durationSeconds: record.durationSeconds,
+    ...(record.settings === undefined ? {} : { settings: record.settings }),
   };
 }
 

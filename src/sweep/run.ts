@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.ts';
 import { safeError } from '../redact.ts';
-import type { LeaseRecord, LeaseStore } from '../state/lease.ts';
+import { type LeaseRecord, type LeaseStore, leaseExpired } from '../state/lease.ts';
 import type { ScheduleMemory } from '../state/memory.ts';
 import {
   CHECKPOINT_DELETE_ALLOWANCE,
@@ -121,6 +121,7 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
       requests: whole.requests,
       throttled: whole.throttled,
       durationSeconds: whole.durationSeconds,
+      settings: settingsOf(input),
     };
   };
   const saveCheckpoint = async (snapshot: SweepSnapshot) => {
@@ -157,17 +158,34 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
     (carried?.counts.wouldDelete ?? 0) +
     (carried?.counts.deleteOutcomeUnknown ?? 0) +
     (carried?.counts.deletesUncounted ?? 0);
-  /** Marks the sweep over on the lease before its metrics go out: a kill after this is not resumed. */
-  const markEnded = async () => {
-    if (!state || !runId) return;
+  /**
+   * Marks the sweep over on the lease before its metrics go out: a kill after this is not resumed.
+   * False when the write was refused: the lease is not this invocation's any more.
+   */
+  const markEnded = async (): Promise<boolean> => {
+    if (!state || !runId) return true;
     checkpointSeq += 1;
     try {
-      await state.lease.checkpoint(runId, token, { seq: checkpointSeq, body: encodeEnded(clock()) });
+      return await state.lease.checkpoint(runId, token, { seq: checkpointSeq, body: encodeEnded(clock()) });
     } catch (error) {
-      log.warn('marking the sweep ended on its lease failed', { runId, error: safeError(error) });
+      // Whether it applied is unknown; the lease is most likely still this invocation's (no other
+      // may take it while it lasts), so the sweep's metrics go out.
+      log.error('marking the sweep ended on its lease failed', { runId, error: safeError(error) });
+      return true;
     }
   };
   const end = (summary: SweepSummary) => endRun(deps, publicationOf(input), summary, runId, token, markEnded);
+  const superseded = (): SweepRunResult => ({ status: RunStatus.superseded, runId: runId ?? '', invocation });
+
+  if (held.settingsChanged && carried) {
+    log.error(
+      'the settings changed since this sweep began (a deploy?); it ends here, incomplete, and the next scheduled run starts a new one',
+      { runId, invocation },
+    );
+    const summary = carriedSummary(carried, StopReason.settingsChanged);
+    if ((await end(summary)) === 'superseded') return superseded();
+    return { ...summary, status: RunStatus.finished, ...(runId ? { runId } : {}), invocation };
+  }
 
   // Captured by the report hook, so a sweep that throws still reports what it counted.
   let reported: SweepSummary | undefined;
@@ -210,12 +228,13 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
     if (error instanceof CheckpointRefused && runId) {
       // Another invocation holds the lease now (it may carry this very sweep on): nothing more is
       // touched, nothing published, the lease left alone.
-      log.warn('sweep superseded: another invocation holds the lease', { runId, invocation });
+      log.error('sweep superseded: another invocation holds the lease', { runId, invocation });
       return { status: RunStatus.superseded, runId, invocation };
     }
     // The sweep has logged the failure; the run ends here and reports what it counted.
-    if (reported) await end(withCarried(reported, carried));
-    else if (state && runId) await release(state, runId, token, log);
+    if (reported) {
+      if ((await end(withCarried(reported, carried))) === 'superseded') return superseded();
+    } else if (state && runId) await release(state, runId, token, log);
     throw error;
   }
   const summary = withCarried(segment, carried);
@@ -235,6 +254,7 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
       requests: summary.requests,
       throttled: summary.throttled,
       durationSeconds: summary.durationSeconds,
+      settings: settingsOf(input),
     };
     return handOn(deps, {
       continuation,
@@ -259,7 +279,7 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
   if (stop !== undefined && summary.stoppedBy === StopReason.time) {
     log.error('sweep stopped before covering every schedule', { runId, invocation, reason: stop });
   }
-  await end(summary);
+  if ((await end(summary)) === 'superseded') return superseded();
   return { ...base, status: RunStatus.finished };
 }
 
@@ -268,6 +288,8 @@ type LeaseHeld = {
   token: string;
   /** Set when this invocation resumes a killed invocation's run from its checkpoint. */
   resumed?: SweepContinuation;
+  /** Set when the continuation was handed on under other settings: the run ends without sweeping. */
+  settingsChanged?: true;
 };
 
 /**
@@ -320,6 +342,8 @@ async function takeLease(
       log.warn('sweep continuation superseded: its run no longer holds the lease', { runId, invocation });
       return { status: RunStatus.superseded, runId, invocation };
     }
+    // The cursor names a place in the run's list of groups: under other settings it means nothing.
+    if (carried.settings !== settingsOf(input)) return { runId, token, settingsChanged: true };
     return { runId, token };
   }
   const candidate = (deps.newRunId ?? randomUUID)();
@@ -337,6 +361,7 @@ async function takeLease(
     requests: { ListSchedules: 0, GetSchedule: 0, DeleteSchedule: 0 },
     throttled: 0,
     durationSeconds: 0,
+    settings: settingsOf(input),
   };
   const allowance = input.checkpoint?.allowance ?? CHECKPOINT_DELETE_ALLOWANCE;
   let lease: Awaited<ReturnType<typeof state.lease.acquire>>;
@@ -393,7 +418,7 @@ async function resumeCheckpoint(
     log.error('reading the sweep lease failed; nothing was swept', { error: safeError(error) });
     throw error;
   }
-  if (!found?.checkpoint || found.leaseUntil.getTime() >= now.getTime()) return undefined;
+  if (!found?.checkpoint || !leaseExpired(found.leaseUntil, now)) return undefined;
   const verdict = judgeCheckpoint(found.checkpoint.body, input.request, settingsOf(input), now);
   if (!verdict.resume) {
     log.warn('a sweep that did not finish left a checkpoint; it is abandoned and this run starts over', {
@@ -422,7 +447,8 @@ async function resumeCheckpoint(
     ...continuation.counts,
     deletesUncounted: (continuation.counts.deletesUncounted ?? 0) + allowance,
   };
-  const resumed: SweepContinuation = { ...continuation, counts };
+  // Its settings were compared with this run's (judgeCheckpoint): they are the same.
+  const resumed: SweepContinuation = { ...continuation, counts, settings: settingsOf(input) };
   // Stored with the takeover: killed in turn before its own checkpoint, this resumer's deletes are
   // added on top by the next one.
   const checkpoint = {
@@ -479,7 +505,7 @@ async function handOn(
     /** The continuation as a checkpoint, stored by the same write as the renew. */
     checkpoint: { seq: number; body: string };
     publication: Publication;
-    end: (summary: SweepSummary) => Promise<void>;
+    end: (summary: SweepSummary) => Promise<'ended' | 'superseded'>;
   },
 ): Promise<SweepRunResult> {
   const { clock, log, state } = deps;
@@ -499,13 +525,13 @@ async function handOn(
       invocation,
       error: safeError(error),
     });
-    await step.end(summary);
+    if ((await step.end(summary)) === 'superseded')
+      return { status: RunStatus.superseded, runId, invocation };
     return { ...base, status: RunStatus.finished, handOffError: safeError(error).message };
   }
   if (!renewed) {
-    // Another run holds the lease now: what this run counted is published, the lease left alone.
-    log.warn('sweep superseded before its hand-off: another run holds the lease', { runId, invocation });
-    await publishQuietly(deps, step.publication, summary);
+    // Another run holds the lease now, and with it this sweep's totals: nothing is published here.
+    log.error('sweep superseded before its hand-off: another run holds the lease', { runId, invocation });
     return { status: RunStatus.superseded, runId, invocation };
   }
   try {
@@ -522,24 +548,36 @@ async function handOn(
       runId,
       error: safeError(error),
     });
-    await step.end(summary);
+    if ((await step.end(summary)) === 'superseded')
+      return { status: RunStatus.superseded, runId, invocation };
     return { ...base, status: RunStatus.finished, handOffError: safeError(error).message };
   }
 }
 
-/** The end of a run: memory flushed, metrics published, lease freed. Each step runs whatever the one before did. */
+/**
+ * The end of a run: memory flushed, the sweep marked ended on its lease, metrics published, lease
+ * freed. A refused end marking means another invocation holds the lease (and with it this sweep):
+ * then nothing is published nor freed, and the run is 'superseded'.
+ */
 async function endRun(
   deps: SweepRunDeps,
   publication: Publication,
   summary: SweepSummary,
   runId: string | undefined,
   token: string,
-  markEnded: () => Promise<void>,
-): Promise<void> {
+  markEnded: () => Promise<boolean>,
+): Promise<'ended' | 'superseded'> {
   await flush(deps.state, deps.log);
-  await markEnded();
+  if (!(await markEnded())) {
+    deps.log.error(
+      'marking the sweep ended was refused: another invocation holds its lease, so this one publishes nothing',
+      { runId },
+    );
+    return 'superseded';
+  }
   await publishQuietly(deps, publication, summary);
   if (deps.state && runId) await release(deps.state, runId, token, deps.log);
+  return 'ended';
 }
 
 /** This invocation's summary with the earlier invocations' requests, throttles and time added. */
@@ -565,7 +603,7 @@ function addCarried(
 }
 
 /** What earlier invocations counted, as the summary of a sweep that ends before this one swept. */
-function carriedSummary(carried: SweepContinuation): SweepSummary {
+function carriedSummary(carried: SweepContinuation, stoppedBy: StopReason = StopReason.error): SweepSummary {
   const { counts } = carried;
   return {
     ...counts,
@@ -579,7 +617,7 @@ function carriedSummary(carried: SweepContinuation): SweepSummary {
     durationSeconds: carried.durationSeconds,
     dryRun: carried.request.dryRun ?? false,
     complete: false,
-    stoppedBy: StopReason.error,
+    stoppedBy,
     cursor: carried.cursor,
     scheduleCounts: { byGroup: {} },
     progress: carried.progress,

@@ -241,6 +241,8 @@ export const StopReason = {
   maxDeletes: 'maxDeletes',
   time: 'time',
   error: 'error',
+  /** A continuation's settings are not the function's any more (a deploy changed them): src/sweep/run.ts. */
+  settingsChanged: 'settingsChanged',
 } as const;
 export type StopReason = (typeof StopReason)[keyof typeof StopReason];
 

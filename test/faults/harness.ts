@@ -28,6 +28,7 @@ import { CENSUS_LEASE_KEY } from '../../src/census/run.ts';
 import { createCensusHandler } from '../../src/handlers/census.ts';
 import { createSweepHandler, type SweepResponse } from '../../src/handlers/sweep.ts';
 import type { LogFields, Logger } from '../../src/log.ts';
+import { CLOCK_SKEW_BOUND_MS } from '../../src/state/lease.ts';
 import { readSweepConfig } from '../../src/sweep/config.ts';
 import { scheduledEvent } from '../support/scheduled-event.ts';
 import { oracleFinished, type RecordedDefinition } from './oracle.ts';
@@ -578,8 +579,9 @@ async function playLambda(world: World, scenario: Scenario, functionName: string
         ended: checkpoint !== undefined && 'ended' in (JSON.parse(checkpoint) as object),
       };
       // Lambda does not retry (the function is deployed without async retries): the next
-      // scheduled tick comes, after the killed run's lease has expired.
-      plane.setNow(new Date(plane.now().getTime() + 21 * 60_000));
+      // scheduled tick comes, after the killed run's lease (16 minutes) has expired by more than
+      // the clock skew bound.
+      plane.setNow(new Date(plane.now().getTime() + 17 * 60_000 + CLOCK_SKEW_BOUND_MS));
       const killedBefore = invocations.filter((entry) => entry.killed).length;
       if (killedBefore <= 3) queue.push({ payload: SCHEDULED_EVENT, duplicate: false });
     }

@@ -2,7 +2,12 @@
 // only by the holder, takeover only after expiry, release only by the holder.
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDynamoDbClient } from '../../src/aws/clients.ts';
-import { createDynamoLeaseStore, LEASE_KEY, type LeaseStore } from '../../src/state/lease.ts';
+import {
+  CLOCK_SKEW_BOUND_MS,
+  createDynamoLeaseStore,
+  LEASE_KEY,
+  type LeaseStore,
+} from '../../src/state/lease.ts';
 import { useTestEmulator } from '../support/emulator.ts';
 import { loseAnswers, onItem } from '../support/lost-answers.ts';
 
@@ -10,6 +15,8 @@ const TABLE = 'sweep-state-lease-test';
 const MINUTE = 60_000;
 const start = new Date('2025-06-15T12:00:00Z');
 const later = (minutes: number) => new Date(start.getTime() + minutes * MINUTE);
+/** In minutes: the clock skew bound a taker allows a lease past its expiry. */
+const SKEW = CLOCK_SKEW_BOUND_MS / MINUTE;
 
 let lease: LeaseStore;
 
@@ -39,12 +46,14 @@ describe('sweep lease', () => {
     expect(await storedHolder()).toBe('run-a');
   });
 
-  it('can be taken over once it has expired', async () => {
+  it('can be taken over once it has expired by more than the clock skew bound', async () => {
     await lease.acquire('run-a', start, 20 * MINUTE);
 
-    const takeover = await lease.acquire('run-b', later(21), 20 * MINUTE);
+    const skewed = await lease.acquire('run-b', later(20 + SKEW), 20 * MINUTE);
+    const takeover = await lease.acquire('run-b', later(21 + SKEW), 20 * MINUTE);
 
-    expect(takeover).toEqual({ acquired: true, runId: 'run-b', leaseUntil: later(41) });
+    expect(skewed).toEqual({ acquired: false, holder: 'run-a', leaseUntil: later(20) });
+    expect(takeover).toEqual({ acquired: true, runId: 'run-b', leaseUntil: later(41 + SKEW) });
     expect(await storedHolder()).toBe('run-b');
   });
 
@@ -63,9 +72,9 @@ describe('sweep lease', () => {
 
   it('is not renewed for a run that lost it', async () => {
     await lease.acquire('run-a', start, 20 * MINUTE);
-    await lease.acquire('run-b', later(21), 20 * MINUTE);
+    await lease.acquire('run-b', later(21 + SKEW), 20 * MINUTE);
 
-    const renewed = await lease.renew('run-a', later(22), 20 * MINUTE, { from: 1, to: 2 });
+    const renewed = await lease.renew('run-a', later(22 + SKEW), 20 * MINUTE, { from: 1, to: 2 });
 
     expect(renewed).toBe(false);
     expect(await storedHolder()).toBe('run-b');
@@ -247,6 +256,10 @@ describe('sweep lease checkpoints', () => {
     await lease.acquire('run-a', start, 16 * MINUTE, body('start'));
     const live = await lease.read();
     const early = await lease.resume(live!, 'inv-x', 2, later(15), 16 * MINUTE, { seq: 0, body: 'x' });
+    const withinSkew = await lease.resume(live!, 'inv-y', 2, later(16 + SKEW), 16 * MINUTE, {
+      seq: 0,
+      body: 'y',
+    });
     const found = await lease.read();
     const client = createDynamoDbClient(env.clientOptions);
     const faults = loseAnswers(client, [
@@ -258,24 +271,28 @@ describe('sweep lease checkpoints', () => {
       found!,
       'inv-r',
       2,
-      later(17),
+      later(17 + SKEW),
       16 * MINUTE,
       {
         seq: 0,
         body: 'resumed',
       },
     );
-    const second = await lease.resume(found!, 'inv-s', 2, later(17), 16 * MINUTE, { seq: 0, body: 'again' });
+    const second = await lease.resume(found!, 'inv-s', 2, later(17 + SKEW), 16 * MINUTE, {
+      seq: 0,
+      body: 'again',
+    });
 
     // Assess
     expect(early).toBe(false);
+    expect(withinSkew).toBe(false);
     expect(faults.lost()).toBe(1);
     expect([first, second]).toEqual([true, false]);
     expect(await lease.read()).toEqual({
       runId: 'run-a',
       token: 'inv-r',
       invocation: 2,
-      leaseUntil: later(33),
+      leaseUntil: later(33 + SKEW),
       checkpoint: { seq: 0, body: 'resumed', by: 'inv-r' },
     });
   });

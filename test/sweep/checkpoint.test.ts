@@ -1,7 +1,7 @@
 // Checkpoints through the real handler, the real SDK clients and the emulator, with the default
 // settings (budgets, concurrency, safety margin, checkpoint allowance and cadence): an invocation
 // killed mid-sweep (no code of ours runs after it) loses at most the checkpoint's deletion allowance
-// from its totals, its lease expires a minute after its deadline, and the next scheduled run resumes
+// from its totals, its lease is free to others a minute and the clock skew bound after its deadline, and the next scheduled run resumes
 // the same sweep from its last checkpoint instead of starting over; metrics are published once.
 import { type AttributeValue, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -10,7 +10,7 @@ import { createLambdaClient } from '../../src/aws/clients.ts';
 import { KILLED_HOLDER_MARGIN_MS } from '../../src/aws/hand-off.ts';
 import { createSweepHandler, type SweepResponse } from '../../src/handlers/sweep.ts';
 import { createMemoryLogger } from '../../src/log.ts';
-import { LEASE_KEY } from '../../src/state/lease.ts';
+import { CLOCK_SKEW_BOUND_MS, LEASE_KEY } from '../../src/state/lease.ts';
 import {
   CHECKPOINT_DELETE_ALLOWANCE,
   decodeCheckpoint,
@@ -36,8 +36,11 @@ import {
 
 const now = new Date('2025-06-15T12:00:00Z');
 const MINUTE = 60_000;
-/** When a killed holder's lease is free to the next run: a margin after its deadline. */
-const LEASE_FREE_AFTER_MS = KILLED_HOLDER_MARGIN_MS;
+/**
+ * When a killed holder's lease is free to the next run, after its deadline: the margin it holds it
+ * for, and the clock skew bound the next run allows it.
+ */
+const LEASE_FREE_AFTER_MS = KILLED_HOLDER_MARGIN_MS + CLOCK_SKEW_BOUND_MS;
 /** What the Lambda context says is left: a 15-minute function, just started. */
 const REMAINING_MS = 15 * MINUTE;
 
@@ -162,7 +165,7 @@ describe('a sweep invocation killed mid-sweep', () => {
     const killedDeletes = appliedDeletes().length;
 
     // Act: the lease expires a minute after the killed invocation's deadline; the next tick comes
-    env.emulator.plane.setNow(new Date(now.getTime() + REMAINING_MS + KILLED_HOLDER_MARGIN_MS + 1_000));
+    env.emulator.plane.setNow(new Date(now.getTime() + REMAINING_MS + LEASE_FREE_AFTER_MS + 1_000));
     const resumedFrom = env.emulator.plane.faults.tick();
     const listed: Record<string, unknown>[] = [];
     const { handler, log } = handlerFor({
@@ -209,7 +212,7 @@ describe('a sweep invocation killed mid-sweep', () => {
     seed(env, all);
     await killedAfterDeletes(20);
     const killedRun = (await leaseItem())?.runId?.S;
-    env.emulator.plane.setNow(new Date(now.getTime() + REMAINING_MS + KILLED_HOLDER_MARGIN_MS + 1_000));
+    env.emulator.plane.setNow(new Date(now.getTime() + REMAINING_MS + LEASE_FREE_AFTER_MS + 1_000));
 
     // Act
     const { handler, log } = handlerFor();
@@ -270,7 +273,7 @@ describe('a sweep invocation killed mid-sweep', () => {
         Item: { ...item, checkpoint: { S: JSON.stringify(body) } } as Record<string, AttributeValue>,
       }),
     );
-    env.emulator.plane.setNow(new Date(now.getTime() + REMAINING_MS + KILLED_HOLDER_MARGIN_MS + 1_000));
+    env.emulator.plane.setNow(new Date(now.getTime() + REMAINING_MS + LEASE_FREE_AFTER_MS + 1_000));
 
     const remaining = present(all).length;
 
@@ -291,7 +294,7 @@ describe('a sweep invocation killed mid-sweep', () => {
     seed(env, all);
     await killedWhen(SCHEDULED_EVENT, (operation) => (operation === 'PutMetricData' ? 'after' : undefined));
     const killedRun = (await leaseItem())?.runId?.S;
-    env.emulator.plane.setNow(new Date(now.getTime() + REMAINING_MS + KILLED_HOLDER_MARGIN_MS + 1_000));
+    env.emulator.plane.setNow(new Date(now.getTime() + REMAINING_MS + LEASE_FREE_AFTER_MS + 1_000));
 
     // Act
     const { handler, log } = handlerFor();
@@ -318,7 +321,7 @@ describe('a sweep invocation killed mid-sweep', () => {
     await killedAfterDeletes(150, event);
 
     // Act: the same request after the lease expired resumes the sweep
-    env.emulator.plane.setNow(new Date(now.getTime() + REMAINING_MS + KILLED_HOLDER_MARGIN_MS + 1_000));
+    env.emulator.plane.setNow(new Date(now.getTime() + REMAINING_MS + LEASE_FREE_AFTER_MS + 1_000));
     const result = summaryOf(await handlerFor().handler(event, context()));
 
     // Assess: never more deletes applied than the cap, whatever the checkpoint could count
@@ -363,7 +366,7 @@ describe('a sweep invocation killed mid-sweep', () => {
     const killed = (await leaseItem())?.runId?.S;
 
     // Act: after a deploy that narrowed the groups, the next tick finds the expired lease
-    env.emulator.plane.setNow(new Date(now.getTime() + REMAINING_MS + KILLED_HOLDER_MARGIN_MS + 1_000));
+    env.emulator.plane.setNow(new Date(now.getTime() + REMAINING_MS + LEASE_FREE_AFTER_MS + 1_000));
     const { handler, log } = handlerFor({ killed: false }, { SWEEP_GROUPS: 'orders' });
     const result = summaryOf(await handler(SCHEDULED_EVENT, context()));
 
@@ -384,12 +387,12 @@ describe('a sweep invocation killed mid-sweep', () => {
     expect(result.scheduleCounts).not.toHaveProperty('default');
   });
 
-  it('keeps others out until a minute after its deadline: a tick before then touches nothing', async () => {
+  it('keeps others out until its margin and the clock skew bound after its deadline: a tick before then touches nothing', async () => {
     // Prepare
     const { all } = mixedPopulation(now, { default: 300 });
     seed(env, all);
     await killedAfterDeletes(20);
-    env.emulator.plane.setNow(new Date(now.getTime() + REMAINING_MS + KILLED_HOLDER_MARGIN_MS - 1_000));
+    env.emulator.plane.setNow(new Date(now.getTime() + REMAINING_MS + LEASE_FREE_AFTER_MS - 1_000));
     const leaseBefore = await leaseItem();
     const deletesBefore = appliedDeletes().length;
     const presentBefore = present(all);
