@@ -333,11 +333,15 @@ async function* tombstonesOf(deps: RestoreDeps, query: TombstoneQuery): AsyncGen
   yield* findTombstones(deps.dynamodb, deps.tombstoneTable, query, deps.clock);
 }
 
-/** Protects the plan's names, per group, PROTECT_CHUNK at a time. Returns how many. */
-async function protectPlanned(
-  deps: RestoreDeps,
-  plan: RestorePlan,
-  onProgress: ApplyProgress,
+/**
+ * Protects the names of the plan's entries that `keep` protects, per group, PROTECT_CHUNK at a time
+ * through protectNames, with a progress line after each chunk. Returns how many. Throws
+ * TableNotFoundError when the state table does not exist, and any other failed write.
+ */
+export async function protectPlanned(
+  deps: Pick<RestoreDeps, 'dynamodb' | 'stateTable'>,
+  plan: Pick<RestorePlan, 'entries'>,
+  onProgress: ApplyProgress = () => {},
 ): Promise<number> {
   const byGroup = new Map<string, string[]>();
   for (const entry of plan.entries.values()) {

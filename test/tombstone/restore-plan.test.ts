@@ -4,12 +4,22 @@
 // left alone unless asked, and those that may not have applied (unknown, pending) need a choice; a
 // missing table is named; --keep protects, waits, then creates; no line holds a target's input.
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { CreateScheduleCommand, DeleteScheduleCommand, GetScheduleCommand } from '@aws-sdk/client-scheduler';
+import {
+  CreateScheduleCommand,
+  DeleteScheduleCommand,
+  GetScheduleCommand,
+  type ScheduleSummary,
+} from '@aws-sdk/client-scheduler';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
 import { main } from '../../scripts/restore.ts';
 import { createMemoryLogger } from '../../src/log.ts';
-import { createProtection, PROTECTION_MAX_AGE_MS } from '../../src/protect/protection.ts';
+import {
+  createProtection,
+  PROTECTION_MAX_AGE_MS,
+  type ProtectionCheck,
+  type ProtectionVerdict,
+} from '../../src/protect/protection.ts';
 import type { TombstoneOutcome } from '../../src/sweep/tombstones.ts';
 import { RestoreAction } from '../../src/tombstone/restore.ts';
 import { splitKey } from '../../src/tombstone/store.ts';
@@ -110,19 +120,27 @@ const tombstoneLines = (result: Run) =>
 const present = (name: string, group = 'default') => env.emulator.services.scheduler.has(group, name);
 const creates = () => env.emulator.plane.stats.get('CreateSchedule')?.calls ?? 0;
 
-/** Whether the sweep's own protection reader sees the name as protected (restore --keep). */
+/**
+ * Whether the sweep's own protection reader sees the name as protected (restore --keep): at the
+ * delete gate (`confirm`, which reads the name's own item) where the reader has one, else `check`.
+ */
 async function isProtected(name: string, group = 'default'): Promise<boolean> {
-  const protection = createProtection({
+  const protection: ProtectionCheck & {
+    confirm?: (summary: ScheduleSummary) => Promise<{ verdict: ProtectionVerdict }>;
+  } = createProtection({
     scheduler: env.scheduler,
     prefixes: [],
     state: { dynamodb: env.dynamodb, tableName: STATE_TABLE },
     log: createMemoryLogger(),
   });
-  const verdict = await protection.check({
+  const summary = {
     Name: name,
     GroupName: group,
     Arn: `arn:aws:scheduler:${REGION}:${ACCOUNT_ID}:schedule/${group}/${name}`,
-  });
+  };
+  const verdict = protection.confirm
+    ? (await protection.confirm(summary)).verdict
+    : await protection.check(summary);
   return verdict?.kind === 'protected';
 }
 
