@@ -167,7 +167,8 @@ Metadata.guard.Reasons), 1 when one is not, 2 for bad usage.`;
 
 export function runGuardCli(
   argv: readonly string[],
-  out = (text: string) => process.stdout.write(text),
+  out: (text: string) => void = (text) => process.stdout.write(text),
+  err: (text: string) => void = (text) => process.stderr.write(text),
 ): number {
   try {
     if (argv.includes('--help') || argv.includes('-h')) {
@@ -181,7 +182,7 @@ export function runGuardCli(
       if (!existsSync(path)) throw new InputError('template', 'an existing file', path);
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
-    process.stderr.write(`${error.message}\n${usage}\n`);
+    err(`${error.message}\n${usage}\n`);
     return 2;
   }
   let failed = 0;

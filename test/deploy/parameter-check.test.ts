@@ -162,7 +162,7 @@ describe('sls on a copy of the service', () => {
     const out = mkdtempSync(join(tmpdir(), 'parameter-check-'));
     copies.push(out);
 
-    const { status, output } = sls('package', '--package', out, '--param=sweepGraceMinutes=20000');
+    const { status, output } = sls('package', '--package', out, '--param', 'sweepGraceMinutes=20000');
 
     expect(status).not.toBe(0);
     expect(output).toContain(
@@ -173,7 +173,7 @@ describe('sls on a copy of the service', () => {
   }, 120_000);
 
   it('sls deploy --param="sweepGetTps=fast" fails naming the parameter before any AWS request', () => {
-    const { status, output } = sls('deploy', '--param=sweepGetTps=fast');
+    const { status, output } = sls('deploy', '--param', 'sweepGetTps=fast');
 
     expect(status).not.toBe(0);
     expect(output).toContain(
