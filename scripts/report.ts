@@ -12,6 +12,7 @@ import { fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { SingleBar } from 'cli-progress';
 import {
   type Credentials,
+  createCloudFormationClient,
   createCloudWatchClient,
   createSchedulerClient,
   createServiceQuotasClient,
@@ -19,11 +20,13 @@ import {
 import { readNamespace } from '../src/config.ts';
 import { ConfigError, clip, HygieneError, InputError } from '../src/errors.ts';
 import type { Logger } from '../src/log.ts';
+import { type ProducersCellResult, producersCell } from '../src/report/producers.ts';
 import {
   type CellClients,
   type CellResult,
   GROWTH_ERROR_PREFIX,
   REPORT_DEFAULTS,
+  runCells,
   runReport,
 } from '../src/report/report.ts';
 import { SWEEP_DEFAULTS } from '../src/sweep/config.ts';
@@ -38,12 +41,16 @@ const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 export const SESSION_NAME = 'schedule-hygiene-report';
 export const FORMATS = ['table', 'json', 'csv'] as const;
 export type Format = (typeof FORMATS)[number];
+/** quota: counts, quota, finished present, growth (the default). producers: who makes the schedules, and CloudFormation's finished ones. */
+export const VIEWS = ['quota', 'producers'] as const;
+export type View = (typeof VIEWS)[number];
 
 export interface ReportArguments {
   accounts: string[];
   regions: string[];
   role: string;
   format: Format;
+  view: View;
   listPerSecond: number;
   getPerSecond: number;
   parallelCells: number;
@@ -51,7 +58,7 @@ export interface ReportArguments {
 }
 
 export const USAGE = `Usage: npm run report -- --accounts <id,id,...|file> --regions <region,region,...> --role <role name>
-  [--format table|json|csv] [--list-tps 1-50 (${REPORT_DEFAULTS.listPerSecond})] [--get-tps 1-1000 (${REPORT_DEFAULTS.getPerSecond})]
+  [--format table|json|csv] [--view quota|producers] [--list-tps 1-50 (${REPORT_DEFAULTS.listPerSecond})] [--get-tps 1-1000 (${REPORT_DEFAULTS.getPerSecond})]
   [--parallel 1-32 cells at once (${REPORT_DEFAULTS.parallelCells})] [--namespace <CloudWatch namespace> (${REPORT_DEFAULTS.namespace})]
 --accounts: 12-digit account ids separated by commas, or a file with one id per line.
 Assumes arn:<partition>:iam::<account>:role/<role name> in each account with your credentials; nothing is deleted.`;
@@ -66,6 +73,7 @@ export function parseReportArguments(
     regions: { type: 'string' },
     role: { type: 'string' },
     format: { type: 'string' },
+    view: { type: 'string' },
     'list-tps': { type: 'string' },
     'get-tps': { type: 'string' },
     parallel: { type: 'string' },
@@ -83,6 +91,10 @@ export function parseReportArguments(
   if (!(FORMATS as readonly string[]).includes(format)) {
     throw new InputError('--format', 'one of table, json, csv', format);
   }
+  const view = values.view ?? 'quota';
+  if (!(VIEWS as readonly string[]).includes(view)) {
+    throw new InputError('--view', 'one of quota, producers', view);
+  }
   let namespace: string;
   try {
     namespace = readNamespace({ '--namespace': values.namespace }, '--namespace', REPORT_DEFAULTS.namespace);
@@ -95,6 +107,7 @@ export function parseReportArguments(
     regions,
     role,
     format: format as Format,
+    view: view as View,
     listPerSecond: optionalNumber('--list-tps', values['list-tps'], 1, 50, REPORT_DEFAULTS.listPerSecond),
     getPerSecond: optionalNumber('--get-tps', values['get-tps'], 1, 1000, REPORT_DEFAULTS.getPerSecond),
     parallelCells: optionalNumber('--parallel', values.parallel, 1, 32, REPORT_DEFAULTS.parallelCells),
@@ -323,6 +336,47 @@ export async function main(argv: readonly string[], io: ReportIo = {}): Promise<
     namespace: args.namespace,
   };
   const progress = createProgress(args.accounts.length * args.regions.length, io, stderr);
+  if (args.view === 'producers') {
+    const cells = await runCells(
+      {
+        assume: (accountId) => assumeRole(accountId, args, io),
+        clock: io.clock ?? (() => new Date()),
+        log: silentLog,
+      },
+      {
+        accounts: args.accounts,
+        regions: args.regions,
+        parallelCells: args.parallelCells,
+        onProgress: (event) => {
+          if (event.kind === 'cellFinished') progress.finished(event.result);
+        },
+      },
+      (clients, cell) =>
+        producersCell(
+          clients,
+          cell,
+          { clock: io.clock ?? (() => new Date()), log: silentLog },
+          {
+            listPerSecond: args.listPerSecond,
+            getPerSecond: args.getPerSecond,
+            concurrency: REPORT_DEFAULTS.concurrency,
+            graceMinutes: SWEEP_DEFAULTS.graceMinutes,
+            keepDisabled: SWEEP_DEFAULTS.keepDisabled,
+          },
+        ),
+    );
+    progress.stop();
+    stdout(
+      args.format === 'json'
+        ? JSON.stringify({ settings: { ...settings, view: 'producers' }, cells }, null, 2)
+        : args.format === 'csv'
+          ? formatProducersCsv(cells)
+          : formatProducersTable(cells),
+    );
+    const failedCells = cells.filter((row) => !row.ok).length;
+    if (failedCells > 0) stderr(`${failedCells} of ${cells.length} cells failed; their rows name the error`);
+    return failedCells > 0 ? 1 : 0;
+  }
   const rows = await runReport(
     {
       assume: (accountId) => assumeRole(accountId, args, io),
@@ -390,6 +444,8 @@ async function assumeRole(
       }),
       serviceQuotas: createServiceQuotasClient(options),
       cloudwatch: createCloudWatchClient(options),
+      // maxAttempts 1: the ownership reader's budget owns retries.
+      cloudformation: createCloudFormationClient({ ...options, maxAttempts: 1 }),
     };
   };
 }
@@ -408,6 +464,169 @@ function refreshing(provider: () => Promise<Credentials>): () => Promise<Credent
 
 /** The cores' log lines are not the report's output (and a dry run logs one line per finished schedule). */
 const silentLog: Logger = { info: () => {}, warn: () => {}, error: () => {} };
+
+// ----- the producers view
+
+/** Target ARNs in the table: the first 60 characters (JSON and CSV carry them whole, as tallied). */
+const TABLE_TARGET_WIDTH = 60;
+/** Logical IDs listed per stack in the table (JSON and CSV list them all). */
+const TABLE_LOGICAL_IDS = 5;
+
+/** Two tables: the top producers per cell, then CloudFormation's finished schedules per stack. */
+export function formatProducersTable(cells: readonly ProducersCellResult[]): string {
+  const producers = [
+    ['account', 'region', 'rank', 'target', 'schedules', '% of cell', 'exact', 'error'],
+    ...cells.flatMap((cell) => {
+      if (!cell.producers) return [[cell.accountId, cell.region, '', '', '', '', '', cell.error ?? '']];
+      const lines = cell.producers.map((row, index) => [
+        cell.accountId,
+        cell.region,
+        String(index + 1),
+        clipTarget(row.targetArn),
+        String(row.count),
+        row.percent.toFixed(2),
+        row.uncertainty === 0 ? 'yes' : `+${row.uncertainty}`,
+        '',
+      ]);
+      lines.push([
+        cell.accountId,
+        cell.region,
+        '',
+        'Other',
+        String(cell.otherTargets ?? 0),
+        '',
+        '',
+        cell.error ?? '',
+      ]);
+      return lines;
+    }),
+  ];
+  const stacks = [
+    ['account', 'region', 'stack', 'declared', 'present', 'finished', 'undecided', 'finished logical IDs'],
+    ...cells.flatMap((cell) =>
+      (cell.cloudformation?.stacks ?? []).map((stack) => {
+        const ids = stack.finished.map((item) => item.logicalId ?? item.name);
+        const shown = ids.slice(0, TABLE_LOGICAL_IDS).join(' ');
+        return [
+          cell.accountId,
+          cell.region,
+          stack.stack,
+          String(stack.declared),
+          String(stack.present),
+          String(stack.finished.length),
+          String(stack.undecided),
+          ids.length > TABLE_LOGICAL_IDS ? `${shown} (+${ids.length - TABLE_LOGICAL_IDS} more)` : shown,
+        ];
+      }),
+    ),
+  ];
+  return `${align(producers, [4, 5])}\n\nCloudFormation-owned schedules (kept by the sweep; remove the finished ones from the template):\n${align(stacks, [3, 4, 5, 6])}`;
+}
+
+function clipTarget(target: string): string {
+  return target.length > TABLE_TARGET_WIDTH ? `${target.slice(0, TABLE_TARGET_WIDTH - 3)}...` : target;
+}
+
+/** Columns padded to their widest cell; `numeric` columns right-aligned. */
+function align(lines: string[][], numeric: number[]): string {
+  const widths = lines[0]!.map((_, column) => Math.max(...lines.map((line) => (line[column] ?? '').length)));
+  return lines
+    .map((line) =>
+      line
+        .map((text, column) =>
+          numeric.includes(column) ? text.padStart(widths[column]!) : text.padEnd(widths[column]!),
+        )
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+const PRODUCERS_CSV_HEADER = [
+  'account',
+  'region',
+  'kind',
+  'rank',
+  'group',
+  'target',
+  'schedules',
+  'uncertainty',
+  'percentOfCell',
+  'stack',
+  'declared',
+  'present',
+  'finished',
+  'undecided',
+  'finishedLogicalIds',
+  'finishedSchedules',
+  'ok',
+  'error',
+];
+
+/**
+ * One CSV, a row per line of the view, told apart by `kind`: `producer` (top targets and `Other`),
+ * `pair` (top group × target), `stack` (CloudFormation's declared schedules), `cell` (a cell with
+ * no rows of its own, or its error). Logical IDs and `group/name` of finished schedules are joined
+ * with spaces.
+ */
+export function formatProducersCsv(cells: readonly ProducersCellResult[]): string {
+  const rows: (string | number | boolean | undefined)[][] = [];
+  for (const cell of cells) {
+    const base = { account: cell.accountId, region: cell.region, ok: cell.ok, error: cell.error };
+    const row = (
+      fields: Partial<Record<(typeof PRODUCERS_CSV_HEADER)[number], string | number | boolean | undefined>>,
+    ) => PRODUCERS_CSV_HEADER.map((name) => ({ ...base, ...fields })[name as keyof typeof base]);
+    if (!cell.producers) {
+      rows.push(row({ kind: 'cell' }));
+      continue;
+    }
+    cell.producers.forEach((producer, index) => {
+      rows.push(
+        row({
+          kind: 'producer',
+          rank: index + 1,
+          target: producer.targetArn,
+          schedules: producer.count,
+          uncertainty: producer.uncertainty,
+          percentOfCell: producer.percent,
+        }),
+      );
+    });
+    rows.push(row({ kind: 'producer', target: 'Other', schedules: cell.otherTargets ?? 0 }));
+    (cell.pairs ?? []).forEach((pair, index) => {
+      rows.push(
+        row({
+          kind: 'pair',
+          rank: index + 1,
+          group: pair.group,
+          target: pair.targetArn,
+          schedules: pair.count,
+          uncertainty: pair.uncertainty,
+          percentOfCell: pair.percent,
+        }),
+      );
+    });
+    for (const stack of cell.cloudformation?.stacks ?? []) {
+      rows.push(
+        row({
+          kind: 'stack',
+          stack: stack.stack,
+          declared: stack.declared,
+          present: stack.present,
+          finished: stack.finished.length,
+          undecided: stack.undecided,
+          finishedLogicalIds: stack.finished.map((item) => item.logicalId ?? '').join(' '),
+          finishedSchedules: stack.finished.map((item) => `${item.group}/${item.name}`).join(' '),
+        }),
+      );
+    }
+  }
+  const field = (value: string | number | boolean | undefined) => {
+    const text = value === undefined ? '' : String(value);
+    return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+  };
+  return [PRODUCERS_CSV_HEADER.join(','), ...rows.map((line) => line.map(field).join(','))].join('\n');
+}
 
 function createProgress(total: number, io: ReportIo, stderr: (text: string) => void) {
   const useBar = io.progressBar ?? process.stderr.isTTY === true;

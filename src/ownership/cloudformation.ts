@@ -100,6 +100,11 @@ export interface OwnershipIndex {
   incompleteBecause?: string;
   /** Stack name → names of the schedules it declares (stacks without schedules left out). */
   stacks: Record<string, string[]>;
+  /**
+   * Stack name → schedule name → the resource's logical ID in the template, only when the read was
+   * asked for them (the report's view, so a team knows what to remove); never cached.
+   */
+  logicalIds?: Record<string, Record<string, string>>;
   /** Stacks whose resources were read. */
   stacksRead: number;
   /** CloudFormation requests the read sent. */
@@ -157,6 +162,8 @@ export interface OwnershipReadOptions {
   readBudgetMs?: number;
   maxSchedules?: number;
   maxThrottleAttempts?: number;
+  /** Also keep each schedule's logical ID (OwnershipIndex.logicalIds). */
+  withLogicalIds?: boolean;
 }
 
 /**
@@ -184,6 +191,8 @@ export async function readOwnershipIndex(
     requests: 0,
   };
   let declared = 0;
+  const logicalIds: Record<string, Record<string, string>> = {};
+  if (options.withLogicalIds) index.logicalIds = logicalIds;
   const outOfTime = () => elapsed() - started > settings.readBudgetMs;
   try {
     let stacksToken: string | undefined;
@@ -215,7 +224,12 @@ export async function readOwnershipIndex(
           for (const resource of resources.StackResourceSummaries ?? []) {
             if (resource.ResourceType !== SCHEDULE_RESOURCE_TYPE) continue;
             // A resource not created yet (or failed to create) has no physical ID: it owns nothing yet.
-            if (resource.PhysicalResourceId) names.push(resource.PhysicalResourceId);
+            if (!resource.PhysicalResourceId) continue;
+            names.push(resource.PhysicalResourceId);
+            if (options.withLogicalIds && resource.LogicalResourceId) {
+              logicalIds[stackName] ??= {};
+              logicalIds[stackName][resource.PhysicalResourceId] = resource.LogicalResourceId;
+            }
           }
           resourcesToken = resources.NextToken || undefined;
         } while (resourcesToken);

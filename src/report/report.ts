@@ -8,6 +8,7 @@
 // ScheduleCount points a deployed census published in the cell's CloudWatch). The sweep streams
 // page by page, so memory stays flat however many schedules a cell holds; a cell's result is a few
 // numbers. No schedule's name, target or input reaches the result.
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
@@ -41,6 +42,8 @@ export interface CellClients {
   scheduler: SchedulerClient;
   serviceQuotas: ServiceQuotasClient;
   cloudwatch: CloudWatchClient;
+  /** For the producers view's CloudFormation ownership (src/report/producers.ts). */
+  cloudformation?: CloudFormationClient;
 }
 
 export interface ReportDeps {
@@ -108,7 +111,28 @@ export interface CellResult extends Cell {
 }
 
 /** Runs every cell, at most `parallelCells` at once; results in account, then Region order. */
-export async function runReport(deps: ReportDeps, options: ReportOptions): Promise<CellResult[]> {
+export function runReport(deps: ReportDeps, options: ReportOptions): Promise<CellResult[]> {
+  return runCells(deps, options, (clients, cell) => reportCell(clients, cell, deps, options));
+}
+
+/** What every view's cell result has: its cell, whether it succeeded, and the error's name if not. */
+export interface CellOutcome extends Cell {
+  ok: boolean;
+  error?: string;
+}
+
+/**
+ * Runs `read` for every cell, at most `parallelCells` at once, one AssumeRole per account; results
+ * in account, then Region order. A cell whose role cannot be assumed, or whose `read` throws,
+ * fails with the error's name.
+ */
+export async function runCells<R extends CellOutcome>(
+  deps: ReportDeps,
+  options: Pick<ReportOptions, 'accounts' | 'regions' | 'parallelCells'> & {
+    onProgress?: (event: { kind: 'cellStarted'; cell: Cell } | { kind: 'cellFinished'; result: R }) => void;
+  },
+  read: (clients: CellClients, cell: Cell) => Promise<R>,
+): Promise<R[]> {
   const limit = pLimit(options.parallelCells);
   const perAccount = options.accounts.map((accountId) => {
     // One AssumeRole per account, shared by its Regions; started lazily by the first cell to run.
@@ -121,12 +145,12 @@ export async function runReport(deps: ReportDeps, options: ReportOptions): Promi
       limit(async () => {
         const cell = { accountId, region };
         options.onProgress?.({ kind: 'cellStarted', cell });
-        let result: CellResult;
+        let result: R;
         try {
           const clients = (await clientsFor())(region);
-          result = await reportCell(clients, cell, deps, options);
+          result = await read(clients, cell);
         } catch (error) {
-          result = { ...cell, ok: false, error: errorName(error) };
+          result = { ...cell, ok: false, error: errorName(error) } as R;
         }
         options.onProgress?.({ kind: 'cellFinished', result });
         return result;

@@ -328,12 +328,13 @@ describe('report flags', () => {
     throw new Error(`accepted ${argv.join(' ')}`);
   };
 
-  it('reads the defaults: table, ListSchedules 5/s, GetSchedule 20/s, 4 cells at once', () => {
+  it('reads the defaults: table, the quota view, ListSchedules 5/s, GetSchedule 20/s, 4 cells at once', () => {
     expect(parseReportArguments(valid)).toEqual({
       accounts: ['111111111111'],
       regions: ['us-east-1'],
       role: 'Reader',
       format: 'table',
+      view: 'quota',
       listPerSecond: 5,
       getPerSecond: 20,
       parallelCells: 4,
