@@ -3,6 +3,7 @@
 // refused with nothing created; tombstones whose delete removed nothing (gone, refused, notSent) are
 // left alone unless asked, and those that may not have applied (unknown, pending) need a choice; a
 // missing table is named; --keep protects, waits, then creates; no line holds a target's input.
+import { readFile } from 'node:fs/promises';
 import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateScheduleCommand,
@@ -563,6 +564,14 @@ describe('restore says exactly what happened', () => {
     expect(lines).toHaveLength(3);
     for (const line of lines) expect(Object.values(RestoreAction)).toContain(line.action);
     expect(dry.summary).toMatchObject({ found: 3, needsChoice: 2, leftAlone: 1 });
+  });
+
+  it('documents every action word, and no other, in docs/restore.md', async () => {
+    const page = await readFile(new URL('../../docs/restore.md', import.meta.url), 'utf8');
+    const section = page.slice(page.indexOf('### What each action word means'));
+    const documented = [...section.matchAll(/^\| `(\w+)` +\|/gm)].map((match) => match[1]);
+
+    expect(documented.sort()).toEqual(Object.values(RestoreAction).sort());
   });
 
   it('names a missing tombstone table, with its Region', async () => {
