@@ -3,6 +3,7 @@
 // decimal grammar as the environment (src/validate.ts): '1e3', '0x10', ' 5' or '+5' are refused.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { clip, InputError } from '../src/errors.ts';
+import { safeError } from '../src/redact.ts';
 import { DECIMAL_INTEGER, DECIMAL_NUMBER, wholeNumberForm } from '../src/validate.ts';
 
 export type OptionSpec = NonNullable<ParseArgsConfig['options']>;
@@ -66,4 +67,85 @@ export function readDecimal(option: string, text: string, min: number, max: numb
   const value = Number(text);
   if (!DECIMAL_NUMBER.test(text) || value < min || value > max) throw new InputError(option, expected, text);
   return value;
+}
+
+/** Every tool's `--help` (and `-h`): its usage on stdout, exit 0. Spread into a tool's options. */
+export const HELP_OPTION = { help: { type: 'boolean', short: 'h' } } as const;
+
+/** The exit codes every tool shares. */
+export const ExitCode = {
+  /** Done (for a check: it passed). */
+  ok: 0,
+  /** It ran and failed, or found what it checks for broken; one line on stderr says what. */
+  failed: 1,
+  /** The command line is not understood: one line on stderr names the option; nothing was done. */
+  usage: 2,
+} as const;
+
+/** Where a tool writes; the process's own streams unless a test passes its own. */
+export interface ToolIo {
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+  env: Record<string, string | undefined>;
+}
+
+export const processIo: ToolIo = {
+  stdout: (text) => process.stdout.write(`${text}\n`),
+  stderr: (text) => process.stderr.write(`${text}\n`),
+  env: process.env,
+};
+
+/**
+ * The line a tool prints for a command line it does not understand: `error: ` and the InputError's
+ * message (or `message`, the same with more said), and for an unknown argument where the usage is.
+ */
+export function usageErrorLine(tool: string, error: InputError, message = error.message): string {
+  const hint = error instanceof UnknownArgumentError ? ` (usage: npm run ${tool} -- --help)` : '';
+  return `error: ${oneLine(message)}${hint}`;
+}
+
+/**
+ * The line a tool prints for any other failure: `error: <name> [<code>]: <message>`, bounded and
+ * with the values AWS echoes cut (safeError); with DEBUG set in the environment, the stack follows.
+ */
+export function failureLines(error: unknown, env: Record<string, string | undefined> = process.env): string {
+  const { name, message, code } = safeError(error);
+  const line = `error: ${name}${code && code !== name ? ` ${code}` : ''}: ${oneLine(message) || '(no message)'}`;
+  return debugging(env) && error instanceof Error && error.stack ? `${line}\n${error.stack}` : line;
+}
+
+/** DEBUG set to anything but '' , '0' or 'false' shows a failure's stack. */
+function debugging(env: Record<string, string | undefined>): boolean {
+  const value = env.DEBUG;
+  return value !== undefined && value !== '' && value !== '0' && value !== 'false';
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
+}
+
+/**
+ * Runs a tool as its process: `main` returns the exit code, or throws. An InputError is a command line
+ * not understood (exit 2, usageErrorLine); anything else a failure (exit 1, failureLines). The exit
+ * code is set, the streams drain, and a handle something left open cannot keep the process alive
+ * beyond a second.
+ */
+export function runTool(
+  tool: string,
+  main: (argv: string[], io: ToolIo) => Promise<number>,
+  io: ToolIo = processIo,
+): void {
+  const finish = (code: number) => {
+    process.exitCode = code;
+    setTimeout(() => process.exit(code), 1_000).unref();
+  };
+  main(process.argv.slice(2), io).then(finish, (error: unknown) => {
+    if (error instanceof InputError) {
+      io.stderr(usageErrorLine(tool, error));
+      finish(ExitCode.usage);
+    } else {
+      io.stderr(failureLines(error, io.env));
+      finish(ExitCode.failed);
+    }
+  });
 }

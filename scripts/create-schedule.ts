@@ -1,5 +1,6 @@
 // Operator CLI for the create path: creates one schedule (always ActionAfterCompletion DELETE) and
-// prints its name and ARN as JSON. Errors go to stderr with exit code 2, and nothing is created.
+// prints its name and ARN as JSON. A command line it does not understand: one line on stderr, exit
+// code 2, and nothing is created; a failure on the AWS side (or any other): one line, exit code 1.
 //   npm run create-schedule -- --at 2026-12-01T09:00:00 --zone Europe/Berlin \
 //     --target arn:aws:lambda:us-east-1:123456789012:function:my-target --input '{"orderId":"42"}'
 // Group and role default to CREATE_SCHEDULE_GROUP and SCHEDULER_ROLE_ARN (the stack's outputs).
@@ -8,10 +9,9 @@ import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { createSchedulerClient } from '../src/aws/clients.ts';
 import { createOneTimeSchedule, createRecurringSchedule } from '../src/create/create.ts';
 import type { CreateInput, RecurringInput } from '../src/create/plan.ts';
-import { HygieneError, InputError } from '../src/errors.ts';
-import { safeError } from '../src/redact.ts';
+import { InputError } from '../src/errors.ts';
 import { DECIMAL_INTEGER } from '../src/validate.ts';
-import { parseCommandLine, UnknownArgumentError } from './cli.ts';
+import { ExitCode, failureLines, HELP_OPTION, parseCommandLine, usageErrorLine } from './cli.ts';
 
 /** Each option and the library field it fills, so an error about a field can name the option too. */
 const options = {
@@ -52,7 +52,7 @@ export interface CliIo {
   clock?: () => Date;
 }
 
-/** Runs the CLI; returns the exit code (0 created, 2 for any error). */
+/** Runs the CLI; returns the exit code (0 created, 1 failed, 2 a command line not understood). */
 export async function main(argv: string[], io: CliIo = {}): Promise<number> {
   const env = io.env ?? process.env;
   const stdout = io.stdout ?? ((text) => process.stdout.write(`${text}\n`));
@@ -60,12 +60,12 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
   try {
     const parsed = parseCommandLine(argv, {
       ...Object.fromEntries(Object.keys(options).map((name) => [name, { type: 'string' as const }])),
-      help: { type: 'boolean' as const, short: 'h' },
+      ...HELP_OPTION,
     });
     const values = parsed as Record<string, string | undefined> & { help?: boolean };
     if (values.help) {
       stdout(usage);
-      return 0;
+      return ExitCode.ok;
     }
     const input = buildInput(values);
     const defaults = {
@@ -82,11 +82,15 @@ export async function main(argv: string[], io: CliIo = {}): Promise<number> {
         ? await createOneTimeSchedule(deps, input as unknown as CreateInput, defaults)
         : await createRecurringSchedule(deps, input as unknown as RecurringInput, defaults);
     stdout(JSON.stringify(created, null, 2));
-    return 0;
+    return ExitCode.ok;
   } catch (error) {
-    stderr(`error: ${describeError(error)}`);
-    if (!(error instanceof HygieneError) || error instanceof UnknownArgumentError) stderr(usage);
-    return 2;
+    if (!(error instanceof InputError)) {
+      // An SDK or create-path error: its name and bounded message (safeError), never its raw response.
+      stderr(failureLines(error, env));
+      return ExitCode.failed;
+    }
+    stderr(usageErrorLine('create-schedule', error, withOption(error)));
+    return ExitCode.usage;
   }
 }
 
@@ -134,13 +138,10 @@ function toNumber(text: string): number | string {
   return DECIMAL_INTEGER.test(text) ? Number(text) : text;
 }
 
-function describeError(error: unknown): string {
-  if (error instanceof InputError) {
-    const option = Object.entries(options).find(([, spec]) => spec.field === error.field)?.[0];
-    return option ? `${error.message} (option --${option})` : error.message;
-  }
-  // Any other error (an SDK error, ...): its name and bounded message, never its raw response.
-  return safeError(error).message;
+/** The error's message with the option that sets its field named too: 'Invalid input: ... (option --input)'. */
+function withOption(error: InputError): string {
+  const option = Object.entries(options).find(([, spec]) => spec.field === error.field)?.[0];
+  return option ? `${error.message} (option --${option})` : error.message;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -18,7 +18,7 @@ import {
   createServiceQuotasClient,
 } from '../src/aws/clients.ts';
 import { readNamespace } from '../src/config.ts';
-import { ConfigError, clip, HygieneError, InputError } from '../src/errors.ts';
+import { ConfigError, clip, InputError } from '../src/errors.ts';
 import type { Logger } from '../src/log.ts';
 import { type ProducersCellResult, producersCell } from '../src/report/producers.ts';
 import {
@@ -30,7 +30,8 @@ import {
   runReport,
 } from '../src/report/report.ts';
 import { SWEEP_DEFAULTS } from '../src/sweep/config.ts';
-import { parseCommandLine, readWholeNumber, UnknownArgumentError } from './cli.ts';
+import { failureLines, parseCommandLine, readWholeNumber, runTool, usageErrorLine } from './cli.ts';
+import { humanDuration } from './human.ts';
 
 const ACCOUNT_ID = /^\d{12}$/;
 /** Region names as AWS spells them: us-east-1, eu-central-2, us-gov-west-1, ap-southeast-5. */
@@ -211,7 +212,7 @@ const COLUMNS = [
   ['finished present', (row: CellResult) => whole(row.finishedPresent)],
   ['kms denied', (row: CellResult) => whole(row.kmsAccessDenied)],
   ['growth /h', (row: CellResult) => growthCell(row)],
-  ['days until full', (row: CellResult) => (row.ok ? fixed(row.daysUntilFull, 1) || 'n/a' : '')],
+  ['days until full', (row: CellResult) => (row.ok ? daysUntilFull(row.daysUntilFull) : '')],
   ['error', (row: CellResult) => row.error ?? ''],
 ] as const;
 
@@ -219,6 +220,11 @@ const COLUMNS = [
 function growthCell(row: CellResult): string {
   if (row.growthNote?.startsWith(GROWTH_ERROR_PREFIX)) return row.growthNote;
   return row.ok ? fixed(row.growthPerHour, 1) || 'n/a' : '';
+}
+
+/** '1.5 (1 day 12 hours)': the days, and the same for people (date-fns); 'n/a' when not filling up or unknown. */
+function daysUntilFull(days: number | undefined): string {
+  return days === undefined ? 'n/a' : `${fixed(days, 1)} (${humanDuration(days * 86_400_000)})`;
 }
 
 const whole = (value: number | undefined) => (value === undefined ? '' : String(value));
@@ -318,8 +324,11 @@ export async function main(argv: readonly string[], io: ReportIo = {}): Promise<
   try {
     args = parseReportArguments(argv, io.readFile);
   } catch (error) {
-    stderr(`error: ${error instanceof Error ? error.message : String(error)}`);
-    if (!(error instanceof HygieneError) || error instanceof UnknownArgumentError) stderr(USAGE);
+    if (!(error instanceof InputError)) {
+      stderr(failureLines(error));
+      return 1;
+    }
+    stderr(usageErrorLine('report', error));
     return 2;
   }
   if (args === 'help') {
@@ -654,5 +663,5 @@ function createProgress(total: number, io: ReportIo, stderr: (text: string) => v
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = await main(process.argv.slice(2));
+  runTool('report', (argv) => main(argv));
 }

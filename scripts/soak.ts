@@ -6,7 +6,11 @@
 //   npm run soak -- --seeds 500 --first 10000 --workers 4
 //   npm run soak -- --census --seeds 500  # the census handler instead of the sweep
 //
-// Exits 1 when any invariant is broken, pending ones included (see test/faults/sweep-faults.test.ts).
+// Exits 1 when any invariant is broken, pending ones included (see test/faults/sweep-faults.test.ts),
+// 2 for a command line it does not understand. A progress bar on stderr when it is a terminal.
+import { pathToFileURL } from 'node:url';
+import { SingleBar } from 'cli-progress';
+import { InputError } from '../src/errors.ts';
 import {
   runCensusScenario,
   runScenario,
@@ -15,9 +19,12 @@ import {
   scenarioFor,
   startWorld,
 } from '../test/faults/harness.ts';
-import { parseCommandLine, readWholeNumber } from './cli.ts';
+import { ExitCode, HELP_OPTION, parseCommandLine, readWholeNumber, runTool, type ToolIo } from './cli.ts';
 
-const USAGE = 'usage: npm run soak -- [--census] [--seeds N] [--first S] [--workers W] | [--census] --seed S';
+const USAGE = `Usage: npm run soak -- [--census] [--seeds N] [--first S] [--workers W] | [--census] --seed S
+  --seeds N    run seeds S..S+N-1 (default 200 from 1); --workers W at once (default 4)
+  --seed S     replay one seed: its scenario, invocations and violations
+  --census     the census handler instead of the sweep`;
 
 function positiveInteger(name: string, raw: string | undefined, fallback: number): number {
   return raw === undefined ? fallback : readWholeNumber(`--${name}`, raw, 1, 999_999_999);
@@ -29,23 +36,26 @@ function report(outcome: ScenarioOutcome): void {
   }
 }
 
-async function main(): Promise<number> {
-  let values: { seeds?: string; first?: string; workers?: string; seed?: string; census?: boolean };
-  try {
-    values = parseCommandLine(process.argv.slice(2), {
-      seeds: { type: 'string' },
-      first: { type: 'string' },
-      workers: { type: 'string' },
-      seed: { type: 'string' },
-      census: { type: 'boolean' },
-    });
-  } catch (error) {
-    throw new Error(`${(error as Error).message}\n${USAGE}`);
+export async function main(argv: string[], io: ToolIo): Promise<number> {
+  const values = parseCommandLine(argv, {
+    seeds: { type: 'string' },
+    first: { type: 'string' },
+    workers: { type: 'string' },
+    seed: { type: 'string' },
+    census: { type: 'boolean' },
+    ...HELP_OPTION,
+  });
+  if (values.help) {
+    io.stdout(USAGE);
+    return ExitCode.ok;
   }
   const runner = values.census === true ? runCensusScenario : runScenario;
   if (values.seed !== undefined) {
     if (values.seeds !== undefined || values.first !== undefined) {
-      throw new Error(`--seed replays one seed; it does not combine with --seeds or --first\n${USAGE}`);
+      throw new InputError(
+        '--seed',
+        'alone: it replays one seed and does not combine with --seeds or --first',
+      );
     }
     const seed = positiveInteger('seed', values.seed, 1);
     const scenario = scenarioFor(seed);
@@ -80,31 +90,40 @@ async function main(): Promise<number> {
   let done = 0;
   let failing = 0;
   const seeds = Array.from({ length: count }, (_, index) => first + index);
-  await runSeeds(
-    seeds,
-    workers,
-    (outcome) => {
-      done += 1;
-      if (outcome.violations.length > 0) failing += 1;
-      report(outcome);
-      if (done % 100 === 0) {
-        console.log(
-          `${done}/${count} seeds, ${failing} failing, ${Math.round((Date.now() - started) / 1000)} s`,
-        );
-      }
-    },
-    runner,
-  );
+  // On a terminal a bar on stderr; otherwise (CI, a file) a line every 100 seeds on stdout.
+  const bar = process.stderr.isTTY
+    ? new SingleBar({
+        stream: process.stderr,
+        format:
+          'soak [{bar}] {value}/{total} seeds | {failing} failing | {duration_formatted} (eta {eta_formatted})',
+        hideCursor: true,
+      })
+    : undefined;
+  bar?.start(count, 0, { failing: 0 });
+  try {
+    await runSeeds(
+      seeds,
+      workers,
+      (outcome) => {
+        done += 1;
+        if (outcome.violations.length > 0) failing += 1;
+        report(outcome);
+        bar?.increment(1, { failing });
+        if (!bar && done % 100 === 0) {
+          console.log(
+            `${done}/${count} seeds, ${failing} failing, ${Math.round((Date.now() - started) / 1000)} s`,
+          );
+        }
+      },
+      runner,
+    );
+  } finally {
+    bar?.stop();
+  }
   console.log(
     `${count} seeds from ${first}: ${failing} failing, ${Math.round((Date.now() - started) / 1000)} s`,
   );
   return failing === 0 ? 0 : 1;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error instanceof Error ? error.message : String(error));
-    process.exit(2);
-  },
-);
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) runTool('soak', main);

@@ -4,7 +4,8 @@
 // `package` builds the Serverless package offline and turns it into a StackSet template whose code
 // lives in one artifact bucket per Region (src/org/stackset-package.ts); `deploy` creates or updates
 // the service-managed StackSet and follows each operation per account and Region
-// (src/org/stackset-deploy.ts). Exit codes: 0 done, 1 an operation or instance failed, 2 usage error.
+// (src/org/stackset-deploy.ts). Exit codes: 0 done, 1 an operation or instance failed (or any other
+// failure, one line on stderr), 2 a command line not understood (one line naming the option).
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -38,7 +39,7 @@ import {
   toStackSetTemplate,
   uploadScript,
 } from '../src/org/stackset-package.ts';
-import { parseCommandLine, readWholeNumber } from './cli.ts';
+import { ExitCode, HELP_OPTION, parseCommandLine, readWholeNumber, runTool, usageErrorLine } from './cli.ts';
 import { PLACEHOLDERS_VARIABLE } from './serverless/parameter-check.ts';
 
 const usage = `Usage:
@@ -90,13 +91,17 @@ export async function runStacksetCli(argv: readonly string[], io: StacksetCliIo 
   const stderr = io.stderr ?? ((text: string) => process.stderr.write(text));
   const [command, ...rest] = argv;
   try {
+    if (command === '--help' || command === '-h') {
+      stdout(`${usage}\n`);
+      return ExitCode.ok;
+    }
     if (command === 'package') return packageCommand(rest, io, stdout, stderr);
     if (command === 'deploy') return await deployCommand(rest, io, stdout, stderr);
-    throw new InputError('command', "'package' or 'deploy'", command ?? '');
+    throw new InputError('command', "'package' or 'deploy' (or --help)", command ?? '');
   } catch (error) {
     if (error instanceof InputError) {
-      stderr(`${error.message}\n${usage}\n`);
-      return 2;
+      stderr(`${usageErrorLine('stackset', error)}\n`);
+      return ExitCode.usage;
     }
     throw error;
   }
@@ -129,7 +134,12 @@ function packageCommand(
     regions: { type: 'string' },
     stage: { type: 'string' },
     out: { type: 'string' },
+    ...HELP_OPTION,
   });
+  if (values.help) {
+    stdout(`${usage}\n`);
+    return ExitCode.ok;
+  }
   const bucket = required(
     '--bucket',
     values.bucket,
@@ -181,7 +191,9 @@ function packageCommand(
     PACKAGING_REGION,
     ...exposed.map((parameter) => `--param=${parameter.name}=${parameter.sentinel}`),
   ];
-  stderr(`sls package (stage ${stage}) into ${slsDir}\n`);
+  // sls builds for one placeholder Region (PACKAGING_REGION), which the template turns into
+  // AWS::Region: its own output (naming that Region) is shown only when it fails.
+  stderr(`sls package (stage ${stage}) into ${slsDir}, for ${regions.join(', ')}\n`);
   (io.slsPackage ?? ((dir, slsArgs) => runSlsPackage(cwd, dir, slsArgs)))(slsDir, args);
 
   const packaged = JSON.parse(
@@ -233,19 +245,29 @@ function packageCommand(
   return 0;
 }
 
+/** Runs `sls package` with its output captured; when it fails, an Error carrying the end of that output. */
 function runSlsPackage(cwd: string, dir: string, args: string[]): void {
-  execFileSync(join(cwd, 'node_modules/.bin/sls'), ['package', '--package', dir, ...args], {
-    cwd,
-    stdio: ['ignore', 'ignore', 'inherit'],
-    env: {
-      ...process.env,
-      SLS_TELEMETRY_DISABLED: '1',
-      SLS_NOTIFICATIONS_MODE: 'off',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
-      // Every parameter is a placeholder here; deploy checks each real value with the same readers.
-      [PLACEHOLDERS_VARIABLE]: '1',
-    },
-  });
+  try {
+    execFileSync(join(cwd, 'node_modules/.bin/sls'), ['package', '--package', dir, ...args], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 64 * 2 ** 20,
+      env: {
+        ...process.env,
+        SLS_TELEMETRY_DISABLED: '1',
+        SLS_NOTIFICATIONS_MODE: 'off',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+        // Every parameter is a placeholder here; deploy checks each real value with the same readers.
+        [PLACEHOLDERS_VARIABLE]: '1',
+      },
+    });
+  } catch (error) {
+    const failed = error as { status?: number | null; stdout?: Buffer; stderr?: Buffer };
+    const output = `${failed.stdout?.toString() ?? ''}${failed.stderr?.toString() ?? ''}`.trim();
+    throw new Error(
+      `sls package failed (exit ${failed.status ?? 'none'}): ${output.split('\n').slice(-20).join('\n')}`,
+    );
+  }
 }
 
 async function deployCommand(
@@ -267,7 +289,12 @@ async function deployCommand(
     'retain-stacks': { type: 'boolean' },
     'poll-seconds': { type: 'string' },
     'timeout-minutes': { type: 'string' },
+    ...HELP_OPTION,
   });
+  if (values.help) {
+    stdout(`${usage}\n`);
+    return ExitCode.ok;
+  }
   const organizationalUnitIds = list(
     '--ou',
     values.ou,
@@ -471,13 +498,5 @@ function renderReport(report: DeployReport): string {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  runStacksetCli(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (error: unknown) => {
-      process.stderr.write(`${(error as Error).name}: ${(error as Error).message}\n`);
-      process.exitCode = 1;
-    },
-  );
+  runTool('stackset', (argv) => runStacksetCli(argv));
 }

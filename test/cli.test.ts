@@ -137,8 +137,8 @@ describe('the emulator command line', () => {
   });
 
   it('listens on the loopback unless told otherwise', () => {
-    expect(parseEmulatorArguments([]).host).toBe('127.0.0.1');
-    expect(parseEmulatorArguments(['--host', '0.0.0.0']).host).toBe('0.0.0.0');
+    expect(parseEmulatorArguments([])).toMatchObject({ host: '127.0.0.1' });
+    expect(parseEmulatorArguments(['--host', '0.0.0.0'])).toMatchObject({ host: '0.0.0.0' });
   });
 });
 

@@ -3,7 +3,7 @@
 // and prints the environment that points the SDK (and `sls invoke local`) at it.
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../../src/errors.ts';
-import { parseCommandLine, readWholeNumber } from '../cli.ts';
+import { ExitCode, HELP_OPTION, parseCommandLine, readWholeNumber, runTool, type ToolIo } from '../cli.ts';
 import { DEMO_ORGANIZATION, seedOrganization } from './organization.ts';
 import { type RunningEmulator, startEmulator } from './server.ts';
 
@@ -42,19 +42,16 @@ function checked(option: string, value: string, pattern: RegExp, expected: strin
   return value;
 }
 
-export function parseArguments(argv: readonly string[]): MainOptions {
+export function parseArguments(argv: readonly string[]): MainOptions | 'help' {
   const values = parseCommandLine(argv, {
     port: { type: 'string' },
     host: { type: 'string' },
     table: { type: 'string', multiple: true },
     group: { type: 'string', multiple: true },
     organization: { type: 'boolean' },
-    help: { type: 'boolean', short: 'h' },
+    ...HELP_OPTION,
   });
-  if (values.help) {
-    console.log(USAGE);
-    process.exit(0);
-  }
+  if (values.help) return 'help';
   return {
     port: values.port === undefined ? 4566 : readWholeNumber('--port', values.port, 0, 65_535),
     // An empty host would make Node listen on every interface instead of the loopback default.
@@ -114,13 +111,12 @@ export async function prepareDevStage(
   for (const group of options.groups) emulator.services.scheduler.createGroup(group);
 }
 
-async function main(): Promise<void> {
-  let options: MainOptions;
-  try {
-    options = parseArguments(process.argv.slice(2));
-  } catch (error) {
-    console.error((error as Error).message);
-    process.exit(2);
+/** Runs until SIGINT or SIGTERM; resolves with the exit code then. */
+async function main(argv: string[], io: ToolIo): Promise<number> {
+  const options = parseArguments(argv);
+  if (options === 'help') {
+    io.stdout(USAGE);
+    return ExitCode.ok;
   }
   const emulator = await startEmulator({ port: options.port, host: options.host });
   await prepareDevStage(emulator, options);
@@ -151,24 +147,14 @@ async function main(): Promise<void> {
     `Controls: POST ${url}/_emulator/controls, GET ${url}/_emulator/stats, POST ${url}/_emulator/scheduler/<action>`,
   );
 
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal}: stopping emulator`);
-    emulator.close().then(
-      () => process.exit(0),
-      () => process.exit(1),
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  const signal = await new Promise<string>((stopped) => {
+    process.once('SIGINT', () => stopped('SIGINT'));
+    process.once('SIGTERM', () => stopped('SIGTERM'));
+  });
+  console.log(`\n${signal}: stopping emulator`);
+  await emulator.close();
+  return ExitCode.ok;
 }
 
 // Compared as URLs: a path with a space (or any character a URL escapes) still matches.
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  main().catch((error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  });
-}
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) runTool('emulator', main);

@@ -73,7 +73,11 @@ describe('create-schedule CLI', () => {
       ['--at', '2099-12-01T09:00:00', '--target', targetArn, '--flexible-window', 'wide'],
       '--flexible-window',
     ],
-    ['an unknown option', ['--at', '2099-12-01T09:00:00', '--target', targetArn, '--dry-run'], 'Usage'],
+    [
+      'an unknown option',
+      ['--at', '2099-12-01T09:00:00', '--target', targetArn, '--dry-run'],
+      "Unknown argument '--dry-run'",
+    ],
     [
       'a flexible window of 5.0',
       ['--at', '2099-12-01T09:00:00', '--target', targetArn, '--flexible-window', '5.0'],

@@ -286,10 +286,9 @@ describe('standalone entry point', () => {
       tables,
       groups,
     });
-    expect(parseArguments(['--table', 'schedule-hygiene-prod-state']).tables).toEqual([
-      DEFAULT_STATE_TABLE,
-      'schedule-hygiene-prod-state',
-    ]);
+    expect(parseArguments(['--table', 'schedule-hygiene-prod-state'])).toMatchObject({
+      tables: [DEFAULT_STATE_TABLE, 'schedule-hygiene-prod-state'],
+    });
     expect(() => parseArguments(['--port', 'abc'])).toThrow(/--port/);
     expect(() => parseArguments(['--seed-demo'])).toThrow(/Unknown argument '--seed-demo'/);
   });

@@ -2,17 +2,18 @@
 // takes its code from the shared per-Region artifact bucket only (never a ServerlessDeploymentBucket),
 // sets serverless.yml's parameters as CloudFormation Parameters, and passes cfn-lint.
 
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve as resolvePath } from 'node:path';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { runStacksetCli } from '../../scripts/stackset.ts';
 import { checkFunctionEnvironments, functionEnvironments } from '../../src/org/stackset-environment.ts';
-import { partitionOf, type Template } from '../../src/org/stackset-package.ts';
+import { PACKAGING_REGION, partitionOf, type Template } from '../../src/org/stackset-package.ts';
+import { slsEnv } from '../support/global-setup.ts';
 
 const BUCKET = 'acme-hygiene';
 const PREFIX = 'builds/schedule-hygiene';
@@ -21,31 +22,44 @@ const ORG = 'o-a1b2c3d4e5';
 let out: string;
 let template: Template;
 let stdout = '';
+let stderr = '';
 
-beforeAll(() => {
+beforeAll(async () => {
   out = mkdtempSync(join(tmpdir(), 'stackset-package-'));
-  // Act: the same stage as the suite's ordinary package, so the two templates compare one to one.
-  return runStacksetCli(
-    [
-      'package',
-      '--bucket',
-      BUCKET,
-      '--prefix',
-      PREFIX,
-      '--org-id',
-      ORG,
-      '--regions',
-      'us-east-1,eu-west-1',
-      '--stage',
-      'dev',
-      '--out',
-      out,
-    ],
-    { cwd: inject('serviceDir'), stdout: (text) => (stdout += text), stderr: () => {} },
-  ).then((code) => {
-    expect(code).toBe(0);
-    template = JSON.parse(readFileSync(join(out, 'template.json'), 'utf8')) as Template;
+  // Act: as a user runs it (a process, whose output is all a user sees), in the same stage as the
+  // suite's ordinary package, so the two templates compare one to one.
+  const run = await new Promise<{ code: number | null }>((done) => {
+    const child = execFile(
+      resolvePath('node_modules/.bin/tsx'),
+      [
+        '--import',
+        resolvePath('scripts/node-support.ts'),
+        resolvePath('scripts/stackset.ts'),
+        'package',
+        '--bucket',
+        BUCKET,
+        '--prefix',
+        PREFIX,
+        '--org-id',
+        ORG,
+        '--regions',
+        'us-east-1,eu-west-1',
+        '--stage',
+        'dev',
+        '--out',
+        out,
+      ],
+      { cwd: inject('serviceDir'), env: slsEnv(), maxBuffer: 16 * 2 ** 20 },
+      (error, printed, warned) => {
+        stdout = printed;
+        stderr = warned;
+        done({ code: error ? ((error as { code?: number }).code ?? null) : 0 });
+      },
+    );
+    child.stdin?.end();
   });
+  expect(run.code, stderr).toBe(0);
+  template = JSON.parse(readFileSync(join(out, 'template.json'), 'utf8')) as Template;
 }, 180_000);
 
 afterAll(() => {
@@ -55,6 +69,13 @@ afterAll(() => {
 function ordinaryTemplate(): Template {
   return JSON.parse(readFileSync(inject('templatePath'), 'utf8')) as Template;
 }
+
+describe('stackset package as a user runs it', () => {
+  it('names only the Regions the user gave, never the Region it packages in', () => {
+    expect(stderr).toContain('for us-east-1, eu-west-1');
+    expect(`${stdout}${stderr}`).not.toContain(PACKAGING_REGION);
+  });
+});
 
 describe('the StackSet template', () => {
   it('references only the shared artifact bucket: no ServerlessDeploymentBucket anywhere', () => {
