@@ -1,18 +1,48 @@
 // The README's first command must stay true: the demo runs the real handlers on the embedded
-// emulator and exits 0 only when the sweep deleted exactly the finished schedules.
+// emulator, exits 0 only when the sweep deleted exactly the finished schedules, and explains every
+// number it prints. It runs once here, from a shell that still points the SDK elsewhere.
 import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse as parseYaml } from 'yaml';
+import { humanDuration } from '../scripts/human.ts';
 
 const run = promisify(execFile);
 
+/** serverless.yml's deployed defaults of the sweep's request rates. */
+const deployed = (
+  parseYaml(readFileSync('serverless.yml', 'utf8')) as { params: { default: Record<string, string> } }
+).params.default;
+
+let stdout: string;
+
+beforeAll(async () => {
+  // Prepare: a shell left as the README's emulator section leaves it, pointing at nothing that answers,
+  // with a profile that does not exist.
+  const ambient = {
+    AWS_ENDPOINT_URL_SCHEDULER: 'http://127.0.0.1:9',
+    AWS_ENDPOINT_URL_DYNAMODB: 'http://127.0.0.1:9',
+    AWS_ENDPOINT_URL: 'http://127.0.0.1:9',
+    AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true',
+    AWS_PROFILE: 'no-such-profile',
+  };
+  // Act
+  ({ stdout } = await run('node_modules/.bin/tsx', ['scripts/demo.ts', '--schedules', '600'], {
+    env: { ...process.env, ...ambient },
+    timeout: 120_000,
+  }));
+}, 150_000);
+
+/** The lines of one numbered step. */
+function step(number: number): string {
+  const start = stdout.indexOf(`=== ${number}. `);
+  const end = stdout.indexOf('\n=== ', start + 1);
+  return stdout.slice(start, end === -1 ? undefined : end);
+}
+
 describe('npm run demo', () => {
-  it('sweeps a small synthetic account to exactly the expected result and exits 0', async () => {
-    const { stdout } = await run('node_modules/.bin/tsx', ['scripts/demo.ts', '--schedules', '600'], {
-      env: { ...process.env },
-      timeout: 60_000,
-    });
+  it('sweeps a small synthetic account to exactly the expected result and exits 0', () => {
     expect(stdout).toMatch(/Deleted exactly the \d+ finished schedules; kept everything else\./);
     expect(stdout).toMatch(
       /schedules in hygiene-demo now: 3\n[^\n]*\n[^\n]*schedules in hygiene-demo now: 0/,
@@ -37,5 +67,75 @@ describe('npm run demo', () => {
       readme.indexOf('It exits non-zero'),
     );
     expect([...list.matchAll(/^(\d)\. /gm)].map((match) => Number(match[1]))).toEqual(steps);
-  }, 90_000);
+  });
+
+  it('talks only to its own emulator whatever AWS_ENDPOINT_URL_* and AWS_PROFILE the shell holds, and says so', () => {
+    expect(stdout).toMatch(
+      /^Every AWS client talks to the embedded emulator at http:\/\/127\.0\.0\.1:\d+ \(ignored from your shell: AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SCHEDULER, AWS_IGNORE_CONFIGURED_ENDPOINT_URLS, AWS_PROFILE\)$/m,
+    );
+  });
+
+  it('splits GetSchedule into lookups and re-reads before deletes, for every sweep', () => {
+    const explained = [
+      ...stdout.matchAll(
+        /^GetSchedule (\d+) = (\d+) lookups \(scanned (\d+) - (\d+) answered from memory - (\d+) protected\) \+ (\d+) re-reads before deletes/gm,
+      ),
+    ];
+    expect(explained).toHaveLength(3);
+    const summaries = [...stdout.matchAll(/^\{"status":"finished".*$/gm)].map(
+      (match) =>
+        JSON.parse(match[0]) as {
+          scanned: number;
+          deleted: number;
+          requests: { GetSchedule: number };
+        },
+    );
+    explained.forEach((match, index) => {
+      const [getSchedule, lookups, scanned, recalled, isProtected, rereads] = match.slice(1).map(Number);
+      const summary = summaries[index]!;
+      expect(getSchedule).toBe(summary.requests.GetSchedule);
+      expect(scanned).toBe(summary.scanned);
+      expect(lookups).toBe(scanned! - recalled! - isProtected!);
+      expect(getSchedule).toBe(lookups! + rereads!);
+      // A re-read comes before a delete: never more of them than deletes.
+      expect(rereads).toBeLessThanOrEqual(summary.deleted);
+    });
+  });
+
+  it('says it runs at 20 times the deployed rates, and what a deployed sweep of the account would take', () => {
+    expect(stdout).toContain(
+      `Request rates: 20x the deployed defaults (serverless.yml), so its durations are not a deployed sweep's:\n` +
+        `  sweep ListSchedules ${20 * Number(deployed.sweepListTps)}/s (deployed ${deployed.sweepListTps}/s), ` +
+        `GetSchedule ${(20 * Number(deployed.sweepGetTps)).toLocaleString('en-US')}/s (${deployed.sweepGetTps}/s), ` +
+        `DeleteSchedule ${(20 * Number(deployed.sweepDeleteTps)).toLocaleString('en-US')}/s (${deployed.sweepDeleteTps}/s); ` +
+        `census ListSchedules ${20 * Number(deployed.censusListTps)}/s (${deployed.censusListTps}/s)`,
+    );
+    const real = step(4);
+    const getSchedule = Number(/"GetSchedule":(\d+)/.exec(real)?.[1]);
+    // 600 schedules: GetSchedule at 100/s is the slowest of the three budgets.
+    expect(real).toContain(
+      `a deployed sweep of this account needs at least ${humanDuration((getSchedule / Number(deployed.sweepGetTps)) * 1000)} ` +
+        `for the same requests (GetSchedule ${getSchedule} at ${deployed.sweepGetTps}/s).`,
+    );
+  });
+
+  it('says why growth and days until full do not appear', () => {
+    for (const census of [step(2), step(6)]) {
+      expect(census).toMatch(
+        /growth and days until full: not measured\. The census fits them to the ScheduleCount points of the last 3 hours/,
+      );
+    }
+  });
+
+  it('titles each step with what it runs: the handlers in-process, not a command it does not run', () => {
+    const titles = [...stdout.matchAll(/^=== (\d\. .*)$/gm)].map((match) => match[1]!);
+    expect(titles.filter((title) => /^[23456]\./.test(title))).toEqual([
+      expect.stringContaining('(the census handler'),
+      expect.stringContaining('the sweep handler with {"dryRun":true}'),
+      expect.stringContaining('the sweep handler with {}'),
+      expect.stringContaining('(the sweep handler with {} again)'),
+      expect.stringContaining('(the census handler again)'),
+    ]);
+    for (const title of titles) expect(title).not.toMatch(/^\d\. [^(]*: sls invoke/);
+  });
 });
