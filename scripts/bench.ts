@@ -1,32 +1,53 @@
 // The scale benchmark: sweeps a synthetic population in an emulator process with per-operation
-// caps and latency, and prints one JSON line (time, rates against budgets, throttling, peak memory,
-// correctness). See scripts/bench/README.md for the figures and how to read them.
+// caps and latency, and prints one JSON line on stdout (time, rates against budgets, throttling, peak
+// memory, correctness) and a short summary for people on stderr. See scripts/bench/README.md.
 //   npm run bench -- --schedules 100000 --get-tps 1000 --delete-tps 1000 --list-tps 50 --latency-ms 20
-import { InputError } from '../src/errors.ts';
-import { parseBenchArguments, USAGE } from './bench/options.ts';
-import { runBench } from './bench/run.ts';
+import { pathToFileURL } from 'node:url';
+import { SingleBar } from 'cli-progress';
+import { parseBenchCommandLine, USAGE } from './bench/options.ts';
+import { type BenchProgress, runBench } from './bench/run.ts';
+import { benchSummary } from './bench/summary.ts';
+import { ExitCode, runTool, type ToolIo } from './cli.ts';
 
-async function main(): Promise<void> {
-  if (process.argv.includes('--help') || process.argv.includes('-h')) {
-    console.log(USAGE);
-    return;
+export async function main(argv: string[], io: ToolIo): Promise<number> {
+  const options = parseBenchCommandLine(argv);
+  if (options === 'help') {
+    io.stdout(USAGE);
+    return ExitCode.ok;
   }
-  let options: ReturnType<typeof parseBenchArguments>;
+  const progress = process.stderr.isTTY === true ? progressBar() : undefined;
+  let result: Awaited<ReturnType<typeof runBench>>;
   try {
-    options = parseBenchArguments(process.argv.slice(2));
-  } catch (error) {
-    if (!(error instanceof InputError)) throw error;
-    console.error(error.message);
-    process.exitCode = 2;
-    return;
+    result = await runBench(options, progress?.update);
+  } finally {
+    progress?.stop();
   }
-  const result = await runBench(options);
-  console.log(JSON.stringify(result));
-  if (!result.correctness.ok || (result.secondSweep && !result.secondSweep.correctness.ok))
-    process.exitCode = 1;
+  io.stdout(JSON.stringify(result));
+  for (const line of benchSummary(result)) io.stderr(line);
+  const exact = result.correctness.ok && (!result.secondSweep || result.secondSweep.correctness.ok);
+  return exact ? ExitCode.ok : ExitCode.failed;
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+/** A bar on stderr (a terminal only): seeding, then schedules listed and deletes sent. */
+function progressBar() {
+  const bar = new SingleBar({
+    stream: process.stderr,
+    format: 'bench {phase} [{bar}] {value}/{total} listed | {deletes} deletes | {duration_formatted}',
+    hideCursor: true,
+  });
+  let started = false;
+  return {
+    update: (progress: BenchProgress) => {
+      const payload = { phase: progress.phase, deletes: progress.deleteRequests };
+      if (!started) {
+        bar.start(progress.total, progress.listed, payload);
+        started = true;
+      } else bar.update(progress.listed, payload);
+    },
+    stop: () => {
+      if (started) bar.stop();
+    },
+  };
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) runTool('bench', main);

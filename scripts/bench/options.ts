@@ -1,7 +1,7 @@
 // The benchmark's command line, parsed once into one typed object. Every bad flag is rejected with
 // its name and the form it should take, before any process is started.
 import { InputError } from '../../src/errors.ts';
-import { parseCommandLine, readDecimal, readWholeNumber } from '../cli.ts';
+import { HELP_OPTION, parseCommandLine, readDecimal, readWholeNumber } from '../cli.ts';
 
 export const BenchMode = { sweep: 'sweep', naive: 'naive' } as const;
 export type BenchMode = (typeof BenchMode)[keyof typeof BenchMode];
@@ -58,6 +58,8 @@ export const USAGE = [
   '                       [--concurrency C] [--naive [--max-seconds S]] [--second-sweep [--advance-hours H]]',
   '                       [--seed S] [--mix mixed|finished] [--grace-minutes M] [--request-path lean|sdk]',
   '                       [--tombstones dynamodb|memory]',
+  'Prints one JSON line on stdout (the record) and a short summary on stderr; a progress bar on a terminal.',
+  'Exit 0 when the sweep deleted exactly the finished schedules, 1 when not or when it failed, 2 for a bad option.',
 ].join('\n');
 
 interface NumberFlag {
@@ -89,6 +91,12 @@ const BENCH_OPTIONS = {
   'request-path': text,
   tombstones: text,
 } as const;
+
+/** The command line as `npm run bench` reads it: 'help' for --help or -h, else parseBenchArguments. */
+export function parseBenchCommandLine(argv: readonly string[]): BenchOptions | 'help' {
+  if (parseCommandLine(argv, { ...BENCH_OPTIONS, ...HELP_OPTION }).help) return 'help';
+  return parseBenchArguments(argv);
+}
 
 export function parseBenchArguments(argv: readonly string[]): BenchOptions {
   const values = parseCommandLine(argv, BENCH_OPTIONS) as Record<string, string | boolean | undefined>;

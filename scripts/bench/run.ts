@@ -70,7 +70,50 @@ export interface OperationResult {
    */
   ceilingTps: number;
   shareOfCeiling: number;
-  limitedBy: 'own budget' | OperationName;
+  /** What sets `ceilingTps`: the operation's own budget, or the operation that feeds it. */
+  ceilingSetBy: 'own budget' | OperationName;
+  /** What bounded the rate in this run (see boundOf): the ceiling only when the rate came near it. */
+  limitedBy: Bound;
+}
+
+/**
+ * What bounded an operation's rate. `own budget` or a feeding operation only when the rate reached
+ * NEAR_CEILING of that ceiling; else the sweeper's or the emulator's CPU when either process was busy
+ * NEAR_CEILING of the run (one thread each), a host whose load average exceeded its cores, the naive
+ * loop's one request at a time, or `unclear`.
+ */
+export type Bound =
+  | 'own budget'
+  | OperationName
+  | 'sweeper CPU'
+  | 'emulator CPU'
+  | 'busy host'
+  | 'one request at a time'
+  | 'unclear';
+
+/** The share of a ceiling (or of a CPU) from which it is named as the bound. */
+export const NEAR_CEILING = 0.8;
+
+/** What the run as a whole tells about its bounds: each process's CPU share of the run, and the host. */
+export interface RunLoad {
+  sweeperCpuShare: number;
+  emulatorCpuShare: number;
+  loadAverage: number;
+  cpus: number;
+  naive: boolean;
+}
+
+/** What bounded an operation that reached `shareOfCeiling` of the ceiling `ceilingSetBy` sets, in a run with `load`. */
+export function boundOf(
+  operation: Pick<OperationResult, 'shareOfCeiling' | 'ceilingSetBy'>,
+  load: RunLoad,
+): Bound {
+  if (operation.shareOfCeiling >= NEAR_CEILING) return operation.ceilingSetBy;
+  if (load.sweeperCpuShare >= NEAR_CEILING) return 'sweeper CPU';
+  if (load.emulatorCpuShare >= NEAR_CEILING) return 'emulator CPU';
+  if (load.naive) return 'one request at a time';
+  if (load.loadAverage > load.cpus) return 'busy host';
+  return 'unclear';
 }
 
 export interface SecondSweepResult {
@@ -233,16 +276,32 @@ function benchLogger(): Logger & { errors: () => number } {
   return Object.assign(logger, { errors: () => errors });
 }
 
-export async function runBench(options: BenchOptions): Promise<BenchResult> {
+/** How far a run is, for a progress bar: reported when seeding starts, then every quarter second of the first sweep. */
+export interface BenchProgress {
+  phase: 'seeding' | 'sweep';
+  /** Schedules listed so far (100 a ListSchedules page), of `total`. */
+  listed: number;
+  deleteRequests: number;
+  total: number;
+}
+
+export async function runBench(
+  options: BenchOptions,
+  onProgress?: (progress: BenchProgress) => void,
+): Promise<BenchResult> {
   const emulator = await startEmulatorProcess();
   try {
-    return await benchAgainst(emulator, options);
+    return await benchAgainst(emulator, options, onProgress);
   } finally {
     await emulator.close();
   }
 }
 
-async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): Promise<BenchResult> {
+async function benchAgainst(
+  emulator: EmulatorProcess,
+  options: BenchOptions,
+  onProgress?: (progress: BenchProgress) => void,
+): Promise<BenchResult> {
   const budgets = { list: options.listTps, get: options.getTps, delete: options.deleteTps };
   await emulator.request({
     command: 'configure',
@@ -253,6 +312,7 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
     },
     latencyMs: options.latencyMs,
   });
+  onProgress?.({ phase: 'seeding', listed: 0, deleteRequests: 0, total: options.schedules });
   const population = await emulator.request<PopulationReport>({
     command: 'synthesize',
     count: options.schedules,
@@ -322,26 +382,41 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
   const started = performance.now();
   let summary: SweepSummary | undefined;
   let naiveResult: Awaited<ReturnType<typeof naiveSweep>> | undefined;
-  if (naive) {
-    naiveResult = await naiveSweep(
-      { scheduler, clock },
-      {
-        graceMinutes: options.graceMinutes,
-        ...(options.maxSeconds === undefined ? {} : { maxSeconds: options.maxSeconds }),
-      },
-    );
-  } else {
-    summary = await sweepOnce(
-      {
-        scheduler,
-        cloudwatch,
-        clock,
-        log,
-        tombstones: tombstoneMeter!.writer,
-        ...(firstState ? { state: firstState } : {}),
-      },
-      sweepOptions,
-    );
+  const ticker = onProgress
+    ? setInterval(() => {
+        const windows = meter.windows();
+        onProgress({
+          phase: 'sweep',
+          listed: Math.min(options.schedules, (windows[Operation.list]?.sent ?? 0) * 100),
+          deleteRequests: windows[Operation.delete]?.sent ?? 0,
+          total: options.schedules,
+        });
+      }, 250)
+    : undefined;
+  try {
+    if (naive) {
+      naiveResult = await naiveSweep(
+        { scheduler, clock },
+        {
+          graceMinutes: options.graceMinutes,
+          ...(options.maxSeconds === undefined ? {} : { maxSeconds: options.maxSeconds }),
+        },
+      );
+    } else {
+      summary = await sweepOnce(
+        {
+          scheduler,
+          cloudwatch,
+          clock,
+          log,
+          tombstones: tombstoneMeter!.writer,
+          ...(firstState ? { state: firstState } : {}),
+        },
+        sweepOptions,
+      );
+    }
+  } finally {
+    clearInterval(ticker);
   }
   const measuredSeconds = (performance.now() - started) / 1000;
   const cpu = process.cpuUsage(cpuBefore);
@@ -376,6 +451,13 @@ async function benchAgainst(emulator: EmulatorProcess, options: BenchOptions): P
       windows: meter.windows(),
       budgets,
       finishedShare: verification.expectedDeletes / Math.max(1, options.schedules),
+      load: {
+        sweeperCpuShare: (cpu.user + cpu.system) / 1e6 / measuredSeconds,
+        emulatorCpuShare: emulatorCpu / measuredSeconds,
+        loadAverage: loadavg()[0] ?? 0,
+        cpus: availableParallelism(),
+        naive,
+      },
     }),
     throttled: Object.values(Operation).reduce((sum, name) => sum + (stats[name]?.throttled ?? 0), 0),
     failed: naiveResult ? naiveResult.failed : (summary?.failed ?? 0),
@@ -514,21 +596,22 @@ function operationResults(input: {
   windows: Record<string, OperationWindow>;
   budgets: { list: number; get: number; delete: number };
   finishedShare: number;
+  load: RunLoad;
 }): Record<OperationName, OperationResult> {
   const { budgets } = input;
   const listFeeds = budgets.list * 100;
   const getCeiling = Math.min(budgets.get, listFeeds);
   const deleteFeed = getCeiling * input.finishedShare;
-  const ceilings: Record<OperationName, { ceilingTps: number; limitedBy: OperationResult['limitedBy'] }> = {
-    ListSchedules: { ceilingTps: budgets.list, limitedBy: 'own budget' },
+  const ceilings: Record<OperationName, Pick<OperationResult, 'ceilingTps' | 'ceilingSetBy'>> = {
+    ListSchedules: { ceilingTps: budgets.list, ceilingSetBy: 'own budget' },
     GetSchedule:
       listFeeds < budgets.get
-        ? { ceilingTps: listFeeds, limitedBy: Operation.list }
-        : { ceilingTps: budgets.get, limitedBy: 'own budget' },
+        ? { ceilingTps: listFeeds, ceilingSetBy: Operation.list }
+        : { ceilingTps: budgets.get, ceilingSetBy: 'own budget' },
     DeleteSchedule:
       deleteFeed < budgets.delete
-        ? { ceilingTps: deleteFeed, limitedBy: Operation.get }
-        : { ceilingTps: budgets.delete, limitedBy: 'own budget' },
+        ? { ceilingTps: deleteFeed, ceilingSetBy: Operation.get }
+        : { ceilingTps: budgets.delete, ceilingSetBy: 'own budget' },
   };
   const budgetOf: Record<OperationName, number> = {
     ListSchedules: budgets.list,
@@ -540,7 +623,8 @@ function operationResults(input: {
     const window = input.windows[name];
     const activeSeconds = window ? (window.lastMs - window.firstMs) / 1000 : 0;
     const achievedTps = activeSeconds > 0 ? calls / activeSeconds : 0;
-    const { ceilingTps, limitedBy } = ceilings[name];
+    const { ceilingTps, ceilingSetBy } = ceilings[name];
+    const shareOfCeiling = round(achievedTps / ceilingTps, 3);
     const operation: OperationResult = {
       calls,
       throttled: input.stats[name]?.throttled ?? 0,
@@ -549,8 +633,9 @@ function operationResults(input: {
       activeSeconds: round(activeSeconds),
       shareOfBudget: round(achievedTps / budgetOf[name], 3),
       ceilingTps: round(ceilingTps, 1),
-      shareOfCeiling: round(achievedTps / ceilingTps, 3),
-      limitedBy,
+      shareOfCeiling,
+      ceilingSetBy,
+      limitedBy: boundOf({ shareOfCeiling, ceilingSetBy }, input.load),
     };
     return [name, operation] as const;
   });

@@ -2,7 +2,9 @@
 // correctness check that a benchmark figure is worthless without. Plus its command-line validation.
 import { describe, expect, it } from 'vitest';
 import { BenchMode, defaultConcurrency, parseBenchArguments } from '../../scripts/bench/options.ts';
-import { runBench } from '../../scripts/bench/run.ts';
+import { boundOf, NEAR_CEILING, runBench } from '../../scripts/bench/run.ts';
+import { benchSummary } from '../../scripts/bench/summary.ts';
+import { humanDuration } from '../../scripts/human.ts';
 import { LIST_LOOKAHEAD_PAGES } from '../../src/sweep/listing.ts';
 
 const OPERATIONS = ['ListSchedules', 'GetSchedule', 'DeleteSchedule'] as const;
@@ -77,6 +79,41 @@ describe('npm run bench', () => {
     expect(result.emulator.cpuSeconds).toBeGreaterThan(0);
     // One JSON line: the result survives serialization unchanged.
     expect(JSON.parse(JSON.stringify(result))).toEqual(result);
+
+    // A ceiling is named as the bound only when the rate came near it (these caps are far above
+    // what a small run on a shared machine reaches).
+    for (const name of OPERATIONS) {
+      const operation = result.operations[name];
+      if (
+        operation.limitedBy === 'own budget' ||
+        (OPERATIONS as readonly string[]).includes(operation.limitedBy)
+      ) {
+        expect(operation.shareOfCeiling).toBeGreaterThanOrEqual(NEAR_CEILING);
+      }
+    }
+    expect(result.operations.GetSchedule.shareOfCeiling).toBeLessThan(NEAR_CEILING);
+    expect(result.operations.GetSchedule.limitedBy).not.toBe('own budget');
+
+    // The summary for people: sizes, duration, each budget's share and bound, CPU, exact or not.
+    const summary = benchSummary(result);
+    expect(summary[0]).toBe(
+      `bench: 2,000 schedules (mixed), sweep, lean request path, 0 ms latency, concurrency ${result.concurrency}`,
+    );
+    expect(summary[1]).toMatch(new RegExp(`^took ${humanDuration(result.seconds * 1000)}: `));
+    for (const name of OPERATIONS) {
+      const operation = result.operations[name];
+      expect(summary).toContainEqual(
+        expect.stringMatching(
+          new RegExp(
+            `^  ${name} +[\\d,]+ requests.*= ${Math.round(operation.shareOfBudget * 100)}% of its [\\d,]+/s budget; limited by ${operation.limitedBy}$`,
+          ),
+        ),
+      );
+    }
+    expect(summary).toContainEqual(expect.stringMatching(/^CPU: \d+\.\d{3} ms a Scheduler request/));
+    expect(summary.at(-1)).toBe(
+      `exact: deleted the ${result.correctness.expectedDeletes.toLocaleString('en-US')} finished schedules and nothing else`,
+    );
   });
 
   it('sweeps an unchanged population a second time looking up only the schedules that became due', async () => {
@@ -150,6 +187,57 @@ describe('npm run bench', () => {
     expect(result.correctness.unexpectedDeletes).toBe(0);
     expect(result.correctness.deleted).toBeLessThan(result.correctness.expectedDeletes);
     expect(result.correctness.ok).toBe(true);
+  });
+});
+
+describe('what bounded a rate', () => {
+  const idle = { sweeperCpuShare: 0.3, emulatorCpuShare: 0.2, loadAverage: 1, cpus: 2, naive: false };
+
+  it.each([
+    [
+      'its own budget, reached',
+      { shareOfCeiling: 0.85, ceilingSetBy: 'own budget' as const },
+      idle,
+      'own budget',
+    ],
+    [
+      'the feeding operation, reached',
+      { shareOfCeiling: 0.9, ceilingSetBy: 'GetSchedule' as const },
+      idle,
+      'GetSchedule',
+    ],
+    [
+      'its own budget at 2% of it: not the bound',
+      { shareOfCeiling: 0.02, ceilingSetBy: 'own budget' as const },
+      idle,
+      'unclear',
+    ],
+    [
+      'a busy sweeper thread',
+      { shareOfCeiling: 0.3, ceilingSetBy: 'own budget' as const },
+      { ...idle, sweeperCpuShare: 0.95 },
+      'sweeper CPU',
+    ],
+    [
+      'a busy emulator',
+      { shareOfCeiling: 0.3, ceilingSetBy: 'own budget' as const },
+      { ...idle, emulatorCpuShare: 0.9 },
+      'emulator CPU',
+    ],
+    [
+      'a host loaded beyond its cores',
+      { shareOfCeiling: 0.3, ceilingSetBy: 'own budget' as const },
+      { ...idle, loadAverage: 13 },
+      'busy host',
+    ],
+    [
+      'the naive loop',
+      { shareOfCeiling: 0.1, ceilingSetBy: 'own budget' as const },
+      { ...idle, naive: true },
+      'one request at a time',
+    ],
+  ])('names %s', (_label, operation, load, bound) => {
+    expect(boundOf(operation, load)).toBe(bound);
   });
 });
 
