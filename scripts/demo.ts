@@ -228,9 +228,9 @@ export async function main(argv: string[], io: ToolIo): Promise<number> {
 
     heading('8. Metrics published to CloudWatch (namespace ScheduleHygiene): every point, oldest first');
     console.log(
-      'Censuses 2 and 6 publish one point each; the sweeps 3, 4 and 5 publish one point each at their end\n' +
-        '(the dry run too: it finds, but deletes nothing). ScheduleCount comes from both: censuses and sweeps.\n' +
-        'Heartbeats (CensusInvocations, SweepInvocations) are 1 per invocation.\n',
+      'Censuses 2 and 6 publish one point each; the real sweeps 4 and 5 publish one point each at their end\n' +
+        "(a dry run publishes nothing: its counts are not the account's). ScheduleCount comes from both: censuses\n" +
+        'and sweeps. Heartbeats (CensusInvocations, SweepInvocations) are 1 per invocation.\n',
     );
     const points = new Map<string, string[]>();
     for (const datum of cloudwatch.datums({ namespace: NAMESPACE })) {
