@@ -5,6 +5,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CensusMetric } from '../../src/census/census.ts';
 import { CENSUS_LEASE_KEY } from '../../src/census/run.ts';
+import { ProducerDimension, ProducerMetric } from '../../src/producers/census.ts';
+import { USAGE_NAMESPACE } from '../../src/producers/usage.ts';
 import { type CfnResource, loadTemplate, resourcesOfType } from '../support/template.ts';
 
 interface Statement {
@@ -240,6 +242,49 @@ describe('dashboard', () => {
   });
 });
 
+describe('dashboard: producers', () => {
+  it('shows the top producers, their quota share, the fastest growing targets and groups, and AWS’s count', () => {
+    // Prepare
+    const [, dashboard] = only(resourcesOfType(loadTemplate(), 'AWS::CloudWatch::Dashboard'));
+    const source = property<{ 'Fn::Sub': string }>(dashboard, 'DashboardBody');
+    // Act
+    const body = JSON.parse(source['Fn::Sub'].replaceAll(REGION_REFERENCE, 'us-east-1')) as {
+      widgets: { properties: { title: string; metrics: unknown[][] } }[];
+    };
+    const expressions = (start: string) =>
+      body.widgets
+        .find((widget) => widget.properties.title.startsWith(start))
+        ?.properties.metrics.flatMap((line) =>
+          line.flatMap((item) =>
+            typeof item === 'object' && item && 'expression' in item ? [String(item.expression)] : [],
+          ),
+        ) ?? [];
+    const namespace = 'ScheduleHygiene';
+    // Assess: every query reads exactly the metric and dimension the census publishes.
+    const byTarget = (metric: string) =>
+      `{${namespace},${ProducerDimension.targetArn}} MetricName="${metric}"`;
+    expect(expressions('Top producers')).toEqual([
+      `SEARCH('${byTarget(ProducerMetric.scheduleCount)}', 'Maximum', 900)`,
+    ]);
+    expect(expressions('Quota held per producer')).toEqual([
+      `SEARCH('${byTarget(ProducerMetric.scheduleCount)}', 'Maximum', 900)`,
+      '100 * held / quota',
+    ]);
+    expect(expressions('Fastest growing')).toEqual([
+      `SEARCH('${byTarget(ProducerMetric.scheduleGrowthPerHour)}', 'Average', 900)`,
+      `SEARCH('{${namespace},${ProducerDimension.scheduleGroup}} MetricName="${ProducerMetric.scheduleGrowthPerHour}"', 'Average', 900)`,
+    ]);
+    expect(expressions('Largest groups')).toEqual([
+      `SELECT MAX(ScheduleCount) FROM SCHEMA("${namespace}", ScheduleGroup) GROUP BY ScheduleGroup ORDER BY MAX() DESC LIMIT 10`,
+    ]);
+    expect(expressions('Schedule count: the census')).toEqual([
+      `SEARCH('{${USAGE_NAMESPACE},Class,Resource,Service,Type} Service="Scheduler" Type="Resource"', 'Maximum', 900)`,
+    ]);
+    const named = body.widgets.flatMap((widget) => widget.properties.metrics.map((line) => line[1]));
+    expect(named).toContain(ProducerMetric.usageCountDifference);
+  });
+});
+
 describe('census role', () => {
   it('is assumable by Lambda only', () => {
     const role = loadTemplate().Resources.CensusRole as CfnResource;
@@ -259,6 +304,7 @@ describe('census role', () => {
     expect(actions).toEqual(
       [
         'cloudwatch:GetMetricData',
+        'cloudwatch:ListMetrics',
         'cloudwatch:PutMetricData',
         'dynamodb:DeleteItem',
         'dynamodb:GetItem',

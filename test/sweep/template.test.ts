@@ -45,6 +45,10 @@ const TOMBSTONE_TABLE = {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub placeholders, not a template literal
     'arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/schedule-hygiene-dev-tombstones',
 };
+const ACCOUNT_STACKS = {
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub placeholders, not a template literal
+  'Fn::Sub': 'arn:${AWS::Partition}:cloudformation:${AWS::Region}:${AWS::AccountId}:stack/*/*',
+};
 const ACCOUNT_GROUPS = {
   // biome-ignore lint/suspicious/noTemplateCurlyInString: Fn::Sub placeholders, not a template literal
   'Fn::Sub': 'arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule-group/*',
@@ -108,6 +112,8 @@ describe('sweep deployment', () => {
 
     expect(grants).toEqual(
       [
+        { action: 'cloudformation:ListStackResources', effect: 'Allow', resources: [ACCOUNT_STACKS] },
+        { action: 'cloudformation:ListStacks', effect: 'Allow', resources: ['*'] },
         { action: 'cloudwatch:PutMetricData', effect: 'Allow', resources: ['*'] },
         ...['BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'].map(
           (name) => ({
@@ -165,7 +171,11 @@ describe('sweep deployment', () => {
       .flatMap(actionsOf)
       .sort();
 
-    expect(wildcards).toEqual(['cloudwatch:PutMetricData', 'scheduler:ListSchedules']);
+    expect(wildcards).toEqual([
+      'cloudformation:ListStacks',
+      'cloudwatch:PutMetricData',
+      'scheduler:ListSchedules',
+    ]);
   });
 
   it('gives the sweep the memory its default budgets need, with headroom', () => {
