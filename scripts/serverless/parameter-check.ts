@@ -3,6 +3,8 @@
 // with the message `npm run stackset -- deploy` gives for the same value. It builds each function's
 // environment as osls packages it (provider.environment, then the function's own, resolved) and runs
 // the reader the handler runs at cold start (src/org/stackset-environment.ts): no bound is copied.
+// A param that is the default of a CloudFormation parameter of resources/ (LogRetentionDays) is
+// checked against that parameter's own constraints, which CloudFormation would enforce at deploy.
 // Loaded through parameter-check.mjs, since osls loads a local plugin with require()/import().
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -36,6 +38,22 @@ export interface ServiceView {
   cliParams: readonly string[];
   /** The function's CloudFormation logical id, for errors about the package itself. */
   logicalId: (name: string) => string;
+  /** The resolved CloudFormation Parameters the resources/ files declare (`service.resources.Parameters`). */
+  templateParameters?: Record<string, TemplateParameterView>;
+  /** The resources/ files as written, each parsed: which param each Parameter's Default is. */
+  rawResources?: unknown[];
+}
+
+/** The constraints of a CloudFormation parameter that CloudFormation checks a value against. */
+export interface TemplateParameterView {
+  Default?: unknown;
+  AllowedValues?: unknown[];
+  AllowedPattern?: string;
+  MinValue?: number | string;
+  MaxValue?: number | string;
+  MinLength?: number | string;
+  MaxLength?: number | string;
+  ConstraintDescription?: string;
 }
 
 /** `${param:name}` and `${param:name, fallback}` in a value as written. */
@@ -88,6 +106,60 @@ export function checkServiceParameters(service: ServiceView): void {
   const values = cliParamValues(service.cliParams);
   for (const fn of serviceEnvironments(service))
     checkFunctionEnvironment(fn, values, service.region, '--param');
+  checkTemplateParameters(service);
+}
+
+/**
+ * Checks each param that is the Default of a CloudFormation parameter against that parameter's
+ * AllowedValues, AllowedPattern (matched whole, as CloudFormation does), MinValue/MaxValue and
+ * MinLength/MaxLength. Throws InputError `Invalid --param <name>: expected <constraint>, got '<value>'`.
+ */
+export function checkTemplateParameters(service: ServiceView): void {
+  const sources = new Map<string, string>();
+  for (const file of service.rawResources ?? []) {
+    const parameters = (file as { Parameters?: Record<string, { Default?: unknown }> } | null)?.Parameters;
+    for (const [name, parameter] of Object.entries(parameters ?? {})) {
+      const param = [...String(parameter?.Default ?? '').matchAll(PARAM_REFERENCE)][0]?.[1];
+      if (param) sources.set(name, param);
+    }
+  }
+  for (const [name, parameter] of Object.entries(service.templateParameters ?? {})) {
+    const param = sources.get(name);
+    if (param === undefined || parameter.Default === undefined || parameter.Default === null) continue;
+    const value = String(parameter.Default);
+    const expected = refusal(parameter, value);
+    if (expected !== undefined) {
+      throw new InputError(`--param ${param}`, `${expected} (CloudFormation parameter ${name})`, value);
+    }
+  }
+}
+
+/** Why CloudFormation would refuse `value` for `parameter`, or undefined when it would not. */
+function refusal(parameter: TemplateParameterView, value: string): string | undefined {
+  const described = (form: string) => parameter.ConstraintDescription ?? form;
+  const allowed = parameter.AllowedValues?.map(String);
+  if (allowed && !allowed.includes(value)) return described(`one of ${allowed.join(', ')}`);
+  if (
+    parameter.AllowedPattern !== undefined &&
+    !new RegExp(`^(?:${parameter.AllowedPattern})$`).test(value)
+  ) {
+    return described(`a value matching ${parameter.AllowedPattern}`);
+  }
+  const number = Number(value);
+  const { MinValue, MaxValue, MinLength, MaxLength } = parameter;
+  if (
+    (MinValue !== undefined || MaxValue !== undefined) &&
+    (value.trim() === '' ||
+      !Number.isFinite(number) ||
+      number < Number(MinValue ?? -Infinity) ||
+      number > Number(MaxValue ?? Infinity))
+  ) {
+    return described(`a number from ${MinValue ?? '-Infinity'} to ${MaxValue ?? 'Infinity'}`);
+  }
+  if (value.length < Number(MinLength ?? 0) || value.length > Number(MaxLength ?? Infinity)) {
+    return described(`${MinLength ?? 0} to ${MaxLength ?? 'any number of'} characters`);
+  }
+  return undefined;
 }
 
 /** The slice of osls's Serverless instance the plugin uses. */
@@ -97,6 +169,7 @@ interface Serverless {
   service: {
     functions: Record<string, ServiceFunction>;
     provider: { region: string; environment?: Record<string, unknown> };
+    resources?: { Parameters?: Record<string, TemplateParameterView> } | null;
   };
   processedInput: { options: { param?: string[] | string } };
   getProvider(name: 'aws'): { naming: { getLambdaLogicalId(name: string): string } };
@@ -128,14 +201,23 @@ export class ParameterCheck {
     }
     const serverless = this.serverless;
     const param = serverless.processedInput.options.param;
+    const read = (path: string) => parseYaml(readFileSync(join(serverless.serviceDir, path), 'utf8'));
+    const rawConfig = read(serverless.configurationFilename) as { resources?: unknown };
+    // resources: a list of `${file(resources/<name>.yml)}` includes, or the resources themselves.
+    const rawResources = (
+      Array.isArray(rawConfig.resources) ? rawConfig.resources : [rawConfig.resources]
+    ).map((entry) => {
+      const include = typeof entry === 'string' ? /^\$\{file\(([^)]+)\)\}$/.exec(entry.trim()) : null;
+      return include?.[1] ? read(include[1]) : entry;
+    });
     try {
       checkServiceParameters({
         functions: serverless.service.functions,
         providerEnvironment: serverless.service.provider.environment ?? {},
         region: serverless.service.provider.region,
-        rawConfig: parseYaml(
-          readFileSync(join(serverless.serviceDir, serverless.configurationFilename), 'utf8'),
-        ),
+        rawConfig,
+        rawResources,
+        templateParameters: serverless.service.resources?.Parameters ?? {},
         cliParams: param === undefined ? [] : Array.isArray(param) ? param : [param],
         logicalId: (name) => serverless.getProvider('aws').naming.getLambdaLogicalId(name),
       });

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import {
   checkServiceParameters,
+  checkTemplateParameters,
   cliParamValues,
   type ServiceView,
   serviceEnvironments,
@@ -138,6 +139,71 @@ describe('checkServiceParameters', () => {
   });
 });
 
+describe('checkTemplateParameters: a param that is the default of a CloudFormation parameter', () => {
+  const RETENTION = {
+    AllowedValues: ['1', '30', '365'],
+  };
+  const KEY = {
+    AllowedPattern: '^(|arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]{1,64})$',
+    ConstraintDescription: 'empty, or a KMS key ARN',
+  };
+  const rawResources = [
+    {
+      Parameters: {
+        LogRetentionDays: { Default: variable('param:logRetentionDays') },
+        LogKmsKeyArn: { Default: variable("param:logKmsKeyArn, ''") },
+        Fixed: { Default: '5' },
+      },
+    },
+  ];
+  const check = (parameters: Record<string, object>) =>
+    checkTemplateParameters(service({ rawResources, templateParameters: parameters }));
+
+  it('accepts the values CloudFormation allows', () => {
+    expect(() =>
+      check({
+        LogRetentionDays: { ...RETENTION, Default: '365' },
+        LogKmsKeyArn: { ...KEY, Default: '' },
+        Fixed: { MinValue: 1, MaxValue: 10, Default: '5' },
+      }),
+    ).not.toThrow();
+  });
+
+  it.each([
+    [
+      { LogRetentionDays: { ...RETENTION, Default: '45' } },
+      "Invalid --param logRetentionDays: expected one of 1, 30, 365 (CloudFormation parameter LogRetentionDays), got '45'",
+    ],
+    [
+      { LogKmsKeyArn: { ...KEY, Default: 'alias/aws/logs' } },
+      "Invalid --param logKmsKeyArn: expected empty, or a KMS key ARN (CloudFormation parameter LogKmsKeyArn), got 'alias/aws/logs'",
+    ],
+  ])('refuses a value CloudFormation would refuse, naming the param', (parameters, message) => {
+    expect(() => check(parameters)).toThrow(message);
+  });
+
+  it('matches AllowedPattern whole, as CloudFormation does', () => {
+    expect(() => check({ LogKmsKeyArn: { AllowedPattern: 'key/[a-z]+', Default: 'x key/abc y' } })).toThrow(
+      InputError,
+    );
+  });
+
+  it('checks MinValue and MaxValue as numbers', () => {
+    const raw = [{ Parameters: { Percent: { Default: variable('param:percent') } } }];
+    const percent = (value: string) =>
+      checkTemplateParameters(
+        service({
+          rawResources: raw,
+          templateParameters: { Percent: { MinValue: 1, MaxValue: 100, Default: value } },
+        }),
+      );
+
+    expect(() => percent('100')).not.toThrow();
+    expect(() => percent('101')).toThrow('Invalid --param percent: expected a number from 1 to 100');
+    expect(() => percent('ten')).toThrow(InputError);
+  });
+});
+
 describe('sls on a copy of the service', () => {
   const copies: string[] = [];
   afterAll(() => {
@@ -170,6 +236,17 @@ describe('sls on a copy of the service', () => {
     );
     // Refused before anything was built, and without a stack trace.
     expect(output).not.toMatch(/^\s+at .+:\d+:\d+\)?$/m);
+  }, 120_000);
+
+  it('sls package --param="logRetentionDays=45" fails: CloudFormation allows no such retention', () => {
+    const out = mkdtempSync(join(tmpdir(), 'parameter-check-'));
+    copies.push(out);
+
+    const { status, output } = sls('package', '--package', out, '--param', 'logRetentionDays=45');
+
+    expect(status).not.toBe(0);
+    expect(output).toContain('Invalid --param logRetentionDays: expected one of 1, 3, 5, 7, 14, 30,');
+    expect(output).toContain("(CloudFormation parameter LogRetentionDays), got '45'");
   }, 120_000);
 
   it('sls deploy --param="sweepGetTps=fast" fails naming the parameter before any AWS request', () => {
