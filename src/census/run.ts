@@ -2,10 +2,24 @@
 // lists until the deadline nears, then hands its NextToken and exact counters to a fresh invocation
 // of its own function; the invocation that lists the last page publishes the counts and gives the
 // lease back. While the lease is held, scheduled ticks do nothing, so two censuses never interleave.
+//
+// The lease stages are the sweep's (src/state/lifecycle.ts): take the lease or move a continuation's
+// run onto this invocation, count, then either release (complete), or renew and hand on. A refused
+// lease write stops the census: it publishes nothing (status superseded).
 import { randomUUID } from 'node:crypto';
+import type { Logger } from '../log.ts';
 import { safeError } from '../redact.ts';
 import type { LeaseStore } from '../state/lease.ts';
 import {
+  acquireRun,
+  continueRun,
+  type LeaseHold,
+  type ReleaseOptions,
+  releaseRun,
+  renewForHandOff,
+} from '../state/lifecycle.ts';
+import {
+  type CensusContinuing,
   type CensusDeps,
   type CensusOptions,
   CensusStatus,
@@ -68,22 +82,21 @@ export type CensusRunResult =
     };
 
 export async function runCensus(deps: CensusRunDeps, input: CensusRunInput): Promise<CensusRunResult> {
-  const { clock, log, lease } = deps;
+  const { lease } = deps;
   const carried = input.continuation;
-  const invocation = carried?.invocation ?? 1;
-
   if (!lease) {
     if (carried)
       throw new Error('A census continuation needs the state table (CENSUS_STATE_TABLE) for its lease');
     // Without a lease nothing could keep a second census out while this one hands on, so it lists
     // to the end in this invocation, as a census always did.
     const { shouldStop: _unused, ...options } = input.options;
-    return { ...(await census(deps, options)), invocation };
+    return { ...(await census(deps, options)), invocation: 1 };
   }
 
-  const held = await takeCensusLease(deps, lease, input);
-  if ('status' in held) return held;
-  const { runId, token } = held;
+  const claim = await claimCensus(deps, lease, input);
+  if (claim.kind === 'result') return claim.result;
+  const { hold } = claim;
+  const { runId, invocation } = hold;
 
   let outcome: Awaited<ReturnType<typeof census>>;
   try {
@@ -93,58 +106,120 @@ export async function runCensus(deps: CensusRunDeps, input: CensusRunInput): Pro
     });
   } catch (error) {
     // The census has logged the failure and published CensusFailures; the next tick starts over.
-    await release(deps, lease, runId, token);
+    await releaseRun(lease, hold, releaseOptions(deps.log));
     throw error;
   }
-
   if (outcome.status === CensusStatus.complete) {
-    await release(deps, lease, runId, token);
+    await releaseRun(lease, hold, releaseOptions(deps.log));
     return { ...outcome, runId, invocation };
   }
+  return handOnCensus(deps, lease, input, hold, outcome);
+}
 
-  const abandon = async (reason: string, error?: unknown) => {
-    log.error('the census cannot go on; no counts published, the next scheduled run starts over', {
-      runId,
-      invocation,
-      reason,
-      listedSoFar: outcome.listedSoFar,
-      ...(error === undefined ? {} : { error: safeError(error) }),
+/** What claimCensus came to: the hold this invocation now has, or the run's result already. */
+type CensusClaim = { kind: 'held'; hold: LeaseHold } | { kind: 'result'; result: CensusRunResult };
+
+/**
+ * Takes the census lease (a new run) or moves it on to this invocation (a continuation). Each
+ * invocation writes its own token, so a retry of its own write after a lost answer is recognised.
+ */
+async function claimCensus(
+  deps: CensusRunDeps,
+  lease: LeaseStore,
+  input: CensusRunInput,
+): Promise<CensusClaim> {
+  const { clock, log } = deps;
+  const carried = input.continuation;
+  if (carried) {
+    const { runId, invocation } = carried;
+    const claim = await continueRun(lease, carried, clock(), input.leaseMs);
+    if (claim.kind === 'unknown') {
+      log.error('renewing the census lease failed; no counts published, the next scheduled run starts over', {
+        runId,
+        invocation,
+        error: safeError(claim.error),
+      });
+      await publishCensusFailure(deps, input.options.namespace);
+      await releaseRun(lease, claim.hold, { ...releaseOptions(log), orInvocation: invocation - 1 });
+      const listedSoFar = Object.values(carried.progress.groups)
+        .flatMap((states) => Object.values(states))
+        .reduce((sum, count) => sum + count, 0);
+      const reason = 'renewing the census lease failed';
+      return {
+        kind: 'result',
+        result: { status: CensusRunStatus.abandoned, runId, invocation, reason, listedSoFar },
+      };
+    }
+    if (claim.kind !== 'held') {
+      log.warn('census continuation superseded: its run no longer holds the lease', { runId, invocation });
+      return { kind: 'result', result: { status: CensusRunStatus.superseded, runId, invocation } };
+    }
+    return claim;
+  }
+  const candidate = (deps.newRunId ?? randomUUID)();
+  let claim: Awaited<ReturnType<typeof acquireRun>>;
+  try {
+    claim = await acquireRun(lease, candidate, clock(), input.leaseMs, releaseOptions(log));
+  } catch (error) {
+    log.error('taking the census lease failed; nothing was listed', {
+      runId: candidate,
+      error: safeError(error),
     });
-    await publishCensusFailure(deps, input.options.namespace);
-    await release(deps, lease, runId, token);
-    return {
-      status: CensusRunStatus.abandoned,
-      runId,
-      invocation,
-      reason,
-      listedSoFar: outcome.listedSoFar,
-    } as const;
+    throw error;
+  }
+  if (claim.kind === 'held') return claim;
+  if (claim.kind !== 'alreadyRunning') throw new Error(`a new census cannot be ${claim.kind}`);
+  log.info('a census is already running; this trigger does nothing', {
+    holder: claim.holder,
+    leaseUntil: claim.leaseUntil,
+  });
+  const leaseUntil = claim.leaseUntil ? { leaseUntil: claim.leaseUntil.toISOString() } : {};
+  return {
+    kind: 'result',
+    result: { status: CensusRunStatus.alreadyRunning, holder: claim.holder, ...leaseUntil },
   };
+}
 
-  if (!deps.handOff) return abandon('no function to hand the census on to');
-  if (invocation + 1 > MAX_INVOCATIONS) return abandon(`already ${invocation} invocations`);
-
+/**
+ * Renews the lease and queues the next invocation with the census's NextToken and counters. A
+ * census that cannot be carried on is abandoned; a refused renew means another run holds the lease.
+ */
+async function handOnCensus(
+  deps: CensusRunDeps,
+  lease: LeaseStore,
+  input: CensusRunInput,
+  hold: LeaseHold,
+  outcome: CensusContinuing,
+): Promise<CensusRunResult> {
+  const { clock, log } = deps;
+  const { runId, invocation } = hold;
+  if (!deps.handOff)
+    return abandonCensus(deps, lease, input, hold, outcome, 'no function to hand the census on to');
+  if (invocation + 1 > MAX_INVOCATIONS) {
+    return abandonCensus(deps, lease, input, hold, outcome, `already ${invocation} invocations`);
+  }
   const continuation: CensusContinuation = {
     runId,
     invocation: invocation + 1,
-    startedAt: carried?.startedAt ?? clock().toISOString(),
+    startedAt: input.continuation?.startedAt ?? clock().toISOString(),
     nextToken: outcome.nextToken,
     progress: outcome.progress,
   };
-  let renewed: boolean;
+  let renewed: Awaited<ReturnType<typeof renewForHandOff>>;
   try {
-    renewed = await lease.renew(runId, clock(), input.leaseMs, { from: invocation, to: invocation, token });
+    renewed = await renewForHandOff(lease, hold, clock(), input.leaseMs);
   } catch (error) {
-    return abandon('renewing the census lease before its hand-off failed', error);
+    const reason = 'renewing the census lease before its hand-off failed';
+    return abandonCensus(deps, lease, input, hold, outcome, reason, error);
   }
-  if (!renewed) {
+  if (renewed === 'refused') {
     log.warn('census superseded before its hand-off: another run holds the lease', { runId, invocation });
     return { status: CensusRunStatus.superseded, runId, invocation };
   }
   try {
     await deps.handOff({ continuation });
   } catch (error) {
-    return abandon('handing the census on failed', error);
+    return abandonCensus(deps, lease, input, hold, outcome, 'handing the census on failed', error);
   }
   log.info('census continues in a fresh invocation', {
     runId,
@@ -161,90 +236,29 @@ export async function runCensus(deps: CensusRunDeps, input: CensusRunInput): Pro
   };
 }
 
-/**
- * Takes the census lease (a new run) or moves it on to this invocation (a continuation). Each
- * invocation writes its own token, so a retry of its own write after a lost answer is recognised.
- */
-async function takeCensusLease(
+/** Ends a census that cannot go on: CensusFailures = 1, no counts, the lease freed, the reason logged. */
+async function abandonCensus(
   deps: CensusRunDeps,
   lease: LeaseStore,
   input: CensusRunInput,
-): Promise<{ runId: string; token: string } | CensusRunResult> {
-  const { clock, log } = deps;
-  const carried = input.continuation;
-  if (carried) {
-    const { runId, invocation } = carried;
-    const token = randomUUID();
-    // Fenced on the invocation number: a second delivery of this continuation finds it taken.
-    const fence = { from: invocation - 1, to: invocation, token };
-    let renewed: boolean;
-    try {
-      renewed = await lease.renew(runId, clock(), input.leaseMs, fence);
-    } catch (error) {
-      log.error('renewing the census lease failed; no counts published, the next scheduled run starts over', {
-        runId,
-        invocation,
-        error: safeError(error),
-      });
-      await publishCensusFailure(deps, input.options.namespace);
-      await release(deps, lease, runId, token, invocation - 1);
-      return {
-        status: CensusRunStatus.abandoned,
-        runId,
-        invocation,
-        reason: 'renewing the census lease failed',
-        listedSoFar: Object.values(carried.progress.groups)
-          .flatMap((states) => Object.values(states))
-          .reduce((sum, count) => sum + count, 0),
-      };
-    }
-    if (!renewed) {
-      log.warn('census continuation superseded: its run no longer holds the lease', { runId, invocation });
-      return { status: CensusRunStatus.superseded, runId, invocation };
-    }
-    return { runId, token };
-  }
-  const candidate = (deps.newRunId ?? randomUUID)();
-  let acquired: Awaited<ReturnType<LeaseStore['acquire']>>;
-  try {
-    acquired = await lease.acquire(candidate, clock(), input.leaseMs);
-  } catch (error) {
-    // The acquire may have applied with its answer lost: give back whatever it took.
-    log.error('taking the census lease failed; nothing was listed', {
-      runId: candidate,
-      error: safeError(error),
-    });
-    await release(deps, lease, candidate, candidate);
-    throw error;
-  }
-  if (!acquired.acquired) {
-    log.info('a census is already running; this trigger does nothing', {
-      holder: acquired.holder,
-      leaseUntil: acquired.leaseUntil,
-    });
-    return {
-      status: CensusRunStatus.alreadyRunning,
-      holder: acquired.holder,
-      ...(acquired.leaseUntil ? { leaseUntil: acquired.leaseUntil.toISOString() } : {}),
-    };
-  }
-  return { runId: candidate, token: candidate };
+  hold: LeaseHold,
+  outcome: CensusContinuing,
+  reason: string,
+  error?: unknown,
+): Promise<CensusRunResult> {
+  const { runId, invocation } = hold;
+  deps.log.error('the census cannot go on; no counts published, the next scheduled run starts over', {
+    runId,
+    invocation,
+    reason,
+    listedSoFar: outcome.listedSoFar,
+    ...(error === undefined ? {} : { error: safeError(error) }),
+  });
+  await publishCensusFailure(deps, input.options.namespace);
+  await releaseRun(lease, hold, releaseOptions(deps.log));
+  return { status: CensusRunStatus.abandoned, runId, invocation, reason, listedSoFar: outcome.listedSoFar };
 }
 
-/** Frees the lease if this invocation's write is the latest on it (or the run still stands at `orInvocation`). */
-async function release(
-  deps: CensusRunDeps,
-  lease: LeaseStore,
-  runId: string,
-  token: string,
-  orInvocation?: number,
-): Promise<void> {
-  try {
-    await lease.release(runId, { token, ...(orInvocation === undefined ? {} : { orInvocation }) });
-  } catch (error) {
-    deps.log.error('releasing the census lease failed; it expires by itself', {
-      runId,
-      error: safeError(error),
-    });
-  }
+function releaseOptions(log: Logger): ReleaseOptions {
+  return { log, subject: 'census' };
 }
