@@ -161,6 +161,14 @@ const COVERED: readonly Covered[] = [
   { command: 'npx sls package', by: '.ci/run' },
   // The demo test runs the script `npm run demo` runs (package.json: scripts/demo.ts), smaller.
   { command: 'npm run demo', by: 'test/demo.test.ts', evidence: ['scripts/demo.ts'] },
+  // Every tool's --help, run as its npm script runs it.
+  ...['demo', 'emulator', 'create-schedule', 'restore', 'report', 'stackset', 'bench', 'soak'].map(
+    (tool) => ({
+      command: `npm run ${tool} -- --help`,
+      by: 'test/tools.test.ts',
+      evidence: [`tool: '${tool}'`, "help: ['--help']"],
+    }),
+  ),
   // invoke-local runs docs/emulator.md's own lines, found by these prefixes.
   ...[
     'export ',
@@ -267,7 +275,9 @@ describe('documented commands', () => {
   });
 
   it('give the benchmark only options and values it accepts (the documented runs take minutes)', () => {
-    const bench = COMMANDS.filter((command) => command.text.startsWith('npm run bench -- '));
+    const bench = COMMANDS.filter(
+      (command) => command.text.startsWith('npm run bench -- ') && command.text !== 'npm run bench -- --help',
+    );
     expect(bench.length).toBeGreaterThanOrEqual(6);
     for (const command of bench) {
       const argv = shellWords(command.text).slice(4);
