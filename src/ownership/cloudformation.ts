@@ -138,8 +138,11 @@ export function createOwnershipLookup(index: OwnershipIndex | undefined): Owners
         if (!index || Number.isNaN(readAt) || !summary.Name) return 'unknown';
         const owners = byName.get(summary.Name);
         if (owners) return { stack: owners[0]!, stacks: [...owners] };
-        const created = summary.CreationDate?.getTime();
-        if (created === undefined || Number.isNaN(created) || created >= readAt) return 'unknown';
+        // A Date from the SDK; a string or epoch number is read too, so a summary from another
+        // deserializer cannot turn every answer into 'unknown'.
+        const raw = summary.CreationDate as Date | string | number | undefined;
+        const created = raw === undefined ? Number.NaN : new Date(raw).getTime();
+        if (Number.isNaN(created) || created >= readAt) return 'unknown';
         return index.complete ? undefined : 'unknown';
       } catch {
         return 'unknown';

@@ -136,6 +136,11 @@ describe('reading which schedules CloudFormation stacks declare', () => {
     const after = new Date(Date.parse(index.readAt) + 1000);
     expect(lookup.ownerOf({ Name: 'made-later', CreationDate: after })).toBe('unknown');
     expect(lookup.ownerOf({ Name: 'made-later' })).toBe('unknown');
+    // The creation date as an ISO string (another deserializer) is read as a date, not refused.
+    const earlier = new Date(Date.parse(index.readAt) - 60_000).toISOString();
+    expect(
+      lookup.ownerOf({ Name: 'made-earlier', CreationDate: earlier as unknown as Date }),
+    ).toBeUndefined();
     // A declared one stays owned whenever it was created.
     expect(lookup.ownerOf({ Name: 'orders-reminder-1', CreationDate: after })).toMatchObject({
       stack: 'orders',
