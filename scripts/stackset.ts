@@ -447,13 +447,17 @@ function readAssignment(
   return [name, value];
 }
 
-/** Checks a value against the parameter's AllowedPattern or bounds, naming the flag. */
+/** Checks a value against the parameter's AllowedValues, AllowedPattern or bounds, naming the flag. */
 function checkParameterValue(
   name: string,
   value: string,
   definition: NonNullable<Template['Parameters']>[string],
   option: string,
 ): void {
+  const allowed = definition.AllowedValues?.map(String);
+  if (allowed && !allowed.includes(value)) {
+    throw new InputError(`${option} ${name}`, `one of ${allowed.join(', ')}`, value);
+  }
   if (definition.Type === 'Number') {
     const number = Number(value);
     const low = definition.MinValue ?? Number.NEGATIVE_INFINITY;

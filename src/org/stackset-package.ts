@@ -30,6 +30,8 @@ export interface TemplateParameter {
   Default: string;
   Description: string;
   AllowedPattern?: string;
+  /** A resources/ file's own parameter may list the values it allows (LogRetentionDays). */
+  AllowedValues?: string[];
   MinValue?: number;
   MaxValue?: number;
 }

@@ -356,6 +356,14 @@ describe('stackset deploy refuses a value the functions would refuse at cold sta
     expect(stderr).toContain(variable);
   });
 
+  it("--parameter LogRetentionDays=45: exit 2, a value the template's AllowedValues do not list", async () => {
+    const { code, stderr } = await deploy('--parameter', 'LogRetentionDays=45');
+
+    expect(code).toBe(2);
+    expect(stderr).toContain('Invalid --parameter LogRetentionDays: expected one of 1, 3, 5, 7, 14, 30,');
+    expect(stderr).toContain("3653, got '45'");
+  });
+
   it.each(refused)('--region-parameter eu-west-1:%s=%j: exit 2 naming the parameter', async (name, value) => {
     const { code, stderr } = await deploy('--region-parameter', `eu-west-1:${name}=${value}`);
 
