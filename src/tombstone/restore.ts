@@ -443,10 +443,12 @@ async function planOne(
       detail: 'a newer tombstone of this schedule came first',
     });
   }
-  handled.add(identity);
+  // A tombstone that fails its integrity check does not count as handled: it cannot hide an older,
+  // intact tombstone of that schedule.
   const definition = intactDefinition(tombstone);
   if (typeof definition === 'string')
     return done({ ...about, action: RestoreAction.failed, detail: definition });
+  handled.add(identity);
   const shown = { ...about, ...describeDefinition(definition) };
 
   const notDeleted = NOT_DELETED[tombstone.outcome];

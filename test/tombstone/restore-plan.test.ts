@@ -566,6 +566,33 @@ describe('restore says exactly what happened', () => {
     expect(dry.summary).toMatchObject({ found: 3, needsChoice: 2, leftAlone: 1 });
   });
 
+  it('refuses a tombstone altered after it was written, and lets it hide no older intact tombstone', async () => {
+    // Prepare: deleted twice (restored in between); then its newest tombstone is altered.
+    await tombstoneWith(finished('twice'), 'deleted');
+    env.emulator.plane.setNow(new Date(NOW.getTime() + 60_000));
+    const newest = await tombstoneWith({ ...finished('twice'), Description: 'second life' }, 'deleted');
+    const [pk, sk] = splitKey(newest.key);
+    await env.dynamodb.send(
+      new UpdateItemCommand({
+        TableName: TOMBSTONE_TABLE,
+        Key: { pk: { S: pk }, sk: { S: sk } },
+        UpdateExpression: 'SET #definition = :altered',
+        ExpressionAttributeNames: { '#definition': 'definition' },
+        ExpressionAttributeValues: { ':altered': { S: '{"Name":"twice","Target":{"Arn":"x"}}' } },
+      }),
+    );
+
+    // Act
+    const dry = await run(['--group', 'default', '--keep']);
+
+    // Assess
+    expect(tombstoneLines(dry).map((line) => [line.action, line.fields.key, line.fields.why])).toEqual([
+      ['failed', newest.key, 'the stored definition does not match its SHA-256'],
+      ['wouldRestore', expect.stringMatching(/^g#default#\d\|twice#2025-06-15T12:00:/), undefined],
+    ]);
+    expect(dry.code).toBe(1);
+  });
+
   it('documents every action word, and no other, in docs/restore.md', async () => {
     const page = await readFile(new URL('../../docs/restore.md', import.meta.url), 'utf8');
     const section = page.slice(page.indexOf('### What each action word means'));
