@@ -194,6 +194,24 @@ describe('reading which schedules CloudFormation stacks declare', () => {
     ).toBe('unknown');
   });
 
+  it('retries a ListStackResources answer lost after the effect, and slow answers, and reads every stack', async () => {
+    seedStacks();
+    env.emulator.plane.faults.configure({
+      rules: [
+        { kind: 'reset', service: 'cloudformation', operation: 'ListStackResources', times: 1 },
+        { kind: 'latency', service: 'cloudformation', operation: 'ListStacks', delayMs: 300 },
+      ],
+    });
+    const index = await readOwnershipIndex(readDeps(), { requestsPerSecond: 100 });
+    expect(index.complete).toBe(true);
+    expect(index.stacks).toEqual({
+      orders: ['orders-reminder-1', 'orders-reminder-2'],
+      billing: ['billing-close-month'],
+    });
+    // The lost answer's request was sent again: one more than the four of a clean read.
+    expect(index.requests).toBe(5);
+  });
+
   it('without any index, every answer is unknown', () => {
     const lookup = createOwnershipLookup(undefined);
     expect(lookup.ownerOf({ Name: 'x', CreationDate: new Date(0) })).toBe('unknown');

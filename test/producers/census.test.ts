@@ -240,6 +240,45 @@ describe('producers in the census', () => {
   });
 });
 
+describe('producers under faults', () => {
+  it('takes the producer counts back with the rest when ListSchedules refuses a NextToken, counting none twice', async () => {
+    // Prepare: 250 schedules, 3 pages; the second page's token is refused once.
+    seed('orders', lambda('orders-reminder'), 180);
+    seed('orders', SEND_MESSAGE, 70);
+    env.emulator.plane.faults.configure({
+      rules: [{ kind: 'reject-token', service: 'scheduler', operation: 'ListSchedules', skip: 1, times: 1 }],
+    });
+    // Act
+    const summary = await census(deps(), options());
+    // Assess
+    expect(summary.total).toBe(250);
+    expect(summary.producers?.targets.map(({ targetArn, count }) => [targetArn, count])).toEqual([
+      [lambda('orders-reminder'), 180],
+      [SEND_MESSAGE, 70],
+    ]);
+    expect(storedBy(ProducerMetric.scheduleCount, ProducerDimension.targetArn)).toEqual({
+      [lambda('orders-reminder')]: 180,
+      [SEND_MESSAGE]: 70,
+      [OTHER]: 0,
+    });
+  });
+
+  it('still publishes the counts and producers when AWS/Usage cannot be looked for', async () => {
+    seed('default', SEND_MESSAGE, 9);
+    env.emulator.plane.controls.errorRates = { ListMetrics: 1 };
+    const summary = await census(deps(), options());
+    expect(summary.awsUsage).toEqual({ status: 'error', error: 'InternalServiceFault' });
+    expect(summary.producers?.targets[0]).toMatchObject({ targetArn: SEND_MESSAGE, count: 9 });
+    expect(storedBy(ProducerMetric.scheduleCount, ProducerDimension.targetArn)).toEqual({
+      [SEND_MESSAGE]: 9,
+      [OTHER]: 0,
+    });
+    expect(log.lines.some((line) => line.level === 'warn' && /AWS\/Usage/.test(String(line.message)))).toBe(
+      true,
+    );
+  });
+});
+
 describe("AWS's own count (AWS/Usage)", () => {
   it('publishes the difference from its own count when the account has one usage metric for schedules', async () => {
     // Prepare: the metric's name is whatever the account has; an API usage metric and a group count
