@@ -8,7 +8,8 @@
 //
 // Tombstones are streamed, a DynamoDB page at a time, twice with `apply` (plan, then create); what is
 // held is the plan: one small entry per matched tombstone (its key, SHA-256, outcome, the action and
-// the new time; about 0.5 KB), never a definition or a target.
+// the new time; about 1 KB of heap, measured 0.92 KB with 30-character names), never a definition or
+// a target.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   ConflictException,
