@@ -11,6 +11,7 @@
 import { readFileSync } from 'node:fs';
 import { devNull } from 'node:os';
 import { pathToFileURL } from 'node:url';
+import { SingleBar } from 'cli-progress';
 import { parse as parseYaml } from 'yaml';
 import { GROWTH_DEFAULTS } from '../src/census/growth.ts';
 import { RECHECK_AFTER_MS } from '../src/sweep/sweep.ts';
@@ -116,12 +117,15 @@ export async function main(argv: string[], io: ToolIo): Promise<number> {
     await emulator.services.dynamodb.createTable('hygiene-demo-tombstones', { hash: 'pk', range: 'sk' });
 
     heading(`1. A legacy account: ${count(scheduleCount)} schedules made with ActionAfterCompletion NONE`);
+    const bar = process.stderr.isTTY ? progressBar() : undefined;
     const population = scheduler.synthesize({
       count: scheduleCount,
       seed: 7,
       groups: GROUPS,
       graceMinutes: 60,
+      ...(bar ? { onProgress: (created: number) => bar.show('seeding', created, scheduleCount) } : {}),
     });
+    bar?.stop();
     table(Object.entries(population.byKind).map(([kind, n]) => [kind, count(n), describeKind(kind)]));
     console.log(
       `\nA correct sweeper deletes ${count(population.expectedDeletions)} of them (${population.rule}).`,
@@ -149,7 +153,12 @@ export async function main(argv: string[], io: ToolIo): Promise<number> {
     }
 
     heading('4. The real sweep: the sweep handler with {} (what the hourly trigger sends)');
-    const real = await quiet(() => sweepHandler({}));
+    const deletesBefore = scheduler.counters().deletedByApi;
+    const real = await withProgress(
+      (show) =>
+        show('deleting', scheduler.counters().deletedByApi - deletesBefore, population.expectedDeletions),
+      () => quiet(() => sweepHandler({})),
+    );
     printSweep(real.result);
     explainSweep(finishedSummary(real.result), deployed);
     const deletedByKind = countByKind(scheduler.deletedNames());
@@ -249,6 +258,44 @@ export async function main(argv: string[], io: ToolIo): Promise<number> {
     await emulator.close();
   }
   return exitCode;
+}
+
+/** A cli-progress bar on stderr (only on a terminal, never in tests or pipes). */
+function progressBar() {
+  const bar = new SingleBar({
+    stream: process.stderr,
+    format: '{phase} [{bar}] {value}/{total} | {duration_formatted}',
+    hideCursor: true,
+    clearOnComplete: true,
+  });
+  let started = false;
+  return {
+    show(phase: string, value: number, total: number) {
+      if (!started) bar.start(total, value, { phase });
+      else bar.update(value, { phase });
+      started = true;
+    },
+    stop() {
+      if (started) bar.stop();
+      started = false;
+    },
+  };
+}
+
+/** Runs `work` with a bar on a terminal that `poll` updates every 200 ms. */
+async function withProgress<T>(
+  poll: (show: ReturnType<typeof progressBar>['show']) => void,
+  work: () => Promise<T>,
+): Promise<T> {
+  if (!process.stderr.isTTY) return work();
+  const bar = progressBar();
+  const timer = setInterval(() => poll(bar.show), 200);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+    bar.stop();
+  }
 }
 
 /** Runs a handler with its JSON log lines captured instead of printed (a tombstone per deletion is a lot). */

@@ -43,6 +43,8 @@ export interface SynthesizeSpec {
   namePrefix?: string;
   /** Grace period of the sweeper whose expectation is reported. Default 60 minutes. */
   graceMinutes?: number;
+  /** Called with the number created so far after each batch is stored (a progress bar's feed). */
+  onProgress?: (created: number) => void;
 }
 
 export interface SynthesizeReport {
@@ -144,9 +146,11 @@ export function synthesizePopulation(spec: SynthesizeSpec, deps: SynthesizeDeps)
     if (batch.length === BATCH) {
       deps.seed(batch);
       batch = [];
+      spec.onProgress?.(index + 1);
     }
   }
   if (batch.length > 0) deps.seed(batch);
+  spec.onProgress?.(count);
 
   const deletedIfDisabledKept = byKind.finishedNone + byKind.dstGap;
   return {
