@@ -125,6 +125,11 @@ export class RequestBudget {
       try {
         return await send();
       } catch (error) {
+        if (wasNotSent(error)) {
+          // Stopped before it left (a departure check): no request reached the service.
+          this.stats.requests -= 1;
+          throw error;
+        }
         if (isThrottling(error)) {
           this.stats.throttled += 1;
           throttleAttempts += 1;
@@ -184,6 +189,11 @@ interface AwsLikeError {
   code?: string;
   $metadata?: { httpStatusCode?: number };
   $retryable?: { throttling?: boolean };
+}
+
+/** An error that says its request never left this process (e.g. DepartureRefused). */
+export function wasNotSent(error: unknown): boolean {
+  return (error as { notSent?: unknown } | undefined)?.notSent === true;
 }
 
 export function isThrottling(error: unknown): boolean {

@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { departureAgents } from './departure.ts';
 import { LeanSchedulerClient } from './scheduler-lean.ts';
 
 export interface Credentials {
@@ -89,12 +90,19 @@ function common(options: ClientOptions) {
   };
 }
 
+/**
+ * A Scheduler client whose requests honour sendWithDepartureCheck (src/aws/departure.ts): the sweep's
+ * delete gate checks its preconditions when a DeleteSchedule leaves, not when it was queued.
+ */
 export function createSchedulerClient(options: SchedulerClientOptions = {}): SchedulerClient {
-  if (!options.leanRequestPath) return new SchedulerClient(common(options));
+  const base = common(options);
+  const agents = departureAgents({ keepAlive: true, maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS });
+  const config = { ...base, requestHandler: { ...base.requestHandler, ...agents } };
+  if (!options.leanRequestPath) return new SchedulerClient(config);
   if (options.maxAttempts !== 1) {
     throw new RangeError('The lean request path makes one attempt per send: it needs maxAttempts 1');
   }
-  return new LeanSchedulerClient(common(options));
+  return new LeanSchedulerClient(config);
 }
 
 export const createCloudWatchClient = (options: ClientOptions = {}) => new CloudWatchClient(common(options));

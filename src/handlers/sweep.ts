@@ -7,6 +7,7 @@ import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import {
+  type ClientOptions,
   createCloudWatchClient,
   createDynamoDbClient,
   createLambdaClient,
@@ -212,6 +213,28 @@ function stateFor(deps: SweepHandlerDeps, clock: () => Date): SweepState | undef
   };
 }
 
+/**
+ * Sockets beside one per item in flight: the listing's one request (ListSchedules is a NextToken
+ * chain) and the protection's group-tag reads, with room to spare, so neither makes a delete wait.
+ */
+export const SOCKETS_BESIDE_ITEMS = 4;
+
+/**
+ * The sweep's Scheduler client as deployed: one SDK attempt (the sweep's budgets own retries), the
+ * lean request path for the hot operations (the SDK's signer, handler and protocol without its
+ * middleware stack), a socket for every item in flight plus SOCKETS_BESIDE_ITEMS, and the stack
+ * resolved once for the rest. Tests pass the emulator's endpoint and keys in `options`.
+ */
+export function sweepSchedulerClient(config: SweepConfig, options: ClientOptions = {}): SchedulerClient {
+  return createSchedulerClient({
+    ...options,
+    maxAttempts: 1,
+    leanRequestPath: true,
+    maxSockets: config.concurrency + SOCKETS_BESIDE_ITEMS,
+    cacheMiddleware: true,
+  });
+}
+
 let containerHandler: ReturnType<typeof createSweepHandler> | undefined;
 let containerLog: FunctionLogger | undefined;
 
@@ -228,12 +251,7 @@ export const handler = async (event: unknown, context?: SweepInvocationContext):
       log: containerLog,
       // The lean request path for the hot operations (the SDK's signer, handler and protocol without
       // its middleware stack), a socket for every item in flight, and the stack resolved once for the rest.
-      scheduler: createSchedulerClient({
-        maxAttempts: 1,
-        leanRequestPath: true,
-        maxSockets: config.concurrency,
-        cacheMiddleware: true,
-      }),
+      scheduler: sweepSchedulerClient(config),
       cloudwatch: createCloudWatchClient(),
       config,
       // The hand-off makes one attempt: a retry of a call that was in fact queued would start a

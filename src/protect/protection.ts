@@ -1,16 +1,20 @@
 // What the sweeper must never delete, as operators mark it:
-//  - a schedule group tagged `schedule-hygiene:protect` = `true` (read with ListTagsForResource once
-//    per group per sweep);
+//  - a schedule group tagged `schedule-hygiene:protect` = `true` (read with ListTagsForResource, at
+//    most once per group per PROTECTION_MAX_AGE_MS);
 //  - name prefixes, from the configuration (SWEEP_PROTECT_PREFIXES) and the invoke payload;
-//  - schedules restored with `npm run restore -- --keep`: their names are kept in one item per group
-//    in the state table (pk `protect#<group>`, a string set `names`), read once per group per sweep.
-// A protected schedule is counted, never looked up and never deleted. When a group's protection
-// cannot be read, its schedules are kept and counted as skipped (protectionUnknown), never swept.
+//  - schedules restored with `npm run restore -- --keep`: one item per name in the state table (pk
+//    `protect#<group>#<name>`), read at the delete gate; earlier versions kept a group's names in one
+//    item (pk `protect#<group>`, a string set `names`), still read with the group's tag.
+// Reads are at most PROTECTION_MAX_AGE_MS old when a delete leaves (src/sweep/gate.ts). A protected
+// schedule is counted and never deleted; one protected by prefix or group is never looked up. When
+// protection cannot be read, the schedule is kept and counted as skipped (protectionUnknown).
 import {
   type AttributeValue,
+  BatchWriteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
   UpdateItemCommand,
+  type WriteRequest,
 } from '@aws-sdk/client-dynamodb';
 import {
   ListTagsForResourceCommand,
@@ -20,7 +24,7 @@ import {
 import { type BudgetOptions, RequestBudget } from '../aws/budget.ts';
 import { clip } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { safeError } from '../redact.ts';
+import { safeError, scheduleRef } from '../redact.ts';
 
 export const PROTECT_TAG_KEY = 'schedule-hygiene:protect';
 export const PROTECT_TAG_VALUE = 'true';
@@ -59,9 +63,29 @@ export type ProtectionVerdict =
   | { kind: 'unknown' }
   | undefined;
 
+/** A verdict with the age of what it rests on. */
+export interface ProtectionRead {
+  verdict: ProtectionVerdict;
+  /**
+   * When the oldest read the verdict rests on was sent (the options' `now`, performance time by
+   * default): what was written before this moment is in the verdict. Infinity when it rests on no
+   * read (a name prefix, fixed for the invocation).
+   */
+  readAt: number;
+}
+
 export interface ProtectionCheck {
-  /** Never throws. Answers from memory after the first schedule of each group. */
+  /**
+   * Before a lookup: name prefixes, the group's tag and its protected-names list (the per-group item
+   * of earlier versions), from reads at most PROTECTION_MAX_AGE_MS old. Never throws.
+   */
   check(summary: ScheduleSummary): Promise<ProtectionVerdict>;
+  /**
+   * At the delete gate: every source, each read no older than PROTECTION_MAX_AGE_MS (the group's
+   * tag and list are read again when older), and the schedule's own protected-name item read now.
+   * Never throws: what cannot be read is `unknown`.
+   */
+  confirm(summary: ScheduleSummary): Promise<ProtectionRead>;
 }
 
 export interface ProtectionOptions {
@@ -73,6 +97,10 @@ export interface ProtectionOptions {
   log: Logger;
   /** Backoff tuning for the ListTagsForResource budget (tests pass milliseconds). */
   budgetTuning?: Omit<BudgetOptions, 'ratePerSecond'>;
+  /** Monotonic milliseconds for the age of reads (default performance.now). */
+  now?: () => number;
+  /** Default PROTECTION_MAX_AGE_MS. */
+  maxAgeMs?: number;
 }
 
 /**
@@ -84,15 +112,28 @@ export interface ProtectionOptions {
  */
 export const PROTECTION_MAX_AGE_MS = 10_000;
 
-/** ListTagsForResource is called once per group per sweep: a small budget of its own suffices. */
+/**
+ * ListTagsForResource is called once per group per PROTECTION_MAX_AGE_MS at most, and only while
+ * the group's schedules are judged or deleted: a small budget of its own suffices. Scheduler's
+ * schedule-group operations allow 10 requests a second (reference: quotas).
+ */
 export const TAG_READS_PER_SECOND = 10;
 
 interface GroupProtection {
   tagged: boolean;
+  /** Names in the group's list item (`protect#<group>`, written by earlier versions). */
   names: Set<string>;
 }
 
+interface GroupRead {
+  sentAt: number;
+  loading: Promise<GroupProtection | undefined>;
+}
+
+/** The per-group item of earlier versions: a string set of names. Still read, never written. */
 export const protectionKey = (group: string) => `protect#${group}`;
+/** One protected name (restore --keep): its own item, so a group holds any number of them. */
+export const protectedNameKey = (group: string, name: string) => `protect#${group}#${name}`;
 
 /** The schedule group's ARN, from one of its schedules' ARNs (…:schedule/<group>/<name>). */
 export function groupArnOf(scheduleArn: string, group: string): string | undefined {
@@ -102,101 +143,214 @@ export function groupArnOf(scheduleArn: string, group: string): string | undefin
 }
 
 export function createProtection(options: ProtectionOptions): ProtectionCheck {
-  const groups = new Map<string, Promise<GroupProtection | undefined>>();
+  const now = options.now ?? (() => performance.now());
+  const maxAgeMs = options.maxAgeMs ?? PROTECTION_MAX_AGE_MS;
+  const groups = new Map<string, GroupRead>();
   // Its own budget: paced, and retried on throttling and 5xx, so one throttled read does not leave a
-  // group unswept for a whole sweep.
+  // group unswept.
   const budget = new RequestBudget('ListTagsForResource', {
     ...options.budgetTuning,
     ratePerSecond: TAG_READS_PER_SECOND,
   });
+  const loadGroup = (group: string, scheduleArn: string) =>
+    readGroup({ ...options, budget }, group, scheduleArn);
 
-  const load = async (group: string, scheduleArn: string): Promise<GroupProtection | undefined> => {
-    try {
-      const arn = groupArnOf(scheduleArn, group);
-      if (!arn) throw new Error(`cannot derive the group ARN from '${scheduleArn}'`);
-      const tags = await budget.call(() =>
-        options.scheduler.send(new ListTagsForResourceCommand({ ResourceArn: arn })),
-      );
-      const tag = readProtectTag(tags.Tags ?? []);
-      if (tag.kind === 'unclear') {
-        options.log.error("the group's protection tag is not understood; the group is kept this sweep", {
-          group,
-          tagKey: clip(tag.key),
-          tagValue: clip(tag.value),
-          expected: `${PROTECT_TAG_KEY} = true or false`,
-        });
-        return undefined;
-      }
-      const tagged = tag.kind === 'protected';
-      const names = new Set<string>();
-      if (options.state) {
-        const { dynamodb, tableName } = options.state;
-        const item = await budget.call(() =>
-          dynamodb.send(
-            new GetItemCommand({
-              TableName: tableName,
-              Key: { pk: { S: protectionKey(group) } },
-              ConsistentRead: true,
-            }),
-          ),
-        );
-        for (const name of item.Item?.names?.SS ?? []) names.add(name);
-      }
-      return { tagged, names };
-    } catch (error) {
-      options.log.error('reading schedule protection failed; the group is kept this sweep', {
-        group,
-        error: safeError(error),
-      });
-      return undefined;
+  /** The group's protection from a read no older than maxAgeMs; a new read when older. */
+  const groupProtection = async (summary: ScheduleSummary) => {
+    const group = summary.GroupName ?? 'default';
+    let read = groups.get(group);
+    if (!read || now() - read.sentAt > maxAgeMs) {
+      read = { sentAt: now(), loading: loadGroup(group, summary.Arn ?? '') };
+      groups.set(group, read);
     }
+    return { protection: await read.loading, sentAt: read.sentAt };
+  };
+
+  const byPrefix = (summary: ScheduleSummary): ProtectionVerdict => {
+    const name = summary.Name ?? '';
+    return options.prefixes.some((prefix) => name.startsWith(prefix))
+      ? { kind: 'protected', by: ProtectedBy.namePrefix }
+      : undefined;
+  };
+
+  const fromGroup = (
+    summary: ScheduleSummary,
+    protection: GroupProtection | undefined,
+  ): ProtectionVerdict => {
+    if (!protection) return { kind: 'unknown' };
+    if (protection.tagged) return { kind: 'protected', by: ProtectedBy.groupTag };
+    if (protection.names.has(summary.Name ?? '')) return { kind: 'protected', by: ProtectedBy.restoredKeep };
+    return undefined;
   };
 
   return {
     async check(summary) {
-      const name = summary.Name ?? '';
-      if (options.prefixes.some((prefix) => name.startsWith(prefix))) {
-        return { kind: 'protected', by: ProtectedBy.namePrefix };
-      }
-      const group = summary.GroupName ?? 'default';
-      let loading = groups.get(group);
-      if (!loading) {
-        loading = load(group, summary.Arn ?? '');
-        groups.set(group, loading);
-      }
-      const protection = await loading;
-      if (!protection) return { kind: 'unknown' };
-      if (protection.tagged) return { kind: 'protected', by: ProtectedBy.groupTag };
-      if (protection.names.has(name)) return { kind: 'protected', by: ProtectedBy.restoredKeep };
-      return undefined;
+      const prefix = byPrefix(summary);
+      if (prefix) return prefix;
+      const { protection } = await groupProtection(summary);
+      return fromGroup(summary, protection);
+    },
+    async confirm(summary) {
+      const prefix = byPrefix(summary);
+      if (prefix) return { verdict: prefix, readAt: Number.POSITIVE_INFINITY };
+      const nameSentAt = now();
+      const [group, named] = await Promise.all([
+        groupProtection(summary),
+        readProtectedName(options, summary),
+      ]);
+      const readAt = Math.min(group.sentAt, nameSentAt);
+      const verdict = fromGroup(summary, group.protection);
+      if (verdict) return { verdict, readAt };
+      if (named === 'unknown') return { verdict: { kind: 'unknown' }, readAt };
+      return { verdict: named ? { kind: 'protected', by: ProtectedBy.restoredKeep } : undefined, readAt };
     },
   };
 }
 
-/** Adds names to a group's protected list (restore --keep). Throws if the write fails. */
-export const protectNames = (dynamodb: DynamoDBClient, tableName: string, group: string, names: string[]) =>
-  changeProtectedNames(dynamodb, tableName, group, names, 'ADD');
+/** A group's tag and its list item; undefined when either cannot be read (logged). */
+async function readGroup(
+  options: ProtectionOptions & { budget: RequestBudget },
+  group: string,
+  scheduleArn: string,
+): Promise<GroupProtection | undefined> {
+  const { budget } = options;
+  try {
+    const arn = groupArnOf(scheduleArn, group);
+    if (!arn) throw new Error(`cannot derive the group ARN from '${scheduleArn}'`);
+    const tags = await budget.call(() =>
+      options.scheduler.send(new ListTagsForResourceCommand({ ResourceArn: arn })),
+    );
+    const tag = readProtectTag(tags.Tags ?? []);
+    if (tag.kind === 'unclear') {
+      options.log.error("the group's protection tag is not understood; the group is kept this sweep", {
+        group,
+        tagKey: clip(tag.key),
+        tagValue: clip(tag.value),
+        expected: `${PROTECT_TAG_KEY} = true or false`,
+      });
+      return undefined;
+    }
+    const names = new Set<string>();
+    if (options.state) {
+      const { dynamodb, tableName } = options.state;
+      const item = await dynamodb.send(
+        new GetItemCommand({
+          TableName: tableName,
+          Key: { pk: { S: protectionKey(group) } },
+          ConsistentRead: true,
+        }),
+      );
+      for (const name of item.Item?.names?.SS ?? []) names.add(name);
+    }
+    return { tagged: tag.kind === 'protected', names };
+  } catch (error) {
+    options.log.error('reading schedule protection failed; the group is kept this sweep', {
+      group,
+      error: safeError(error),
+    });
+    return undefined;
+  }
+}
 
-/** Removes names from a group's protected list, so the sweep judges them again. Throws if the write fails. */
-export const unprotectNames = (dynamodb: DynamoDBClient, tableName: string, group: string, names: string[]) =>
-  changeProtectedNames(dynamodb, tableName, group, names, 'DELETE');
+/**
+ * Whether `restore --keep` protected this schedule's name: its own item, read consistently. False
+ * without a state table (the handler refuses a deleting sweep without one); 'unknown' when the read
+ * fails (logged).
+ */
+async function readProtectedName(
+  options: ProtectionOptions,
+  summary: ScheduleSummary,
+): Promise<boolean | 'unknown'> {
+  if (!options.state) return false;
+  const { dynamodb, tableName } = options.state;
+  const group = summary.GroupName ?? 'default';
+  try {
+    const item = await dynamodb.send(
+      new GetItemCommand({
+        TableName: tableName,
+        Key: { pk: { S: protectedNameKey(group, summary.Name ?? '') } },
+        ConsistentRead: true,
+        ProjectionExpression: 'pk',
+      }),
+    );
+    return item.Item !== undefined;
+  } catch (error) {
+    options.log.error("reading a schedule's protection failed; it is kept", {
+      ...scheduleRef(summary),
+      error: safeError(error),
+    });
+    return 'unknown';
+  }
+}
 
-async function changeProtectedNames(
+/** Most items in one BatchWriteItem (DynamoDB's limit). */
+const BATCH_WRITE_LIMIT = 25;
+/** Rounds of UnprocessedItems retried before a protection write fails. */
+const UNPROCESSED_ROUNDS = 8;
+
+/**
+ * Protects names in a group (restore --keep): one item per name, `protect#<group>#<name>`, so a
+ * group holds any number of them (an item is at most 400 KB; a list in one item would cap a group
+ * at some 13,000 names). Throws if any write fails after DynamoDB's unprocessed items were retried.
+ */
+export async function protectNames(
   dynamodb: DynamoDBClient,
   tableName: string,
   group: string,
   names: string[],
-  action: 'ADD' | 'DELETE',
+): Promise<void> {
+  const written = new Date().toISOString();
+  await batchWrite(
+    dynamodb,
+    tableName,
+    names.map((name) => ({
+      PutRequest: {
+        Item: { pk: { S: protectedNameKey(group, name) }, protectedAt: { S: written } },
+      },
+    })),
+  );
+}
+
+/**
+ * Removes names' protection, so the sweep judges them again: their own items, and the names in the
+ * group's list item of earlier versions. Throws if a write fails.
+ */
+export async function unprotectNames(
+  dynamodb: DynamoDBClient,
+  tableName: string,
+  group: string,
+  names: string[],
 ): Promise<void> {
   if (names.length === 0) return;
+  await batchWrite(
+    dynamodb,
+    tableName,
+    names.map((name) => ({ DeleteRequest: { Key: { pk: { S: protectedNameKey(group, name) } } } })),
+  );
   await dynamodb.send(
     new UpdateItemCommand({
       TableName: tableName,
       Key: { pk: { S: protectionKey(group) } },
-      UpdateExpression: `${action} #names :names`,
+      UpdateExpression: 'DELETE #names :names',
       // NAMES is a DynamoDB reserved word.
       ExpressionAttributeNames: { '#names': 'names' },
       ExpressionAttributeValues: { ':names': { SS: names } as AttributeValue },
     }),
   );
+}
+
+async function batchWrite(dynamodb: DynamoDBClient, tableName: string, requests: WriteRequest[]) {
+  for (let start = 0; start < requests.length; start += BATCH_WRITE_LIMIT) {
+    let pending = requests.slice(start, start + BATCH_WRITE_LIMIT);
+    for (let round = 0; pending.length > 0; round += 1) {
+      if (round >= UNPROCESSED_ROUNDS) {
+        throw new Error(`DynamoDB left ${pending.length} protection writes unprocessed in ${tableName}`);
+      }
+      if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
+      const answer = await dynamodb.send(
+        new BatchWriteItemCommand({ RequestItems: { [tableName]: pending } }),
+      );
+      pending = answer.UnprocessedItems?.[tableName] ?? [];
+    }
+  }
 }

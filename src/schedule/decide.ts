@@ -24,8 +24,14 @@ export const SkipReason = {
    * customer managed KMS key. It cannot be judged or tombstoned, so it is kept (src/sweep/README.md).
    */
   kmsAccessDenied: 'kmsAccessDenied',
-  /** Set by the sweep: the group's protection (tags, protected names) could not be read this sweep. */
+  /** Set by the sweep: the schedule's protection (group tag, protected names) could not be read. */
   protectionUnknown: 'protectionUnknown',
+  /**
+   * Set by the sweep's delete gate: the delete could not leave with its preconditions current (its
+   * definition read within the re-read window, its protection within PROTECTION_MAX_AGE_MS) after
+   * DEPARTURES_BEFORE_KEEPING tries, say in a socket pool that stays full. Kept for the next sweep.
+   */
+  staleAtDeparture: 'staleAtDeparture',
 } as const;
 export type SkipReason = (typeof SkipReason)[keyof typeof SkipReason];
 

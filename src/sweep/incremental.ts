@@ -6,7 +6,7 @@ import type { Logger } from '../log.ts';
 import { safeError, scheduleRef } from '../redact.ts';
 import { SkipReason } from '../schedule/decide.ts';
 import type { Remembered, ScheduleMemory } from '../state/memory.ts';
-import type { ItemOutcome, RecalledOutcome, SkipReasonName, SweepKnowledge } from './sweep.ts';
+import type { ItemOutcome, RecalledOutcome, SkipReasonName, SweepKnowledge } from './model.ts';
 
 export interface IncrementalSettings {
   clock: () => Date;
@@ -19,6 +19,14 @@ export interface IncrementalSettings {
 }
 
 const skipReasons = new Set<string>(Object.values(SkipReason));
+/** Skips that stay true while the definition is unchanged. */
+const REMEMBERED_SKIPS = new Set<string>([
+  SkipReason.unknownTimezone,
+  SkipReason.unparseableExpression,
+  SkipReason.missingFields,
+  SkipReason.invalidFields,
+  SkipReason.kmsAccessDenied,
+]);
 // A reason stored by another version of the sweeper that this one does not know is not trusted.
 const isSkipReason = (reason: string): reason is SkipReasonName => skipReasons.has(reason);
 
@@ -106,10 +114,11 @@ function lessonOf(
     case 'recurring':
       return { kind: 'recurring', lastModified };
     case 'skipped':
-      // Kept only because of this run's keepDisabled setting: another run may judge it otherwise.
-      return outcome.reason === SkipReason.disabledKept
-        ? undefined
-        : { kind: 'skipped', lastModified, reason: outcome.reason };
+      // Only what the definition itself says: a protection unread, a delete that could not leave, a
+      // change mid-sweep or this run's keepDisabled setting may be otherwise next time.
+      return REMEMBERED_SKIPS.has(outcome.reason)
+        ? { kind: 'skipped', lastModified, reason: outcome.reason }
+        : undefined;
     default:
       return undefined;
   }

@@ -3,6 +3,7 @@
 // may go on or must end, and the continuation it hands on. src/sweep/run.ts does the I/O around them
 // (the lease, the sweep, the hand-off, the publication), in that order.
 import type { LeaseRecord } from '../state/lease.ts';
+import { countsOf, derived } from './ledger.ts';
 import { MAX_INVOCATIONS, type SweepContinuation, type SweepRequest } from './payload.ts';
 import {
   emptyCounts,
@@ -61,7 +62,7 @@ export function startPosition(): RunPosition {
     cursor: { groupIndex: 0 },
     counts: emptyCounts(),
     progress: { groups: {}, fromStart: true },
-    requests: { ListSchedules: 0, GetSchedule: 0, DeleteSchedule: 0 },
+    requests: { ListSchedules: 0, GetSchedule: 0, DeleteSchedule: 0, rereads: 0 },
     throttled: 0,
     durationSeconds: 0,
   };
@@ -158,6 +159,7 @@ export function addCarried(
       ListSchedules: summary.requests.ListSchedules + (carried?.requests.ListSchedules ?? 0),
       GetSchedule: summary.requests.GetSchedule + (carried?.requests.GetSchedule ?? 0),
       DeleteSchedule: summary.requests.DeleteSchedule + (carried?.requests.DeleteSchedule ?? 0),
+      rereads: summary.requests.rereads + (carried?.requests.rereads ?? 0),
     },
     // Time spent sweeping, summed over the invocations: the hand-off gaps are not sweep work.
     durationSeconds: Math.round((summary.durationSeconds + (carried?.durationSeconds ?? 0)) * 1000) / 1000,
@@ -170,10 +172,7 @@ export function carriedSummary(carried: SweepContinuation, stoppedBy: StopReason
   return {
     ...counts,
     skipped: { ...counts.skipped },
-    skippedTotal: Object.values(counts.skipped).reduce((sum, value) => sum + value, 0),
-    uncertain: {
-      deleted: counts.deletedUnconfirmed + counts.deleteOutcomeUnknown + (counts.deletesUncounted ?? 0),
-    },
+    ...derived(counts),
     throttled: carried.throttled,
     requests: { ...carried.requests },
     durationSeconds: carried.durationSeconds,
@@ -195,25 +194,5 @@ export function positionOf(summary: SweepSummary & { cursor: SweepCursor }): Run
     requests: summary.requests,
     throttled: summary.throttled,
     durationSeconds: summary.durationSeconds,
-  };
-}
-
-function countsOf(summary: SweepSummary): SweepCounts {
-  return {
-    scanned: summary.scanned,
-    finished: summary.finished,
-    deleted: summary.deleted,
-    wouldDelete: summary.wouldDelete,
-    alreadyGone: summary.alreadyGone,
-    stuck: summary.stuck,
-    pending: summary.pending,
-    recurring: summary.recurring,
-    skipped: { ...summary.skipped },
-    failed: summary.failed,
-    recalled: summary.recalled,
-    deletedUnconfirmed: summary.deletedUnconfirmed,
-    deleteOutcomeUnknown: summary.deleteOutcomeUnknown,
-    protected: summary.protected,
-    ...(summary.deletesUncounted === undefined ? {} : { deletesUncounted: summary.deletesUncounted }),
   };
 }

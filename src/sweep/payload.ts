@@ -7,14 +7,8 @@ import { isRecord, isScheduledEvent, readExact, rejectUnknownFields, UnknownFiel
 import { SkipReason } from '../schedule/decide.ts';
 import { count, exactObject, flag, isoInstant, parseInput, seconds, text, wholeNumber } from '../validate.ts';
 import { GROUP_NAME_PATTERN } from './config.ts';
-import type {
-  GroupProgress,
-  KeptCounts,
-  SweepCounts,
-  SweepCursor,
-  SweepProgress,
-  SweepSummary,
-} from './sweep.ts';
+import { COUNT_FIELDS, KEPT_FIELDS } from './ledger.ts';
+import type { GroupProgress, SweepCounts, SweepCursor, SweepProgress, SweepSummary } from './sweep.ts';
 
 export { UnknownFieldError };
 
@@ -162,22 +156,7 @@ const CONTINUATION_FIELDS = [
   'durationSeconds',
   'settings',
 ] as const;
-const COUNT_FIELDS = [
-  'scanned',
-  'finished',
-  'deleted',
-  'wouldDelete',
-  'alreadyGone',
-  'stuck',
-  'pending',
-  'recurring',
-  'skipped',
-  'failed',
-  'recalled',
-  'deletedUnconfirmed',
-  'deleteOutcomeUnknown',
-  'protected',
-] as const satisfies readonly (keyof SweepCounts)[];
+
 const GROUP_PROGRESS_FIELDS = [
   'seen',
   'removed',
@@ -186,19 +165,8 @@ const GROUP_PROGRESS_FIELDS = [
   'unprocessed',
   'kept',
 ] as const satisfies readonly (keyof GroupProgress)[];
-/** The counts a group's `kept` may hold: those of outcomes that leave a schedule in place. */
-const KEPT_FIELDS = [
-  'scanned',
-  'finished',
-  'wouldDelete',
-  'stuck',
-  'pending',
-  'recurring',
-  'failed',
-  'recalled',
-  'deleteOutcomeUnknown',
-] as const satisfies readonly (keyof KeptCounts)[];
-const REQUEST_FIELDS = ['ListSchedules', 'GetSchedule', 'DeleteSchedule'] as const;
+
+const REQUEST_FIELDS = ['ListSchedules', 'GetSchedule', 'DeleteSchedule', 'rereads'] as const;
 const RUN_ID_PATTERN = /^[0-9a-zA-Z-]{1,64}$/;
 const MAX_TOKEN_LENGTH = 8192;
 
@@ -260,9 +228,10 @@ const continuationSchema = exactObject(
     ),
     counts: exactObject(
       {
-        ...(Object.fromEntries(
-          COUNT_FIELDS.filter((field) => field !== 'skipped').map((field) => [field, count]),
-        ) as Record<Exclude<(typeof COUNT_FIELDS)[number], 'skipped'>, typeof count>),
+        ...(Object.fromEntries(COUNT_FIELDS.map((field) => [field, count])) as Record<
+          (typeof COUNT_FIELDS)[number],
+          typeof count
+        >),
         skipped: exactObject(
           Object.fromEntries(reasons.map((reason) => [reason, v.optional(count)])) as Record<
             SkipReason,
@@ -273,7 +242,7 @@ const continuationSchema = exactObject(
         // Only on a sweep resumed from a checkpoint (src/sweep/checkpoint.ts).
         deletesUncounted: v.optional(count),
       },
-      `an object of counts (${COUNT_FIELDS.join(', ')}, and deletesUncounted after a resume)`,
+      `an object of counts (${COUNT_FIELDS.join(', ')}, skipped, and deletesUncounted after a resume)`,
     ),
     progress: exactObject(
       { groups: v.unknown(), fromStart: flag },

@@ -141,7 +141,7 @@ function manualSweepPoints(request: ManualSweep, at: number): Point[] {
     skippedTotal: 0,
     uncertain: { deleted: 0 },
     throttled: 0,
-    requests: { ListSchedules: 1, GetSchedule: 1, DeleteSchedule: 0 },
+    requests: { ListSchedules: 1, GetSchedule: 1, DeleteSchedule: 0, rereads: 0 },
     durationSeconds: 1,
     dryRun: request.dryRun ?? false,
     complete: true,

@@ -54,7 +54,7 @@ function summaryWith(overrides: Partial<SweepSummary> = {}): SweepSummary {
     skippedTotal: 0,
     uncertain: { deleted: 0 },
     throttled: 0,
-    requests: { ListSchedules: 3, GetSchedule: 20, DeleteSchedule: 7 },
+    requests: { ListSchedules: 3, GetSchedule: 20, DeleteSchedule: 7, rereads: 0 },
     durationSeconds: 2,
     dryRun: false,
     complete: true,
@@ -213,7 +213,10 @@ describe('the next step', () => {
   });
 
   it('ends a sweep stopped for time that listed nothing in this invocation', () => {
-    const idle = { ...stopped, requests: { ListSchedules: 0, GetSchedule: 0, DeleteSchedule: 0 } };
+    const idle = {
+      ...stopped,
+      requests: { ListSchedules: 0, GetSchedule: 0, DeleteSchedule: 0, rereads: 0 },
+    };
 
     expect(nextStep(idle, 1, can)).toEqual({ kind: 'end', blocker: expect.stringMatching(/no progress/) });
   });

@@ -18,7 +18,7 @@ function summaryWith(overrides: Partial<SweepSummary>): SweepSummary {
     skippedTotal: 0,
     uncertain: { deleted: 0 },
     throttled: 0,
-    requests: { ListSchedules: 0, GetSchedule: 0, DeleteSchedule: 0 },
+    requests: { ListSchedules: 0, GetSchedule: 0, DeleteSchedule: 0, rereads: 0 },
     durationSeconds: 0,
     dryRun: false,
     complete: true,

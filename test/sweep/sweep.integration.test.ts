@@ -550,8 +550,9 @@ describe('sweep', () => {
     expect(remaining(finished)).toEqual([]);
   });
 
-  it('looks a schedule up again before a delayed delete, and leaves it alone if it changed meanwhile', async () => {
-    // Prepare: an application reuses 'reused' (UpdateSchedule) right after the sweep has read it
+  it('looks a schedule up again before a delete delayed by a slow tombstone write, and leaves it alone if it changed meanwhile', async () => {
+    // Prepare: an application reuses 'reused' (UpdateSchedule) right after the sweep has read it, and
+    // every tombstone write takes 300 ms (a slow DynamoDB), far past the default 100 ms re-read window
     env.emulator.plane.setNow(new Date('2025-06-15T12:00:00Z'));
     const finished = ['reused', 'untouched'].map((name) => oneTime({ name, at: '2025-06-01T00:00:00' }));
     seed(finished);
@@ -573,22 +574,31 @@ describe('sweep', () => {
       },
       { step: 'initialize', name: 'applicationReuses' },
     );
+    const store = tombstoneStore(env);
+    const slowStore = {
+      ...store,
+      write: async (entry: Parameters<typeof store.write>[0]) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        return store.write(entry);
+      },
+    };
 
-    // Act: every delete counts as delayed
+    // Act: at the default re-read window
     const summary = await sweep(
       {
         scheduler,
         cloudwatch: env.cloudwatch,
         clock: () => env.emulator.plane.now(),
         log: createMemoryLogger(),
-        tombstones: tombstoneStore(env),
+        tombstones: slowStore,
       },
-      sweepOptions({ recheckAfterMs: 0 }),
+      sweepOptions({}),
     );
 
     // Assess
     expect(summary).toMatchObject({ deleted: 1, failed: 0 });
     expect(summary.skipped.changedDuringSweep).toBe(1);
+    expect(summary.requests.rereads).toBeGreaterThanOrEqual(2);
     expect(remaining(finished)).toEqual([key(finished[0]!)]);
   });
 
