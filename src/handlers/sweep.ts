@@ -14,6 +14,7 @@ import {
   createSchedulerClient,
 } from '../aws/clients.ts';
 import { HAND_OFF_LEASE_MS, handOffTo, type InvocationContext, invocationLeaseMs } from '../aws/hand-off.ts';
+import { InputError } from '../errors.ts';
 import { addLambdaContext, createLogger, type FunctionLogger, type Logger } from '../log.ts';
 import { createProtection } from '../protect/protection.ts';
 import { safeError } from '../redact.ts';
@@ -86,6 +87,14 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
     // Before any AWS call: a bad payload changes nothing.
     const parsed = parseSweepEvent(event);
     const request = parsed.kind === 'continuation' ? parsed.continuation.request : parsed.request;
+    if (!request.dryRun && config.stateTable === undefined) {
+      // The state table holds the names restore --keep protects: a sweep that deletes without it
+      // would silently drop those protections.
+      throw new InputError(
+        'SWEEP_STATE_TABLE',
+        'the name of the state table, which holds the names restore --keep protects: a sweep that deletes needs it, only a dry run may go without',
+      );
+    }
     const remaining = context?.getRemainingTimeInMillis;
     const state = stateFor(deps, clock);
     const functionName = context?.functionName ?? deps.functionName;

@@ -1,5 +1,7 @@
 // Finding tombstones by the keys an operator knows: a group (with a name or name prefix), a sweep run,
 // a time range, or one exact key. Streams what it finds, a DynamoDB page at a time; never scans.
+
+import { gunzipSync } from 'node:zlib';
 import {
   type AttributeValue,
   BatchGetItemCommand,
@@ -261,7 +263,7 @@ function fromItem(item: Record<string, AttributeValue>): Tombstone {
     runId: text('runId'),
     finishedAt: text('finishedAt'),
     stuck: item.stuck?.BOOL === true,
-    body: text('definition'),
+    body: item.definitionGzip?.B ? gunzipSync(item.definitionGzip.B).toString('utf8') : text('definition'),
     sha256: text('sha256'),
     outcome: text('outcome'),
     ...(item.outcomeAt?.S ? { outcomeAt: item.outcomeAt.S } : {}),

@@ -12,6 +12,7 @@
 // partition keys, so a sweep deleting 1,000/s never meets DynamoDB's 1,000 WCU/s per-partition limit.
 // Schedule and group names never contain '#', so the separators are unambiguous.
 import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import {
   type AttributeValue,
   BatchWriteItemCommand,
@@ -71,6 +72,20 @@ export function shardOf(group: string, name: string): number {
 export const tombstonePartition = (group: string, shard: number) => `g#${group}#${shard}`;
 export const runPartition = (runId: string, shard: number) => `r#${runId}#${shard}`;
 export const dayPartition = (day: string, shard: number) => `d#${day}#${shard}`;
+
+/**
+ * Definitions larger than this (UTF-8 bytes) are stored gzip-compressed (`definitionGzip`, binary)
+ * instead of as text (`definition`). DynamoDB's item limit is 400 KB, attribute names included
+ * (DynamoDB developer guide, "Service, account, and table quotas"); a definition's target parameters
+ * can approach it once serialized as JSON, and a schedule that cannot be tombstoned can never be
+ * deleted. Compressed, such JSON shrinks many times over; the SHA-256 stays that of the text.
+ */
+export const COMPRESS_DEFINITIONS_OVER_BYTES = 64 * 1024;
+
+function storedDefinition(body: string): Record<string, AttributeValue> {
+  if (Buffer.byteLength(body, 'utf8') <= COMPRESS_DEFINITIONS_OVER_BYTES) return { definition: { S: body } };
+  return { definitionGzip: { B: gzipSync(body) } };
+}
 
 export function createDynamoTombstoneStore(
   dynamodb: DynamoDBClient,
@@ -214,7 +229,7 @@ export function createDynamoTombstoneStore(
         arn: { S: definition.Arn ?? '' },
         finishedAt: { S: entry.finishedAt.toISOString() },
         stuck: { BOOL: entry.stuck },
-        definition: { S: body },
+        ...storedDefinition(body),
         sha256: { S: fingerprint },
         outcome: { S: PENDING },
       };

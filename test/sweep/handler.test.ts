@@ -6,6 +6,8 @@ import { readSweepConfig } from '../../src/sweep/config.ts';
 import { useTestEmulator } from '../support/emulator.ts';
 import { scheduledEvent } from '../support/scheduled-event.ts';
 import { createTombstoneTable, TOMBSTONE_TABLE } from '../support/tombstones.ts';
+
+const STATE_TABLE = 'schedule-hygiene-test-handler-state';
 import { key, oneTime } from './fixtures.ts';
 
 const env = useTestEmulator();
@@ -22,13 +24,14 @@ beforeEach(async () => {
   env.emulator.plane.controls.errorRates = {};
   await env.emulator.services.dynamodb.reset();
   await createTombstoneTable(env);
+  await env.emulator.services.dynamodb.createTable(STATE_TABLE, { hash: 'pk' });
 });
 
 function heartbeats(): number {
   return env.emulator.services.cloudwatch.datums({ metricName: 'SweepInvocations' }).length;
 }
 
-function createHandler() {
+function createHandler(settings: Record<string, string> = { SWEEP_STATE_TABLE: STATE_TABLE }) {
   const log = createMemoryLogger();
   const handler = createSweepHandler({
     scheduler: env.scheduler,
@@ -39,6 +42,7 @@ function createHandler() {
       SWEEP_GET_TPS: '1000',
       SWEEP_DELETE_TPS: '1000',
       SWEEP_TOMBSTONE_TABLE: TOMBSTONE_TABLE,
+      ...settings,
     }),
     clock: () => env.emulator.plane.now(),
     log,
@@ -95,6 +99,20 @@ describe('sweep handler', () => {
       expect(present()).toEqual([key(finished), key(future)]);
     },
   );
+
+  it('refuses a sweep that deletes without the state table, which holds the names restore --keep protects (dry runs may go without)', async () => {
+    // Prepare: no SWEEP_STATE_TABLE
+    const { handler } = createHandler({});
+
+    // Act
+    const run = handler(scheduledEvent());
+    const dry = await handler({ dryRun: true });
+
+    // Assess: refused before any request, naming the variable; a dry run still answers
+    await expect(run).rejects.toThrow(/Invalid SWEEP_STATE_TABLE: expected the name of the state table/);
+    expect(present()).toEqual([key(finished), key(future)]);
+    expect(dry).toMatchObject({ wouldDelete: 1, deleted: 0 });
+  });
 
   it('runs the configured sweep on the scheduled event and returns the summary', async () => {
     // Prepare
