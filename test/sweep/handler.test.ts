@@ -8,6 +8,7 @@ import { scheduledEvent } from '../support/scheduled-event.ts';
 import { createTombstoneTable, TOMBSTONE_TABLE } from '../support/tombstones.ts';
 
 const STATE_TABLE = 'schedule-hygiene-test-handler-state';
+
 import { key, oneTime } from './fixtures.ts';
 
 const env = useTestEmulator();

@@ -291,14 +291,15 @@ describe('resumable sweep', () => {
     expect(await leaseHolder()).toBeUndefined();
   });
 
-  it('without a state table sweeps in one invocation, with no lease and no hand-off, and says so', async () => {
+  it('without a state table dry-runs in one invocation, with no lease and no hand-off, and says so (a sweep that deletes is refused)', async () => {
     // Prepare
     const { all } = population();
     seed(env, all);
     const { handler, log } = createStatefulHandler(env, { SWEEP_STATE_TABLE: '' });
 
     // Act
-    const results = await driveChain(env, handler, SCHEDULED_EVENT, 2);
+    const results = await driveChain(env, handler, { dryRun: true }, 2);
+    const refused = handler(SCHEDULED_EVENT);
 
     // Assess
     expect(results).toHaveLength(1);
@@ -312,6 +313,7 @@ describe('resumable sweep', () => {
     expect(log.lines).toContainEqual(
       expect.objectContaining({ message: expect.stringMatching(/^no state table/) }),
     );
+    await expect(refused).rejects.toThrow(/Invalid SWEEP_STATE_TABLE/);
   });
 });
 
