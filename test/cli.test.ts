@@ -2,7 +2,14 @@
 // option is an error naming it, and numbers are read only in plain decimal digits.
 import { describe, expect, it } from 'vitest';
 import { parseBenchArguments } from '../scripts/bench/options.ts';
-import { parseCommandLine, readDecimal, readWholeNumber, UnknownArgumentError } from '../scripts/cli.ts';
+import {
+  failureLines,
+  parseCommandLine,
+  readDecimal,
+  readWholeNumber,
+  UnknownArgumentError,
+  usageErrorLine,
+} from '../scripts/cli.ts';
 import { parseArguments as parseEmulatorArguments } from '../scripts/emulator/main.ts';
 import { parseRestoreArguments, main as restoreMain } from '../scripts/restore.ts';
 import { InputError } from '../src/errors.ts';
@@ -216,5 +223,44 @@ describe('the restore command line', () => {
     expect(parseRestoreArguments(['--group', 'billing'], { SWEEP_TOMBSTONE_TABLE: '' })).toMatchObject({
       table: 'schedule-hygiene-dev-tombstones',
     });
+  });
+});
+
+describe('the lines a tool prints when it stops', () => {
+  it('gives a failure as one line with its name and code, never an echoed target input', () => {
+    // Prepare: an AWS validation error that echoes a target's input across lines.
+    const error = Object.assign(
+      new Error('1 validation error detected: Value \'{"pw":"SECRET123"}\n\' at \'target.input\' failed'),
+      { name: 'ValidationException', code: 'ValidationException' },
+    );
+
+    // Act
+    const line = failureLines(error, {});
+
+    // Assess
+    expect(line.split('\n')).toHaveLength(1);
+    expect(line).toMatch(/^error: ValidationException: 1 validation error detected: Value \[redacted\]/);
+    expect(line).not.toContain('SECRET123');
+  });
+
+  it('names a system error by its code, and shows the stack only with DEBUG set', () => {
+    const error = Object.assign(new Error('listen EADDRINUSE: address already in use 127.0.0.1:4566'), {
+      code: 'EADDRINUSE',
+    });
+
+    expect(failureLines(error, {})).toBe(
+      'error: Error EADDRINUSE: listen EADDRINUSE: address already in use 127.0.0.1:4566',
+    );
+    expect(failureLines(error, { DEBUG: '0' }).split('\n')).toHaveLength(1);
+    expect(failureLines(error, { DEBUG: '1' })).toMatch(/\n\s+at /);
+  });
+
+  it('points at --help only for an argument that is no option', () => {
+    expect(usageErrorLine('bench', new UnknownArgumentError('--nope', 'one of --schedules'))).toBe(
+      "error: Unknown argument '--nope'; expected one of --schedules (usage: npm run bench -- --help)",
+    );
+    expect(usageErrorLine('bench', new InputError('--schedules', 'a whole number', '0'))).toBe(
+      "error: Invalid --schedules: expected a whole number, got '0'",
+    );
   });
 });
