@@ -20,8 +20,10 @@ const LONGEST_INVOCATION_MS = 15 * 60_000;
  * After its deadline an invocation is gone: Lambda stops a function once its timeout has passed
  * (Lambda API reference, CreateFunction `Timeout`: "The amount of time (in seconds) that Lambda
  * allows a function to run before stopping it"; at most 900 s). A lease held for the invocation's
- * remaining time plus this margin (clock differences between hosts, timer rounding) therefore
- * expires soon after a killed holder's deadline.
+ * remaining time plus this margin (timer rounding, the time between reading the remaining time and
+ * writing the lease) therefore expires soon after a killed holder's deadline. Clock differences
+ * between hosts are allowed for by whoever takes the lease over (CLOCK_SKEW_BOUND_MS,
+ * src/state/lease.ts).
  */
 export const KILLED_HOLDER_MARGIN_MS = 60_000;
 

@@ -122,10 +122,14 @@ export type SweepRunResult =
   | { status: typeof RunStatus.alreadyRunning; holder: string | undefined; leaseUntil?: string }
   | { status: typeof RunStatus.superseded; runId: string; invocation: number };
 
+/**
+ * Runs this invocation's part of a sweep run, from its lease to its end or its hand-off, through the
+ * stages listed at the top of this file.
+ */
 export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promise<SweepRunResult> {
   if (!deps.state) return sweepWithoutState(deps, input);
-  const lease = { ...deps, state: deps.state };
-  const claim = await claimRun(lease, input);
+  const leased: LeasedDeps = { ...deps, state: deps.state };
+  const claim = await claimRun(leased, input);
   if (claim.kind === 'result') return claim.result;
   const { run, hold } = claim;
   const writes: LeaseWrites = { seq: 0 };
@@ -135,7 +139,14 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
       'the settings changed since this sweep began (a deploy?); it ends here, incomplete, and the next scheduled run starts a new one',
       { runId: run.runId, invocation: run.invocation },
     );
-    return endSweep(lease, input, run, hold, writes, carriedSummary(run.carried, StopReason.settingsChanged));
+    return endSweep(
+      leased,
+      input,
+      run,
+      hold,
+      writes,
+      carriedSummary(run.carried, StopReason.settingsChanged),
+    );
   }
 
   const segment = await sweepSegment(deps, input, run, { hold, writes });
@@ -152,7 +163,7 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
     // The sweep has logged the failure; the run ends here and reports what it counted.
     if (segment.summary) {
       const ended = await endSweep(
-        lease,
+        leased,
         input,
         run,
         hold,
@@ -160,7 +171,7 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
         withCarried(segment.summary, run.carried),
       );
       if (ended.status === RunStatus.superseded) return ended;
-    } else await releaseRun(lease.state.lease, hold, releaseOptions(deps.log));
+    } else await releaseRun(leased.state.lease, hold, releaseOptions(deps.log));
     throw segment.error;
   }
   const summary = withCarried(segment.summary, run.carried);
@@ -169,7 +180,7 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
     handOff: deps.handOff !== undefined,
   });
   if (step.kind === 'handOn' && summary.cursor) {
-    return handOn(lease, input, run, hold, writes, { ...summary, cursor: summary.cursor });
+    return handOn(leased, input, run, hold, writes, { ...summary, cursor: summary.cursor });
   }
   if (step.kind === 'end' && step.blocker !== undefined) {
     deps.log.error('sweep stopped before covering every schedule', {
@@ -178,7 +189,7 @@ export async function runSweep(deps: SweepRunDeps, input: SweepRunInput): Promis
       reason: step.blocker,
     });
   }
-  return endSweep(lease, input, run, hold, writes, summary);
+  return endSweep(leased, input, run, hold, writes, summary);
 }
 
 /** The deps of the stages that hold the lease: the state table is there. */
