@@ -373,6 +373,11 @@ describe('continuation payload', () => {
       /continuation\.cursor\.groupIndex/,
     ],
     [
+      'settings that are not a fingerprint',
+      (c: Record<string, unknown>) => ({ continuation: { ...c, settings: 'groups=a,b' } }),
+      /continuation\.settings/,
+    ],
+    [
       'a misspelt request field',
       (c: Record<string, unknown>) => ({ continuation: { ...c, request: { dryrun: true } } }),
       /continuation\.request\.dryrun/,
