@@ -443,10 +443,14 @@ function explainSweep(summary: FinishedSweep, deployed: SweepRates) {
   const lookups = summary.scanned - summary.recalled - summary.protected;
   const measured = requests.rereads !== undefined;
   const rereads = requests.rereads ?? requests.GetSchedule - lookups;
-  const retries = summary.throttled > 0 || summary.failed > 0;
+  // Derived, the difference also holds retries after throttling or failures (none in a quiet demo).
+  const retries = measured ? requests.GetSchedule - lookups - rereads : 0;
+  const mixed = !measured && (summary.throttled > 0 || summary.failed > 0);
   console.log(
     `GetSchedule ${count(requests.GetSchedule)} = ${count(lookups)} lookups (scanned ${count(summary.scanned)} - ${count(summary.recalled)} answered from memory - ${count(summary.protected)} protected)` +
-      ` + ${count(rereads)} ${retries && !measured ? 're-reads and retries' : 're-reads before deletes'}${measured ? '' : ' (derived: GetSchedule minus lookups)'}`,
+      ` + ${count(rereads)} ${mixed ? 're-reads and retries' : 're-reads before deletes'}` +
+      (retries > 0 ? ` + ${count(retries)} retries` : '') +
+      (measured ? '' : ' (derived: GetSchedule minus lookups)'),
   );
   if (rereads > 0) {
     console.log(
