@@ -3,16 +3,15 @@
 // may go on or must end, and the continuation it hands on. src/sweep/run.ts does the I/O around them
 // (the lease, the sweep, the hand-off, the publication), in that order.
 import type { LeaseRecord } from '../state/lease.ts';
-import { countsOf, derived } from './ledger.ts';
-import { MAX_INVOCATIONS, type SweepContinuation, type SweepRequest } from './payload.ts';
+import { countsOf, derived, emptyCounts } from './ledger.ts';
 import {
-  emptyCounts,
   StopReason,
   type SweepCounts,
   type SweepCursor,
   type SweepProgress,
   type SweepSummary,
-} from './sweep.ts';
+} from './model.ts';
+import { MAX_INVOCATIONS, type SweepContinuation, type SweepRequest } from './payload.ts';
 
 /** The run an invocation works on, once it holds the lease: passed to every later stage. */
 export interface Run {

@@ -6,7 +6,7 @@ import type { CloudWatchClient, MetricDatum } from '@aws-sdk/client-cloudwatch';
 import type { Logger } from '../log.ts';
 import { datum, publishCountQuietly, publishMetrics } from '../metrics/publish.ts';
 import { safeError } from '../redact.ts';
-import type { SweepSummary } from './sweep.ts';
+import type { SweepSummary } from './model.ts';
 
 export const SweepMetric = {
   /** Schedules present after the sweep; without dimensions and per ScheduleGroup. */

@@ -8,7 +8,7 @@ import { SkipReason } from '../schedule/decide.ts';
 import { count, exactObject, flag, isoInstant, parseInput, seconds, text, wholeNumber } from '../validate.ts';
 import { GROUP_NAME_PATTERN } from './config.ts';
 import { COUNT_FIELDS, KEPT_FIELDS } from './ledger.ts';
-import type { GroupProgress, SweepCounts, SweepCursor, SweepProgress, SweepSummary } from './sweep.ts';
+import type { GroupProgress, SweepCounts, SweepCursor, SweepProgress, SweepSummary } from './model.ts';
 
 export { UnknownFieldError };
 
