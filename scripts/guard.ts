@@ -19,7 +19,7 @@ import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { InputError } from '../src/errors.ts';
-import { UnknownArgumentError } from './cli.ts';
+import { runTool, UnknownArgumentError, usageErrorLine } from './cli.ts';
 
 const PACKAGE_DIR = dirname(
   createRequire(import.meta.url).resolve('@cdklabs/cdk-validator-cfnguard/package.json'),
@@ -182,7 +182,7 @@ export function runGuardCli(
       if (!existsSync(path)) throw new InputError('template', 'an existing file', path);
   } catch (error) {
     if (!(error instanceof InputError)) throw error;
-    err(`${error.message}\n${usage}\n`);
+    err(`${usageErrorLine('guard', error)}\n`);
     return 2;
   }
   let failed = 0;
@@ -206,5 +206,5 @@ export function runGuardCli(
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  process.exitCode = runGuardCli(process.argv.slice(2));
+  runTool('guard', async (argv) => runGuardCli(argv));
 }

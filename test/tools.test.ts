@@ -61,6 +61,7 @@ const TOOLS: { tool: string; unknown: string[]; bad: string[]; named: string; on
     bad: ['--accounts', '123', '--regions', 'us-east-1', '--role', 'reader'],
     named: '--accounts',
   },
+  { tool: 'guard', unknown: ['--nope'], bad: ['no-such-template.json'], named: 'template' },
   // restore prints its usage after the line (its own choice); the exit codes and the first line hold.
   {
     tool: 'restore',
