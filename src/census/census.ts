@@ -16,12 +16,6 @@ import { isNextTokenRejected, MAX_LISTING_RESTARTS, RequestBudget } from '../aws
 import type { Logger } from '../log.ts';
 import { datum, publishCountQuietly, publishMetrics } from '../metrics/publish.ts';
 import {
-  type CensusProducers,
-  compareWithUsage,
-  measureProducers,
-  type UsageComparison,
-} from '../producers/census.ts';
-import {
   countSchedule,
   createProducerTally,
   type ProducerTally,
@@ -31,6 +25,12 @@ import {
 } from '../producers/tally.ts';
 import { safeError } from '../redact.ts';
 import { computeGrowth, type Growth, readPreviousCounts } from './growth.ts';
+import {
+  type CensusProducers,
+  compareWithUsage,
+  measureProducers,
+  type UsageComparison,
+} from './producers.ts';
 import { type QuotaMemory, resolveScheduleQuota, type ScheduleQuota } from './quota.ts';
 
 /** Metric names the alarms and dashboard depend on. ScheduleCount means the same as the sweeper's. */

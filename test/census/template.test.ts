@@ -4,9 +4,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { CensusMetric } from '../../src/census/census.ts';
+import { ProducerDimension, ProducerMetric } from '../../src/census/producers.ts';
 import { CENSUS_LEASE_KEY } from '../../src/census/run.ts';
-import { ProducerDimension, ProducerMetric } from '../../src/producers/census.ts';
-import { USAGE_NAMESPACE } from '../../src/producers/usage.ts';
+import { USAGE_NAMESPACE } from '../../src/census/usage.ts';
 import { type CfnResource, loadTemplate, resourcesOfType } from '../support/template.ts';
 
 interface Statement {

@@ -6,11 +6,11 @@ import type { CreateScheduleInput } from '@aws-sdk/client-scheduler';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { type CensusDeps, type CensusOptions, census } from '../../src/census/census.ts';
 import { parseCensusEvent } from '../../src/census/payload.ts';
+import { ProducerDimension, ProducerMetric } from '../../src/census/producers.ts';
 import { createQuotaMemory } from '../../src/census/quota.ts';
+import { USAGE_NAMESPACE } from '../../src/census/usage.ts';
 import { createMemoryLogger } from '../../src/log.ts';
-import { ProducerDimension, ProducerMetric } from '../../src/producers/census.ts';
 import { OTHER } from '../../src/producers/tally.ts';
-import { USAGE_NAMESPACE } from '../../src/producers/usage.ts';
 import { ACCOUNT_ID, REGION, startTestEmulator, type TestEmulator } from '../support/emulator.ts';
 
 const NAMESPACE = 'ScheduleHygieneTest';

@@ -10,11 +10,11 @@
 //                                        largest groups whose per-group ScheduleCount is published
 // A target's count is the tally's guaranteed count ("at least"; exact when its uncertainty is 0).
 import type { CloudWatchClient, MetricDatum } from '@aws-sdk/client-cloudwatch';
-import { computeGrowth, type DimensionSet, readPreviousSeries } from '../census/growth.ts';
 import type { Logger } from '../log.ts';
 import { datum } from '../metrics/publish.ts';
+import { maximumError, OTHER, type ProducerTally, splitPair, topOf } from '../producers/tally.ts';
 import { safeError } from '../redact.ts';
-import { maximumError, OTHER, type ProducerTally, splitPair, topOf } from './tally.ts';
+import { computeGrowth, type DimensionSet, readPreviousSeries } from './growth.ts';
 import { readUsageCount, type UsageCount } from './usage.ts';
 
 export const PRODUCER_DEFAULTS = {
