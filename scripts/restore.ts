@@ -13,10 +13,9 @@ import { pathToFileURL } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SingleBar } from 'cli-progress';
-import { formatDistanceStrict } from 'date-fns';
 import { createDynamoDbClient, createSchedulerClient } from '../src/aws/clients.ts';
 import { readTableName } from '../src/config.ts';
-import { InputError } from '../src/errors.ts';
+import { clip, InputError } from '../src/errors.ts';
 import { safeError } from '../src/redact.ts';
 import type { TombstoneQuery } from '../src/tombstone/query.ts';
 import {
@@ -24,11 +23,13 @@ import {
   checkRestoreOptions,
   planRestore,
   type RestoreOptions,
+  type RestoreProgress,
   type RestoreResult,
   type RestoreSummary,
 } from '../src/tombstone/restore.ts';
 import { parseIsoInstant } from '../src/validate.ts';
 import { parseCommandLine } from './cli.ts';
+import { humanDuration } from './human.ts';
 
 const usage = `Usage: npm run restore -- <what> [<choices>]                         (dry run: prints the plan and its digest)
        npm run restore -- <what> [<choices>] --apply --plan <digest>   (creates exactly that plan)
@@ -194,7 +195,9 @@ const shown = (value: string | undefined) =>
  */
 export function describeResult(result: RestoreResult, apply: boolean, now: Date): string {
   const deleted = new Date(result.deletedAt);
-  const age = Number.isNaN(deleted.getTime()) ? undefined : formatDistanceStrict(deleted, now);
+  const age = Number.isNaN(deleted.getTime())
+    ? undefined
+    : humanDuration(Math.max(0, now.getTime() - deleted.getTime()), 1);
   const fields: [string, string | undefined][] = [
     ['outcome', result.outcome || undefined],
     [apply ? 'done' : 'apply', result.steps.length > 0 ? result.steps.join('+') : 'nothing'],
@@ -213,6 +216,14 @@ export function describeResult(result: RestoreResult, apply: boolean, now: Date)
     .map(([name, value]) => `${name}=${shown(value)}`)
     .join('  ');
   return `${result.action.padEnd(15)} ${result.group}/${result.name}  ${text}`;
+}
+
+/** A phase line of --apply, on stderr. */
+export function describeProgress(progress: RestoreProgress): string {
+  if (progress.phase === 'waiting') {
+    return `waiting ${humanDuration(progress.ms)} before creating, so that a running sweep reads the new protections first`;
+  }
+  return `protected ${progress.done} of ${progress.total} names in group ${clip(progress.group, 64)}`;
 }
 
 /** Runs the CLI; returns the exit code. */
@@ -262,7 +273,7 @@ export async function main(argv: string[], io: RestoreCliIo = {}): Promise<numbe
           bar?.increment();
           stdout(describeResult(result, true, clock()));
         },
-        (text) => stderr(text),
+        (progress) => stderr(describeProgress(progress)),
         (plan) => {
           if (!interactive || plan.entries.size <= PROGRESS_FROM) return;
           bar = new SingleBar({

@@ -18,7 +18,6 @@ import {
   GetScheduleCommand,
   type SchedulerClient,
 } from '@aws-sdk/client-scheduler';
-import { formatDistanceStrict, formatDuration, intervalToDuration } from 'date-fns';
 import { isNotFound } from '../aws/budget.ts';
 import { clip, InputError } from '../errors.ts';
 import { PROTECTION_MAX_AGE_MS, protectNames } from '../protect/protection.ts';
@@ -248,8 +247,13 @@ export function planDigest(
   return sha256(lines.join('\n'));
 }
 
-/** Told a line for the operator about a phase (protecting, waiting), not about one tombstone. */
-export type ApplyProgress = (text: string) => void;
+/** A phase of `apply` the operator is told about (not one tombstone's line). */
+export type RestoreProgress =
+  /** `done` of `total` names of `group` protected so far. */
+  | { phase: 'protected'; group: string; done: number; total: number }
+  /** Waiting `ms` milliseconds (PROTECTION_MAX_AGE_MS) after protecting, before the first create. */
+  | { phase: 'waiting'; ms: number };
+export type ApplyProgress = (progress: RestoreProgress) => void;
 
 /**
  * Applies a plan the dry run showed: works it out again and throws InputError('--plan') when its
@@ -281,9 +285,7 @@ export async function applyRestore(
     // A running sweep may have read this group's protections just before they were written; it reads
     // them again once its read is older than PROTECTION_MAX_AGE_MS (src/protect/protection.ts), so
     // after this wait no sweep can judge a schedule created below with a read older than its protection.
-    onProgress(
-      `waiting ${duration(PROTECTION_MAX_AGE_MS)} before creating, so that a running sweep reads the new protections first`,
-    );
+    onProgress({ phase: 'waiting', ms: PROTECTION_MAX_AGE_MS });
     await (deps.sleep ?? ((ms) => new Promise<void>((resolve) => setTimeout(resolve, ms))))(
       PROTECTION_MAX_AGE_MS,
     );
@@ -369,7 +371,7 @@ export async function protectPlanned(
         throw error;
       }
       count += chunk.length;
-      onProgress(`protected ${start + chunk.length} of ${names.length} names in group ${clip(group, 64)}`);
+      onProgress({ phase: 'protected', group, done: start + chunk.length, total: names.length });
     }
   }
   return count;
@@ -507,7 +509,7 @@ async function planOne(
       choices.push(`${uncertain}: --include-unknown restores it`);
     if (passed && !options.at && !options.keep) {
       choices.push(
-        `a one-time schedule whose time passed ${passedAgo(definition, deps.clock())}: give --at <new time> --zone <zone>, or --keep`,
+        'a one-time schedule whose time has passed: give --at <new time> --zone <zone>, or --keep',
       );
     }
     if (choices.length > 0) {
@@ -670,21 +672,6 @@ export function hasPassed(definition: ScheduleDefinition, now: Date): boolean {
   if (!resolveZone(zone).ok) return true; // cannot tell: ask for a choice rather than guess
   const instant = instantOf(parsed.local, zone);
   return instant === undefined || instant.getTime() <= now.getTime();
-}
-
-/** "14 days ago" for a passed at() time, or "(time not resolvable in its zone)". */
-function passedAgo(definition: ScheduleDefinition, now: Date): string {
-  const parsed = parseExpression(definition.ScheduleExpression);
-  const zone = definition.ScheduleExpressionTimezone ?? 'UTC';
-  const instant = parsed.kind === 'at' && resolveZone(zone).ok ? instantOf(parsed.local, zone) : undefined;
-  return instant
-    ? formatDistanceStrict(instant, now, { addSuffix: true })
-    : '(its time cannot be resolved in its zone)';
-}
-
-/** A duration for people: "10 seconds", "1 minute 30 seconds". */
-export function duration(ms: number): string {
-  return formatDuration(intervalToDuration({ start: 0, end: ms })) || '0 seconds';
 }
 
 function instantOf(local: LocalDateTime, zone: string): Date | undefined {

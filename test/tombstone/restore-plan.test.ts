@@ -172,7 +172,8 @@ describe('the restore dry run is the plan', () => {
     env.emulator.services.scheduler.seed([finished('order-7')]);
     await sweepOnce();
     const [stored] = await storedTombstones(env);
-    env.emulator.plane.setNow(new Date(NOW.getTime() + 3 * 86_400_000));
+    // Its age is shown in its largest unit, rounded down.
+    env.emulator.plane.setNow(new Date(NOW.getTime() + 3 * 86_400_000 + 3_600_000));
 
     // Act
     const dry = await run(['--group', 'default', '--keep']);

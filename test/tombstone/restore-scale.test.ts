@@ -9,7 +9,7 @@ import {
   type ProtectionCheck,
   type ProtectionVerdict,
 } from '../../src/protect/protection.ts';
-import { type PlanEntry, protectPlanned } from '../../src/tombstone/restore.ts';
+import { type PlanEntry, protectPlanned, type RestoreProgress } from '../../src/tombstone/restore.ts';
 import { ACCOUNT_ID, REGION, useTestEmulator } from '../support/emulator.ts';
 
 const env = useTestEmulator();
@@ -38,18 +38,19 @@ describe('restore --keep at scale', () => {
         protect: true,
       });
     }
-    const progress: string[] = [];
+    const progress: RestoreProgress[] = [];
 
     // Act
     const count = await protectPlanned(
       { dynamodb: env.dynamodb, stateTable: STATE_TABLE },
       { entries },
-      (line) => progress.push(line),
+      (event) => progress.push(event),
     );
 
     // Assess
     expect(count).toBe(NAMES);
-    expect(progress.at(-1)).toBe(`protected ${NAMES} of ${NAMES} names in group ${GROUP}`);
+    expect(progress).toHaveLength(NAMES / 1000);
+    expect(progress.at(-1)).toEqual({ phase: 'protected', group: GROUP, done: NAMES, total: NAMES });
     // At the delete gate (`confirm`, which reads the name's own item) where the reader has one.
     const protection: ProtectionCheck & {
       confirm?: (summary: ScheduleSummary) => Promise<{ verdict: ProtectionVerdict }>;
