@@ -8,6 +8,7 @@ import { UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import {
   CreateScheduleCommand,
   DeleteScheduleCommand,
+  DeleteScheduleGroupCommand,
   GetScheduleCommand,
   type ScheduleSummary,
 } from '@aws-sdk/client-scheduler';
@@ -592,6 +593,31 @@ describe('restore says exactly what happened', () => {
       ['wouldRestore', expect.stringMatching(/^g#default#\d\|twice#2025-06-15T12:00:/), undefined],
     ]);
     expect(dry.code).toBe(1);
+  });
+
+  it('reports a create that fails as one failed line naming the error, never the input', async () => {
+    env.emulator.services.scheduler.createGroup('closed');
+    env.emulator.services.scheduler.seed([finished('order-1', 'closed')]);
+    await sweepOnce();
+    await env.scheduler.send(new DeleteScheduleGroupCommand({ Name: 'closed' }));
+    const dry = await run(['--group', 'closed', '--keep']);
+
+    const applied = await run(['--group', 'closed', '--keep', '--apply', '--plan', String(dry.summary.plan)]);
+
+    expect(tombstoneLines(applied)).toEqual([
+      expect.objectContaining({
+        action: 'failed',
+        schedule: 'closed/order-1',
+        fields: expect.objectContaining({
+          done: 'protect',
+          why: expect.stringMatching(/^ResourceNotFoundException: /),
+        }),
+      }),
+    ]);
+    expect(applied).toMatchObject({ code: 1, summary: { failed: 1, restored: 0 } });
+    expect(
+      [...dry.out, ...dry.err, ...applied.out, ...applied.err].filter((text) => text.includes(CANARY)),
+    ).toEqual([]);
   });
 
   it('documents every action word, and no other, in docs/restore.md', async () => {
