@@ -1,6 +1,7 @@
 // One way to read a script's command line: node:util parseArgs in strict mode (an unknown option,
 // a missing value, a stray positional or an option given twice is an error naming it), and numbers read by the same plain
 // decimal grammar as the environment (src/validate.ts): '1e3', '0x10', ' 5' or '+5' are refused.
+// And one way to end: runTool gives every tool the same --help, exit codes and one-line errors.
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { clip, InputError } from '../src/errors.ts';
 import { safeError } from '../src/redact.ts';
