@@ -1,5 +1,6 @@
 // The benchmark at small scale: its emulator process, the real sweep, the JSON it prints, and the
 // correctness check that a benchmark figure is worthless without. Plus its command-line validation.
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BenchMode, defaultConcurrency, parseBenchArguments } from '../../scripts/bench/options.ts';
 import { boundOf, NEAR_CEILING, runBench } from '../../scripts/bench/run.ts';
@@ -269,5 +270,23 @@ describe('bench arguments', () => {
     // Each item is in flight for at least a lookup and a delete round trip.
     expect(concurrency).toBeGreaterThanOrEqual((1000 * 2 * 20) / 1000);
     expect(defaultConcurrency({ getTps: 1000, latencyMs: 200 })).toBe(200);
+  });
+});
+
+describe('the documented profiling command', () => {
+  it('writes its profiles into .bench/ (git-ignored), never into the working tree', () => {
+    const pages = [
+      'README.md',
+      'scripts/bench/README.md',
+      ...readdirSync('docs').map((name) => `docs/${name}`),
+    ];
+    const commands = pages.flatMap((page) =>
+      [...readFileSync(page, 'utf8').matchAll(/node --cpu-prof[^\n`]*/g)].map(
+        (match) => `${page}: ${match[0]}`,
+      ),
+    );
+    expect(commands.length).toBeGreaterThan(0);
+    for (const command of commands) expect(command).toMatch(/--cpu-prof-dir=\.bench\//);
+    expect(readFileSync('.gitignore', 'utf8').split('\n')).toContain('.bench/');
   });
 });
