@@ -10,6 +10,7 @@
 // protection cannot be read, the schedule is kept and counted as skipped (protectionUnknown).
 import {
   type AttributeValue,
+  BatchGetItemCommand,
   BatchWriteItemCommand,
   type DynamoDBClient,
   GetItemCommand,
@@ -152,6 +153,7 @@ export function createProtection(options: ProtectionOptions): ProtectionCheck {
     ...options.budgetTuning,
     ratePerSecond: TAG_READS_PER_SECOND,
   });
+  const readName = options.state ? createProtectedNameReader(options.state, options.log, now) : undefined;
   const loadGroup = (group: string, scheduleArn: string) =>
     readGroup({ ...options, budget }, group, scheduleArn);
 
@@ -193,16 +195,18 @@ export function createProtection(options: ProtectionOptions): ProtectionCheck {
     async confirm(summary) {
       const prefix = byPrefix(summary);
       if (prefix) return { verdict: prefix, readAt: Number.POSITIVE_INFINITY };
-      const nameSentAt = now();
       const [group, named] = await Promise.all([
         groupProtection(summary),
-        readProtectedName(options, summary),
+        readName ? readName(summary) : { found: false, sentAt: Number.POSITIVE_INFINITY },
       ]);
-      const readAt = Math.min(group.sentAt, nameSentAt);
+      const readAt = Math.min(group.sentAt, named.sentAt);
       const verdict = fromGroup(summary, group.protection);
       if (verdict) return { verdict, readAt };
-      if (named === 'unknown') return { verdict: { kind: 'unknown' }, readAt };
-      return { verdict: named ? { kind: 'protected', by: ProtectedBy.restoredKeep } : undefined, readAt };
+      if (named.found === 'unknown') return { verdict: { kind: 'unknown' }, readAt };
+      return {
+        verdict: named.found ? { kind: 'protected', by: ProtectedBy.restoredKeep } : undefined,
+        readAt,
+      };
     },
   };
 }
@@ -252,35 +256,71 @@ async function readGroup(
   }
 }
 
+/** Most keys in one BatchGetItem (DynamoDB's limit). */
+const BATCH_GET_LIMIT = 100;
+/** How long a protected-name read waits for company before its BatchGetItem is sent. */
+const NAME_READ_LINGER_MS = 2;
+
+type NameAnswer = { found: boolean | 'unknown'; sentAt: number };
+
 /**
- * Whether `restore --keep` protected this schedule's name: its own item, read consistently. False
- * without a state table (the handler refuses a deleting sweep without one); 'unknown' when the read
- * fails (logged).
+ * Reads whether `restore --keep` protected schedules' names: their own items, read consistently.
+ * Reads asked for within NAME_READ_LINGER_MS of each other share one BatchGetItem (up to 100 keys),
+ * so a delete costs a fraction of a request; keys DynamoDB leaves unprocessed are asked again.
+ * Answers 'unknown' when the read fails (logged), never throws.
  */
-async function readProtectedName(
-  options: ProtectionOptions,
-  summary: ScheduleSummary,
-): Promise<boolean | 'unknown'> {
-  if (!options.state) return false;
-  const { dynamodb, tableName } = options.state;
-  const group = summary.GroupName ?? 'default';
-  try {
-    const item = await dynamodb.send(
-      new GetItemCommand({
-        TableName: tableName,
-        Key: { pk: { S: protectedNameKey(group, summary.Name ?? '') } },
-        ConsistentRead: true,
-        ProjectionExpression: 'pk',
-      }),
-    );
-    return item.Item !== undefined;
-  } catch (error) {
-    options.log.error("reading a schedule's protection failed; it is kept", {
-      ...scheduleRef(summary),
-      error: safeError(error),
+function createProtectedNameReader(
+  state: NonNullable<ProtectionOptions['state']>,
+  log: Logger,
+  now: () => number,
+): (summary: ScheduleSummary) => Promise<NameAnswer> {
+  const queue: { key: string; summary: ScheduleSummary; resolve: (answer: NameAnswer) => void }[] = [];
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const send = async (batch: typeof queue) => {
+    const sentAt = now();
+    const found = new Set<string>();
+    try {
+      let keys = [...new Set(batch.map((entry) => entry.key))].map((key) => ({ pk: { S: key } }));
+      for (let round = 0; keys.length > 0; round += 1) {
+        if (round >= UNPROCESSED_ROUNDS)
+          throw new Error(`DynamoDB left ${keys.length} protection reads unprocessed`);
+        if (round > 0) await new Promise((resolve) => setTimeout(resolve, 50 * 2 ** round));
+        const answer = await state.dynamodb.send(
+          new BatchGetItemCommand({
+            RequestItems: {
+              [state.tableName]: { Keys: keys, ConsistentRead: true, ProjectionExpression: 'pk' },
+            },
+          }),
+        );
+        for (const item of answer.Responses?.[state.tableName] ?? []) if (item.pk?.S) found.add(item.pk.S);
+        keys = (answer.UnprocessedKeys?.[state.tableName]?.Keys ?? []) as typeof keys;
+      }
+      for (const entry of batch) entry.resolve({ found: found.has(entry.key), sentAt });
+    } catch (error) {
+      for (const entry of batch) {
+        log.error("reading a schedule's protection failed; it is kept", {
+          ...scheduleRef(entry.summary),
+          error: safeError(error),
+        });
+        entry.resolve({ found: 'unknown', sentAt });
+      }
+    }
+  };
+  const flush = () => {
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    while (queue.length > 0) void send(queue.splice(0, BATCH_GET_LIMIT));
+  };
+  return (summary) =>
+    new Promise<NameAnswer>((resolve) => {
+      queue.push({
+        key: protectedNameKey(summary.GroupName ?? 'default', summary.Name ?? ''),
+        summary,
+        resolve,
+      });
+      if (queue.length >= BATCH_GET_LIMIT) flush();
+      else timer ??= setTimeout(flush, NAME_READ_LINGER_MS);
     });
-    return 'unknown';
-  }
 }
 
 /** Most items in one BatchWriteItem (DynamoDB's limit). */
