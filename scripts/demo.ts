@@ -439,18 +439,15 @@ function deployedRates(): SweepRates & { census: number } {
  * run side by side, so the slowest one bounds the sweep from below).
  */
 function explainSweep(summary: FinishedSweep, deployed: SweepRates) {
-  const requests = summary.requests as FinishedSweep['requests'] & { rereads?: number };
+  const requests = summary.requests;
   const lookups = summary.scanned - summary.recalled - summary.protected;
-  const measured = requests.rereads !== undefined;
-  const rereads = requests.rereads ?? requests.GetSchedule - lookups;
-  // Derived, the difference also holds retries after throttling or failures (none in a quiet demo).
-  const retries = measured ? requests.GetSchedule - lookups - rereads : 0;
-  const mixed = !measured && (summary.throttled > 0 || summary.failed > 0);
+  const rereads = requests.rereads;
+  // What is neither a lookup nor a re-read: retries after throttling or failures (none in a quiet demo).
+  const retries = requests.GetSchedule - lookups - rereads;
   console.log(
     `GetSchedule ${count(requests.GetSchedule)} = ${count(lookups)} lookups (scanned ${count(summary.scanned)} - ${count(summary.recalled)} answered from memory - ${count(summary.protected)} protected)` +
-      ` + ${count(rereads)} ${mixed ? 're-reads and retries' : 're-reads before deletes'}` +
-      (retries > 0 ? ` + ${count(retries)} retries` : '') +
-      (measured ? '' : ' (derived: GetSchedule minus lookups)'),
+      ` + ${count(rereads)} re-reads before deletes (requests.rereads)` +
+      (retries > 0 ? ` + ${count(retries)} retries` : ''),
   );
   if (rereads > 0) {
     console.log(

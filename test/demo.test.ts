@@ -75,10 +75,10 @@ describe('npm run demo', () => {
     );
   });
 
-  it('splits GetSchedule into lookups and re-reads before deletes, for every sweep', () => {
+  it("splits GetSchedule into lookups and the sweep's own count of re-reads before deletes, for every sweep", () => {
     const explained = [
       ...stdout.matchAll(
-        /^GetSchedule (\d+) = (\d+) lookups \(scanned (\d+) - (\d+) answered from memory - (\d+) protected\) \+ (\d+) re-reads before deletes(?: \+ (\d+) retries)?/gm,
+        /^GetSchedule (\d+) = (\d+) lookups \(scanned (\d+) - (\d+) answered from memory - (\d+) protected\) \+ (\d+) re-reads before deletes \(requests\.rereads\)(?: \+ (\d+) retries)?/gm,
       ),
     ];
     expect(explained).toHaveLength(3);
@@ -87,7 +87,7 @@ describe('npm run demo', () => {
         JSON.parse(match[0]) as {
           scanned: number;
           deleted: number;
-          requests: { GetSchedule: number };
+          requests: { GetSchedule: number; rereads: number };
         },
     );
     explained.forEach((match, index) => {
@@ -98,6 +98,7 @@ describe('npm run demo', () => {
       expect(getSchedule).toBe(summary.requests.GetSchedule);
       expect(scanned).toBe(summary.scanned);
       expect(lookups).toBe(scanned! - recalled! - isProtected!);
+      expect(rereads).toBe(summary.requests.rereads);
       expect(getSchedule).toBe(lookups! + rereads! + retries!);
       // A re-read comes before a delete: never more of them than deletes.
       expect(rereads).toBeLessThanOrEqual(summary.deleted);
