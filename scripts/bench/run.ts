@@ -10,7 +10,9 @@ import {
   createDynamoDbClient,
   createSchedulerClient,
 } from '../../src/aws/clients.ts';
+import { SOCKETS_BESIDE_ITEMS } from '../../src/handlers/sweep.ts';
 import { createLogger, type Logger } from '../../src/log.ts';
+import { createProtection, type ProtectionCheck } from '../../src/protect/protection.ts';
 import { createDynamoLeaseStore } from '../../src/state/lease.ts';
 import { createDynamoMemory } from '../../src/state/memory.ts';
 import { sustainableRequestsPerSecond } from '../../src/sweep/capacity.ts';
@@ -337,7 +339,8 @@ async function benchAgainst(
       : {
           ...clientOptions,
           maxAttempts: 1,
-          maxSockets: concurrency,
+          // As deployed (sweepSchedulerClient): a socket per item in flight, plus the listing's and tag reads'.
+          maxSockets: concurrency + SOCKETS_BESIDE_ITEMS,
           cacheMiddleware: true,
           leanRequestPath: options.requestPath === RequestPath.lean,
         },
@@ -358,7 +361,18 @@ async function benchAgainst(
   // The incremental sweep keeps its memory in a DynamoDB table of the same emulator process.
   // One client each, as metered apart: the tombstone store's requests are reported on their own.
   const stateDynamodb = createDynamoDbClient(clientOptions);
-  const stateTable = options.secondSweep ? await createStateTable(stateDynamodb) : undefined;
+  // The state table exists as deployed: the delete gate reads each deletion's protection from it
+  // (the names restore --keep protected), whether or not this run keeps a memory of lookups there.
+  const stateTables = await createStateTable(stateDynamodb);
+  const stateTable = options.secondSweep ? stateTables : undefined;
+  const protection = naive
+    ? undefined
+    : createProtection({
+        scheduler,
+        prefixes: [],
+        state: { dynamodb: stateDynamodb, tableName: STATE_TABLE },
+        log,
+      });
   const stateMeter = meterDynamoDbRequests(stateDynamodb);
   // Every deletion writes its tombstone first, as in production (no tombstone, no delete).
   const tombstoneDynamodb = createDynamoDbClient(clientOptions);
@@ -410,6 +424,7 @@ async function benchAgainst(
           clock,
           log,
           tombstones: tombstoneMeter!.writer,
+          ...(protection ? { protection } : {}),
           ...(firstState ? { state: firstState } : {}),
         },
         sweepOptions,
@@ -707,6 +722,7 @@ async function sweepOnce(
     clock: () => Date;
     log: Logger;
     tombstones: TombstoneWriter;
+    protection?: ProtectionCheck;
     state?: SweepState;
   },
   options: SweepRunOptions,
