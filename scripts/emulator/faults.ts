@@ -153,6 +153,8 @@ export interface AppliedEntry {
   key: string;
   /** When the request reached the service (after any injected latency). */
   at: number;
+  /** Client requests: when the request arrived, before any injected latency. */
+  arrivedAt?: number;
   /** HTTP status the service produced (before any after-effect fault replaced it). */
   status: number;
   /** The service changed or returned state: status below 300. */

@@ -123,6 +123,7 @@ async function invoke(
   request: EmulatorRequest,
   plane: ControlPlane,
 ): Promise<Reply> {
+  const arrivedAt = plane.now().getTime();
   const stats = plane.statsFor(operation);
   stats.calls += 1;
   const faults = plane.faults;
@@ -196,6 +197,7 @@ async function invoke(
     operation,
     key: decision.key,
     at,
+    arrivedAt,
     status: response.status,
     applied: response.status < 300,
     answer,
