@@ -64,7 +64,7 @@ beforeAll(async () => {
   emulator = await startEmulator();
   await prepareDevStage(emulator);
   await runManualLine('curl ');
-}, 60_000);
+}, 90_000);
 
 afterAll(async () => {
   await emulator.close();

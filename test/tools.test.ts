@@ -156,5 +156,5 @@ describe('a tool that fails for any other reason', () => {
     expect(debug.code).toBe(1);
     expect(debug.stderr).toMatch(/^error: .*EADDRINUSE/);
     expect(debug.stderr).toMatch(STACK_LINE);
-  }, 60_000);
+  }, 90_000);
 });

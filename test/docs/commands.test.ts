@@ -328,7 +328,7 @@ describe('documented commands, run here against the emulator', () => {
       if (child.pid && child.exitCode === null) process.kill(-child.pid, 'SIGTERM');
       await exited;
     }
-  }, 30_000);
+  }, 90_000);
 
   it('the organization curl lines seed the emulated organization and fail one instance', async () => {
     const port = `localhost:${emulator.port}/`;

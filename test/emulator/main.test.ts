@@ -56,7 +56,7 @@ describe('npm run emulator', () => {
 
     // Assess
     expect(output).toMatch(/Emulator listening on http:\/\/127\.0\.0\.1:\d+/);
-  }, 30_000);
+  }, 90_000);
 
   it('creates the dev stage group for the create path, so it has a group to write into', async () => {
     // Act
@@ -68,7 +68,7 @@ describe('npm run emulator', () => {
     // Assess
     expect(groups.ScheduleGroups?.map((group) => group.Name)).toContain('schedule-hygiene-dev');
     expect(output).toContain('export CREATE_SCHEDULE_GROUP=schedule-hygiene-dev');
-  }, 30_000);
+  }, 90_000);
 });
 
 describe('environmentLines', () => {

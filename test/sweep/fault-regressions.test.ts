@@ -273,7 +273,7 @@ describe('sweep deletes under faults and concurrent changes (default recheck and
     expect(log.lines).toContainEqual(
       expect.objectContaining({ message: 'tombstone outcome', outcome: 'deleted' }),
     );
-  }, 30_000);
+  }, 90_000);
 
   it.each([
     ['the connection reset after the delete applied', 'reset'],
@@ -322,7 +322,7 @@ describe('sweep totals that cannot be settled say so', () => {
     expect(
       log.lines.filter((line) => line.message === 'tombstone outcome').map((line) => line.outcome),
     ).toEqual(['unknown']);
-  }, 60_000);
+  }, 90_000);
 
   it('regression (fault seed 23): a delete whose answer was lost, for a schedule an application deleted meanwhile, is not claimed: the replay of its ClientToken answers 404, so it counts alreadyGone and its tombstone says unknown', async () => {
     // Prepare: the application deletes the schedule right after our lookup; our delete's 404 is lost
@@ -410,5 +410,5 @@ describe('the Lambda deadline is a hard bound', () => {
     expect(log.lines.map((line) => line.message)).toContain(
       'the deadline is near: requests in flight are aborted, unfinished schedules left for the continuation',
     );
-  }, 40_000);
+  }, 90_000);
 });

@@ -725,5 +725,5 @@ describe('restore --keep: protections that hold against a running sweep', () => 
     expect(
       (createdAt?.getTime() ?? 0) - (waitedFrom + (env.emulator.plane.now().getTime() - Date.now())),
     ).toBeGreaterThanOrEqual(PROTECTION_MAX_AGE_MS - 50);
-  }, 30_000);
+  }, 90_000);
 });
