@@ -299,7 +299,6 @@ describe('resumable sweep', () => {
 
     // Act
     const results = await driveChain(env, handler, { dryRun: true }, 2);
-    const refused = handler(SCHEDULED_EVENT);
 
     // Assess
     expect(results).toHaveLength(1);
@@ -313,7 +312,7 @@ describe('resumable sweep', () => {
     expect(log.lines).toContainEqual(
       expect.objectContaining({ message: expect.stringMatching(/^no state table/) }),
     );
-    await expect(refused).rejects.toThrow(/Invalid SWEEP_STATE_TABLE/);
+    await expect(handler(SCHEDULED_EVENT)).rejects.toThrow(/Invalid SWEEP_STATE_TABLE/);
   });
 });
 
