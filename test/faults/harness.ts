@@ -7,7 +7,7 @@
 import { type CloudWatchClient, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { type DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
-import { ListSchedulesCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
+import { ListSchedulesCommand, type SchedulerClient, TagResourceCommand } from '@aws-sdk/client-scheduler';
 import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import fc from 'fast-check';
 import type { ApplicationRule, AppliedEntry, FaultConfig, FaultRule } from '../../scripts/emulator/faults.ts';
@@ -26,12 +26,14 @@ import { readCensusConfig } from '../../src/census/config.ts';
 import type { CensusRunResult } from '../../src/census/run.ts';
 import { CENSUS_LEASE_KEY } from '../../src/census/run.ts';
 import { createCensusHandler } from '../../src/handlers/census.ts';
-import { createSweepHandler, type SweepResponse } from '../../src/handlers/sweep.ts';
+import { createSweepHandler, type SweepResponse, sweepSchedulerClient } from '../../src/handlers/sweep.ts';
 import type { LogFields, Logger } from '../../src/log.ts';
+import { PROTECT_TAG_KEY, PROTECT_TAG_VALUE, protectNames } from '../../src/protect/protection.ts';
 import { CLOCK_SKEW_BOUND_MS } from '../../src/state/lease.ts';
-import { readSweepConfig } from '../../src/sweep/config.ts';
+import { readSweepConfig, type SweepConfig } from '../../src/sweep/config.ts';
 import { scheduledEvent } from '../support/scheduled-event.ts';
 import { oracleFinished, type RecordedDefinition } from './oracle.ts';
+import { deletedDespiteProtection, lostUpdates, type ProtectionChange } from './races.ts';
 
 export const STATE_TABLE = 'faults-sweep-state';
 export const TOMBSTONE_TABLE = 'faults-sweep-tombstones';
@@ -72,6 +74,23 @@ export interface Scenario {
    * requests: counted in work rather than time, so a seed replays the same crash.
    */
   crashes: Record<number, number>;
+  /**
+   * What production meets besides faults (drawn from the seed on a stream of its own, so the rest of
+   * a seed's scenario is what it was before this was added): ordinary slowness, operators protecting
+   * schedules while the sweep runs, and more application changes. Absent: none of it.
+   */
+  production?: Production;
+}
+
+export interface Production {
+  /** Latency rules: Scheduler's ListSchedules, GetSchedule, DeleteSchedule; DynamoDB's writes. */
+  slowness: FaultRule[];
+  /** More application updates, recreates and deletes around the sweep's reads. */
+  application: ApplicationRule[];
+  /** Share of the schedules the sweep looks up whose name an operator protects (restore --keep) right after the lookup. */
+  protectShare: number;
+  /** Share of the schedules the sweep looks up whose group an operator tags protected right after the lookup. */
+  tagShare: number;
 }
 
 const SCHEDULER_OPS = ['ListSchedules', 'GetSchedule', 'DeleteSchedule'];
@@ -154,6 +173,69 @@ const applicationArbitrary: fc.Arbitrary<ApplicationRule> = fc.oneof(
   }),
 );
 
+/**
+ * Slowness below the clients' request timeout (REQUEST_TIMEOUT_MS): a slow service, not a fault.
+ * Some pages slow, every lookup and delete a little slow or a few of them slower, DynamoDB's writes
+ * (tombstones, memory, the lease) slow.
+ */
+const slownessArbitrary: fc.Arbitrary<FaultRule[]> = fc
+  .record({
+    pages: fc.option(fc.record({ probability: share(0.2, 1), delayMs: fc.integer({ min: 100, max: 400 }) }), {
+      nil: undefined,
+    }),
+    lookups: fc.option(
+      fc.record({ probability: share(0.05, 1), delayMs: fc.integer({ min: 20, max: 350 }) }),
+      {
+        nil: undefined,
+      },
+    ),
+    deletes: fc.option(
+      fc.record({ probability: share(0.05, 1), delayMs: fc.integer({ min: 20, max: 350 }) }),
+      {
+        nil: undefined,
+      },
+    ),
+    writes: fc.option(fc.record({ probability: share(0.1, 1), delayMs: fc.integer({ min: 20, max: 250 }) }), {
+      nil: undefined,
+    }),
+  })
+  .map(({ pages, lookups, deletes, writes }) => [
+    ...(pages
+      ? [{ kind: 'latency' as const, service: 'scheduler', operation: 'ListSchedules', ...pages }]
+      : []),
+    ...(lookups
+      ? [{ kind: 'latency' as const, service: 'scheduler', operation: 'GetSchedule', ...lookups }]
+      : []),
+    ...(deletes
+      ? [{ kind: 'latency' as const, service: 'scheduler', operation: 'DeleteSchedule', ...deletes }]
+      : []),
+    ...(writes
+      ? ['BatchWriteItem', 'PutItem', 'UpdateItem'].map((operation) => ({
+          kind: 'latency' as const,
+          service: 'dynamodb',
+          operation,
+          ...writes,
+        }))
+      : []),
+  ]);
+
+const productionArbitrary: fc.Arbitrary<Production> = fc.record({
+  slowness: slownessArbitrary,
+  application: fc.array(
+    fc.record({
+      action: fc.constantFrom('update', 'recreate', 'delete') as fc.Arbitrary<ApplicationRule['action']>,
+      service: fc.constant('scheduler'),
+      operation: fc.constant('GetSchedule'),
+      when: fc.constant('after' as const),
+      probability: fc.double({ min: 0.05, max: 0.4, noNaN: true }),
+      delayMs: fc.constantFrom(0, 50, 90, 130, 310, 1_000),
+    }),
+    { minLength: 0, maxLength: 2 },
+  ),
+  protectShare: fc.constantFrom(0, 0.1, 0.3),
+  tagShare: fc.constantFrom(0, 0, 0.05, 0.2),
+});
+
 function scenarioArbitrary(seed: number): fc.Arbitrary<Scenario> {
   return fc.record({
     seed: fc.constant(seed),
@@ -194,15 +276,18 @@ function scenarioArbitrary(seed: number): fc.Arbitrary<Scenario> {
 /** The scenario a seed stands for: the same seed always gives the same scenario. */
 export function scenarioFor(seed: number, overrides: Partial<Scenario> = {}): Scenario {
   const [scenario] = fc.sample(scenarioArbitrary(seed), { seed, numRuns: 1 });
+  const [production] = fc.sample(productionArbitrary, { seed: seed ^ 0x5eed16, numRuns: 1 });
   const faults = { ...scenario!.faults };
   if (faults.tokens === undefined) delete faults.tokens;
-  return { ...scenario!, faults, ...overrides };
+  return { ...scenario!, faults, production: production!, ...overrides };
 }
 
 /** One emulator and its base clients, reused across scenarios (reset between them). */
 export interface World {
   emulator: RunningEmulator;
   base: InvocationClients;
+  /** The Scheduler client the sweep is deployed with (sweepSchedulerClient) for this configuration, warmed up. */
+  sweepScheduler(config: SweepConfig): Promise<SchedulerClient>;
   close(): Promise<void>;
 }
 
@@ -232,11 +317,24 @@ export async function startWorld(): Promise<World> {
     base.lambda.send(new InvokeCommand({ FunctionName: 'warm-up', InvocationType: 'DryRun' })),
   ]);
   emulator.services.lambda.reset();
+  // One per socket-pool size (the pool is sized from the concurrency): built as deployed, with the
+  // scaled request timeout.
+  const sweepClients = new Map<number, SchedulerClient>();
   return {
     emulator,
     base,
+    async sweepScheduler(config) {
+      let client = sweepClients.get(config.concurrency);
+      if (!client) {
+        client = sweepSchedulerClient(config, options);
+        sweepClients.set(config.concurrency, client);
+        await client.send(new ListSchedulesCommand({ MaxResults: 1 })).catch(() => undefined);
+      }
+      return client;
+    },
     async close() {
       for (const client of Object.values(base)) client.destroy();
+      for (const client of sweepClients.values()) client.destroy();
       await emulator.close();
     },
   };
@@ -296,6 +394,16 @@ export const Invariant = {
    * starting over; but never a sweep marked ended (its metrics may already be published).
    */
   resume: 'resume',
+  /**
+   * No delete removes an application's update or recreate that landed before the read the delete
+   * rests on, or more than the race window after it (test/faults/races.ts).
+   */
+  lostUpdate: 'lost-update',
+  /**
+   * No delete of a schedule whose name was protected before the delete's read of it, or whose group
+   * was tagged protected more than PROTECTION_MAX_AGE_MS before the delete (test/faults/races.ts).
+   */
+  protection: 'protection',
   /** The harness itself failed (a bug in the test, or a handler that never settles). */
   harness: 'harness',
 } as const;
@@ -313,6 +421,10 @@ export interface ScenarioOutcome {
   deletes: number;
   raced: number;
   durationMs: number;
+  /** Protections an operator added while the sweep ran (names and tags), acknowledged. */
+  protections?: number;
+  /** Application updates, recreates and deletes that landed. */
+  applicationChanges?: number;
 }
 
 /** One request as the product sent it (emulator time, ms): when it left and when its answer came. */
@@ -340,6 +452,8 @@ function killable<T extends { send: (...args: never[]) => Promise<unknown> }>(
     log: ClientSend[];
     now: () => number;
   },
+  /** Runs on each delivered answer before the caller sees it (an operator acting right then). */
+  afterAnswer?: (operation: string, input: Record<string, unknown>) => Promise<void>,
 ): T {
   const never = () => new Promise<never>(() => undefined);
   return new Proxy(client, {
@@ -376,7 +490,13 @@ function killable<T extends { send: (...args: never[]) => Promise<unknown> }>(
               (error as { name?: string } | undefined)?.name === 'ValidationException';
           },
         );
-        return sent.then(
+        const answered = afterAnswer
+          ? sent.then(async (value) => {
+              if (!state.killed) await afterAnswer(entry.operation, command.input ?? {});
+              return value;
+            })
+          : sent;
+        return answered.then(
           (value) => (state.killed ? never() : value),
           (error: unknown) => (state.killed ? never() : Promise.reject(error)),
         );
@@ -461,7 +581,19 @@ type HandlerBuilder = (
  * too), a deadline after `pagesPerInvocation` pages (killed 1.5 s later), crashes after a number of
  * requests, and after a kill the next scheduled event once the lease has expired.
  */
-async function playLambda(world: World, scenario: Scenario, functionName: string, build: HandlerBuilder) {
+async function playLambda(
+  world: World,
+  scenario: Scenario,
+  functionName: string,
+  build: HandlerBuilder,
+  sweep: {
+    /** The Scheduler client the handler gets (default: the world's base client). */
+    scheduler?: SchedulerClient;
+    afterAnswer?: (operation: string, input: Record<string, unknown>) => Promise<void>;
+    /** Record positions at which the harness moved the emulator's clock. */
+    clockJumps?: number[];
+  } = {},
+) {
   const { plane, services } = world.emulator;
   const lines: LogLine[] = [];
   const sends: ClientSend[] = [];
@@ -499,7 +631,7 @@ async function playLambda(world: World, scenario: Scenario, functionName: string
     const candidateRunId = `run-${scenario.seed}-${index}`;
     const handler = build(
       {
-        scheduler: killable(world.base.scheduler, state),
+        scheduler: killable(sweep.scheduler ?? world.base.scheduler, state, sweep.afterAnswer),
         cloudwatch: killable(world.base.cloudwatch, state),
         dynamodb: killable(world.base.dynamodb, state),
         lambda: killable(world.base.lambda, state),
@@ -582,6 +714,7 @@ async function playLambda(world: World, scenario: Scenario, functionName: string
       // scheduled tick comes, after the killed run's lease (16 minutes) has expired by more than
       // the clock skew bound.
       plane.setNow(new Date(plane.now().getTime() + 17 * 60_000 + CLOCK_SKEW_BOUND_MS));
+      sweep.clockJumps?.push(plane.faults.tick());
       const killedBefore = invocations.filter((entry) => entry.killed).length;
       if (killedBefore <= 3) queue.push({ payload: SCHEDULED_EVENT, duplicate: false });
     }
@@ -598,7 +731,6 @@ export async function runScenario(world: World, scenario: Scenario): Promise<Sce
   const { plane } = world.emulator;
   await resetWorld(world, scenario);
   seedPopulation(world, scenario);
-  plane.faults.configure(scenario.faults);
 
   const config = readSweepConfig({
     SWEEP_STATE_TABLE: STATE_TABLE,
@@ -609,6 +741,17 @@ export async function runScenario(world: World, scenario: Scenario): Promise<Sce
     METRICS_NAMESPACE: NAMESPACE,
     ...scenario.settings,
   });
+  // The Scheduler client as deployed (sweepSchedulerClient: its socket pool, the lean request path,
+  // one SDK attempt), warmed up before the faults are set.
+  const scheduler = await world.sweepScheduler(config);
+  const { production } = scenario;
+  plane.faults.configure({
+    ...scenario.faults,
+    rules: [...(scenario.faults.rules ?? []), ...(production?.slowness ?? [])],
+    application: [...(scenario.faults.application ?? []), ...(production?.application ?? [])],
+  });
+  const protections: ProtectionChange[] = [];
+  const clockJumps: number[] = [];
   const { lines, sends, invocations } = await playLambda(
     world,
     scenario,
@@ -624,6 +767,13 @@ export async function runScenario(world: World, scenario: Scenario): Promise<Sce
         log,
         newRunId: () => candidateRunId,
       }),
+    {
+      scheduler,
+      clockJumps,
+      ...(production && (production.protectShare > 0 || production.tagShare > 0)
+        ? { afterAnswer: operatorProtecting(world, scenario.seed, production, protections) }
+        : {}),
+    },
   );
   for (const invocation of invocations) {
     if (invocation.raw !== undefined) invocation.result = invocation.raw as SweepResponse;
@@ -633,6 +783,13 @@ export async function runScenario(world: World, scenario: Scenario): Promise<Sce
   }
 
   const violations = await checkInvariants(world, scenario, lines, sends, invocations);
+  const applied = plane.faults.applied();
+  for (const message of lostUpdates(applied)) {
+    violations.problems.push({ invariant: Invariant.lostUpdate, message });
+  }
+  for (const message of deletedDespiteProtection(applied, protections, STATE_TABLE, clockJumps)) {
+    violations.problems.push({ invariant: Invariant.protection, message });
+  }
   for (const invocation of invocations) {
     // The harness's own events must be accepted: a refused payload would make every check vacuous.
     if (invocation.threw?.startsWith('InputError')) {
@@ -654,7 +811,70 @@ export async function runScenario(world: World, scenario: Scenario): Promise<Sce
     deletes,
     raced: violations.raced,
     durationMs: Date.now() - started,
+    protections: protections.length,
+    applicationChanges: applied.filter((entry) => entry.actor === 'application').length,
   };
+}
+
+/**
+ * An operator protecting schedules while the sweep runs: right after the sweep's lookup of a
+ * schedule is answered (before the sweep sees the answer), for a seeded share of the schedules,
+ * restore --keep's write of its name (protectNames), or the protect tag on its group. Each is
+ * recorded once acknowledged: its record position and emulator time.
+ */
+function operatorProtecting(
+  world: World,
+  seed: number,
+  production: Production,
+  protections: ProtectionChange[],
+): (operation: string, input: Record<string, unknown>) => Promise<void> {
+  const { plane } = world.emulator;
+  const done = new Set<string>();
+  return async (operation, input) => {
+    if (operation !== 'GetSchedule' || typeof input.Name !== 'string') return;
+    const group = typeof input.GroupName === 'string' ? input.GroupName : 'default';
+    const name = input.Name;
+    const landed = () => ({ seq: plane.faults.tick(), at: plane.now().getTime() });
+    if (
+      !done.has(`name ${group}/${name}`) &&
+      draw(seed, 'protect', `${group}/${name}`) < production.protectShare
+    ) {
+      done.add(`name ${group}/${name}`);
+      try {
+        await protectNames(world.base.dynamodb, STATE_TABLE, group, [name]);
+        protections.push({ kind: 'name', group, name, ...landed() });
+      } catch {
+        // Not acknowledged: it may or may not have landed, so nothing is held against the sweep.
+      }
+    }
+    if (!done.has(`tag ${group}`) && draw(seed, 'tag', `${group}/${name}`) < production.tagShare) {
+      done.add(`tag ${group}`);
+      try {
+        await world.base.scheduler.send(
+          new TagResourceCommand({
+            ResourceArn: `arn:aws:scheduler:us-east-1:${ACCOUNT_ID}:schedule-group/${group}`,
+            Tags: [{ Key: PROTECT_TAG_KEY, Value: PROTECT_TAG_VALUE }],
+          }),
+        );
+        protections.push({ kind: 'tag', group, ...landed() });
+      } catch {
+        // As above.
+      }
+    }
+  };
+}
+
+/** A uniform number in [0, 1) from the seed and a label (FNV-1a): the same choice on every replay. */
+function draw(seed: number, label: string, key: string): number {
+  let hash = 0x811c9dc5;
+  for (const character of `${seed}\u0000${label}\u0000${key}`) {
+    hash ^= character.charCodeAt(0);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  hash ^= hash >>> 15;
+  hash = Math.imul(hash, 0x2c1b3c6d);
+  hash ^= hash >>> 12;
+  return (hash >>> 0) / 2 ** 32;
 }
 
 /** Waits (at most 3 s) until every request sent has its answer (or its timeout) and the emulator is idle. */
@@ -787,9 +1007,10 @@ async function checkInvariants(
       );
     }
   }
-  // notSent and refused (every attempt answered with a 4xx) both say the delete did not apply.
+  // notSent, refused (every attempt answered with a 4xx) and gone (every attempt answered 404) all
+  // say the sweep's delete removed nothing.
   for (const line of outcomes.filter((candidate) =>
-    ['notSent', 'refused'].includes(String(candidate.fields.outcome)),
+    ['notSent', 'refused', 'gone'].includes(String(candidate.fields.outcome)),
   )) {
     const key = tombstoneKey(line);
     const written = tombstones
