@@ -7,9 +7,11 @@
 //
 // Node's http.ClientRequest buffers what it is asked to write until the agent assigns it a socket
 // (`onSocket`); a request destroyed before that hands the socket back to the pool unused (Node's
-// lib/_http_client.js, onSocketNT). The agents below wrap `onSocket` for requests sent inside
-// `sendWithDepartureCheck`, found through an AsyncLocalStorage: every other request is untouched.
-import { AsyncLocalStorage } from 'node:async_hooks';
+// lib/_http_client.js, onSocketNT). The agents below wrap `onSocket` for requests whose query
+// carries a `clientToken` registered by `sendWithDepartureCheck` (DeleteSchedule sends its token in
+// the query: `DELETE /schedules/{Name}?clientToken=&groupName=`); every other request is untouched.
+// (A lookup by token, not an AsyncLocalStorage: that would turn on promise hooks for the whole
+// process, a few percent of the sweeper's CPU.)
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
@@ -30,23 +32,44 @@ export class DepartureRefused extends Error {
   }
 }
 
-const checks = new AsyncLocalStorage<DepartureCheck>();
+/** Checks in force, by the client token their request carries in its query. */
+const checks = new Map<string, DepartureCheck>();
 
 /**
- * Calls `send` (one SDK send) so that the request it makes passes `check` at its departure. Only
- * requests made through a client built with departureAgents() are checked; with any other agent the
- * check never runs, so callers must build their client with them (createSchedulerClient does).
+ * Calls `send` (one SDK send of a request whose query carries `clientToken`, e.g. DeleteSchedule)
+ * so that the request passes `check` at its departure. Only requests made through a client built
+ * with departureAgents() are checked; with any other agent the check never runs, so callers must
+ * build their client with them (createSchedulerClient does). One send per token at a time.
  */
-export function sendWithDepartureCheck<T>(check: DepartureCheck, send: () => Promise<T>): Promise<T> {
-  return checks.run(check, send);
+export async function sendWithDepartureCheck<T>(
+  clientToken: string,
+  check: DepartureCheck,
+  send: () => Promise<T>,
+): Promise<T> {
+  checks.set(clientToken, check);
+  try {
+    return await send();
+  } finally {
+    checks.delete(clientToken);
+  }
 }
 
 /**
- * The check in force for the send being made, if any: for a transport other than these agents (a
- * test's stand-in client), which must call it where its request would leave.
+ * The check in force for a client token, if any: for a transport other than these agents (a test's
+ * stand-in client), which must call it where its request would leave.
  */
-export function departureCheckInForce(): DepartureCheck | undefined {
-  return checks.getStore();
+export function departureCheckFor(clientToken: string): DepartureCheck | undefined {
+  return checks.get(clientToken);
+}
+
+const TOKEN_PARAMETER = 'clientToken=';
+
+/** The clientToken in a request path's query, if any. */
+function tokenOf(path: string | undefined): string | undefined {
+  const at = path?.indexOf(TOKEN_PARAMETER) ?? -1;
+  if (path === undefined || at < 0) return undefined;
+  const end = path.indexOf('&', at);
+  return decodeURIComponent(path.slice(at + TOKEN_PARAMETER.length, end < 0 ? undefined : end));
 }
 
 type SocketHandler = (socket: Socket, error?: Error) => void;
@@ -54,7 +77,9 @@ type Outgoing = Omit<http.ClientRequest, 'onSocket'> & { onSocket: SocketHandler
 
 /** Wraps the request's socket assignment with the check in force where it was made, if any. */
 function guard(request: Outgoing): void {
-  const check = checks.getStore();
+  if (checks.size === 0) return;
+  const token = tokenOf(request.path);
+  const check = token === undefined ? undefined : checks.get(token);
   if (!check) return;
   const assign = request.onSocket.bind(request);
   request.onSocket = (socket, error) => {

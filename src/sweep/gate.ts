@@ -250,7 +250,7 @@ async function deleteWithCurrentPreconditions(
   const clientToken = randomUUID();
   const send = () => {
     attempts.sent += 1;
-    return sendWithDepartureCheck(stale, () =>
+    return sendWithDepartureCheck(clientToken, stale, () =>
       context.scheduler.send(
         new DeleteScheduleCommand({ Name: name, GroupName: group, ClientToken: clientToken }),
         context.signal ? { abortSignal: context.signal } : {},

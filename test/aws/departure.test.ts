@@ -38,11 +38,12 @@ describe('departure checks', () => {
 
     // Act
     await sendWithDepartureCheck(
+      'token-1',
       () => {
         checkedAt = performance.now();
         return undefined;
       },
-      () => client.send(new DeleteScheduleCommand({ Name: 'target' })),
+      () => client.send(new DeleteScheduleCommand({ Name: 'target', ClientToken: 'token-1' })),
     );
     await slowPage;
 
@@ -55,8 +56,9 @@ describe('departure checks', () => {
     const client = leanClient(1);
 
     const refused = sendWithDepartureCheck(
+      'token-2',
       () => 'definition read too long ago',
-      () => client.send(new DeleteScheduleCommand({ Name: 'target' })),
+      () => client.send(new DeleteScheduleCommand({ Name: 'target', ClientToken: 'token-2' })),
     );
 
     await expect(refused).rejects.toBeInstanceOf(DepartureRefused);
@@ -68,17 +70,18 @@ describe('departure checks', () => {
     expect(deletes()).toHaveLength(1);
   });
 
-  it('apply only to the send they wrap: other requests on the same client are not checked', async () => {
+  it('apply only to the request carrying their client token: other requests on the same client are not checked', async () => {
     const client = leanClient(2);
     let checks = 0;
 
     await Promise.all([
       sendWithDepartureCheck(
+        'token-3',
         () => {
           checks += 1;
           return undefined;
         },
-        () => client.send(new DeleteScheduleCommand({ Name: 'target' })),
+        () => client.send(new DeleteScheduleCommand({ Name: 'target', ClientToken: 'token-3' })),
       ),
       client.send(new ListSchedulesCommand({})),
     ]);

@@ -3,7 +3,7 @@
 import type { GetScheduleCommandOutput, SchedulerClient, ScheduleSummary } from '@aws-sdk/client-scheduler';
 import { describe, expect, it } from 'vitest';
 import { RequestBudget } from '../../src/aws/budget.ts';
-import { departureCheckInForce } from '../../src/aws/departure.ts';
+import { departureCheckFor } from '../../src/aws/departure.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import type { ProtectionCheck, ProtectionRead } from '../../src/protect/protection.ts';
 import { DEPARTURES_BEFORE_KEEPING, type GateContext, passGate } from '../../src/sweep/gate.ts';
@@ -43,12 +43,12 @@ function world(
   const calls: string[] = [];
   const settled: TombstoneOutcome[] = [];
   const scheduler = {
-    async send(command: { constructor: { name: string } }) {
+    async send(command: { constructor: { name: string }; input: { ClientToken?: string } }) {
       const operation = command.constructor.name.replace('Command', '');
       calls.push(operation);
       if (operation === 'DeleteSchedule') {
         clock += options.queueMs ?? 0; // waiting for a socket
-        const refusal = departureCheckInForce()?.();
+        const refusal = departureCheckFor(command.input.ClientToken ?? '')?.();
         if (refusal !== undefined) {
           const { DepartureRefused } = await import('../../src/aws/departure.ts');
           calls.push(`refused: ${refusal}`);
@@ -133,7 +133,7 @@ describe('delete gate', () => {
     const w = world();
     const context = w.context();
     const send = context.scheduler.send.bind(context.scheduler);
-    context.scheduler.send = (async (command: { constructor: { name: string } }) => {
+    context.scheduler.send = (async (command: { constructor: { name: string }; input: object }) => {
       if (command.constructor.name === 'DeleteScheduleCommand' && !queued) {
         queued = true;
         w.advance(250);
