@@ -1,0 +1,135 @@
+// The judge and the resume point alone (no emulator): a verdict from protection, memory and the
+// decision; a cursor from the settled pages.
+import type { GetScheduleCommandOutput, SchedulerClient } from '@aws-sdk/client-scheduler';
+import { describe, expect, it } from 'vitest';
+import { RequestBudget } from '../../src/aws/budget.ts';
+import { createMemoryLogger } from '../../src/log.ts';
+import { type JudgeContext, judge } from '../../src/sweep/judge.ts';
+import { dropSettledPages, type PageRecord, resumeCursor, settledCursor } from '../../src/sweep/pages.ts';
+
+const NOW = new Date('2025-06-15T12:00:00Z');
+const summary = {
+  Name: 's1',
+  GroupName: 'default',
+  Arn: 'arn:aws:scheduler:us-east-1:123456789012:schedule/default/s1',
+};
+const oneTime = (at: string): GetScheduleCommandOutput => ({
+  $metadata: {},
+  Name: 's1',
+  GroupName: 'default',
+  ScheduleExpression: `at(${at})`,
+  State: 'ENABLED',
+  ActionAfterCompletion: 'NONE',
+  FlexibleTimeWindow: { Mode: 'OFF' },
+  CreationDate: new Date('2025-05-01T00:00:00Z'),
+  LastModificationDate: new Date('2025-05-01T00:00:00Z'),
+  Target: { Arn: 'arn:aws:sqs:us-east-1:123456789012:q', RoleArn: 'arn:aws:iam::123456789012:role/r' },
+});
+
+function context(answer: () => Promise<GetScheduleCommandOutput>, overrides: Partial<JudgeContext> = {}) {
+  let lookups = 0;
+  const scheduler = {
+    send: async () => {
+      lookups += 1;
+      return answer();
+    },
+  } as unknown as SchedulerClient;
+  const value: JudgeContext = {
+    scheduler,
+    clock: () => NOW,
+    log: createMemoryLogger(),
+    getBudget: new RequestBudget('GetSchedule', { ratePerSecond: 1e6, sleep: async () => {} }),
+    graceMs: 0,
+    keepDisabled: false,
+    now: () => 42,
+    ...overrides,
+  };
+  return { value, lookups: () => lookups };
+}
+
+describe('judge', () => {
+  it('makes a finished schedule a candidate for the gate, with when its answer arrived', async () => {
+    const { value } = context(async () => oneTime('2025-06-01T00:00:00'));
+    const verdict = await judge(summary, undefined, value);
+    expect(verdict).toMatchObject({ kind: 'candidate', answeredAt: 42, decision: { outcome: 'finished' } });
+  });
+
+  it('never looks up a protected schedule, and keeps one whose protection cannot be read', async () => {
+    const protectedBy = context(async () => oneTime('2025-06-01T00:00:00'), {
+      protection: {
+        check: async () => ({ kind: 'protected', by: 'groupTag' }),
+        confirm: async () => ({ verdict: undefined, readAt: 0 }),
+      },
+    });
+    const unknown = context(async () => oneTime('2025-06-01T00:00:00'), {
+      protection: {
+        check: async () => ({ kind: 'unknown' }),
+        confirm: async () => ({ verdict: undefined, readAt: 0 }),
+      },
+    });
+    expect(await judge(summary, undefined, protectedBy.value)).toEqual({ kind: 'protected', by: 'groupTag' });
+    expect(await judge(summary, undefined, unknown.value)).toEqual({
+      kind: 'skipped',
+      reason: 'protectionUnknown',
+    });
+    expect(protectedBy.lookups() + unknown.lookups()).toBe(0);
+  });
+
+  it('takes what memory recalls without a lookup, and counts a failed lookup as failed, never finished', async () => {
+    const recalled = context(async () => oneTime('2025-06-01T00:00:00'));
+    const failing = context(async () => {
+      throw Object.assign(new Error('boom'), {
+        name: 'ValidationException',
+        $metadata: { httpStatusCode: 400 },
+      });
+    });
+    expect(await judge(summary, { kind: 'recurring' }, recalled.value)).toEqual({ kind: 'recurring' });
+    expect(recalled.lookups()).toBe(0);
+    expect(await judge(summary, undefined, failing.value)).toEqual({
+      kind: 'failed',
+      operation: 'GetSchedule',
+    });
+  });
+});
+
+const page = (over: Partial<PageRecord>): PageRecord => ({
+  cursor: { groupIndex: 0 },
+  remaining: 0,
+  unprocessed: 0,
+  done: [],
+  passed: [],
+  next: { groupIndex: 0, nextToken: 'next' },
+  ...over,
+});
+
+describe('resume point', () => {
+  it('resumes a checkpoint at the first page with an item not settled, skipping what was counted from there on', () => {
+    const pages = [
+      page({ cursor: { groupIndex: 0 }, done: ['a1'] }),
+      page({ cursor: { groupIndex: 0, nextToken: 't2' }, remaining: 1, done: ['b1'] }),
+      page({ cursor: { groupIndex: 0, nextToken: 't3' }, done: ['c1'], passed: ['c0'] }),
+    ];
+    dropSettledPages(pages);
+    expect(pages).toHaveLength(2);
+    expect(settledCursor(pages, { groupIndex: 0, nextToken: 't4' }, new Set(['z9']))).toEqual({
+      groupIndex: 0,
+      nextToken: 't2',
+      skip: ['b1', 'c1', 'c0', 'z9'],
+    });
+  });
+
+  it('resumes after the last page when all settled, and at the first unprocessed page once drained', () => {
+    const settled = [page({ next: { groupIndex: 1 } })];
+    expect(settledCursor(settled, { groupIndex: 0 }, new Set())).toEqual({ groupIndex: 1 });
+    const leftOver = [
+      page({ done: ['a'] }),
+      page({ cursor: { groupIndex: 0, nextToken: 't2' }, unprocessed: 2, done: ['b'] }),
+    ];
+    expect(resumeCursor(leftOver, { groupIndex: 1 }, new Set())).toEqual({
+      groupIndex: 0,
+      nextToken: 't2',
+      skip: ['b'],
+    });
+    expect(resumeCursor([page({ done: ['a'] })], { groupIndex: 1 }, new Set())).toEqual({ groupIndex: 1 });
+  });
+});
