@@ -13,6 +13,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBenchArguments } from '../../scripts/bench/options.ts';
 import { environmentLines } from '../../scripts/emulator/main.ts';
 import { type RunningEmulator, startEmulator } from '../../scripts/emulator/server.ts';
+import { parseReportArguments } from '../../scripts/report.ts';
+import { parseRestoreArguments } from '../../scripts/restore.ts';
 
 const run = promisify(exec);
 
@@ -162,7 +164,7 @@ const COVERED: readonly Covered[] = [
   // The demo test runs the script `npm run demo` runs (package.json: scripts/demo.ts), smaller.
   { command: 'npm run demo', by: 'test/demo.test.ts', evidence: ['scripts/demo.ts'] },
   // Every tool's --help, run as its npm script runs it.
-  ...['demo', 'emulator', 'create-schedule', 'restore', 'report', 'stackset', 'bench', 'soak'].map(
+  ...['demo', 'emulator', 'create-schedule', 'restore', 'report', 'stackset', 'bench', 'soak', 'guard'].map(
     (tool) => ({
       command: `npm run ${tool} -- --help`,
       by: 'test/tools.test.ts',
@@ -283,6 +285,26 @@ describe('documented commands', () => {
       const argv = shellWords(command.text).slice(4);
       expect(() => parseBenchArguments(argv), where(command)).not.toThrow();
     }
+  });
+
+  it('give restore and report only options and values they accept (their runs need an account)', () => {
+    const readers: Record<string, (argv: string[]) => unknown> = {
+      restore: (argv) => parseRestoreArguments(argv, {}),
+      // A file of account ids (--accounts accounts.txt) reads as one id.
+      report: (argv) => parseReportArguments(argv, () => '111111111111\n'),
+    };
+    let parsed = 0;
+    for (const command of COMMANDS) {
+      const words = shellWords(command.text);
+      const tool = words[words.indexOf('run') + 1 + (words.includes('--silent') ? 1 : 0)];
+      const read = words[0] === 'npm' && tool ? readers[tool] : undefined;
+      if (!read) continue;
+      const after = words.slice(words.indexOf('--') + 1);
+      const argv = after.includes('>') ? after.slice(0, after.indexOf('>')) : after;
+      expect(() => read(argv), where(command)).not.toThrow();
+      parsed++;
+    }
+    expect(parsed).toBeGreaterThanOrEqual(8);
   });
 });
 

@@ -76,4 +76,16 @@ describe('the README and the manual', () => {
     }
     expect(broken).toEqual([]);
   });
+
+  it("docs/development.md's tree names every folder of src/, and none that is gone", () => {
+    const page = readFileSync('docs/development.md', 'utf8');
+    const tree = /## The tree\n\n```\n([\s\S]*?)```/.exec(page)?.[1] ?? '';
+    const named = [...tree.matchAll(/^src\/([\w-]+)\//gm)].map((match) => match[1]).sort();
+    const folders = readdirSync('src', { withFileTypes: true })
+      .filter((entry) => entry.isDirectory())
+      .map((entry) => entry.name)
+      .sort();
+
+    expect(named).toEqual(folders);
+  });
 });
