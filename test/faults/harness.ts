@@ -475,7 +475,15 @@ function killable<T extends { send: (...args: never[]) => Promise<unknown> }>(
         };
         state.log.push(entry);
         const sent = target.send(...args);
-        void sent.then(
+        // The answer as the product sees it: after the operator's action, if any (so `settledAt` is
+        // when the product got the answer, not when the client did).
+        const answered = afterAnswer
+          ? sent.then(async (value) => {
+              if (!state.killed) await afterAnswer(entry.operation, command.input ?? {});
+              return value;
+            })
+          : sent;
+        void answered.then(
           () => {
             state.sending -= 1;
             entry.settledAt = state.now();
@@ -490,12 +498,6 @@ function killable<T extends { send: (...args: never[]) => Promise<unknown> }>(
               (error as { name?: string } | undefined)?.name === 'ValidationException';
           },
         );
-        const answered = afterAnswer
-          ? sent.then(async (value) => {
-              if (!state.killed) await afterAnswer(entry.operation, command.input ?? {});
-              return value;
-            })
-          : sent;
         return answered.then(
           (value) => (state.killed ? never() : value),
           (error: unknown) => (state.killed ? never() : Promise.reject(error)),
@@ -784,7 +786,22 @@ export async function runScenario(world: World, scenario: Scenario): Promise<Sce
 
   const violations = await checkInvariants(world, scenario, lines, sends, invocations);
   const applied = plane.faults.applied();
-  for (const message of lostUpdates(applied)) {
+  // When the product got a read's answer: after the operator's action on it, if there was one.
+  const delivered = (read: AppliedEntry) =>
+    sends
+      .filter(
+        (send) =>
+          send.operation === 'GetSchedule' &&
+          send.ok === true &&
+          send.key === scheduleKey(read.detail?.group, read.detail?.name) &&
+          send.sentAt <= read.at &&
+          (send.settledAt ?? Number.NEGATIVE_INFINITY) >= (read.answeredAt ?? read.at),
+      )
+      .reduce<number | undefined>(
+        (earliest, send) => Math.min(earliest ?? Number.POSITIVE_INFINITY, send.settledAt ?? 0),
+        undefined,
+      );
+  for (const message of lostUpdates(applied, delivered)) {
     violations.problems.push({ invariant: Invariant.lostUpdate, message });
   }
   for (const message of deletedDespiteProtection(applied, protections, STATE_TABLE, clockJumps)) {

@@ -41,7 +41,14 @@ const isApplicationChange = (entry: AppliedEntry) =>
  * after the delete arrived (while Scheduler was slow to apply it) is not the sweep's to see. Each
  * with the schedule's trace.
  */
-export function lostUpdates(applied: readonly AppliedEntry[]): string[] {
+export function lostUpdates(
+  applied: readonly AppliedEntry[],
+  /**
+   * When the product got a read's answer (emulator ms), when the test held it back (an operator
+   * acting in between); the record's answeredAt when undefined.
+   */
+  delivered: (read: AppliedEntry) => number | undefined = () => undefined,
+): string[] {
   const found: string[] = [];
   for (const remove of applied.filter(isClientDelete)) {
     const name = key(remove);
@@ -53,7 +60,8 @@ export function lostUpdates(applied: readonly AppliedEntry[]): string[] {
       .at(-1);
     const arrived = remove.arrivedAt ?? remove.at;
     for (const change of history.filter(isApplicationChange)) {
-      const answered = read?.answeredAt ?? read?.at;
+      const answered =
+        read === undefined ? undefined : Math.max(read.answeredAt ?? read.at, delivered(read) ?? 0);
       const lost =
         read === undefined || answered === undefined
           ? 'with no read of it before the delete'
