@@ -88,4 +88,17 @@ describe('the README and the manual', () => {
 
     expect(named).toEqual(folders);
   });
+
+  it('every file path the pages name in code spans exists (src/, scripts/, test/, resources/)', () => {
+    const missing: string[] = [];
+    for (const page of PAGES) {
+      const text = readFileSync(page, 'utf8');
+      for (const [, path = ''] of text.matchAll(
+        /`((?:src|scripts|test|resources)\/[\w./-]+\.(?:ts|yml|json|md))`/g,
+      )) {
+        if (!existsSync(path)) missing.push(`${page}: ${path}`);
+      }
+    }
+    expect(missing).toEqual([]);
+  });
 });
