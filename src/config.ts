@@ -75,6 +75,19 @@ export function readBoolean(env: Env, name: string, fallback: boolean): boolean 
   );
 }
 
+/** Exactly one of `choices`, as written (no case folding, no trimming). */
+export function readChoice<const C extends string>(
+  env: Env,
+  name: string,
+  choices: readonly C[],
+  fallback: C,
+): C {
+  const raw = given(env, name);
+  if (raw === undefined) return fallback;
+  const expected = choices.map((choice) => `'${choice}'`).join(' or ');
+  return readWith(v.picklist(choices, expected), name, raw);
+}
+
 /**
  * Comma-separated list; unset or '' means an empty list, which the caller describes in `emptyMeans`
  * (e.g. 'unset or empty for every group'), so the error says what leaving it empty does. Spaces

@@ -2,12 +2,14 @@
 // sweep with the configured defaults and any manual overrides. With a state table, a sweep that
 // cannot finish before the deadline hands itself on to a fresh invocation (see src/sweep/run.ts).
 import { setMaxListeners } from 'node:events';
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import {
   type ClientOptions,
+  createCloudFormationClient,
   createCloudWatchClient,
   createDynamoDbClient,
   createLambdaClient,
@@ -16,12 +18,18 @@ import {
 import { HAND_OFF_LEASE_MS, handOffTo, type InvocationContext, invocationLeaseMs } from '../aws/hand-off.ts';
 import { InputError } from '../errors.ts';
 import { addLambdaContext, createLogger, type FunctionLogger, type Logger } from '../log.ts';
+import {
+  createOwnershipLookup,
+  loadOwnership,
+  type OwnershipLoadResult,
+  readOwnershipIndex,
+} from '../ownership/cloudformation.ts';
 import { createProtection } from '../protect/protection.ts';
 import { safeError } from '../redact.ts';
 import { createDynamoLeaseStore } from '../state/lease.ts';
 import { createDynamoMemory } from '../state/memory.ts';
 import { capacityShortfall, lambdaMemoryMb } from '../sweep/capacity.ts';
-import { readSweepConfig, type SweepConfig } from '../sweep/config.ts';
+import { CloudFormationOwned, readSweepConfig, type SweepConfig } from '../sweep/config.ts';
 import { publishSweepHeartbeat, scopeOf } from '../sweep/metrics.ts';
 import { parseSweepEvent, type SweepContinuation } from '../sweep/payload.ts';
 import { RunStatus, runSweep, type SweepRunResult, type SweepState } from '../sweep/run.ts';
@@ -36,6 +44,12 @@ export interface SweepHandlerDeps {
   dynamodb?: DynamoDBClient;
   /** For the hand-off to a fresh invocation; needed only when config.stateTable is set. */
   lambda?: LambdaClient;
+  /**
+   * For CloudFormation ownership (src/ownership/cloudformation.ts), read when
+   * config.cloudFormationOwned is `keep`; the deployed function always has it. Without it,
+   * ownership is not checked.
+   */
+  cloudformation?: CloudFormationClient;
   /** The function to hand on to when the context does not name it (Lambda sets AWS_LAMBDA_FUNCTION_NAME). */
   functionName?: string;
   clock?: () => Date;
@@ -48,16 +62,16 @@ export interface SweepHandlerDeps {
 /**
  * What the function answers: the run's summary without `progress`, the per-group bookkeeping a
  * continuation carries to the next invocation (seen, removed, fromFirstPage, listed, unprocessed,
- * kept).
- * Out of that context it reads wrongly ("listed": false for a group that was listed), and it is no
- * part of the documented summary (docs/sweep.md: Manual runs and backfill).
+ * kept), and without `tallies`, the raw counters behind `producers` and `cloudFormationOwned`.
+ * Out of that context they read wrongly ("listed": false for a group that was listed), and they are
+ * no part of the documented summary (docs/sweep.md: Manual runs and backfill).
  */
-export type SweepResponse = DistributiveOmit<SweepRunResult, 'progress'>;
+export type SweepResponse = DistributiveOmit<SweepRunResult, 'progress' | 'tallies'>;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 export function sweepResponse(result: SweepRunResult): SweepResponse {
   if (!('progress' in result)) return result;
-  const { progress: _progress, ...response } = result;
+  const { progress: _progress, tallies: _tallies, ...response } = result;
   return response;
 }
 
@@ -80,6 +94,7 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
   }
   // Stop listing early enough to drain the pages already listed at the slowest budget, then keep the
   // safety margin in hand to flush memory, publish or hand on, and return the summary.
+  const ownershipLoader = ownershipLoaderFor(deps, clock, log);
   const slowest = Math.min(config.budgets.get, config.budgets.delete);
   const stopMarginMs = config.safetyMarginSeconds * 1000 + (2 * PAGE_SIZE * 1000) / slowest;
 
@@ -134,6 +149,7 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
             ? { handOff: handOffTo<{ continuation: SweepContinuation }>(deps.lambda, functionName) }
             : {}),
           ...(deps.newRunId ? { newRunId: deps.newRunId } : {}),
+          ...(ownershipLoader ? { loadOwnership: ownershipLoader } : {}),
         },
         {
           options: {
@@ -158,6 +174,7 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
           handOffLeaseMs: HAND_OFF_LEASE_MS,
           recall: config.incremental && request.fullLookup !== true,
           remember: config.incremental,
+          cloudFormationOwned: config.cloudFormationOwned,
         },
       );
       if (result.status === RunStatus.finished)
@@ -212,6 +229,32 @@ class DeadlineError extends Error {
   }
 }
 
+/**
+ * Reads CloudFormation ownership for an invocation: with the state table, its cached index (read
+ * from CloudFormation at most hourly); without one (a dry run only), from CloudFormation each time.
+ * Undefined when SWEEP_CLOUDFORMATION_OWNED is `sweep` (nothing is read) or no client is given.
+ */
+function ownershipLoaderFor(
+  deps: SweepHandlerDeps,
+  clock: () => Date,
+  log: Logger,
+): (() => Promise<OwnershipLoadResult>) | undefined {
+  const { cloudformation, dynamodb, config } = deps;
+  if (config.cloudFormationOwned === CloudFormationOwned.sweep || !cloudformation) return undefined;
+  const table = config.stateTable;
+  if (table !== undefined && dynamodb) {
+    return () => loadOwnership({ cloudformation, dynamodb, table, clock, log });
+  }
+  return async () => {
+    const index = await readOwnershipIndex({ cloudformation, clock, log });
+    // Nothing read at all: every answer 'unknown', as loadOwnership gives.
+    if (!index.complete && index.stacksRead === 0) {
+      return { lookup: createOwnershipLookup(undefined), source: 'none' };
+    }
+    return { lookup: createOwnershipLookup(index), source: 'cloudformation' };
+  };
+}
+
 function stateFor(deps: SweepHandlerDeps, clock: () => Date): SweepState | undefined {
   const table = deps.config.stateTable;
   if (table === undefined || !deps.dynamodb) return undefined;
@@ -263,6 +306,8 @@ export const handler = async (event: unknown, context?: SweepInvocationContext):
       scheduler: sweepSchedulerClient(config),
       cloudwatch: createCloudWatchClient(),
       config,
+      // One SDK attempt: the ownership reader's own budget retries throttled answers.
+      cloudformation: createCloudFormationClient({ maxAttempts: 1 }),
       // The hand-off makes one attempt: a retry of a call that was in fact queued would start a
       // second copy of the continuation (the lease's invocation fence stops it, but better not to).
       ...(config.stateTable ? { lambda: createLambdaClient({ maxAttempts: 1 }) } : {}),

@@ -247,7 +247,12 @@ function isTargetKey(key: string): boolean {
   return key.length >= 1 && key.length <= MAX_KEY_LENGTH && /^[!-~]+$/.test(key);
 }
 
-function readSpaceSaving(value: unknown, field: string, validKey: (key: string) => boolean): SpaceSaving {
+/** Reads one serialized summary, checked as readProducerTally checks each of its three; `validKey` judges a key. */
+export function readSpaceSaving(
+  value: unknown,
+  field: string,
+  validKey: (key: string) => boolean,
+): SpaceSaving {
   const record = objectWith(value, field, ['capacity', 'total', 'counters']);
   const capacity = record.capacity;
   if (!Number.isInteger(capacity) || (capacity as number) < 1 || (capacity as number) > MAX_CAPACITY) {

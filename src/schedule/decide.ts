@@ -32,6 +32,17 @@ export const SkipReason = {
    * DEPARTURES_BEFORE_KEEPING tries, say in a socket pool that stays full. Kept for the next sweep.
    */
   staleAtDeparture: 'staleAtDeparture',
+  /**
+   * Set by the sweep: a finished schedule a CloudFormation stack declares (an AWS::Scheduler::Schedule
+   * resource, src/ownership/cloudformation.ts). Deleting it would make the stack drift and fail its
+   * next update of that resource, so it is kept unless SWEEP_CLOUDFORMATION_OWNED is `sweep`.
+   */
+  cloudFormationOwned: 'cloudFormationOwned',
+  /**
+   * Set by the sweep: a finished schedule whose CloudFormation ownership could not be read (denied,
+   * throttled, an index cut short, or created after the index was read): kept, as for protection.
+   */
+  ownershipUnknown: 'ownershipUnknown',
 } as const;
 export type SkipReason = (typeof SkipReason)[keyof typeof SkipReason];
 

@@ -43,6 +43,8 @@ export interface SweepSettings {
   keepDisabled: boolean;
   dryRun: boolean;
   maxDeletes?: number;
+  /** SWEEP_CLOUDFORMATION_OWNED; `keep` (the default) leaves the fingerprint as it was before the setting. */
+  cloudFormationOwned?: 'keep' | 'sweep';
 }
 
 /**
@@ -59,6 +61,7 @@ export function settingsFingerprint(settings: SweepSettings): string {
     keepDisabled: settings.keepDisabled,
     dryRun: settings.dryRun,
     maxDeletes: settings.maxDeletes ?? null,
+    ...(settings.cloudFormationOwned === 'sweep' ? { cloudFormationOwned: 'sweep' } : {}),
   };
   return createHash('sha256').update(JSON.stringify(canonicalSettings)).digest('hex');
 }
@@ -170,7 +173,7 @@ export function judgeCheckpoint(
     return {
       resume: false,
       reason:
-        'it was taken under different settings (groups, name prefix, grace, keep-disabled, dry run or maxDeletes)',
+        'it was taken under different settings (groups, name prefix, grace, keep-disabled, dry run, maxDeletes or CloudFormation-owned)',
     };
   }
   const age = now.getTime() - new Date(checkpoint.savedAt).getTime();

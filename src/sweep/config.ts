@@ -1,6 +1,14 @@
 // The sweeper's environment, read once at cold start into one typed object. Every bad value names
 // the variable and the form it should take, so a misconfigured deploy fails before any AWS call.
-import { type Env, readBoolean, readList, readNamespace, readNumber, readTableName } from '../config.ts';
+import {
+  type Env,
+  readBoolean,
+  readChoice,
+  readList,
+  readNamespace,
+  readNumber,
+  readTableName,
+} from '../config.ts';
 
 /** Schedule group names as Scheduler accepts them. */
 export const GROUP_NAME_PATTERN = /^[0-9a-zA-Z\-_.]{1,64}$/;
@@ -31,7 +39,16 @@ export interface SweepConfig {
   tombstoneRetentionDays: number;
   /** Schedule name prefixes the sweep never deletes. */
   protectPrefixes: string[];
+  /**
+   * What the sweep does with a finished schedule a CloudFormation stack declares: `keep` it (counted
+   * `cloudFormationOwned`, and kept as `ownershipUnknown` when ownership cannot be read), or `sweep`
+   * it like any other, without reading CloudFormation at all.
+   */
+  cloudFormationOwned: CloudFormationOwned;
 }
+
+export const CloudFormationOwned = { keep: 'keep', sweep: 'sweep' } as const;
+export type CloudFormationOwned = (typeof CloudFormationOwned)[keyof typeof CloudFormationOwned];
 
 export const SWEEP_DEFAULTS = {
   graceMinutes: 60,
@@ -44,6 +61,7 @@ export const SWEEP_DEFAULTS = {
   safetyMarginSeconds: 90,
   incremental: true,
   tombstoneRetentionDays: 365,
+  cloudFormationOwned: CloudFormationOwned.keep,
 } as const;
 
 export function readSweepConfig(env: Env = process.env): SweepConfig {
@@ -96,6 +114,12 @@ export function readSweepConfig(env: Env = process.env): SweepConfig {
       GROUP_NAME_PATTERN,
       'a comma-separated list of schedule name prefixes (1-64 of 0-9 a-z A-Z - _ .)',
       'unset or empty to protect no prefix',
+    ),
+    cloudFormationOwned: readChoice(
+      env,
+      'SWEEP_CLOUDFORMATION_OWNED',
+      Object.values(CloudFormationOwned),
+      SWEEP_DEFAULTS.cloudFormationOwned,
     ),
   };
 }

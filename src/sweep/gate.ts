@@ -9,7 +9,9 @@
 //   4. the checkpoint cadence has room for one more delete it does not yet cover;
 //   5. its definition was answered at most `recheckAfterMs` before departure (read again when older,
 //      and kept if it changed);
-//   6. the invocation's hard deadline has not passed.
+//   6. the invocation's hard deadline has not passed;
+//   7. no CloudFormation stack declares it, and that is known (the invocation's ownership index,
+//      which does not change while it runs, so it is asked once, before the tombstone).
 //
 // What cannot be established keeps the schedule, counted by reason. The gate also records on the
 // tombstone what came of the delete (deleted, gone, refused, unknown, notSent).
@@ -22,10 +24,11 @@ import {
 import { isNotFound, type RequestBudget } from '../aws/budget.ts';
 import { DepartureRefused, sendWithDepartureCheck } from '../aws/departure.ts';
 import type { Logger } from '../log.ts';
+import type { OwnershipLookup } from '../ownership/cloudformation.ts';
 import { PROTECTION_MAX_AGE_MS, type ProtectionCheck, type ProtectionRead } from '../protect/protection.ts';
 import { safeError, scheduleRef } from '../redact.ts';
 import { SkipReason } from '../schedule/decide.ts';
-import { type Candidate, changedSince, lookUp } from './judge.ts';
+import { type Candidate, changedSince, keptForOwnership, lookUp } from './judge.ts';
 import { CheckpointStop, type ItemOutcome } from './model.ts';
 import {
   type ScheduleDefinition,
@@ -63,6 +66,8 @@ export interface GateContext {
   keepDisabled: boolean;
   tombstones: TombstoneWriter;
   protection?: ProtectionCheck;
+  /** Absent: ownership is not checked (SWEEP_CLOUDFORMATION_OWNED=sweep). */
+  ownership?: OwnershipLookup;
   allowance: DeletionAllowance;
   /** Waits for room under the checkpoint cadence's allowance; throws when the sweep is stopping. */
   permit?: (arn: string) => Promise<void>;
@@ -117,6 +122,15 @@ export async function passGate(candidate: Candidate, context: GateContext): Prom
 }
 
 async function establishAndDelete(candidate: Candidate, context: GateContext): Promise<ItemOutcome> {
+  const owned = keptForOwnership(candidate.summary, context.ownership);
+  if (owned) {
+    context.log.warn('schedule kept at the delete gate for its CloudFormation ownership', {
+      ...scheduleRef(candidate.summary),
+      reason: owned.reason,
+      ...(owned.stack ? { stack: owned.stack } : {}),
+    });
+    return owned;
+  }
   const { $metadata: _metadata, ...definition } = candidate.schedule;
   if (context.dryRun) {
     const protection = await confirmProtection(candidate, context);

@@ -1,6 +1,7 @@
 // Judging one listed schedule: its protection first (a protected schedule is never looked up), then
-// what memory of an earlier lookup may answer, then GetSchedule and decide(). The verdict is an
-// outcome to count, or a candidate for the delete gate (src/sweep/gate.ts), which alone may delete.
+// what memory of an earlier lookup may answer, then GetSchedule and decide(), and for a finished one
+// its CloudFormation ownership. The verdict is an outcome to count, or a candidate for the delete
+// gate (src/sweep/gate.ts), which alone may delete.
 import {
   GetScheduleCommand,
   type GetScheduleCommandOutput,
@@ -9,6 +10,7 @@ import {
 } from '@aws-sdk/client-scheduler';
 import { isNotFound, type RequestBudget } from '../aws/budget.ts';
 import type { Logger } from '../log.ts';
+import type { OwnershipLookup } from '../ownership/cloudformation.ts';
 import type { ProtectionCheck } from '../protect/protection.ts';
 import { safeError, scheduleRef } from '../redact.ts';
 import { type Decision, decide, SkipReason } from '../schedule/decide.ts';
@@ -37,6 +39,8 @@ export interface JudgeContext {
   graceMs: number;
   keepDisabled: boolean;
   protection?: ProtectionCheck;
+  /** Absent: ownership is not checked (SWEEP_CLOUDFORMATION_OWNED=sweep). */
+  ownership?: OwnershipLookup;
   signal?: AbortSignal;
   /** Monotonic milliseconds (default performance.now). */
   now?: () => number;
@@ -106,9 +110,36 @@ async function lookUpAndDecide(summary: ScheduleSummary, context: JudgeContext):
         detail: decision.detail,
       });
       return { kind: 'skipped', reason: decision.reason };
-    case 'finished':
-      return { kind: 'candidate', summary, schedule, answeredAt: read.answeredAt, decision };
+    case 'finished': {
+      const owned = keptForOwnership(summary, context.ownership);
+      if (!owned) return { kind: 'candidate', summary, schedule, answeredAt: read.answeredAt, decision };
+      if (owned.reason === SkipReason.cloudFormationOwned) {
+        context.log.info('schedule kept: a CloudFormation stack declares it', {
+          ...scheduleRef(summary),
+          reason: owned.reason,
+          stack: owned.stack,
+        });
+      } else context.log.warn('schedule skipped', { ...scheduleRef(summary), reason: owned.reason });
+      return { ...owned, foundFinished: { stuck: decision.stuck } };
+    }
   }
+}
+
+/**
+ * The outcome that keeps a finished schedule for its CloudFormation ownership: a stack declares it
+ * (cloudFormationOwned, with the stack), or that cannot be known (ownershipUnknown); undefined when
+ * no stack declares it or ownership is not checked. Synchronous: the index was read once per
+ * invocation (src/ownership/cloudformation.ts), so the judge and the delete gate ask it alike.
+ */
+export function keptForOwnership(
+  summary: ScheduleSummary,
+  ownership: OwnershipLookup | undefined,
+): Extract<ItemOutcome, { kind: 'skipped' }> | undefined {
+  if (!ownership) return undefined;
+  const owner = ownership.ownerOf(summary);
+  if (owner === undefined) return undefined;
+  if (owner === 'unknown') return { kind: 'skipped', reason: SkipReason.ownershipUnknown };
+  return { kind: 'skipped', reason: SkipReason.cloudFormationOwned, stack: owner.stack };
 }
 
 /** GetSchedule through its budget; `answeredAt` is when its answer arrived (performance time). */

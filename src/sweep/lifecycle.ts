@@ -3,13 +3,22 @@
 // may go on or must end, and the continuation it hands on. src/sweep/run.ts does the I/O around them
 // (the lease, the sweep, the hand-off, the publication), in that order.
 import type { LeaseRecord } from '../state/lease.ts';
-import { countsOf, derived, emptyCounts } from './ledger.ts';
+import {
+  countsOf,
+  derived,
+  emptyCounts,
+  emptyTallies,
+  readTallies,
+  serializeTallies,
+  talliesView,
+} from './ledger.ts';
 import {
   StopReason,
   type SweepCounts,
   type SweepCursor,
   type SweepProgress,
   type SweepSummary,
+  type SweepTallies,
 } from './model.ts';
 import { MAX_INVOCATIONS, type SweepContinuation, type SweepRequest } from './payload.ts';
 
@@ -33,6 +42,7 @@ export interface RunPosition {
   cursor: SweepCursor;
   counts: SweepCounts;
   progress: SweepProgress;
+  tallies: SweepTallies;
   requests: SweepSummary['requests'];
   throttled: number;
   durationSeconds: number;
@@ -48,6 +58,7 @@ export function continuationOf(run: Run, position: RunPosition): SweepContinuati
     cursor: position.cursor,
     counts: position.counts,
     progress: position.progress,
+    tallies: position.tallies,
     requests: position.requests,
     throttled: position.throttled,
     durationSeconds: position.durationSeconds,
@@ -61,6 +72,7 @@ export function startPosition(): RunPosition {
     cursor: { groupIndex: 0 },
     counts: emptyCounts(),
     progress: { groups: {}, fromStart: true },
+    tallies: serializeTallies(emptyTallies()),
     requests: { ListSchedules: 0, GetSchedule: 0, DeleteSchedule: 0, rereads: 0 },
     throttled: 0,
     durationSeconds: 0,
@@ -181,6 +193,7 @@ export function carriedSummary(carried: SweepContinuation, stoppedBy: StopReason
     cursor: carried.cursor,
     scheduleCounts: { byGroup: {} },
     progress: carried.progress,
+    ...talliesView(readTallies(carried.tallies, 'continuation.tallies')),
   };
 }
 
@@ -190,6 +203,7 @@ export function positionOf(summary: SweepSummary & { cursor: SweepCursor }): Run
     cursor: summary.cursor,
     counts: countsOf(summary),
     progress: summary.progress,
+    tallies: summary.tallies,
     requests: summary.requests,
     throttled: summary.throttled,
     durationSeconds: summary.durationSeconds,

@@ -6,6 +6,9 @@ import type { SchedulerClient, ScheduleSummary } from '@aws-sdk/client-scheduler
 import type { BudgetOptions } from '../aws/budget.ts';
 import { MAX_LISTING_RESTARTS } from '../aws/budget.ts';
 import type { Logger } from '../log.ts';
+import type { OwnershipLookup } from '../ownership/cloudformation.ts';
+import type { SerializedSweepProducers, SweepProducersSummary } from '../producers/sweep.ts';
+import type { SerializedSpaceSaving } from '../producers/tally.ts';
 import type { ProtectedBy, ProtectionCheck } from '../protect/protection.ts';
 import type { Decision, SkipReason } from '../schedule/decide.ts';
 import type { TombstoneWriter } from './tombstones.ts';
@@ -25,6 +28,12 @@ export interface SweepDeps {
   tombstones?: TombstoneWriter;
   /** What operators marked as never to be deleted (group tags, name prefixes, restored --keep). */
   protection?: ProtectionCheck;
+  /**
+   * Which schedules CloudFormation stacks declare (src/ownership/cloudformation.ts): a finished one
+   * a stack declares is kept (`cloudFormationOwned`), and one whose ownership is unknown too
+   * (`ownershipUnknown`). Absent: ownership is not checked (SWEEP_CLOUDFORMATION_OWNED=sweep).
+   */
+  ownership?: OwnershipLookup;
 }
 
 /**
@@ -83,6 +92,8 @@ export interface SweepOptions {
   startingCounts?: Partial<SweepCounts>;
   /** Per-group progress carried over from earlier runs of the same sweep (their summaries' `progress`). */
   startingProgress?: SweepProgress;
+  /** The producer and owning-stack tallies carried over from earlier runs of the same sweep. */
+  startingTallies?: SweepTallies;
   /**
    * Reports the summary at the end, in place of publishing this run's metrics; called before a
    * failure is rethrown. A sweep carried over several runs passes its own, to publish the whole once.
@@ -126,9 +137,36 @@ export interface SweepSnapshot {
   cursor: SweepCursor;
   counts: SweepCounts;
   progress: SweepProgress;
+  tallies: SweepTallies;
   requests: SweepSummary['requests'];
   throttled: number;
   durationSeconds: number;
+}
+
+/**
+ * The sweep's bounded tallies of finished schedules, as JSON (a checkpoint and a continuation carry
+ * them; src/sweep/ledger.ts keeps them): who they belong to, and which stacks own those kept for it.
+ */
+export interface SweepTallies {
+  /** Per target ARN, group and pair, the stuck ones apart (src/producers/sweep.ts). */
+  producers: SerializedSweepProducers;
+  /** Finished schedules kept as `cloudFormationOwned`, per owning stack name. */
+  ownedByStack: SerializedSpaceSaving;
+  /**
+   * Not in the two above: what the listing the cursor resumes in counted of the schedules it kept,
+   * dropped if that listing must restart from its first page (as its groups' `kept` counts are).
+   */
+  listing?: Omit<SweepTallies, 'listing'>;
+}
+
+/** The summary's view of the finished schedules kept because a CloudFormation stack declares them. */
+export interface CloudFormationOwnedSummary {
+  /** Every one kept for it (equals skipped.cloudFormationOwned). */
+  total: number;
+  /** The stacks holding the most, largest first; `count` is at least the true one (exact when `uncertainty` is 0). */
+  stacks: { stack: string; count: number; uncertainty: number }[];
+  /** total minus the stacks shown. */
+  otherStacks: number;
 }
 
 /** Why deletions stop waiting for a checkpoint: the sweep is stopping (see the two below). */
@@ -258,6 +296,16 @@ export interface SweepSummary extends SweepCounts {
   scheduleCounts: { total?: number; byGroup: Record<string, number> };
   /** Everything so far, per group: what a resumed run passes back as `startingProgress`. */
   progress: SweepProgress;
+  /**
+   * Who the finished schedules found belong to (the top 10 targets, groups and pairs), the stuck
+   * ones apart: every finished verdict, whatever came of it (deleted, would be deleted in a dry run,
+   * or kept for a reason), so `producers.finished.total` may exceed `finished`.
+   */
+  producers: SweepProducersSummary;
+  /** The finished schedules kept because a CloudFormation stack declares them, per stack (top 10). */
+  cloudFormationOwned: CloudFormationOwnedSummary;
+  /** The tallies behind those two views: what a resumed run passes back as `startingTallies`. */
+  tallies: SweepTallies;
 }
 
 /** What judging, and for a finished schedule the delete gate, came to for one schedule. */
@@ -267,7 +315,8 @@ export type ItemOutcome = (
   | { kind: 'alreadyGone'; finished: boolean }
   | { kind: 'pending'; finishedAt: Date }
   | { kind: 'recurring' }
-  | { kind: 'skipped'; reason: SkipReasonName }
+  /** `stack`: the owning stack, for reason cloudFormationOwned. */
+  | { kind: 'skipped'; reason: SkipReasonName; stack?: string }
   | { kind: 'protected'; by: ProtectedBy }
   | { kind: 'failed'; operation: 'GetSchedule' | 'DeleteSchedule'; outcomeUnknown?: true }
   /** Not looked at, or not deleted, because the sweep is stopping (maxDeletes reached). */
@@ -277,6 +326,8 @@ export type ItemOutcome = (
 ) & {
   /** GetSchedule re-reads the delete gate made for it (see SweepCounts.rereads). */
   rereads?: number;
+  /** Set when the judge found it finished, whatever came of it next: the producers tally counts it. */
+  foundFinished?: { stuck: boolean };
 };
 
 export const PAGE_SIZE = 100;

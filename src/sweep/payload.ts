@@ -7,8 +7,15 @@ import { isRecord, isScheduledEvent, readExact, rejectUnknownFields, UnknownFiel
 import { SkipReason } from '../schedule/decide.ts';
 import { count, exactObject, flag, isoInstant, parseInput, seconds, text, wholeNumber } from '../validate.ts';
 import { GROUP_NAME_PATTERN } from './config.ts';
-import { COUNT_FIELDS, KEPT_FIELDS } from './ledger.ts';
-import type { GroupProgress, SweepCounts, SweepCursor, SweepProgress, SweepSummary } from './model.ts';
+import { COUNT_FIELDS, KEPT_FIELDS, readTallies, serializeTallies } from './ledger.ts';
+import type {
+  GroupProgress,
+  SweepCounts,
+  SweepCursor,
+  SweepProgress,
+  SweepSummary,
+  SweepTallies,
+} from './model.ts';
 
 export { UnknownFieldError };
 
@@ -123,6 +130,11 @@ export interface SweepContinuation {
   /** Totals so far; the next invocation starts from them. */
   counts: SweepCounts;
   progress: SweepProgress;
+  /**
+   * The finished schedules' producers and owning stacks so far (src/sweep/ledger.ts): at most about
+   * 22 KB (seven tallies of 25 counters, keys at their longest), checked exactly on the way in.
+   */
+  tallies: SweepTallies;
   requests: SweepSummary['requests'];
   throttled: number;
   /** Seconds spent sweeping so far, over all invocations. */
@@ -151,6 +163,7 @@ const CONTINUATION_FIELDS = [
   'cursor',
   'counts',
   'progress',
+  'tallies',
   'requests',
   'throttled',
   'durationSeconds',
@@ -248,6 +261,8 @@ const continuationSchema = exactObject(
       { groups: v.unknown(), fromStart: flag },
       'an object with fields groups, fromStart',
     ),
+    // Read on its own (readTallies), with the invariants a tally keeps.
+    tallies: v.unknown(),
     requests: exactObject(
       Object.fromEntries(REQUEST_FIELDS.map((name) => [name, count])) as Record<
         (typeof REQUEST_FIELDS)[number],
@@ -311,6 +326,8 @@ function readContinuation(value: unknown): SweepContinuation {
     cursor,
     counts: withoutUndefined({ ...record.counts, skipped }) as SweepCounts,
     progress: { groups: readGroupProgress(record.progress.groups), fromStart: record.progress.fromStart },
+    // Read and written back under one key, so its listing part stays apart.
+    tallies: serializeTallies(readTallies(record.tallies, 'continuation.tallies', '*'), '*'),
     requests: record.requests,
     throttled: record.throttled,
     durationSeconds: record.durationSeconds,

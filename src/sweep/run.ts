@@ -4,7 +4,8 @@
 //
 // Each invocation goes through the same stages, each a function of the values the one before returned:
 //   claimRun     the lease: a new run, a killed run resumed from its checkpoint, or a continuation
-//   sweepSegment this invocation's part of the sweep (src/sweep/sweep.ts), checkpointed as it goes
+//   sweepSegment this invocation's part of the sweep (src/sweep/sweep.ts), checkpointed as it goes,
+//                with the CloudFormation ownership index read once for it (src/ownership/cloudformation.ts)
 //   nextStep     hand on, or end (src/sweep/lifecycle.ts, with the other pure decisions)
 //   handOn       renew the lease with the continuation as its checkpoint, queue the next invocation
 //   endSweep     mark the sweep ended on the lease, publish its metrics, free the lease
@@ -12,6 +13,7 @@
 // another invocation's, so nothing is published (status superseded).
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '../log.ts';
+import type { OwnershipLoadResult, OwnershipLookup } from '../ownership/cloudformation.ts';
 import { safeError } from '../redact.ts';
 import { type LeaseRecord, type LeaseStore, leaseExpired } from '../state/lease.ts';
 import {
@@ -62,7 +64,13 @@ export interface SweepState {
   memory: ScheduleMemory;
 }
 
-export interface SweepRunDeps extends Omit<SweepDeps, 'knowledge'> {
+export interface SweepRunDeps extends Omit<SweepDeps, 'knowledge' | 'ownership'> {
+  /**
+   * Reads which schedules CloudFormation stacks declare (loadOwnership: the state table's cached
+   * index, or CloudFormation at most hourly), once per invocation once it holds the lease. Must not
+   * throw. Absent: ownership is not checked (SWEEP_CLOUDFORMATION_OWNED=sweep).
+   */
+  loadOwnership?: () => Promise<OwnershipLoadResult>;
   /** The state table. Without it: one invocation, no lease, no memory. */
   state?: SweepState;
   /** Starts a fresh invocation with this payload without waiting for it (an async self-invoke). */
@@ -98,6 +106,11 @@ export interface SweepRunInput {
   recall: boolean;
   /** Remember what lookups taught (needs state). */
   remember: boolean;
+  /**
+   * SWEEP_CLOUDFORMATION_OWNED, part of the settings a continuation must share (default `keep`);
+   * whether ownership is read is deps.loadOwnership's presence.
+   */
+  cloudFormationOwned?: 'keep' | 'sweep';
 }
 
 export const RunStatus = {
@@ -416,6 +429,7 @@ async function sweepSegment(
 ): Promise<Segment> {
   const { options } = input;
   const { clock, log, state } = deps;
+  const ownership = await ownershipFor(deps, run);
   const knowledge =
     state && input.remember
       ? createIncrementalKnowledge(state.memory, {
@@ -444,6 +458,7 @@ async function sweepSegment(
         ...(knowledge ? { knowledge } : {}),
         ...(deps.tombstones ? { tombstones: deps.tombstones } : {}),
         ...(deps.protection ? { protection: deps.protection } : {}),
+        ...(ownership ? { ownership } : {}),
       },
       {
         ...options,
@@ -451,7 +466,12 @@ async function sweepSegment(
         runId: run?.runId ?? options.runId ?? randomUUID(),
         ...(maxDeletes === undefined ? {} : { maxDeletes }),
         ...(carried
-          ? { cursor: carried.cursor, startingCounts: carried.counts, startingProgress: carried.progress }
+          ? {
+              cursor: carried.cursor,
+              startingCounts: carried.counts,
+              startingProgress: carried.progress,
+              startingTallies: carried.tallies,
+            }
           : {}),
         report: async (summary) => {
           reported = summary;
@@ -475,6 +495,41 @@ async function sweepSegment(
     if (error instanceof CheckpointRefused && leased) return { kind: 'superseded' };
     return { kind: 'failed', error, ...(reported ? { summary: reported } : {}) };
   }
+}
+
+/**
+ * The ownership lookup for this invocation, or undefined when ownership is not checked. A loader that
+ * throws despite its contract leaves every finished schedule kept as ownershipUnknown.
+ */
+async function ownershipFor(deps: SweepRunDeps, run: Run | undefined): Promise<OwnershipLookup | undefined> {
+  if (!deps.loadOwnership) return undefined;
+  let loaded: OwnershipLoadResult;
+  try {
+    loaded = await deps.loadOwnership();
+  } catch (error) {
+    deps.log.error(
+      'reading CloudFormation ownership failed; finished schedules are kept as ownershipUnknown',
+      {
+        error: safeError(error),
+      },
+    );
+    return { index: undefined, ownerOf: () => 'unknown' };
+  }
+  const { index } = loaded.lookup;
+  deps.log.info('CloudFormation ownership', {
+    ...(run ? { runId: run.runId, invocation: run.invocation } : {}),
+    source: loaded.source,
+    ...(index
+      ? {
+          readAt: index.readAt,
+          complete: index.complete,
+          ...(index.incompleteBecause ? { incompleteBecause: index.incompleteBecause } : {}),
+          stacksWithSchedules: Object.keys(index.stacks).length,
+          stacksRead: index.stacksRead,
+        }
+      : {}),
+  });
+  return loaded.lookup;
 }
 
 /**
@@ -673,6 +728,7 @@ function settingsOf(input: SweepRunInput): string {
     keepDisabled: options.keepDisabled,
     dryRun: options.dryRun,
     ...(options.maxDeletes === undefined ? {} : { maxDeletes: options.maxDeletes }),
+    ...(input.cloudFormationOwned === undefined ? {} : { cloudFormationOwned: input.cloudFormationOwned }),
   });
   settingsByInput.set(input, settings);
   return settings;

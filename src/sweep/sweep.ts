@@ -6,7 +6,7 @@
 //   listing.ts  pages read ahead of the work (ListSchedules through its budget)
 //   judge.ts    protection, memory, GetSchedule, decide() → an outcome, or a candidate to delete
 //   gate.ts     every precondition of a delete, checked at the moment the request leaves
-//   ledger.ts   the one place counts change
+//   ledger.ts   the one place counts change (and the tallies of finished schedules' producers)
 //   pages.ts    the resume point: settled pages → cursor
 //   cadence.ts  checkpoints while the sweep runs, and the deletion allowance they bound
 //
@@ -20,7 +20,22 @@ import { safeError, scheduleRef } from '../redact.ts';
 import { type CheckpointCadence, createCheckpointCadence } from './cadence.ts';
 import { type DeletionAllowance, type GateContext, passGate, RECHECK_AFTER_MS } from './gate.ts';
 import { isRecallable, type JudgeContext, judge } from './judge.ts';
-import { derived, emptyCounts, mergeCounts, record, takeBack } from './ledger.ts';
+import {
+  closeListing,
+  derived,
+  dropListing,
+  emptyCounts,
+  emptyTallies,
+  listingKey,
+  mergeCounts,
+  readTallies,
+  record,
+  recordTallies,
+  serializeTallies,
+  type Tallies,
+  takeBack,
+  talliesView,
+} from './ledger.ts';
 import { LIST_LOOKAHEAD_PAGES, type ListedPage, ReadAheadListing } from './listing.ts';
 import { publishSweepMetrics } from './metrics.ts';
 import {
@@ -37,6 +52,7 @@ import {
   type SweepOptions,
   type SweepSnapshot,
   type SweepSummary,
+  type SweepTallies,
 } from './model.ts';
 import { dropSettledPages, groupOfArn, type PageRecord, resumeCursor, settledCursor } from './pages.ts';
 import { refuseTombstones } from './tombstones.ts';
@@ -66,6 +82,7 @@ export {
   type SweepProgress,
   type SweepSnapshot,
   type SweepSummary,
+  type SweepTallies,
 } from './model.ts';
 export { MAX_LISTING_RESTARTS };
 
@@ -87,6 +104,8 @@ interface SegmentState {
   started: number;
   budgets: Budgets;
   counts: SweepCounts;
+  /** Finished schedules per producer and owning stack (the ledger's tallies), carried like counts. */
+  tallies: Tallies;
   groups: Map<string, GroupProgress>;
   /** The listings in order: the configured groups, or one listing of every group (undefined). */
   scopes: (string | undefined)[];
@@ -151,6 +170,7 @@ function startSegment(deps: SweepDeps, options: SweepOptions): SegmentState {
     graceMs: options.graceMinutes * 60_000,
     keepDisabled: options.keepDisabled,
     ...(deps.protection ? { protection: deps.protection } : {}),
+    ...(deps.ownership ? { ownership: deps.ownership } : {}),
     ...(signal ? { signal } : {}),
   };
   const state = {
@@ -159,13 +179,14 @@ function startSegment(deps: SweepDeps, options: SweepOptions): SegmentState {
     started: performance.now(),
     budgets,
     counts: mergeCounts(emptyCounts(), options.startingCounts),
+    tallies: startingTallies(options.startingTallies, listingKey(scopesOf(options)[start.groupIndex])),
     groups: new Map(
       Object.entries(options.startingProgress?.groups ?? {}).map(([name, progress]) => [
         name,
         structuredClone(progress),
       ]),
     ),
-    scopes: options.groups.length > 0 ? options.groups : [undefined],
+    scopes: scopesOf(options),
     // A cursor without carried progress is a bare resume point: whatever came before it is unknown.
     fromStart: options.cursor === undefined || (options.startingProgress?.fromStart ?? false),
     pages: [],
@@ -198,6 +219,7 @@ function startSegment(deps: SweepDeps, options: SweepOptions): SegmentState {
     keepDisabled: options.keepDisabled,
     tombstones: deps.tombstones ?? refuseTombstones(),
     ...(deps.protection ? { protection: deps.protection } : {}),
+    ...(deps.ownership ? { ownership: deps.ownership } : {}),
     allowance: deletionAllowance(state),
     permit: (arn) => state.cadence.permit(arn),
     ...(signal ? { signal } : {}),
@@ -205,6 +227,30 @@ function startSegment(deps: SweepDeps, options: SweepOptions): SegmentState {
     recheckAfterMs: options.recheckAfterMs ?? RECHECK_AFTER_MS,
   };
   return state;
+}
+
+/** The listings in order: the configured groups, or one listing of every group (undefined). */
+function scopesOf(options: SweepOptions): (string | undefined)[] {
+  return options.groups.length > 0 ? options.groups : [undefined];
+}
+
+/**
+ * The carried tallies, checked as a continuation's are (a caller may pass its own), the carried
+ * listing's under the listing the cursor resumes in; empty without.
+ */
+function startingTallies(carried: SweepTallies | undefined, resumed: string): Tallies {
+  return carried ? readTallies(carried, 'startingTallies', resumed) : emptyTallies();
+}
+
+/** The listing a schedule of this group is counted under (see listingKey). */
+function listingOf(state: SegmentState, groupName: string): string {
+  return listingKey(state.options.groups.length > 0 ? groupName : undefined);
+}
+
+/** The listing the cursor is in; past the last scope, none. */
+function listingAt(state: SegmentState, groupIndex: number): string | undefined {
+  if (groupIndex >= state.scopes.length) return undefined;
+  return listingKey(state.scopes[groupIndex]);
 }
 
 /** maxDeletes over this segment; the last claim ends the sweep, outranking a stop for time. */
@@ -412,6 +458,7 @@ async function restartListing(state: SegmentState, scheduleGroup: string | undef
   if (stopping(state)) return false;
   const restarted =
     scheduleGroup === undefined ? [...state.groups.values()] : [groupProgress(state, scheduleGroup)];
+  dropListing(state.tallies, listingKey(scheduleGroup));
   for (const group of restarted) {
     takeBack(state.counts, group.kept);
     group.seen = group.removed;
@@ -479,11 +526,15 @@ async function process(
   if (verdict === recalled) return verdict;
   let outcome: ItemOutcome;
   try {
-    outcome = verdict.kind === 'candidate' ? await passGate(verdict, state.gate) : verdict;
+    outcome =
+      verdict.kind === 'candidate'
+        ? { ...(await passGate(verdict, state.gate)), foundFinished: { stuck: verdict.decision.stuck } }
+        : verdict;
   } catch (error) {
     // A bug in the gate must cost one item, never the run; the gate settles its tombstone itself.
     state.deps.log.error('schedule inspection failed', { ...scheduleRef(summary), error: safeError(error) });
-    return { kind: 'failed', operation: 'DeleteSchedule' };
+    const foundFinished = verdict.kind === 'candidate' ? { stuck: verdict.decision.stuck } : undefined;
+    return { kind: 'failed', operation: 'DeleteSchedule', ...(foundFinished ? { foundFinished } : {}) };
   }
   await learn(state, summary, outcome);
   return outcome;
@@ -509,6 +560,8 @@ function settle(
   const group = groupProgress(state, groupName);
   const fromMemory = recalled !== undefined && outcome === recalled;
   record(state.counts, group, outcome, fromMemory);
+  const listing = listingOf(state, groupName);
+  recordTallies(state.tallies, listing, summary, outcome);
   state.rereads += outcome.rereads ?? 0;
   if (outcome.kind === 'notProcessed') {
     page.unprocessed += 1;
@@ -519,7 +572,11 @@ function settle(
     group.seen -= 1;
   } else page.done.push(summary.Arn ?? '');
   page.remaining -= 1;
-  state.inFlight.byGroup.set(groupName, (state.inFlight.byGroup.get(groupName) ?? 1) - 1);
+  const left = (state.inFlight.byGroup.get(groupName) ?? 1) - 1;
+  state.inFlight.byGroup.set(groupName, left);
+  // Its group's listing is over and nothing of it is in flight: no restart can take its tallies back.
+  if (left === 0 && listing !== listingAt(state, state.listCursor.groupIndex))
+    closeListing(state.tallies, listing);
   state.cadence.settled(summary.Arn ?? `${groupName}/${summary.Name ?? ''}`);
 }
 
@@ -570,6 +627,7 @@ function snapshot(state: SegmentState): SweepSnapshot {
     cursor,
     counts: structuredClone(state.counts),
     progress: { groups: progress, fromStart: state.fromStart },
+    tallies: serializeTallies(state.tallies, listingAt(state, cursor.groupIndex)),
     requests: requestCounts(state),
     throttled: throttledCount(state.budgets),
     durationSeconds: Math.round(performance.now() - state.started) / 1000,
@@ -584,6 +642,7 @@ function summarize(state: SegmentState): SweepSummary {
   }
   const complete = state.stoppedBy === undefined;
   const { counts, options } = state;
+  const cursor = complete ? undefined : resumeCursor(state.pages, state.listCursor, state.skip);
   return {
     ...counts,
     ...derived(counts),
@@ -593,7 +652,7 @@ function summarize(state: SegmentState): SweepSummary {
     dryRun: options.dryRun,
     complete,
     ...(state.stoppedBy ? { stoppedBy: state.stoppedBy } : {}),
-    ...(complete ? {} : { cursor: resumeCursor(state.pages, state.listCursor, state.skip) }),
+    ...(cursor ? { cursor } : {}),
     scheduleCounts: countSchedules(state.groups, {
       allGroups: options.groups.length === 0,
       namePrefix: options.namePrefix,
@@ -601,6 +660,7 @@ function summarize(state: SegmentState): SweepSummary {
       everythingListed: state.listedEverything && state.fromStart,
     }),
     progress: { groups: Object.fromEntries(state.groups), fromStart: state.fromStart },
+    ...talliesView(state.tallies, cursor ? listingAt(state, cursor.groupIndex) : undefined),
   };
 }
 

@@ -12,6 +12,7 @@
 // on enough present points. A new alarm starts in INSUFFICIENT_DATA. A composite alarm is in ALARM
 // when every ALARM("name") of its AND rule is.
 import { describe, expect, it } from 'vitest';
+import { emptyTallies, talliesView } from '../../src/sweep/ledger.ts';
 import { buildSweepDatums, scopeOf } from '../../src/sweep/metrics.ts';
 import { emptyCounts, type SweepSummary } from '../../src/sweep/sweep.ts';
 import { loadTemplate, resourcesOfType } from '../support/template.ts';
@@ -147,6 +148,7 @@ function manualSweepPoints(request: ManualSweep, at: number): Point[] {
     complete: true,
     scheduleCounts: { byGroup: {} },
     progress: { groups: {}, fromStart: true },
+    ...talliesView(emptyTallies()),
   };
   return buildSweepDatums(summary, new Date(at), scopeOf(request, [])).map((datum) => ({
     metric: `ScheduleHygiene/${datum.MetricName}`,

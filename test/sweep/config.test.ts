@@ -17,6 +17,8 @@ describe('sweep config', () => {
       incremental: true,
       tombstoneRetentionDays: 365,
       protectPrefixes: [],
+      // CloudFormation-owned schedules are kept unless the operator opts in.
+      cloudFormationOwned: 'keep',
     });
   });
 
@@ -50,6 +52,7 @@ describe('sweep config', () => {
       SWEEP_TOMBSTONE_TABLE: 'schedule-hygiene-prod-tombstones',
       SWEEP_TOMBSTONE_RETENTION_DAYS: '90',
       SWEEP_PROTECT_PREFIXES: 'keep-, audit.',
+      SWEEP_CLOUDFORMATION_OWNED: 'sweep',
     };
 
     // Act
@@ -69,6 +72,7 @@ describe('sweep config', () => {
       tombstoneTable: 'schedule-hygiene-prod-tombstones',
       tombstoneRetentionDays: 90,
       protectPrefixes: ['keep-', 'audit.'],
+      cloudFormationOwned: 'sweep',
     });
   });
 
@@ -113,6 +117,17 @@ describe('sweep config', () => {
       "Expected SWEEP_SAFETY_MARGIN_SECONDS to be a whole number from 5 to 600, got '1'",
     ],
     ['SWEEP_INCREMENTAL', 'maybe', "Expected SWEEP_INCREMENTAL to be 'true' or 'false', got 'maybe'"],
+    [
+      'SWEEP_CLOUDFORMATION_OWNED',
+      'delete',
+      "Expected SWEEP_CLOUDFORMATION_OWNED to be 'keep' or 'sweep', got 'delete'",
+    ],
+    // Written exactly: no case folding toward a value that deletes.
+    [
+      'SWEEP_CLOUDFORMATION_OWNED',
+      'SWEEP',
+      "Expected SWEEP_CLOUDFORMATION_OWNED to be 'keep' or 'sweep', got 'SWEEP'",
+    ],
   ])('rejects %s=%s naming the variable and the expected form', (variable, value, message) => {
     const read = () => readSweepConfig({ [variable]: value });
 

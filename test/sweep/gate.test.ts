@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { RequestBudget } from '../../src/aws/budget.ts';
 import { departureCheckFor } from '../../src/aws/departure.ts';
 import { createMemoryLogger } from '../../src/log.ts';
+import { createOwnershipLookup } from '../../src/ownership/cloudformation.ts';
 import type { ProtectionCheck, ProtectionRead } from '../../src/protect/protection.ts';
 import { DEPARTURES_BEFORE_KEEPING, type GateContext, passGate } from '../../src/sweep/gate.ts';
 import type { Candidate } from '../../src/sweep/judge.ts';
@@ -192,5 +193,48 @@ describe('delete gate', () => {
     const outcome = await passGate(w.candidate(), w.context());
     expect(outcome).toEqual({ kind: 'alreadyGone', finished: true });
     expect(w.settled).toEqual(['gone']);
+  });
+
+  describe('CloudFormation ownership at the gate', () => {
+    const readAt = '2025-06-15T11:00:00Z';
+    const created = { ...summary, CreationDate: new Date('2025-05-01T00:00:00Z') };
+    const withOwnership = (index: Parameters<typeof createOwnershipLookup>[0]) => {
+      const w = world();
+      const context = { ...w.context(), ownership: createOwnershipLookup(index) };
+      return { w, context, candidate: { ...w.candidate(), summary: created } };
+    };
+    const index = (stacks: Record<string, string[]>, complete = true) => ({
+      readAt,
+      complete,
+      stacks,
+      stacksRead: 1,
+      requests: 2,
+    });
+
+    it('keeps a candidate a stack declares, naming the stack, with no tombstone and no request', async () => {
+      const { w, context, candidate } = withOwnership(index({ 'reminders-stack': ['s1'] }));
+      const outcome = await passGate(candidate, context);
+      expect(outcome).toEqual({ kind: 'skipped', reason: 'cloudFormationOwned', stack: 'reminders-stack' });
+      expect(w.calls).toEqual([]);
+      expect(w.settled).toEqual([]);
+    });
+
+    it.each([
+      ['no index could be read', undefined],
+      ['the index is incomplete', index({}, false)],
+    ])('keeps a candidate whose ownership is unknown (%s), in a dry run too', async (_, read) => {
+      for (const dryRun of [false, true]) {
+        const { w, context, candidate } = withOwnership(read);
+        const outcome = await passGate(candidate, { ...context, dryRun });
+        expect(outcome).toEqual({ kind: 'skipped', reason: 'ownershipUnknown' });
+        expect(w.calls).toEqual([]);
+      }
+    });
+
+    it('deletes a candidate no stack declares', async () => {
+      const { w, context, candidate } = withOwnership(index({ 'reminders-stack': ['other'] }));
+      expect((await passGate(candidate, context)).kind).toBe('deleted');
+      expect(w.calls).toEqual(['DeleteSchedule']);
+    });
   });
 });

@@ -9,6 +9,7 @@ import { createMemoryLogger } from '../../src/log.ts';
 import { CLOCK_SKEW_BOUND_MS, leaseExpired } from '../../src/state/lease.ts';
 import { acquireRun, continueRun, releaseRun, renewForHandOff } from '../../src/state/lifecycle.ts';
 import { settingsFingerprint } from '../../src/sweep/checkpoint.ts';
+import { emptyTallies, talliesView } from '../../src/sweep/ledger.ts';
 import {
   carriedSummary,
   continuationOf,
@@ -60,6 +61,7 @@ function summaryWith(overrides: Partial<SweepSummary> = {}): SweepSummary {
     complete: true,
     scheduleCounts: { byGroup: {} },
     progress: { groups: {}, fromStart: true },
+    ...talliesView(emptyTallies()),
     ...overrides,
   };
 }

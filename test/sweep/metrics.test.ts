@@ -1,6 +1,7 @@
 import type { MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { describe, expect, it } from 'vitest';
 import { createMemoryLogger } from '../../src/log.ts';
+import { emptyTallies, talliesView } from '../../src/sweep/ledger.ts';
 import {
   buildSweepDatums,
   publishSweepMetrics,
@@ -24,6 +25,7 @@ function summaryWith(overrides: Partial<SweepSummary>): SweepSummary {
     complete: true,
     scheduleCounts: { byGroup: {} },
     progress: { groups: {}, fromStart: true },
+    ...talliesView(emptyTallies()),
     ...overrides,
   };
 }

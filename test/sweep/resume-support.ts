@@ -2,6 +2,7 @@
 // DynamoDB state table and Lambda, a Lambda context whose deadline arrives after a number of pages,
 // the driver that plays Lambda by feeding each recorded self-invocation back to the handler, and a
 // mixed population whose expected outcome is known.
+import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
 import { createLambdaClient } from '../../src/aws/clients.ts';
@@ -23,6 +24,7 @@ export const SCHEDULED_EVENT = scheduledEvent();
 export async function resetServices(env: TestEmulator, now: Date): Promise<void> {
   const { plane, services } = env.emulator;
   services.scheduler.reset();
+  services.cloudformation.reset();
   services.cloudwatch.reset();
   services.lambda.reset();
   await services.dynamodb.reset();
@@ -36,13 +38,15 @@ export async function resetServices(env: TestEmulator, now: Date): Promise<void>
 export function createStatefulHandler(
   env: TestEmulator,
   settings: Record<string, string> = {},
-  clients: { dynamodb?: DynamoDBClient } = {},
+  clients: { dynamodb?: DynamoDBClient; cloudformation?: CloudFormationClient } = {},
 ) {
   const log = createMemoryLogger();
   const handler = createSweepHandler({
     scheduler: env.scheduler,
     cloudwatch: env.cloudwatch,
     dynamodb: clients.dynamodb ?? env.dynamodb,
+    // Without it, ownership is not checked (as the deployed function never is: it always has one).
+    ...(clients.cloudformation ? { cloudformation: clients.cloudformation } : {}),
     // One attempt: a failed hand-off must show at once, not after the SDK's backoff.
     lambda: createLambdaClient({ ...env.clientOptions, maxAttempts: 1 }),
     config: readSweepConfig({

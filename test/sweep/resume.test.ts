@@ -50,7 +50,7 @@ function present(definitions: SeedDefinition[]): string[] {
     .sort();
 }
 
-const totals = (summary: Omit<SweepSummary, 'progress'>) => ({
+const totals = (summary: Omit<SweepSummary, 'progress' | 'tallies'>) => ({
   scanned: summary.scanned,
   finished: summary.finished,
   deleted: summary.deleted,
