@@ -20,6 +20,13 @@ export const SweepMetric = {
   protectedSchedules: 'ProtectedSchedules',
   /** Schedules whose KMS key the sweeper may not use: kept, never judged. Alarm-able. */
   kmsAccessDenied: 'KmsAccessDenied',
+  /** Finished schedules kept because a CloudFormation stack declares them (skipped.cloudFormationOwned). */
+  cloudFormationOwned: 'CloudFormationOwnedSchedules',
+  /**
+   * Finished schedules kept because their CloudFormation ownership could not be read (denied,
+   * throttled): while it stays above 0 those schedules are never deleted. Alarm-able.
+   */
+  ownershipUnknown: 'OwnershipUnknown',
   sweepDurationSeconds: 'SweepDurationSeconds',
   /**
    * One per invocation, whatever it came to (finished, continuing, already running, failed): the
@@ -93,6 +100,8 @@ export function buildSweepDatums(
     datum(SweepMetric.deleteFailures, summary.failed, 'Count', timestamp),
     datum(SweepMetric.protectedSchedules, summary.protected, 'Count', timestamp),
     datum(SweepMetric.kmsAccessDenied, summary.skipped.kmsAccessDenied ?? 0, 'Count', timestamp),
+    datum(SweepMetric.cloudFormationOwned, summary.skipped.cloudFormationOwned ?? 0, 'Count', timestamp),
+    datum(SweepMetric.ownershipUnknown, summary.skipped.ownershipUnknown ?? 0, 'Count', timestamp),
     datum(SweepMetric.sweepDurationSeconds, summary.durationSeconds, 'Seconds', timestamp),
     datum(
       SweepMetric.sweepsCompleted,

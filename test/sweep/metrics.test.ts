@@ -42,6 +42,8 @@ describe('sweep metrics', () => {
   it('keeps the metric names alarms depend on', () => {
     expect(Object.values(SweepMetric).sort()).toEqual(
       [
+        'CloudFormationOwnedSchedules',
+        'OwnershipUnknown',
         'DeleteFailures',
         'FinishedSchedulesFound',
         'KmsAccessDenied',

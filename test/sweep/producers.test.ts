@@ -15,6 +15,7 @@ import {
   calls,
   createStatefulHandler,
   driveChain,
+  metricValues,
   resetServices,
   SCHEDULED_EVENT,
   seed,
@@ -172,6 +173,8 @@ describe('producers in the sweep', () => {
     expect(present('default', 'welcome-2')).toBe(true);
     expect(present('default', 'made-by-code')).toBe(false);
     expect(calls(env, 'DeleteSchedule')).toBe(1);
+    expect(metricValues(env, 'CloudFormationOwnedSchedules')).toEqual([2]);
+    expect(metricValues(env, 'OwnershipUnknown')).toEqual([0]);
     const kept = log.lines.filter(
       (line) => line.message === 'schedule kept: a CloudFormation stack declares it',
     );
@@ -225,6 +228,8 @@ describe('producers in the sweep', () => {
       expect(calls(env, 'DeleteSchedule')).toBe(0);
       expect(present('default', 'welcome-1')).toBe(true);
       expect(present('default', 'made-by-code')).toBe(true);
+      // Alarm-able: while it stays above 0 those schedules are never deleted.
+      expect(metricValues(env, 'OwnershipUnknown')).toEqual([2]);
       expect(log.lines.find((line) => line.message === 'CloudFormation ownership')).toMatchObject({
         source: 'none',
       });
