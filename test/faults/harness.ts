@@ -465,12 +465,17 @@ function killable<T extends { send: (...args: never[]) => Promise<unknown> }>(
         state.sending += 1;
         const command = args[0] as unknown as {
           constructor: { name: string };
-          input?: { Name?: string; GroupName?: string; NextToken?: string };
+          input?: { Name?: string; GroupName?: string; NextToken?: string; ResourceArn?: string };
         };
+        // A group's tags (ListTagsForResource) are keyed `<group>/*`.
+        const taggedGroup = /:schedule-group\/(.+)$/.exec(command.input?.ResourceArn ?? '')?.[1];
         const entry: ClientSend = {
           invocation: state.invocation,
           operation: command.constructor.name.replace(/Command$/, ''),
-          key: scheduleKey(command.input?.GroupName, command.input?.Name),
+          key:
+            taggedGroup === undefined
+              ? scheduleKey(command.input?.GroupName, command.input?.Name)
+              : `${taggedGroup}/*`,
           sentAt: state.now(),
         };
         state.log.push(entry);
@@ -592,6 +597,8 @@ async function playLambda(
     /** The Scheduler client the handler gets (default: the world's base client). */
     scheduler?: SchedulerClient;
     afterAnswer?: (operation: string, input: Record<string, unknown>) => Promise<void>;
+    /** Runs before each invocation starts (an operator acting between invocations). */
+    beforeInvocation?: (index: number) => Promise<void>;
     /** Record positions at which the harness moved the emulator's clock. */
     clockJumps?: number[];
   } = {},
@@ -630,6 +637,7 @@ async function playLambda(
         fields: JSON.parse(JSON.stringify(fields)),
       });
     }
+    await sweep.beforeInvocation?.(index);
     const candidateRunId = `run-${scenario.seed}-${index}`;
     const handler = build(
       {
@@ -773,7 +781,17 @@ export async function runScenario(world: World, scenario: Scenario): Promise<Sce
       scheduler,
       clockJumps,
       ...(production && (production.protectShare > 0 || production.tagShare > 0)
-        ? { afterAnswer: operatorProtecting(world, scenario.seed, production, protections) }
+        ? {
+            afterAnswer: operatorProtecting(world, scenario.seed, production, protections),
+            beforeInvocation: async (index: number) => {
+              // Between invocations (a continuation, the next tick): a tag every later read sees.
+              const group = scenario.population.groups[index % scenario.population.groups.length];
+              if (index === 0 || group === undefined || production.tagShare === 0) return;
+              if (protections.some((change) => change.kind === 'tag' && change.group === group)) return;
+              if (draw(scenario.seed, 'tag-between', `${index}`) >= production.tagShare * 2) return;
+              await tagGroup(world, group, protections);
+            },
+          }
         : {}),
     },
   );
@@ -806,6 +824,36 @@ export async function runScenario(world: World, scenario: Scenario): Promise<Sce
   }
   for (const message of deletedDespiteProtection(applied, protections, STATE_TABLE, clockJumps)) {
     violations.problems.push({ invariant: Invariant.protection, message });
+  }
+  // A tag acknowledged before an invocation first read its group's tags is in every read that
+  // invocation makes: none of its deletes in that group may happen.
+  for (const tag of protections.filter((change) => change.kind === 'tag')) {
+    for (const remove of applied.filter(
+      (entry) =>
+        entry.actor === 'client' &&
+        entry.operation === 'DeleteSchedule' &&
+        entry.applied &&
+        entry.seq > tag.seq &&
+        String(entry.detail?.group ?? 'default') === tag.group,
+    )) {
+      const key = scheduleKey(remove.detail?.group, remove.detail?.name);
+      const deleteSend = sends
+        .filter((send) => send.operation === 'DeleteSchedule' && send.key === key && send.sentAt <= remove.at)
+        .at(-1);
+      const firstRead = sends.find(
+        (send) =>
+          deleteSend !== undefined &&
+          send.invocation === deleteSend.invocation &&
+          send.operation === 'ListTagsForResource' &&
+          send.key === `${tag.group}/*`,
+      );
+      if (firstRead && firstRead.sentAt > tag.at) {
+        violations.problems.push({
+          invariant: Invariant.protection,
+          message: `${key}: deleted by invocation ${deleteSend?.invocation}, whose first read of the group's tags was sent ${firstRead.sentAt - tag.at} ms after its protect tag was acknowledged`,
+        });
+      }
+    }
   }
   for (const invocation of invocations) {
     // The harness's own events must be accepted: a refused payload would make every check vacuous.
@@ -866,19 +914,25 @@ function operatorProtecting(
     }
     if (!done.has(`tag ${group}`) && draw(seed, 'tag', `${group}/${name}`) < production.tagShare) {
       done.add(`tag ${group}`);
-      try {
-        await world.base.scheduler.send(
-          new TagResourceCommand({
-            ResourceArn: `arn:aws:scheduler:us-east-1:${ACCOUNT_ID}:schedule-group/${group}`,
-            Tags: [{ Key: PROTECT_TAG_KEY, Value: PROTECT_TAG_VALUE }],
-          }),
-        );
-        protections.push({ kind: 'tag', group, ...landed() });
-      } catch {
-        // As above.
-      }
+      await tagGroup(world, group, protections);
     }
   };
+}
+
+/** The protect tag on a group, recorded once acknowledged (not at all when it failed). */
+async function tagGroup(world: World, group: string, protections: ProtectionChange[]): Promise<void> {
+  const { plane } = world.emulator;
+  try {
+    await world.base.scheduler.send(
+      new TagResourceCommand({
+        ResourceArn: `arn:aws:scheduler:us-east-1:${ACCOUNT_ID}:schedule-group/${group}`,
+        Tags: [{ Key: PROTECT_TAG_KEY, Value: PROTECT_TAG_VALUE }],
+      }),
+    );
+    protections.push({ kind: 'tag', group, seq: plane.faults.tick(), at: plane.now().getTime() });
+  } catch {
+    // Not acknowledged: it may or may not have landed, so nothing is held against the sweep.
+  }
 }
 
 /** A uniform number in [0, 1) from the seed and a label (FNV-1a): the same choice on every replay. */
