@@ -31,6 +31,8 @@ export const LOCAL_SCHEDULER_ROLE_ARN =
 export const DEFAULT_REGION = 'us-east-1';
 /** The dev stage's tombstone table (hash key `pk`, range key `sk`), created at start too. */
 export const DEFAULT_TOMBSTONE_TABLE = 'schedule-hygiene-dev-tombstones';
+/** The dev stage's tombstone MAC key alias (serverless.yml: alias/<service>-<stage>-tombstone-mac). */
+export const DEFAULT_MAC_KEY_ALIAS = 'alias/schedule-hygiene-dev-tombstone-mac';
 
 const HOST = /^[A-Za-z0-9.:\-[\]]{1,253}$/;
 const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
@@ -108,6 +110,9 @@ export async function prepareDevStage(
 ): Promise<void> {
   for (const table of options.tables) await emulator.services.dynamodb.createTable(table, { hash: 'pk' });
   await emulator.services.dynamodb.createTable(DEFAULT_TOMBSTONE_TABLE, { hash: 'pk', range: 'sk' });
+  // The dev stage's tombstone MAC key, by the alias the stack gives it (serverless.yml).
+  const macKey = emulator.services.kms.createHmacKey('123456789012', DEFAULT_REGION, 'dev tombstones');
+  emulator.services.kms.createAlias(DEFAULT_MAC_KEY_ALIAS, macKey);
   for (const group of options.groups) emulator.services.scheduler.createGroup(group);
 }
 

@@ -5,12 +5,13 @@
 // `serviceQuotas` and `cloudwatch` below are the default scope's (123456789012, us-east-1), which is
 // what every request signed with an unmapped key (e.g. `test`) for us-east-1 reaches, exactly as when
 // the emulator had one account; `scope(accountId, region)` reaches any other. DynamoDB and Lambda stay
-// one shared instance for every account and Region.
+// one shared instance for every account and Region, and so is KMS (a key's ARN names its account).
 
 import { type CloudFormationService, createCloudFormationService } from './cloudformation.ts';
 import { type CloudWatchService, createCloudWatchService } from './cloudwatch.ts';
 import type { ControlPlane, EmulatedService, EmulatorRequest } from './core.ts';
 import { createDynamoDbService, type DynamoDbService } from './dynamodb.ts';
+import { createKmsService, type KmsService } from './kms.ts';
 import { createLambdaService, type LambdaService } from './lambda.ts';
 import { createSchedulerService, type SchedulerService } from './scheduler.ts';
 import { AccountDirectory, DEFAULT_ACCOUNT_ID, DEFAULT_REGION, type Scope, scopeKey } from './scopes.ts';
@@ -34,6 +35,8 @@ export interface ServiceRegistry {
   dynamodb: DynamoDbService;
   cloudformation: CloudFormationService;
   sts: StsService;
+  /** HMAC keys (one service: a key's ARN names its account and Region). */
+  kms: KmsService;
   /** Access key id → account. */
   accounts: AccountDirectory;
   /** The services of one account and Region, created on first use (empty, as a fresh account is). */
@@ -74,6 +77,7 @@ export function createServiceRegistry(plane: ControlPlane): ServiceRegistry {
     (request) => accounts.scopeOf(request),
   );
   const sts = createStsService(plane, accounts);
+  const kms = createKmsService(plane, accounts);
   // Order matters only for identification: the JSON-protocol services claim requests by
   // x-amz-target, so they go first; CloudFormation and STS (Query protocol) claim form-encoded bodies
   // of their API versions; the REST services claim theirs by path.
@@ -81,6 +85,7 @@ export function createServiceRegistry(plane: ControlPlane): ServiceRegistry {
     routed(home.cloudwatch, (request) => forRequest(request).cloudwatch),
     routed(home.serviceQuotas, (request) => forRequest(request).serviceQuotas),
     dynamodb,
+    kms,
     cloudformation,
     lambda,
     routed(home.scheduler, (request) => forRequest(request).scheduler),
@@ -94,6 +99,7 @@ export function createServiceRegistry(plane: ControlPlane): ServiceRegistry {
     dynamodb,
     cloudformation,
     sts,
+    kms,
     accounts,
     scope,
     scopes: () => [...scoped.values()],

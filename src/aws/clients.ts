@@ -4,6 +4,7 @@
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
@@ -117,3 +118,5 @@ export const createDynamoDbClient = (options: ClientOptions = {}) => new DynamoD
 /** For the CloudFormation ownership reader: pass maxAttempts 1, its request budget owns retries. */
 export const createCloudFormationClient = (options: ClientOptions = {}) =>
   new CloudFormationClient(common(options));
+
+export const createKmsClient = (options: ClientOptions = {}) => new KMSClient(common(options));
