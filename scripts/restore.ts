@@ -2,21 +2,24 @@
 // two steps. The dry run (the default) prints the plan: one line per tombstone and the plan's digest.
 // `--apply --plan <digest>` creates exactly that plan, or refuses (exit 2, nothing created) when the
 // plan is no longer the same. Run it as the stack's RestoreRole (the only principal that may read
-// tombstones):
+// tombstones and verify their MACs), with the stack's tombstone MAC key (output TombstoneMacKeyArn)
+// in --mac-key or SWEEP_TOMBSTONE_MAC_KEY:
 //   npm run restore -- --group billing --prefix order- [--from 2026-11-30T00:00:00Z]
 //   npm run restore -- --group billing --prefix order- --apply --plan <digest the dry run printed>
 //   npm run restore -- --run <sweep run id> --keep      (then the same with --apply --plan <digest>)
 // One line per tombstone on stdout (never a target's input), the digest and a summary last. Exit 0 when
 // everything asked for was restored (or would be), 1 when anything failed, needs a choice, exists
-// again or was not in the plan, 2 for a usage error or a changed plan (nothing is created).
+// again, was not in the plan or does not verify, 2 for a usage error or a changed plan (nothing is created).
 import { pathToFileURL } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SingleBar } from 'cli-progress';
-import { createDynamoDbClient, createSchedulerClient } from '../src/aws/clients.ts';
+import { createDynamoDbClient, createKmsClient, createSchedulerClient } from '../src/aws/clients.ts';
 import { readTableName } from '../src/config.ts';
 import { clip, InputError } from '../src/errors.ts';
 import { safeError } from '../src/redact.ts';
+import { MAC_KEY_ARN } from '../src/tombstone/origin.ts';
 import type { TombstoneQuery } from '../src/tombstone/query.ts';
 import {
   applyRestore,
@@ -44,7 +47,9 @@ const usage = `Usage: npm run restore -- <what> [<choices>]                     
   --include-unknown  also restore tombstones whose delete may or may not have applied (unknown, pending)
   --table <name>     tombstone table (default SWEEP_TOMBSTONE_TABLE or schedule-hygiene-dev-tombstones)
   --state-table <n>  sweep state table, for --keep (default: the --table name with -state for -tombstones;
-                     without --table, SWEEP_STATE_TABLE or schedule-hygiene-dev-state)`;
+                     without --table, SWEEP_STATE_TABLE or schedule-hygiene-dev-state)
+  --mac-key <arn>    the stack's tombstone MAC key ARN (output TombstoneMacKeyArn; default
+                     SWEEP_TOMBSTONE_MAC_KEY): a tombstone whose MAC does not verify is never recreated`;
 
 const NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
 const RUN_ID = /^[0-9a-zA-Z-]{1,64}$/;
@@ -60,6 +65,7 @@ export interface RestoreCliIo {
   interactive?: boolean;
   scheduler?: SchedulerClient;
   dynamodb?: DynamoDBClient;
+  kms?: KMSClient;
   clock?: () => Date;
   /** The wait after protecting (tests pass one that records it); a timer by default. */
   sleep?: (ms: number) => Promise<void>;
@@ -70,6 +76,7 @@ interface Parsed {
   options: RestoreOptions;
   table: string;
   stateTable: string;
+  macKey: string;
 }
 
 /** Strict parsing: unknown options, stray arguments and malformed values are errors naming the option. */
@@ -94,6 +101,7 @@ export function parseRestoreArguments(
     'include-unknown': { type: 'boolean' },
     table: { type: 'string' },
     'state-table': { type: 'string' },
+    'mac-key': { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return 'help';
@@ -182,7 +190,18 @@ export function parseRestoreArguments(
       'the sweep state table for --keep (the --table name does not end in -tombstones)',
     );
   }
-  return { query, options, table, stateTable: stateTable ?? '' };
+  const keyForm =
+    "the KMS key ARN of the stack's tombstone MAC key (arn:aws:kms:<region>:<account>:key/<id>: output TombstoneMacKeyArn), or its alias ARN";
+  const macKey =
+    check('mac-key', values['mac-key'], MAC_KEY_ARN, keyForm) ??
+    check(
+      'mac-key',
+      env.SWEEP_TOMBSTONE_MAC_KEY || undefined,
+      MAC_KEY_ARN,
+      `${keyForm} in SWEEP_TOMBSTONE_MAC_KEY`,
+    );
+  if (macKey === undefined) throw new InputError('--mac-key', keyForm);
+  return { query, options, table, stateTable: stateTable ?? '', macKey };
 }
 
 /** A value as a line shows it: bare, or JSON-quoted when it holds a space, a quote or nothing. */
@@ -249,6 +268,7 @@ export async function main(argv: string[], io: RestoreCliIo = {}): Promise<numbe
     dynamodb: io.dynamodb ?? createDynamoDbClient(),
     tombstoneTable: parsed.table,
     stateTable: parsed.stateTable,
+    mac: { kms: io.kms ?? createKmsClient(), keyId: parsed.macKey },
     clock,
     ...(io.sleep ? { sleep: io.sleep } : {}),
   };
@@ -298,7 +318,8 @@ export async function main(argv: string[], io: RestoreCliIo = {}): Promise<numbe
     );
   }
   stdout(JSON.stringify({ dryRun: !apply, plan: digest, ...summary }));
-  const unfinished = summary.failed + summary.needsChoice + summary.exists + summary.notInPlan;
+  const unfinished =
+    summary.failed + summary.needsChoice + summary.exists + summary.notInPlan + summary.unverified;
   if (summary.found === 0) stderr('No tombstone matched.');
   return unfinished > 0 ? 1 : 0;
 }

@@ -150,6 +150,35 @@ describe('the emulator command line', () => {
 });
 
 describe('the restore command line', () => {
+  const MAC_KEY = 'arn:aws:kms:us-east-1:123456789012:key/0b1f7d2e-3c4a-4e5f-8a9b-0c1d2e3f4a5b';
+  const withKey = { SWEEP_TOMBSTONE_MAC_KEY: MAC_KEY };
+
+  it.each([
+    ['no --mac-key and no SWEEP_TOMBSTONE_MAC_KEY', [], {}],
+    ['a key id instead of its ARN', ['--mac-key', '0b1f7d2e-3c4a-4e5f-8a9b-0c1d2e3f4a5b'], {}],
+    ['an alias', ['--mac-key', 'alias/tombstones'], {}],
+    ['a malformed SWEEP_TOMBSTONE_MAC_KEY', [], { SWEEP_TOMBSTONE_MAC_KEY: 'arn:aws:kms:us-east-1:1:key/x' }],
+  ])('refuses %s with exit 2 naming --mac-key, before any AWS call', async (_label, extra, env) => {
+    const stderr: string[] = [];
+    const code = await restoreMain(['--group', 'billing', ...extra], {
+      env,
+      stdout: () => {},
+      stderr: (text) => stderr.push(text),
+    });
+    expect(code).toBe(2);
+    expect(stderr.join('\n')).toMatch(
+      /^Invalid --mac-key: expected the KMS key ARN of the stack's tombstone MAC key/,
+    );
+  });
+
+  it('takes the MAC key from --mac-key, else from SWEEP_TOMBSTONE_MAC_KEY', () => {
+    const other = MAC_KEY.replace('123456789012', '210987654321');
+    expect(parseRestoreArguments(['--group', 'billing'], withKey)).toMatchObject({ macKey: MAC_KEY });
+    expect(parseRestoreArguments(['--group', 'billing', '--mac-key', other], withKey)).toMatchObject({
+      macKey: other,
+    });
+  });
+
   it.each([
     ['a day February does not have', '2026-02-30T10:00:00Z'],
     ['hour 24', '2026-11-30T24:00:00Z'],
@@ -183,14 +212,14 @@ describe('the restore command line', () => {
 
   it('accepts --to equal to --from (one instant)', () => {
     expect(
-      parseRestoreArguments(['--from', '2026-11-30T10:00:00Z', '--to', '2026-11-30T10:00:00Z'], {}),
+      parseRestoreArguments(['--from', '2026-11-30T10:00:00Z', '--to', '2026-11-30T10:00:00Z'], withKey),
     ).toMatchObject({
       query: { from: new Date('2026-11-30T10:00:00Z'), to: new Date('2026-11-30T10:00:00Z') },
     });
   });
 
   it("keeps --keep in the --table's own stage: the state table beside it, never the environment's or dev's", () => {
-    const env = { SWEEP_STATE_TABLE: 'schedule-hygiene-dev-state' };
+    const env = { SWEEP_STATE_TABLE: 'schedule-hygiene-dev-state', ...withKey };
     const prod = ['--table', 'schedule-hygiene-prod-tombstones', '--run', 'r1', '--apply', '--keep'];
     expect(parseRestoreArguments(prod, env)).toMatchObject({ stateTable: 'schedule-hygiene-prod-state' });
     expect(parseRestoreArguments([...prod, '--state-table', 'other-state'], env)).toMatchObject({
@@ -205,7 +234,7 @@ describe('the restore command line', () => {
   });
 
   it('reads a real instant with its offset', () => {
-    expect(parseRestoreArguments(['--from', '2026-11-30T11:00:00+01:00'], {})).toMatchObject({
+    expect(parseRestoreArguments(['--from', '2026-11-30T11:00:00+01:00'], withKey)).toMatchObject({
       query: { from: new Date('2026-11-30T10:00:00Z') },
     });
   });
@@ -220,7 +249,9 @@ describe('the restore command line', () => {
   });
 
   it('reads an empty table variable as unset, as the functions do', () => {
-    expect(parseRestoreArguments(['--group', 'billing'], { SWEEP_TOMBSTONE_TABLE: '' })).toMatchObject({
+    expect(
+      parseRestoreArguments(['--group', 'billing'], { SWEEP_TOMBSTONE_TABLE: '', ...withKey }),
+    ).toMatchObject({
       table: 'schedule-hygiene-dev-tombstones',
     });
   });

@@ -4,10 +4,12 @@
 import { availableParallelism, loadavg } from 'node:os';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CreateTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateKeyCommand, type KMSClient } from '@aws-sdk/client-kms';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import {
   createCloudWatchClient,
   createDynamoDbClient,
+  createKmsClient,
   createSchedulerClient,
 } from '../../src/aws/clients.ts';
 import { SOCKETS_BESIDE_ITEMS } from '../../src/handlers/sweep.ts';
@@ -20,6 +22,7 @@ import { LIST_LOOKAHEAD_PAGES } from '../../src/sweep/listing.ts';
 import { SweepScope } from '../../src/sweep/metrics.ts';
 import { RunStatus, runSweep, type SweepState } from '../../src/sweep/run.ts';
 import { type SweepOptions, type SweepSummary, sweep } from '../../src/sweep/sweep.ts';
+import { tableArnFor } from '../../src/tombstone/origin.ts';
 import { createDynamoTombstoneStore, type TombstoneWriter } from '../../src/tombstone/store.ts';
 import type { SyntheticKindValue } from '../emulator/scheduler-synthesize.ts';
 import {
@@ -376,7 +379,7 @@ async function benchAgainst(
   const stateMeter = meterDynamoDbRequests(stateDynamodb);
   // Every deletion writes its tombstone first, as in production (no tombstone, no delete).
   const tombstoneDynamodb = createDynamoDbClient(clientOptions);
-  const tombstones = await createTombstoneTable(tombstoneDynamodb);
+  const tombstones = await createTombstoneTable(tombstoneDynamodb, createKmsClient(clientOptions));
   const dynamodbMeter = meterDynamoDbRequests(tombstoneDynamodb);
   const tombstoneMeter = naive
     ? undefined
@@ -677,7 +680,13 @@ function acceptedTombstones(): TombstoneWriter {
 
 async function createTombstoneTable(
   dynamodb: DynamoDBClient,
+  kms: KMSClient,
 ): Promise<(clock: () => Date) => TombstoneWriter> {
+  // The MAC key every tombstone is MACed with (one GenerateMac per BatchWriteItem), as deployed.
+  const { KeyMetadata } = await kms.send(
+    new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }),
+  );
+  const keyArn = KeyMetadata?.Arn ?? '';
   await dynamodb.send(
     new CreateTableCommand({
       TableName: TOMBSTONE_TABLE,
@@ -692,7 +701,13 @@ async function createTombstoneTable(
       BillingMode: 'PAY_PER_REQUEST',
     }),
   );
-  return (clock) => createDynamoTombstoneStore(dynamodb, { tableName: TOMBSTONE_TABLE, clock });
+  return (clock) =>
+    createDynamoTombstoneStore(dynamodb, {
+      tableName: TOMBSTONE_TABLE,
+      tableArn: tableArnFor(keyArn, TOMBSTONE_TABLE),
+      mac: { kms, keyId: keyArn },
+      clock,
+    });
 }
 
 async function createStateTable(dynamodb: DynamoDBClient): Promise<(clock: () => Date) => SweepState> {

@@ -5,6 +5,7 @@ import { setMaxListeners } from 'node:events';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import {
@@ -12,6 +13,7 @@ import {
   createCloudFormationClient,
   createCloudWatchClient,
   createDynamoDbClient,
+  createKmsClient,
   createLambdaClient,
   createSchedulerClient,
 } from '../aws/clients.ts';
@@ -34,6 +36,7 @@ import { publishSweepHeartbeat, scopeOf } from '../sweep/metrics.ts';
 import { parseSweepEvent, type SweepContinuation } from '../sweep/payload.ts';
 import { RunStatus, runSweep, type SweepRunResult, type SweepState } from '../sweep/run.ts';
 import { PAGE_SIZE } from '../sweep/sweep.ts';
+import { tableArnFor } from '../tombstone/origin.ts';
 import { createDynamoTombstoneStore } from '../tombstone/store.ts';
 
 export interface SweepHandlerDeps {
@@ -42,6 +45,8 @@ export interface SweepHandlerDeps {
   config: SweepConfig;
   /** For the state table and the tombstone table; needed when either is configured. */
   dynamodb?: DynamoDBClient;
+  /** For the tombstones' MACs (GenerateMac); needed when config.tombstoneTable is set. */
+  kms?: KMSClient;
   /** For the hand-off to a fresh invocation; needed only when config.stateTable is set. */
   lambda?: LambdaClient;
   /**
@@ -76,7 +81,10 @@ export function sweepResponse(result: SweepRunResult): SweepResponse {
 }
 
 /** The part of the Lambda context this function uses. */
-export type SweepInvocationContext = InvocationContext;
+export type SweepInvocationContext = InvocationContext & {
+  /** arn:<partition>:lambda:<region>:<account>:function:<name>: the tombstone table's account and Region. */
+  invokedFunctionArn?: string;
+};
 
 export function createSweepHandler(deps: SweepHandlerDeps) {
   const log = deps.log ?? createLogger();
@@ -116,10 +124,17 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
     const hardStop = deadline(remaining, config.safetyMarginSeconds * 1000, log);
     const { dynamodb } = deps;
     // One per invocation: its writes and outcomes are flushed before the invocation ends.
+    // The table's identity, which every tombstone's MAC covers: in the account and Region of the MAC
+    // key's ARN, or, for an alias name (the stack's), of this function's own ARN.
+    const identity = config.tombstoneMacKey?.startsWith('arn:')
+      ? config.tombstoneMacKey
+      : context?.invokedFunctionArn;
     const tombstones =
-      config.tombstoneTable && dynamodb
+      config.tombstoneTable && config.tombstoneMacKey && identity && dynamodb && deps.kms
         ? createDynamoTombstoneStore(dynamodb, {
             tableName: config.tombstoneTable,
+            tableArn: tableArnFor(identity, config.tombstoneTable),
+            mac: { kms: deps.kms, keyId: config.tombstoneMacKey },
             clock,
             retentionDays: config.tombstoneRetentionDays,
             onError: (error, receipt) =>
@@ -312,6 +327,7 @@ export const handler = async (event: unknown, context?: SweepInvocationContext):
       // second copy of the continuation (the lease's invocation fence stops it, but better not to).
       ...(config.stateTable ? { lambda: createLambdaClient({ maxAttempts: 1 }) } : {}),
       ...(config.stateTable || config.tombstoneTable ? { dynamodb: createDynamoDbClient() } : {}),
+      ...(config.tombstoneTable ? { kms: createKmsClient() } : {}),
       ...(process.env.AWS_LAMBDA_FUNCTION_NAME ? { functionName: process.env.AWS_LAMBDA_FUNCTION_NAME } : {}),
       ...(memoryMb === undefined ? {} : { memoryMb }),
     });

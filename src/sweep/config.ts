@@ -7,8 +7,11 @@ import {
   readList,
   readNamespace,
   readNumber,
+  readOptionalString,
   readTableName,
 } from '../config.ts';
+import { ConfigError } from '../errors.ts';
+import { MAC_KEY_ALIAS, MAC_KEY_ARN } from '../tombstone/origin.ts';
 
 /** Schedule group names as Scheduler accepts them. */
 export const GROUP_NAME_PATTERN = /^[0-9a-zA-Z\-_.]{1,64}$/;
@@ -35,6 +38,11 @@ export interface SweepConfig {
    * tombstone, no delete.
    */
   tombstoneTable?: string;
+  /**
+   * The KMS HMAC key every tombstone is MACed with (its ARN, alias ARN or alias name), so restore
+   * recreates only what the sweep wrote (src/tombstone/origin.ts). Required with tombstoneTable.
+   */
+  tombstoneMacKey?: string;
   /** Days a tombstone is kept before DynamoDB's TTL removes it. */
   tombstoneRetentionDays: number;
   /** Schedule name prefixes the sweep never deletes. */
@@ -143,7 +151,27 @@ function readStateTable(env: Env): { stateTable?: string } {
   return name === undefined ? {} : { stateTable: name };
 }
 
-function readTombstoneTable(env: Env): { tombstoneTable?: string } {
+const MAC_KEY_FORM =
+  'an HMAC_256 KMS key: its ARN (arn:aws:kms:<region>:<account>:key/<key id>), its alias ARN, or its alias name (alias/<name>)';
+
+/** The tombstone table and its MAC key: both or neither (a tombstone without a MAC can never be restored). */
+function readTombstoneTable(env: Env): { tombstoneTable?: string; tombstoneMacKey?: string } {
   const name = readTableName(env, 'SWEEP_TOMBSTONE_TABLE');
-  return name === undefined ? {} : { tombstoneTable: name };
+  const key = readOptionalString(env, 'SWEEP_TOMBSTONE_MAC_KEY');
+  if (key !== undefined && !MAC_KEY_ARN.test(key) && !MAC_KEY_ALIAS.test(key))
+    throw new ConfigError('SWEEP_TOMBSTONE_MAC_KEY', MAC_KEY_FORM, key);
+  if (name === undefined) {
+    if (key !== undefined) {
+      throw new ConfigError('SWEEP_TOMBSTONE_MAC_KEY', 'unset when SWEEP_TOMBSTONE_TABLE is unset', key);
+    }
+    return {};
+  }
+  if (key === undefined) {
+    throw new ConfigError(
+      'SWEEP_TOMBSTONE_MAC_KEY',
+      `${MAC_KEY_FORM}, set with SWEEP_TOMBSTONE_TABLE (restore recreates only tombstones whose MAC verifies)`,
+      undefined,
+    );
+  }
+  return { tombstoneTable: name, tombstoneMacKey: key };
 }

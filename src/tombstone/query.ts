@@ -50,6 +50,12 @@ export interface Tombstone {
   /** What became of the delete, as stored: a StoredOutcome when the store wrote it, else anything. */
   outcome: string;
   outcomeAt?: string;
+  /**
+   * The item as read, every attribute included: its MAC is checked against exactly these
+   * (src/tombstone/origin.ts) before restore uses any of the fields above. Holds target content:
+   * never logged or printed.
+   */
+  stored: Record<string, AttributeValue>;
 }
 
 /** A table restore reads or writes does not exist (DynamoDB answered ResourceNotFoundException). */
@@ -267,5 +273,6 @@ function fromItem(item: Record<string, AttributeValue>): Tombstone {
     sha256: text('sha256'),
     outcome: text('outcome'),
     ...(item.outcomeAt?.S ? { outcomeAt: item.outcomeAt.S } : {}),
+    stored: item,
   };
 }

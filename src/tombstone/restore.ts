@@ -10,6 +10,10 @@
 // held is the plan: one small entry per matched tombstone (its key, SHA-256, outcome, the action and
 // the new time; about 1 KB of heap, measured 0.92 KB with 30-character names), never a definition or
 // a target.
+//
+// Before anything else, each tombstone's MAC is verified with the sweep's KMS HMAC key
+// (verifyTombstone, src/tombstone/origin.ts), in the plan and again in `apply`: one that does not
+// verify is `unverified` on its line and never recreated or protected.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   ConflictException,
@@ -24,6 +28,7 @@ import { PROTECTION_MAX_AGE_MS, protectNames } from '../protect/protection.ts';
 import { safeError } from '../redact.ts';
 import { type LocalDateTime, parseExpression, parseLocalDateTime } from '../schedule/expression.ts';
 import { resolveLocalTime, resolveZone } from '../schedule/timezone.ts';
+import { createOriginVerifier, type MacKey, type OriginVerdict, tableArnFor } from './origin.ts';
 import {
   definitionOf,
   findTombstones,
@@ -39,6 +44,11 @@ export interface RestoreDeps {
   tombstoneTable: string;
   /** The sweep's state table, where `keep` records protected names. Needed only with `keep`. */
   stateTable?: string;
+  /**
+   * The sweep's tombstone MAC key, by its ARN (the stack's TombstoneMacKeyArn) or its alias's ARN:
+   * VerifyMac before anything else. Its partition, Region and account name the table's identity.
+   */
+  mac: MacKey;
   clock: () => Date;
   /** Waits `ms` milliseconds (the wait after protecting); a timer by default. */
   sleep?: (ms: number) => Promise<void>;
@@ -77,6 +87,11 @@ export const RestoreAction = {
   superseded: 'superseded',
   /** With `apply`: a tombstone that appeared or changed after the plan was checked: nothing done. */
   notInPlan: 'notInPlan',
+  /**
+   * Its MAC does not verify (none, forged, altered since it was written, copied from another table or
+   * stack, or VerifyMac denied or failing): never recreated or protected.
+   */
+  unverified: 'unverified',
   /** Not restorable as stored (SHA-256 mismatch, unreadable, an outcome not understood), or a request failed. */
   failed: 'failed',
 } as const;
@@ -199,6 +214,7 @@ export async function planRestore(
   query: TombstoneQuery,
   options: RestoreOptions,
   onResult: (result: RestoreResult) => void = () => {},
+  verify: TombstoneVerifier = tombstoneVerifier(deps),
 ): Promise<RestorePlan> {
   checkRestoreOptions(options, deps.clock());
   const summary = emptySummary();
@@ -208,7 +224,7 @@ export async function planRestore(
     // The stream yields each schedule's tombstones newest first (query.ts), so the first one met
     // is the latest definition; a key met twice (a retried page) is one tombstone.
     if (entries.has(tombstone.key)) continue;
-    const { result, entry } = await planOne(deps, tombstone, options, handled);
+    const { result, entry } = await planOne(deps, tombstone, options, handled, verify);
     entries.set(tombstone.key, entry);
     summary.found += 1;
     summary[result.action] += 1;
@@ -270,7 +286,8 @@ export async function applyRestore(
   onProgress: ApplyProgress = () => {},
   onPlanned: (plan: RestorePlan) => void = () => {},
 ): Promise<{ plan: RestorePlan; summary: RestoreSummary }> {
-  const plan = await planRestore(deps, query, options);
+  const verify = tombstoneVerifier(deps);
+  const plan = await planRestore(deps, query, options, () => {}, verify);
   if (plan.digest !== options.plan) {
     throw new InputError(
       '--plan',
@@ -313,6 +330,12 @@ export async function applyRestore(
       continue;
     }
     met.add(tombstone.key);
+    // Verified again as read now (an unchanged batch costs no second VerifyMac).
+    const origin = await verify(tombstone);
+    if (!origin.verified) {
+      report({ ...about, action: RestoreAction.unverified, detail: `not recreated: ${origin.reason}` });
+      continue;
+    }
     report(await applyOne(deps, tombstone, entry, about));
   }
   // A planned tombstone not met again (expired by TTL in between): said, never silently dropped.
@@ -330,6 +353,18 @@ export async function applyRestore(
     });
   }
   return { plan, summary };
+}
+
+/** Checks a tombstone's proof of origin: its MAC, with VerifyMac (origin.ts). Never throws. */
+export type TombstoneVerifier = (tombstone: Tombstone) => Promise<OriginVerdict>;
+
+/**
+ * The verification step restore takes before it creates or protects anything: one verifier per plan
+ * or apply, so a batch of tombstones the sweep MACed together costs one VerifyMac.
+ */
+export function tombstoneVerifier(deps: Pick<RestoreDeps, 'mac' | 'tombstoneTable'>): TombstoneVerifier {
+  const verify = createOriginVerifier(deps.mac, tableArnFor(deps.mac.keyId, deps.tombstoneTable));
+  return (tombstone) => verify(tombstone.stored);
 }
 
 async function* tombstonesOf(deps: RestoreDeps, query: TombstoneQuery): AsyncGenerator<Tombstone> {
@@ -423,6 +458,7 @@ async function planOne(
   tombstone: Tombstone,
   options: RestoreOptions,
   handled: Set<string>,
+  verify: TombstoneVerifier,
 ): Promise<{ result: RestoreResult; entry: PlanEntry }> {
   const about = describeTombstone(tombstone);
   const done = (result: RestoreResult, extra: Partial<PlanEntry> = {}) => ({
@@ -438,6 +474,12 @@ async function planOne(
       ...extra,
     },
   });
+  // First, before anything is read or planned for it: an item the sweep did not write is refused,
+  // and does not count as handled, so it cannot hide an older, genuine tombstone of that name.
+  const origin = await verify(tombstone);
+  if (!origin.verified) {
+    return done({ ...about, action: RestoreAction.unverified, detail: `not recreated: ${origin.reason}` });
+  }
   const identity = `${tombstone.group}/${tombstone.name}`;
   if (handled.has(identity)) {
     return done({

@@ -11,6 +11,8 @@
 // The shard (0-7, from the schedule's group/name) spreads one busy group or sweep over eight
 // partition keys, so a sweep deleting 1,000/s never meets DynamoDB's 1,000 WCU/s per-partition limit.
 // Schedule and group names never contain '#', so the separators are unambiguous.
+// Every tombstone item carries a MAC of the sweep's KMS HMAC key, one GenerateMac per BatchWriteItem
+// call (src/tombstone/origin.ts): restore recreates nothing whose MAC does not verify.
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import {
@@ -30,6 +32,7 @@ import {
   type TombstoneReceipt,
   type TombstoneWriter,
 } from '../sweep/tombstones.ts';
+import { type MacKey, signItems } from './origin.ts';
 
 export type { ScheduleDefinition, TombstoneEntry, TombstoneReceipt, TombstoneWriter };
 export { serializeDefinition, sha256, TombstoneOutcome };
@@ -55,6 +58,10 @@ const DAY_MS = 86_400_000;
 
 export interface DynamoTombstoneOptions {
   tableName: string;
+  /** The KMS HMAC key every tombstone is MACed with (only the sweep's role may GenerateMac with it). */
+  mac: MacKey;
+  /** The table's ARN, which every MAC covers (origin.ts tableArnFor). */
+  tableArn: string;
   clock: () => Date;
   retentionDays?: number;
   lingerMs?: number;
@@ -92,6 +99,7 @@ export function createDynamoTombstoneStore(
   options: DynamoTombstoneOptions,
 ): TombstoneWriter {
   const { tableName, clock } = options;
+  const { tableArn } = options;
   const retentionMs = (options.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_MS;
   const lingerMs = options.lingerMs ?? DEFAULT_LINGER_MS;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
@@ -146,6 +154,13 @@ export function createDynamoTombstoneStore(
       ...outcomes.map((outcome) => outcome.request),
     ];
     try {
+      // One MAC for every tombstone item of this call (outcomes are tombstone items too), before
+      // any of them is sent: an item is never stored without its MAC.
+      const signed = unprocessed.flatMap((request) => {
+        const item = request.PutRequest?.Item;
+        return item?.kind?.S === 'tombstone' ? [item] : [];
+      });
+      await retrying(() => signItems(options.mac, tableArn, signed));
       for (let round = 0; unprocessed.length > 0; round++) {
         if (round >= MAX_ROUNDS) {
           throw new Error(`Tombstone table ${tableName} left ${unprocessed.length} writes unprocessed`);
@@ -265,7 +280,9 @@ export function createDynamoTombstoneStore(
       }
       // The tombstone put again whole, with its outcome: the same item the write stored (written
       // before this, since the delete waited for it), so a retry of either put leaves no other item.
-      const item = { ...tombstone, outcome: { S: outcome }, outcomeAt: { S: clock().toISOString() } };
+      // Its MAC is made again when it is sent, over the outcome too.
+      const { mac: _mac, macBatch: _batch, ...written } = tombstone;
+      const item = { ...written, outcome: { S: outcome }, outcomeAt: { S: clock().toISOString() } };
       outcomeQueue.push({ request: { PutRequest: { Item: item } }, receipt });
       drain(false);
     },

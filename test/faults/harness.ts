@@ -6,6 +6,7 @@
 // record of what it applied. Shared by test/faults/sweep-faults.test.ts and scripts/soak.ts.
 import { type CloudWatchClient, ListMetricsCommand } from '@aws-sdk/client-cloudwatch';
 import { type DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import type { KMSClient } from '@aws-sdk/client-kms';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
 import { ListSchedulesCommand, type SchedulerClient, TagResourceCommand } from '@aws-sdk/client-scheduler';
 import type { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
@@ -18,6 +19,7 @@ import {
   type ClientOptions,
   createCloudWatchClient,
   createDynamoDbClient,
+  createKmsClient,
   createLambdaClient,
   createSchedulerClient,
   createServiceQuotasClient,
@@ -288,6 +290,8 @@ export interface World {
   base: InvocationClients;
   /** The Scheduler client the sweep is deployed with (sweepSchedulerClient) for this configuration, warmed up. */
   sweepScheduler(config: SweepConfig): Promise<SchedulerClient>;
+  /** The tombstone MAC key (HMAC_256) the sweep MACs its tombstones with. */
+  macKey: string;
   close(): Promise<void>;
 }
 
@@ -305,6 +309,7 @@ export async function startWorld(): Promise<World> {
     scheduler: createSchedulerClient({ ...options, maxAttempts: 1 }),
     cloudwatch: createCloudWatchClient(options),
     dynamodb: createDynamoDbClient(options),
+    kms: createKmsClient(options),
     lambda: createLambdaClient({ ...options, maxAttempts: 1 }),
     serviceQuotas: createServiceQuotasClient(options),
   };
@@ -332,6 +337,7 @@ export async function startWorld(): Promise<World> {
       }
       return client;
     },
+    macKey: emulator.services.kms.createHmacKey('123456789012', 'us-east-1'),
     async close() {
       for (const client of Object.values(base)) client.destroy();
       for (const client of sweepClients.values()) client.destroy();
@@ -570,6 +576,7 @@ export interface InvocationClients {
   scheduler: SchedulerClient;
   cloudwatch: CloudWatchClient;
   dynamodb: DynamoDBClient;
+  kms: KMSClient;
   lambda: LambdaClient;
   serviceQuotas: ServiceQuotasClient;
 }
@@ -644,6 +651,7 @@ async function playLambda(
         scheduler: killable(sweep.scheduler ?? world.base.scheduler, state, sweep.afterAnswer),
         cloudwatch: killable(world.base.cloudwatch, state),
         dynamodb: killable(world.base.dynamodb, state),
+        kms: killable(world.base.kms, state),
         lambda: killable(world.base.lambda, state),
         serviceQuotas: killable(world.base.serviceQuotas, state),
       },
@@ -745,6 +753,7 @@ export async function runScenario(world: World, scenario: Scenario): Promise<Sce
   const config = readSweepConfig({
     SWEEP_STATE_TABLE: STATE_TABLE,
     SWEEP_TOMBSTONE_TABLE: TOMBSTONE_TABLE,
+    SWEEP_TOMBSTONE_MAC_KEY: world.macKey,
     SWEEP_SAFETY_MARGIN_SECONDS: '5',
     SWEEP_GRACE_MINUTES: String(scenario.graceMinutes),
     SWEEP_KEEP_DISABLED: String(scenario.keepDisabled),
@@ -771,6 +780,7 @@ export async function runScenario(world: World, scenario: Scenario): Promise<Sce
         scheduler: clients.scheduler,
         cloudwatch: clients.cloudwatch,
         dynamodb: clients.dynamodb,
+        kms: clients.kms,
         lambda: clients.lambda,
         config,
         clock: () => plane.now(),

@@ -6,6 +6,7 @@ import {
   type ClientOptions,
   createCloudWatchClient,
   createDynamoDbClient,
+  createKmsClient,
   createLambdaClient,
   createSchedulerClient,
   createServiceQuotasClient,
@@ -30,6 +31,7 @@ export async function startTestEmulator() {
     serviceQuotas: createServiceQuotasClient(clientOptions),
     lambda: createLambdaClient(clientOptions),
     dynamodb: createDynamoDbClient(clientOptions),
+    kms: createKmsClient(clientOptions),
     close: () => emulator.close(),
   };
 }

@@ -1,16 +1,34 @@
 // The tombstone table in the test emulator, and the real DynamoDB tombstone store over HTTP.
+import type { KMSClient } from '@aws-sdk/client-kms';
 import { createLambdaClient } from '../../src/aws/clients.ts';
 import { createSweepHandler, type SweepResponse } from '../../src/handlers/sweep.ts';
 import type { Logger } from '../../src/log.ts';
 import { readSweepConfig } from '../../src/sweep/config.ts';
+import { tableArnFor } from '../../src/tombstone/origin.ts';
 import {
   createDynamoTombstoneStore,
   type TombstoneEntry,
   type TombstoneWriter,
 } from '../../src/tombstone/store.ts';
-import type { TestEmulator } from './emulator.ts';
+import { ACCOUNT_ID, REGION, type TestEmulator } from './emulator.ts';
 
 export const TOMBSTONE_TABLE = 'schedule-hygiene-test-tombstones';
+
+const macKeys = new WeakMap<object, string>();
+
+/**
+ * The tombstone MAC key (HMAC_256) of the emulator's default account and Region, created on first
+ * use, one per emulator: what the stack's TombstoneMacKey is to a deployed sweep.
+ */
+export function tombstoneMacKey(env: TestEmulator): string {
+  const kms = env.emulator.services.kms;
+  let key = macKeys.get(kms);
+  if (!key) {
+    key = kms.createHmacKey(ACCOUNT_ID, REGION, 'tombstone MAC key');
+    macKeys.set(kms, key);
+  }
+  return key;
+}
 
 /** Creates the (empty) tombstone table unless it exists; its key schema is the deployed one. */
 export async function createTombstoneTable(env: TestEmulator, name = TOMBSTONE_TABLE): Promise<void> {
@@ -24,7 +42,12 @@ export async function createTombstoneTable(env: TestEmulator, name = TOMBSTONE_T
 
 /** The real store writing to the emulator's tombstone table (create the table first). */
 export function tombstoneStore(env: TestEmulator, name = TOMBSTONE_TABLE): TombstoneWriter {
-  return createDynamoTombstoneStore(env.dynamodb, { tableName: name, clock: () => env.emulator.plane.now() });
+  return createDynamoTombstoneStore(env.dynamodb, {
+    tableName: name,
+    mac: { kms: env.kms, keyId: tombstoneMacKey(env) },
+    tableArn: tableArnFor(tombstoneMacKey(env), name),
+    clock: () => env.emulator.plane.now(),
+  });
 }
 
 /**
@@ -33,16 +56,25 @@ export function tombstoneStore(env: TestEmulator, name = TOMBSTONE_TABLE): Tombs
  */
 export function tombstoneSweepHandler(
   env: TestEmulator,
-  options: { stateTable: string; namespace: string; log: Logger; settings?: Record<string, string> },
+  options: {
+    stateTable: string;
+    namespace: string;
+    log: Logger;
+    settings?: Record<string, string>;
+    /** The KMS client the sweep MACs with (default: the harness's, the account's root). */
+    kms?: KMSClient;
+  },
 ): (event: unknown) => Promise<SweepResponse> {
   const handle = createSweepHandler({
     scheduler: env.scheduler,
     cloudwatch: env.cloudwatch,
     dynamodb: env.dynamodb,
+    kms: options.kms ?? env.kms,
     lambda: createLambdaClient({ ...env.clientOptions, maxAttempts: 1 }),
     config: readSweepConfig({
       SWEEP_STATE_TABLE: options.stateTable,
       SWEEP_TOMBSTONE_TABLE: TOMBSTONE_TABLE,
+      SWEEP_TOMBSTONE_MAC_KEY: tombstoneMacKey(env),
       SWEEP_LIST_TPS: '1000',
       SWEEP_GET_TPS: '1000',
       SWEEP_DELETE_TPS: '1000',

@@ -21,7 +21,7 @@ import { readSweepConfig } from '../../src/sweep/config.ts';
 import { DEPARTURES_BEFORE_KEEPING } from '../../src/sweep/gate.ts';
 import { useTestEmulator } from '../support/emulator.ts';
 import { behindKillSwitch, type KillSwitch } from '../support/kill-switch.ts';
-import { TOMBSTONE_TABLE } from '../support/tombstones.ts';
+import { TOMBSTONE_TABLE, tombstoneMacKey } from '../support/tombstones.ts';
 import { key } from './fixtures.ts';
 import {
   FUNCTION_NAME,
@@ -63,10 +63,12 @@ function handlerFor(kill: KillSwitch = { killed: false }, environment: Record<st
     scheduler: behindKillSwitch(env.scheduler, kill),
     cloudwatch: behindKillSwitch(env.cloudwatch, kill),
     dynamodb: behindKillSwitch(env.dynamodb, kill),
+    kms: behindKillSwitch(env.kms, kill),
     lambda: behindKillSwitch(createLambdaClient({ ...env.clientOptions, maxAttempts: 1 }), kill),
     config: readSweepConfig({
       SWEEP_STATE_TABLE: STATE_TABLE,
       SWEEP_TOMBSTONE_TABLE: TOMBSTONE_TABLE,
+      SWEEP_TOMBSTONE_MAC_KEY: tombstoneMacKey(env),
       METRICS_NAMESPACE: NAMESPACE,
       ...environment,
     }),

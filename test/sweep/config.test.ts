@@ -50,6 +50,7 @@ describe('sweep config', () => {
       SWEEP_SAFETY_MARGIN_SECONDS: '120',
       SWEEP_INCREMENTAL: 'false',
       SWEEP_TOMBSTONE_TABLE: 'schedule-hygiene-prod-tombstones',
+      SWEEP_TOMBSTONE_MAC_KEY: 'alias/schedule-hygiene-prod-tombstone-mac',
       SWEEP_TOMBSTONE_RETENTION_DAYS: '90',
       SWEEP_PROTECT_PREFIXES: 'keep-, audit.',
       SWEEP_CLOUDFORMATION_OWNED: 'sweep',
@@ -70,6 +71,7 @@ describe('sweep config', () => {
       safetyMarginSeconds: 120,
       incremental: false,
       tombstoneTable: 'schedule-hygiene-prod-tombstones',
+      tombstoneMacKey: 'alias/schedule-hygiene-prod-tombstone-mac',
       tombstoneRetentionDays: 90,
       protectPrefixes: ['keep-', 'audit.'],
       cloudFormationOwned: 'sweep',
@@ -128,10 +130,36 @@ describe('sweep config', () => {
       'SWEEP',
       "Expected SWEEP_CLOUDFORMATION_OWNED to be 'keep' or 'sweep', got 'SWEEP'",
     ],
+    [
+      'SWEEP_TOMBSTONE_MAC_KEY',
+      'tombstone-key',
+      'Expected SWEEP_TOMBSTONE_MAC_KEY to be an HMAC_256 KMS key',
+    ],
+    ['SWEEP_TOMBSTONE_MAC_KEY', 'alias/x', 'to be unset when SWEEP_TOMBSTONE_TABLE is unset'],
   ])('rejects %s=%s naming the variable and the expected form', (variable, value, message) => {
     const read = () => readSweepConfig({ [variable]: value });
 
     expect(read).toThrow(ConfigError);
     expect(read).toThrow(message);
+  });
+
+  it('refuses a tombstone table without its MAC key: a tombstone without a MAC could never be restored', () => {
+    const read = () => readSweepConfig({ SWEEP_TOMBSTONE_TABLE: 'schedule-hygiene-prod-tombstones' });
+
+    expect(read).toThrow(ConfigError);
+    expect(read).toThrow(
+      /^Expected SWEEP_TOMBSTONE_MAC_KEY to be an HMAC_256 KMS key.*set with SWEEP_TOMBSTONE_TABLE/,
+    );
+  });
+
+  it.each([
+    'arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    'arn:aws:kms:eu-west-1:111122223333:key/mrk-1234abcd12ab34cd56ef1234567890ab',
+    'arn:aws-us-gov:kms:us-gov-west-1:111122223333:alias/schedule-hygiene-prod-tombstone-mac',
+    'alias/schedule-hygiene-prod-tombstone-mac',
+  ])('reads the tombstone MAC key %s', (key) => {
+    expect(
+      readSweepConfig({ SWEEP_TOMBSTONE_TABLE: 'prod-tombstones', SWEEP_TOMBSTONE_MAC_KEY: key }),
+    ).toMatchObject({ tombstoneTable: 'prod-tombstones', tombstoneMacKey: key });
   });
 });

@@ -5,7 +5,7 @@ import { createMemoryLogger, survivable } from '../../src/log.ts';
 import { readSweepConfig } from '../../src/sweep/config.ts';
 import { useTestEmulator } from '../support/emulator.ts';
 import { scheduledEvent } from '../support/scheduled-event.ts';
-import { createTombstoneTable, TOMBSTONE_TABLE } from '../support/tombstones.ts';
+import { createTombstoneTable, TOMBSTONE_TABLE, tombstoneMacKey } from '../support/tombstones.ts';
 
 const STATE_TABLE = 'schedule-hygiene-test-handler-state';
 
@@ -38,11 +38,13 @@ function createHandler(settings: Record<string, string> = { SWEEP_STATE_TABLE: S
     scheduler: env.scheduler,
     cloudwatch: env.cloudwatch,
     dynamodb: env.dynamodb,
+    kms: env.kms,
     config: readSweepConfig({
       SWEEP_LIST_TPS: '1000',
       SWEEP_GET_TPS: '1000',
       SWEEP_DELETE_TPS: '1000',
       SWEEP_TOMBSTONE_TABLE: TOMBSTONE_TABLE,
+      SWEEP_TOMBSTONE_MAC_KEY: tombstoneMacKey(env),
       ...settings,
     }),
     clock: () => env.emulator.plane.now(),

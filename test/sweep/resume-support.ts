@@ -12,7 +12,7 @@ import { createMemoryLogger } from '../../src/log.ts';
 import { readSweepConfig } from '../../src/sweep/config.ts';
 import type { TestEmulator } from '../support/emulator.ts';
 import { scheduledEvent } from '../support/scheduled-event.ts';
-import { createTombstoneTable, TOMBSTONE_TABLE } from '../support/tombstones.ts';
+import { createTombstoneTable, TOMBSTONE_TABLE, tombstoneMacKey } from '../support/tombstones.ts';
 import { oneTime, recurring } from './fixtures.ts';
 
 export const STATE_TABLE = 'schedule-hygiene-test-sweep-state';
@@ -47,11 +47,13 @@ export function createStatefulHandler(
     dynamodb: clients.dynamodb ?? env.dynamodb,
     // Without it, ownership is not checked (as the deployed function never is: it always has one).
     ...(clients.cloudformation ? { cloudformation: clients.cloudformation } : {}),
+    kms: env.kms,
     // One attempt: a failed hand-off must show at once, not after the SDK's backoff.
     lambda: createLambdaClient({ ...env.clientOptions, maxAttempts: 1 }),
     config: readSweepConfig({
       SWEEP_STATE_TABLE: STATE_TABLE,
       SWEEP_TOMBSTONE_TABLE: TOMBSTONE_TABLE,
+      SWEEP_TOMBSTONE_MAC_KEY: tombstoneMacKey(env),
       SWEEP_LIST_TPS: '1000',
       SWEEP_GET_TPS: '1000',
       SWEEP_DELETE_TPS: '1000',

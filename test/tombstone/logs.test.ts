@@ -11,7 +11,12 @@ import { createCreateHandler } from '../../src/handlers/create.ts';
 import { createTargetHandler } from '../../src/handlers/target.ts';
 import { createLogger } from '../../src/log.ts';
 import { ACCOUNT_ID, REGION, useTestEmulator } from '../support/emulator.ts';
-import { createTombstoneTable, TOMBSTONE_TABLE, tombstoneSweepHandler } from '../support/tombstones.ts';
+import {
+  createTombstoneTable,
+  TOMBSTONE_TABLE,
+  tombstoneMacKey,
+  tombstoneSweepHandler,
+} from '../support/tombstones.ts';
 import { oneTime } from '../sweep/fixtures.ts';
 
 const env = useTestEmulator();
@@ -153,7 +158,8 @@ describe('no customer data in logs', () => {
     for (const argv of [['--group', 'default'], ['--group', 'default', '--keep'], 'apply']) {
       const args = argv === 'apply' ? ['--group', 'default', '--keep', '--apply', '--plan', plan()] : argv;
       await restoreMain([...args, '--table', TOMBSTONE_TABLE, '--state-table', STATE_TABLE], {
-        env: {},
+        env: { SWEEP_TOMBSTONE_MAC_KEY: tombstoneMacKey(env) },
+        kms: env.kms,
         stdout: (text) => output.push(text),
         stderr: (text) => output.push(text),
         interactive: false,

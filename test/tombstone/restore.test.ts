@@ -12,6 +12,7 @@ import {
   createTombstoneTable,
   storedTombstones,
   TOMBSTONE_TABLE,
+  tombstoneMacKey,
   tombstoneSweepHandler,
 } from '../support/tombstones.ts';
 import { oneTime } from '../sweep/fixtures.ts';
@@ -54,7 +55,8 @@ async function run(...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
   const code = await main([...argv, '--table', TOMBSTONE_TABLE, '--state-table', STATE_TABLE], {
-    env: {},
+    env: { SWEEP_TOMBSTONE_MAC_KEY: tombstoneMacKey(env) },
+    kms: env.kms,
     stdout: (text) => out.push(text),
     stderr: (text) => err.push(text),
     interactive: false,

@@ -2,10 +2,11 @@
 // expiry, and finding tombstones by group, name, prefix, sweep run, time range and key.
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
-import { findTombstones, type TombstoneQuery } from '../../src/tombstone/query.ts';
+import { createOriginVerifier, tableArnFor } from '../../src/tombstone/origin.ts';
+import { findTombstones, type Tombstone, type TombstoneQuery } from '../../src/tombstone/query.ts';
 import { createDynamoTombstoneStore, type ScheduleDefinition } from '../../src/tombstone/store.ts';
 import { useTestEmulator } from '../support/emulator.ts';
-import { createTombstoneTable, TOMBSTONE_TABLE } from '../support/tombstones.ts';
+import { createTombstoneTable, TOMBSTONE_TABLE, tombstoneMacKey } from '../support/tombstones.ts';
 import { oneTime } from '../sweep/fixtures.ts';
 
 const env = useTestEmulator();
@@ -32,6 +33,8 @@ function definition(name: string, group = 'default'): ScheduleDefinition {
 async function write(names: string[], options: { group?: string; runId?: string } = {}) {
   const store = createDynamoTombstoneStore(env.dynamodb, {
     tableName: TOMBSTONE_TABLE,
+    mac: { kms: env.kms, keyId: tombstoneMacKey(env) },
+    tableArn: tableArnFor(tombstoneMacKey(env), TOMBSTONE_TABLE),
     clock,
     retentionDays: 30,
   });
@@ -91,6 +94,8 @@ describe('tombstone store', () => {
     const errors: unknown[] = [];
     const strict = createDynamoTombstoneStore(env.dynamodb, {
       tableName: TOMBSTONE_TABLE,
+      mac: { kms: env.kms, keyId: tombstoneMacKey(env) },
+      tableArn: tableArnFor(tombstoneMacKey(env), TOMBSTONE_TABLE),
       clock,
       onError: (error) => errors.push(error),
     });
@@ -140,8 +145,16 @@ describe('tombstone store', () => {
     const after = await env.emulator.services.dynamodb.items(TOMBSTONE_TABLE);
     expect(after).toHaveLength(24);
     const outcomes: Record<string, string | undefined> = {};
-    for await (const tombstone of findTombstones(env.dynamodb, TOMBSTONE_TABLE, { group: 'default' }, clock))
+    const read: Tombstone[] = [];
+    for await (const tombstone of findTombstones(
+      env.dynamodb,
+      TOMBSTONE_TABLE,
+      { group: 'default' },
+      clock,
+    )) {
       outcomes[tombstone.name] = tombstone.outcome;
+      read.push(tombstone);
+    }
     expect(outcomes).toEqual({
       a: 'unknown',
       b: 'deleted',
@@ -152,8 +165,21 @@ describe('tombstone store', () => {
       g: 'pending',
       h: 'pending',
     });
-    // The tombstone is the same item with its outcome: definition, fingerprint and keys unchanged.
-    const strip = ({ outcome: _outcome, outcomeAt: _outcomeAt, ...rest }: Record<string, unknown>) => rest;
+    // The tombstone is the same item with its outcome: definition, fingerprint and keys unchanged;
+    // its MAC is made again over the outcome, and verifies.
+    const strip = ({
+      outcome: _outcome,
+      outcomeAt: _outcomeAt,
+      mac: _mac,
+      macBatch: _macBatch,
+      ...rest
+    }: Record<string, unknown>) => rest;
+    const verify = createOriginVerifier(
+      { kms: env.kms, keyId: tombstoneMacKey(env) },
+      tableArnFor(tombstoneMacKey(env), TOMBSTONE_TABLE),
+    );
+    expect(read).toHaveLength(8);
+    for (const tombstone of read) expect(await verify(tombstone.stored)).toEqual({ verified: true });
     const byKey = (items: Record<string, { S?: string }>[]) =>
       new Map(items.map((item) => [`${item.pk?.S}|${item.sk?.S}`, item]));
     const stored = byKey(after as Record<string, { S?: string }>[]);

@@ -1,0 +1,328 @@
+// Proof of origin, through the restore CLI and the real SDK against the emulator: restore recreates
+// only tombstones whose KMS MAC verifies. A tombstone planted by a principal with write access to the
+// table (with or without a forged MAC), one altered after the sweep wrote it, and one copied from
+// another table or another stack are each refused on their line, and nothing is created. Only the
+// sweep's role may GenerateMac and only the restore role may VerifyMac: each denial keeps everything
+// as it was (no delete without a MAC'd tombstone, no create without a verified one).
+import { createHash, randomBytes } from 'node:crypto';
+import { type AttributeValue, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import type { KMSClient } from '@aws-sdk/client-kms';
+import { beforeEach, describe, expect, it } from 'vitest';
+import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
+import { main } from '../../scripts/restore.ts';
+import { createKmsClient } from '../../src/aws/clients.ts';
+import { createMemoryLogger } from '../../src/log.ts';
+import { itemDigest, tableArnFor } from '../../src/tombstone/origin.ts';
+import { ACCOUNT_ID, REGION, useTestEmulator } from '../support/emulator.ts';
+import {
+  createTombstoneTable,
+  TOMBSTONE_TABLE,
+  tombstoneMacKey,
+  tombstoneSweepHandler,
+} from '../support/tombstones.ts';
+import { oneTime } from '../sweep/fixtures.ts';
+
+const env = useTestEmulator();
+const STATE_TABLE = 'schedule-hygiene-test-origin-state';
+const OTHER_TABLE = 'schedule-hygiene-other-tombstones';
+const NOW = new Date('2025-06-15T12:00:00Z');
+const SWEEP_ROLE = `arn:aws:iam::${ACCOUNT_ID}:role/schedule-hygiene-test-SweepRole`;
+const RESTORE_ROLE = `arn:aws:iam::${ACCOUNT_ID}:role/schedule-hygiene-test-RestoreRole`;
+/** What an attacker wants created: an IAM call with an administrator's scheduler role. */
+const ATTACK_TARGET = {
+  Arn: 'arn:aws:scheduler:::aws-sdk:iam:attachUserPolicy',
+  RoleArn: `arn:aws:iam::${ACCOUNT_ID}:role/admin-scheduler`,
+  Input: JSON.stringify({ UserName: 'mallory', PolicyArn: 'arn:aws:iam::aws:policy/AdministratorAccess' }),
+};
+
+beforeEach(async () => {
+  const { plane, services } = env.emulator;
+  services.scheduler.reset();
+  services.cloudwatch.reset();
+  services.kms.setKeyPolicy(tombstoneMacKey(env), undefined);
+  await services.dynamodb.reset();
+  await services.dynamodb.createTable(STATE_TABLE, { hash: 'pk' });
+  await createTombstoneTable(env);
+  await createTombstoneTable(env, OTHER_TABLE);
+  plane.faults.reset();
+  plane.resetStats();
+  plane.setNow(NOW);
+});
+
+const finished = (name: string): SeedDefinition =>
+  oneTime({ name, at: '2025-06-01T09:00:00', zone: 'Europe/Paris', flexibleMinutes: 10 });
+
+/** A KMS client whose calls the emulator attributes to `roleArn` (an assumed-role session of it). */
+function kmsAs(roleArn: string): KMSClient {
+  const accessKeyId = `ASIA${createHash('sha256').update(roleArn).digest('hex').slice(0, 16).toUpperCase()}`;
+  const roleName = roleArn.split('/').at(-1);
+  env.emulator.services.accounts.register(accessKeyId, ACCOUNT_ID, {
+    arn: `arn:aws:sts::${ACCOUNT_ID}:assumed-role/${roleName}/test`,
+    userId: `AROATEST:${roleName}`,
+  });
+  return createKmsClient({ ...env.clientOptions, credentials: { accessKeyId, secretAccessKey: 'test' } });
+}
+
+async function sweepOnce(kms?: KMSClient) {
+  return tombstoneSweepHandler(env, {
+    stateTable: STATE_TABLE,
+    namespace: 'OriginTest',
+    log: createMemoryLogger(),
+    ...(kms ? { kms } : {}),
+  })({});
+}
+
+type RestoreOptions = { table?: string; macKey?: string; kms?: KMSClient };
+
+/** The CLI's two steps, as an operator runs them: with --apply, the dry run first, then --apply --plan <its digest>. */
+async function restore(argv: string[], options: RestoreOptions = {}) {
+  if (!argv.includes('--apply')) return run(argv, options);
+  const dry = await run(
+    argv.filter((argument) => argument !== '--apply'),
+    options,
+  );
+  return run([...argv, '--plan', String(dry.summary.plan)], options);
+}
+
+async function run(argv: string[], options: RestoreOptions = {}) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(
+    [
+      ...argv,
+      '--table',
+      options.table ?? TOMBSTONE_TABLE,
+      '--state-table',
+      STATE_TABLE,
+      '--mac-key',
+      options.macKey ?? tombstoneMacKey(env),
+    ],
+    {
+      env: {},
+      stdout: (text) => out.push(text),
+      stderr: (text) => err.push(text),
+      interactive: false,
+      scheduler: env.scheduler,
+      dynamodb: env.dynamodb,
+      kms: options.kms ?? env.kms,
+      clock: () => env.emulator.plane.now(),
+      sleep: async () => {},
+    },
+  );
+  const summary = JSON.parse(out.at(-1) ?? '{}') as Record<string, number>;
+  return { code, out, err, summary };
+}
+
+/** Every item of a table, through the SDK (binary attributes as bytes). */
+async function itemsOf(table = TOMBSTONE_TABLE): Promise<Record<string, AttributeValue>[]> {
+  const { Items } = await env.dynamodb.send(new ScanCommand({ TableName: table }));
+  return Items ?? [];
+}
+
+async function put(item: Record<string, AttributeValue>, table = TOMBSTONE_TABLE): Promise<void> {
+  await env.dynamodb.send(new PutItemCommand({ TableName: table, Item: item }));
+}
+
+/** The tombstone item of `name`, with its definition's target replaced and its SHA-256 recomputed. */
+function retargeted(item: Record<string, AttributeValue>): Record<string, AttributeValue> {
+  const definition = JSON.parse(item.definition?.S ?? '{}') as Record<string, unknown>;
+  const body = JSON.stringify({ ...definition, Target: ATTACK_TARGET });
+  return {
+    ...item,
+    definition: { S: body },
+    sha256: { S: createHash('sha256').update(body).digest('hex') },
+  };
+}
+
+async function sweptTombstone(name: string): Promise<Record<string, AttributeValue>> {
+  env.emulator.services.scheduler.seed([finished(name)]);
+  expect(await sweepOnce()).toMatchObject({ deleted: 1 });
+  const item = (await itemsOf()).find((entry) => entry.kind?.S === 'tombstone' && entry.name?.S === name);
+  if (!item) throw new Error(`no tombstone of ${name}`);
+  return item;
+}
+
+const creates = () => env.emulator.plane.stats.get('CreateSchedule')?.calls ?? 0;
+const present = (name: string) => env.emulator.services.scheduler.has('default', name);
+
+describe('tombstone proof of origin', () => {
+  it('refuses a planted tombstone (valid shape, its own SHA-256, no MAC): reported, nothing created', async () => {
+    // Prepare: a genuine tombstone's shape, under a new name, with the attacker's target and no MAC
+    const genuine = await sweptTombstone('order-1');
+    const { mac: _mac, macBatch: _batch, ...shape } = retargeted(genuine);
+    const plantedAt = NOW.toISOString();
+    const body = shape.definition?.S?.replace('"order-1"', '"planted"') ?? '';
+    await put({
+      ...shape,
+      sk: { S: `planted#${plantedAt}` },
+      name: { S: 'planted' },
+      definition: { S: body },
+      sha256: { S: createHash('sha256').update(body).digest('hex') },
+    });
+    // Its "by day" pointer too, so a time-range restore finds it.
+    await put({
+      pk: { S: `d#${plantedAt.slice(0, 10)}#0` },
+      sk: { S: `${plantedAt}#default#planted` },
+      kind: { S: 'pointer' },
+      tpk: shape.pk as AttributeValue,
+      tsk: { S: `planted#${plantedAt}` },
+      group: { S: 'default' },
+      name: { S: 'planted' },
+      deletedAt: { S: plantedAt },
+      runId: shape.runId as AttributeValue,
+      ttl: shape.ttl as AttributeValue,
+    });
+
+    // Act: the README's routine time-range restore
+    const result = await restore(['--from', '2025-06-15T00:00:00Z', '--apply', '--keep']);
+
+    // Assess
+    expect(result.summary).toMatchObject({ found: 2, unverified: 1, restored: 1 });
+    expect(result.code).toBe(1);
+    expect(result.out.find((line) => line.includes('default/planted'))).toMatch(
+      /^unverified\s+default\/planted .*not recreated: it carries no MAC/,
+    );
+    expect(present('planted')).toBe(false);
+    expect(present('order-1')).toBe(true);
+    expect(creates()).toBe(1);
+  });
+
+  it('refuses a planted tombstone whose MAC is forged over its own digest', async () => {
+    // Prepare: everything an attacker can compute without the key: the item's digest, a random MAC
+    const genuine = await sweptTombstone('order-2');
+    const { mac: _mac, macBatch: _batch, ...forged } = retargeted(genuine);
+    const digest = itemDigest(tableArnFor(tombstoneMacKey(env), TOMBSTONE_TABLE), forged);
+    await put({ ...forged, mac: { B: randomBytes(32) }, macBatch: { B: digest } });
+
+    // Act
+    const result = await restore(['--group', 'default', '--name', 'order-2', '--apply', '--keep']);
+
+    // Assess
+    expect(result.summary).toMatchObject({ found: 1, unverified: 1, restored: 0 });
+    expect(result.out[0]).toMatch(/^unverified\s+default\/order-2 .*its MAC does not verify/);
+    expect(present('order-2')).toBe(false);
+    expect(creates()).toBe(0);
+  });
+
+  it('refuses a tombstone whose target was changed after writing (SHA-256 recomputed, MAC kept)', async () => {
+    // Prepare
+    await put(retargeted(await sweptTombstone('order-3')));
+
+    // Act: the dry run and the real one
+    const dry = await restore(['--group', 'default', '--name', 'order-3']);
+    const applied = await restore(['--group', 'default', '--name', 'order-3', '--apply', '--keep']);
+
+    // Assess
+    for (const result of [dry, applied]) {
+      expect(result.summary).toMatchObject({ found: 1, unverified: 1, wouldRestore: 0, restored: 0 });
+      expect(result.out[0]).toMatch(/^unverified\s+default\/order-3 .*altered since it was written/);
+      expect(result.out.join('\n')).not.toContain('attachUserPolicy');
+    }
+    expect(present('order-3')).toBe(false);
+    expect(creates()).toBe(0);
+  });
+
+  it('refuses a tombstone replayed from another table under the same key', async () => {
+    // Prepare: the genuine items (tombstone and pointers) copied whole into another table
+    await sweptTombstone('order-4');
+    for (const item of await itemsOf()) await put(item, OTHER_TABLE);
+
+    // Act
+    const result = await restore(['--group', 'default', '--name', 'order-4', '--apply', '--keep'], {
+      table: OTHER_TABLE,
+    });
+
+    // Assess
+    expect(result.summary).toMatchObject({ found: 1, unverified: 1, restored: 0 });
+    expect(result.out[0]).toMatch(/^unverified\s+default\/order-4 .*from another table/);
+    expect(present('order-4')).toBe(false);
+    expect(creates()).toBe(0);
+  });
+
+  it("refuses a tombstone replayed from another stack (written under that stack's own key)", async () => {
+    // Prepare: another stack's sweep wrote order-5 under its key; its item is copied into this table
+    const otherKey = env.emulator.services.kms.createHmacKey(ACCOUNT_ID, REGION, 'another stack');
+    env.emulator.services.scheduler.seed([finished('order-5')]);
+    expect(
+      await tombstoneSweepHandler(env, {
+        stateTable: STATE_TABLE,
+        namespace: 'OriginTest',
+        log: createMemoryLogger(),
+        settings: { SWEEP_TOMBSTONE_TABLE: OTHER_TABLE, SWEEP_TOMBSTONE_MAC_KEY: otherKey },
+      })({}),
+    ).toMatchObject({ deleted: 1 });
+    for (const item of await itemsOf(OTHER_TABLE)) await put({ ...item }, TOMBSTONE_TABLE);
+
+    // Act
+    const result = await restore(['--group', 'default', '--name', 'order-5', '--apply', '--keep']);
+
+    // Assess: the same bytes verify with the other stack's key against its own table, never here
+    expect(result.summary).toMatchObject({ found: 1, unverified: 1, restored: 0 });
+    expect(present('order-5')).toBe(false);
+    expect(
+      (
+        await restore(['--group', 'default', '--name', 'order-5', '--keep'], {
+          table: OTHER_TABLE,
+          macKey: otherKey,
+        })
+      ).summary,
+    ).toMatchObject({ found: 1, wouldRestore: 1, unverified: 0 });
+    expect(creates()).toBe(0);
+  });
+
+  it('does not let a planted newer tombstone hide the genuine one of that schedule', async () => {
+    // Prepare: the genuine tombstone, and a planted one of the same schedule a minute newer
+    const genuine = await sweptTombstone('order-6');
+    const later = new Date(NOW.getTime() + 60_000).toISOString();
+    const { mac: _mac, macBatch: _batch, ...planted } = retargeted(genuine);
+    await put({ ...planted, sk: { S: `order-6#${later}` }, deletedAt: { S: later } });
+    env.emulator.plane.setNow(new Date(NOW.getTime() + 120_000));
+
+    // Act
+    const result = await restore(['--group', 'default', '--name', 'order-6', '--apply', '--keep']);
+
+    // Assess: the planted one refused, the genuine one recreated with its own target
+    expect(result.summary).toMatchObject({ found: 2, unverified: 1, restored: 1, superseded: 0 });
+    expect(env.emulator.services.scheduler.get('default', 'order-6')?.Target?.Arn).toBe(
+      'arn:aws:lambda:us-east-1:123456789012:function:schedule-hygiene-target',
+    );
+  });
+
+  describe('with the key policy of the template: GenerateMac for the sweep role, VerifyMac for the restore role', () => {
+    beforeEach(() => {
+      env.emulator.services.kms.setKeyPolicy(tombstoneMacKey(env), {
+        GenerateMac: [SWEEP_ROLE],
+        VerifyMac: [RESTORE_ROLE],
+      });
+    });
+
+    it('a sweep whose role may not GenerateMac writes no tombstone and deletes nothing', async () => {
+      env.emulator.services.scheduler.seed([finished('order-7')]);
+
+      const result = await sweepOnce(kmsAs(RESTORE_ROLE));
+
+      expect(result).toMatchObject({ deleted: 0, failed: 1 });
+      expect(present('order-7')).toBe(true);
+      expect(await itemsOf()).toEqual([]);
+      expect(env.emulator.plane.stats.get('DeleteSchedule')?.calls ?? 0).toBe(0);
+    });
+
+    it('a restore whose role may not VerifyMac recreates nothing; as the restore role it recreates', async () => {
+      env.emulator.services.scheduler.seed([finished('order-8')]);
+      expect(await sweepOnce(kmsAs(SWEEP_ROLE))).toMatchObject({ deleted: 1 });
+
+      const denied = await restore(['--group', 'default', '--name', 'order-8', '--apply', '--keep'], {
+        kms: kmsAs(SWEEP_ROLE),
+      });
+      expect(denied.summary).toMatchObject({ found: 1, unverified: 1, restored: 0 });
+      expect(denied.out[0]).toMatch(/could not be verified \(AccessDeniedException/);
+      expect(present('order-8')).toBe(false);
+
+      const allowed = await restore(['--group', 'default', '--name', 'order-8', '--apply', '--keep'], {
+        kms: kmsAs(RESTORE_ROLE),
+      });
+      expect(allowed).toMatchObject({ code: 0, summary: { found: 1, restored: 1, unverified: 0 } });
+      expect(present('order-8')).toBe(true);
+    });
+  });
+});
