@@ -53,13 +53,16 @@ describe('resumable sweep deployment', () => {
       (statement) => statement.Sid !== 'WriteTombstones',
     );
 
-    expect(statements).toHaveLength(1);
-    expect([statements[0]?.Action].flat().sort()).toEqual(
+    // Reads and writes apart, each bound to the sweep's own keys (test/tombstone/roles.test.ts).
+    expect(statements.map((statement) => statement.Sid)).toEqual(['ReadSweepState', 'WriteOwnSweepState']);
+    expect(statements.flatMap((statement) => [statement.Action].flat()).sort()).toEqual(
       ['BatchGetItem', 'BatchWriteItem', 'DeleteItem', 'GetItem', 'PutItem', 'UpdateItem'].map(
         (name) => `dynamodb:${name}`,
       ),
     );
-    expect(statements[0]?.Resource).toEqual([{ 'Fn::GetAtt': ['SweepStateTable', 'Arn'] }]);
+    for (const statement of statements) {
+      expect(statement.Resource).toEqual([{ 'Fn::GetAtt': ['SweepStateTable', 'Arn'] }]);
+    }
   });
 
   it('may invoke only its own function, named without a reference back to it', () => {
