@@ -30,6 +30,7 @@ function service(overrides: Partial<ServiceView> & { sweepEnv?: Record<string, u
           SWEEP_GET_TPS: '100',
           SWEEP_STATE_TABLE: 'schedule-hygiene-dev-state',
           SWEEP_TOMBSTONE_TABLE: 'schedule-hygiene-dev-tombstones',
+          SWEEP_TOMBSTONE_MAC_KEY: 'alias/schedule-hygiene-dev-tombstone-mac',
           ...overrides.sweepEnv,
         },
       },

@@ -30,6 +30,7 @@ import {
   createTombstoneTable,
   storedTombstones,
   TOMBSTONE_TABLE,
+  tombstoneMacKey,
   tombstoneStore,
   tombstoneSweepHandler,
 } from '../support/tombstones.ts';
@@ -86,7 +87,8 @@ async function run(argv: string[], options: { sleep?: (ms: number) => Promise<vo
   const code = await main(
     withTables.includes('--state-table') ? withTables : [...withTables, '--state-table', STATE_TABLE],
     {
-      env: {},
+      env: { SWEEP_TOMBSTONE_MAC_KEY: tombstoneMacKey(env) },
+      kms: env.kms,
       stdout: (text) => out.push(text),
       stderr: (text) => err.push(text),
       interactive: false,
@@ -453,16 +455,8 @@ describe('restore and the outcome of the sweep’s delete', () => {
   );
 
   it('refuses a tombstone whose outcome it does not understand, and says so', async () => {
-    const receipt = await tombstoneWith(finished('odd'), 'deleted');
-    const [pk, sk] = splitKey(receipt.key);
-    await env.dynamodb.send(
-      new UpdateItemCommand({
-        TableName: TOMBSTONE_TABLE,
-        Key: { pk: { S: pk }, sk: { S: sk } },
-        UpdateExpression: 'SET outcome = :odd',
-        ExpressionAttributeValues: { ':odd': { S: 'deletedd' } },
-      }),
-    );
+    // Written (and MACed) by the store itself: an item altered in the table would not verify.
+    await tombstoneWith(finished('odd'), 'deletedd' as TombstoneOutcome);
 
     const dry = await run(['--group', 'default', '--keep', '--include-unknown', '--include-not-deleted']);
 
@@ -706,7 +700,8 @@ describe('restore --keep: protections that hold against a running sweep', () => 
         STATE_TABLE,
       ],
       {
-        env: {},
+        env: { SWEEP_TOMBSTONE_MAC_KEY: tombstoneMacKey(env) },
+        kms: env.kms,
         stdout: (text) => out.push(text),
         stderr: (text) => {
           if (text.startsWith('waiting')) waitedFrom = Date.now();
