@@ -13,11 +13,14 @@ import { main } from '../../scripts/restore.ts';
 import { createKmsClient } from '../../src/aws/clients.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { itemDigest, tableArnFor } from '../../src/tombstone/origin.ts';
+import type { Tombstone } from '../../src/tombstone/query.ts';
+import { tombstoneVerifier } from '../../src/tombstone/restore.ts';
 import { ACCOUNT_ID, REGION, useTestEmulator } from '../support/emulator.ts';
 import {
   createTombstoneTable,
   TOMBSTONE_TABLE,
   tombstoneMacKey,
+  tombstoneStore,
   tombstoneSweepHandler,
 } from '../support/tombstones.ts';
 import { oneTime } from '../sweep/fixtures.ts';
@@ -324,5 +327,41 @@ describe('tombstone proof of origin', () => {
       expect(allowed).toMatchObject({ code: 0, summary: { found: 1, restored: 1, unverified: 0 } });
       expect(present('order-8')).toBe(true);
     });
+  });
+
+  it('costs one GenerateMac per BatchWriteItem call, whatever the call carries', async () => {
+    // Prepare: 200 deletions' tombstones and outcomes, as a sweep writes them (concurrently)
+    const store = tombstoneStore(env);
+    const definitions = Array.from({ length: 200 }, (_, index) => ({
+      Name: `bulk-${index}`,
+      GroupName: 'default',
+      ScheduleExpression: 'at(2025-06-01T09:00:00)',
+      FlexibleTimeWindow: { Mode: 'OFF' as const },
+      Target: { Arn: 'arn:aws:lambda:us-east-1:123456789012:function:orders', RoleArn: SWEEP_ROLE },
+    }));
+
+    // Act
+    await Promise.all(
+      definitions.map(async (definition) => {
+        const receipt = await store.write({ definition, runId: 'run-bulk', finishedAt: NOW, stuck: false });
+        store.settle(receipt, 'deleted');
+      }),
+    );
+    await store.flush();
+
+    // Assess: every call MACed once; the ratio per deletion is what the docs' cost rests on
+    const stats = (operation: string) => env.emulator.plane.stats.get(operation)?.calls ?? 0;
+    expect(stats('GenerateMac')).toBe(stats('BatchWriteItem'));
+    expect(stats('GenerateMac') / definitions.length).toBeLessThanOrEqual(0.5);
+    const verify = tombstoneVerifier({
+      mac: { kms: env.kms, keyId: tombstoneMacKey(env) },
+      tombstoneTable: TOMBSTONE_TABLE,
+    });
+    const items = (await itemsOf()).filter((item) => item.kind?.S === 'tombstone');
+    expect(items).toHaveLength(200);
+    for (const item of items) {
+      expect(item.outcome?.S).toBe('deleted');
+      expect(await verify({ stored: item } as Tombstone)).toEqual({ verified: true });
+    }
   });
 });
