@@ -1,5 +1,8 @@
 // The few error classes the service throws. Each names what was wrong and the expected form.
-// Messages stay short whatever the input: echoed values and field names are clipped (see clip).
+// Messages stay short whatever the input: echoed values and field names are clipped (see clip), and
+// so is every other property an error keeps: the Lambda runtime's "Invoke Error" line logs an
+// error's own properties (and util.inspect shows its cause), so none may hold more of an input than
+// its message does.
 import { fingerprint } from './redact.ts';
 
 /** Base class: sets `name` so logs and summaries show the concrete type. */
@@ -10,14 +13,19 @@ export class HygieneError extends Error {
   }
 }
 
-/** An environment variable is missing or malformed. Thrown at cold start, before any AWS call. */
+/**
+ * An environment variable is missing or malformed. Thrown at cold start, before any AWS call. `got`
+ * is the value as the message shows it: clipped (MAX_ECHO_LENGTH), control characters escaped.
+ */
 export class ConfigError extends HygieneError {
+  readonly got: string | undefined;
   constructor(
     readonly variable: string,
     readonly expected: string,
-    readonly got: string | undefined,
+    got: string | undefined,
   ) {
     super(`Expected ${variable} to be ${expected}, got ${got === undefined ? 'nothing' : `'${clip(got)}'`}`);
+    this.got = got === undefined ? undefined : clip(got);
   }
 }
 
@@ -33,21 +41,32 @@ export const TARGET_CONTENT_FIELD = /input|target|payload|deadletter/i;
 
 /**
  * A field of an invoke payload or library input is invalid. Nothing has been changed. The message
- * and `got` carry the offending value (clipped), except for a target-content field
- * (TARGET_CONTENT_FIELD), where both carry only `<n> bytes, SHA-256 <hex>`.
+ * and `got` carry the offending value clipped (a string to MAX_ECHO_LENGTH characters, anything else
+ * as its clipped JSON; numbers, booleans and null as they are), except for a target-content field
+ * (TARGET_CONTENT_FIELD), where both carry only `<n> bytes, SHA-256 <hex>`. `field` is clipped too
+ * (a payload's unknown key is input as well).
  */
 export class InputError extends HygieneError {
+  readonly field: string;
   readonly got?: unknown;
   constructor(
-    readonly field: string,
+    field: string,
     readonly expected: string,
     got?: unknown,
   ) {
     const redacted = got !== undefined && TARGET_CONTENT_FIELD.test(field) ? sizeAndHash(got) : undefined;
     const shown = redacted ?? (got === undefined ? '' : describe(got));
     super(`Invalid ${clip(field)}: expected ${expected}${got === undefined ? '' : `, got ${shown}`}`);
-    if (got !== undefined) this.got = redacted ?? got;
+    this.field = clip(field);
+    if (got !== undefined) this.got = redacted ?? clipped(got);
   }
+}
+
+/** A value as an error may keep it: scalars as they are, a string clipped, anything else as describe() shows it. */
+function clipped(value: unknown): unknown {
+  if (typeof value === 'string') return clip(value);
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
+  return describe(value);
 }
 
 function sizeAndHash(value: unknown): string {

@@ -36,14 +36,15 @@ export function rejectUnknownFields(
   throw new UnknownFieldError(unknown, known, where);
 }
 
-/** Payload keys nobody knows. `fields` holds them all; the message quotes the first few. */
+/**
+ * Payload keys nobody knows. `fields` holds them all, each clipped as the message shows it (a key is
+ * input too: the runtime logs this property); the message quotes the first few.
+ */
 export class UnknownFieldError extends InputError {
-  constructor(
-    readonly fields: string[],
-    known: readonly string[],
-    where: string,
-  ) {
+  readonly fields: string[];
+  constructor(fields: string[], known: readonly string[], where: string) {
     super(clip(fields.join(', ')), `one of ${known.join(', ')}`);
+    this.fields = fields.map((field) => clip(field));
     const quoted = fields
       .slice(0, MAX_NAMED_KEYS)
       .map((field) => `'${clip(field)}'${suggestion(field, known)}`)

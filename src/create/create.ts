@@ -6,6 +6,7 @@ import {
   type GetScheduleCommandOutput,
   type SchedulerClient,
 } from '@aws-sdk/client-scheduler';
+import { safeError } from '../redact.ts';
 import { CreateFailure, CreateScheduleError, mapCreateError } from './errors.ts';
 import {
   type CreateInput,
@@ -78,7 +79,7 @@ async function adoptExisting(
   } catch (error) {
     throw new CreateScheduleError(
       CreateFailure.nameTaken,
-      `Schedule '${plan.name}' in group '${plan.groupName}' exists (same idempotencyKey) but could not be read back to confirm it is the same request: ${(error as Error).message}`,
+      `Schedule '${plan.name}' in group '${plan.groupName}' exists (same idempotencyKey) but could not be read back to confirm it is the same request: ${safeError(error).message}`,
       { cause: conflict },
     );
   }

@@ -16,14 +16,19 @@ export const CreateFailure = {
 
 export type CreateFailureReason = (typeof CreateFailure)[keyof typeof CreateFailure];
 
-/** CreateSchedule failed on the AWS side; `reason` says which way, `cause` keeps the SDK error. */
+/**
+ * CreateSchedule failed on the AWS side; `reason` says which way. `cause` keeps what a log line may
+ * say of the SDK error (safeError: name, code, status, its message with any echoed target value cut
+ * out), never the SDK error itself: AWS's ValidationException echoes the offending value, which may
+ * be the target's input, and the Lambda runtime logs a thrown error with its cause.
+ */
 export class CreateScheduleError extends HygieneError {
   constructor(
     readonly reason: CreateFailureReason,
     message: string,
     options?: { cause?: unknown },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: safeError(options.cause) });
   }
 }
 
