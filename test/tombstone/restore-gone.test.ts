@@ -11,6 +11,7 @@ import {
   createTombstoneTable,
   storedTombstones,
   TOMBSTONE_TABLE,
+  tombstoneMacKey,
   tombstoneSweepHandler,
 } from '../support/tombstones.ts';
 import { oneTime } from '../sweep/fixtures.ts';
@@ -36,7 +37,8 @@ const finished = (name: string): SeedDefinition =>
 async function run(argv: string[]) {
   const out: string[] = [];
   const code = await main([...argv, '--table', TOMBSTONE_TABLE, '--state-table', STATE_TABLE], {
-    env: {},
+    env: { SWEEP_TOMBSTONE_MAC_KEY: tombstoneMacKey(env) },
+    kms: env.kms,
     stdout: (text) => out.push(text),
     stderr: () => {},
     interactive: false,
