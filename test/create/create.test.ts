@@ -11,6 +11,7 @@ import {
   planRecurringSchedule,
 } from '../../src/create/plan.ts';
 import { InputError } from '../../src/errors.ts';
+import { safeError } from '../../src/redact.ts';
 import { ACCOUNT_ID, REGION, useTestEmulator } from '../support/emulator.ts';
 
 const GROUP = 'schedule-hygiene-test';
@@ -432,7 +433,9 @@ describe('mapCreateError', () => {
     // Assess
     expect(mapped.reason).toBe(CreateFailure.nameTaken);
     expect(mapped.message).toContain('the name is taken');
-    expect(mapped.cause).toBe(conflict);
+    // What a log line may say of the SDK error, never the error itself (test/errors.test.ts).
+    expect(mapped.cause).toEqual(safeError(conflict));
+    expect(mapped.cause).toMatchObject({ name: 'ConflictException', status: 409 });
   });
 
   it('passes a ValidationException through with its message', () => {
