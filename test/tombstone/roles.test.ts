@@ -196,31 +196,35 @@ describe('which state-table items each role may write', () => {
   const leadingKeys = (statement: Statement) =>
     Object.values(statement.Condition ?? {}).map((condition) => condition['dynamodb:LeadingKeys']);
 
-  it('the SweepRole: its lease (lease#sweep, with its checkpoint) and its memory (schedule#...), nothing else', () => {
+  it('the SweepRole: its lease (lease#sweep, with its checkpoint), its memory (schedule#...) and its ownership index (cfn#index...), nothing else', () => {
     expect(stateWrites('SweepRole')).toEqual([
       {
         Sid: 'WriteOwnSweepState',
         Effect: 'Allow',
         Action: writeActions,
         Resource: [STATE_TABLE],
-        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['lease#sweep', 'schedule#*'] } },
+        Condition: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['lease#sweep', 'schedule#*', 'cfn#index*'] },
+        },
       },
     ]);
     expect(bySid(roleStatements('SweepRole'), 'ReadSweepState')).toMatchObject({
       Action: ['dynamodb:GetItem', 'dynamodb:BatchGetItem'],
       Condition: {
-        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['lease#sweep', 'schedule#*', 'protect#*'] },
+        'ForAllValues:StringLike': {
+          'dynamodb:LeadingKeys': ['lease#sweep', 'schedule#*', 'cfn#index*', 'protect#*'],
+        },
       },
     });
   });
 
-  it('the CensusRole: its lease only; the RestoreRole: the protect# items only (UpdateItem)', () => {
+  it('the CensusRole: its lease only; the RestoreRole: the protect# items only (BatchWriteItem, as protectNames writes them)', () => {
     expect(stateWrites('CensusRole').flatMap(leadingKeys)).toEqual([['lease#census']]);
     expect(stateWrites('RestoreRole')).toEqual([
       {
         Sid: 'ProtectRestoredSchedules',
         Effect: 'Allow',
-        Action: ['dynamodb:UpdateItem'],
+        Action: ['dynamodb:BatchWriteItem'],
         Resource: [STATE_TABLE],
         Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['protect#*'] } },
       },

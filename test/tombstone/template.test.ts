@@ -149,7 +149,7 @@ describe('tombstone store deployment', () => {
       },
       {
         sid: 'ProtectRestoredSchedules',
-        actions: ['dynamodb:UpdateItem'],
+        actions: ['dynamodb:BatchWriteItem'],
         condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['protect#*'] } },
       },
     ]);
