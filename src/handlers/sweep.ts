@@ -102,7 +102,6 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
   }
   // Stop listing early enough to drain the pages already listed at the slowest budget, then keep the
   // safety margin in hand to flush memory, publish or hand on, and return the summary.
-  const ownershipLoader = ownershipLoaderFor(deps, clock, log);
   const slowest = Math.min(config.budgets.get, config.budgets.delete);
   const stopMarginMs = config.safetyMarginSeconds * 1000 + (2 * PAGE_SIZE * 1000) / slowest;
 
@@ -118,6 +117,9 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
         'the name of the state table, which holds the names restore --keep protects: a sweep that deletes needs it, only a dry run may go without',
       );
     }
+    // The request's override, else the function's setting: `keep` reads ownership, `sweep` does not.
+    const cloudFormationOwned = request.cloudFormationOwned ?? config.cloudFormationOwned;
+    const ownershipLoader = ownershipLoaderFor(deps, cloudFormationOwned, clock, log);
     const remaining = context?.getRemainingTimeInMillis;
     const state = stateFor(deps, clock);
     const functionName = context?.functionName ?? deps.functionName;
@@ -189,7 +191,7 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
           handOffLeaseMs: HAND_OFF_LEASE_MS,
           recall: config.incremental && request.fullLookup !== true,
           remember: config.incremental,
-          cloudFormationOwned: config.cloudFormationOwned,
+          cloudFormationOwned,
         },
       );
       if (result.status === RunStatus.finished)
@@ -247,15 +249,17 @@ class DeadlineError extends Error {
 /**
  * Reads CloudFormation ownership for an invocation: with the state table, its cached index (read
  * from CloudFormation at most hourly); without one (a dry run only), from CloudFormation each time.
- * Undefined when SWEEP_CLOUDFORMATION_OWNED is `sweep` (nothing is read) or no client is given.
+ * Undefined when the run sweeps them (SWEEP_CLOUDFORMATION_OWNED or the request's
+ * cloudFormationOwned is `sweep`: nothing is read) or no client is given.
  */
 function ownershipLoaderFor(
   deps: SweepHandlerDeps,
+  cloudFormationOwned: CloudFormationOwned,
   clock: () => Date,
   log: Logger,
 ): (() => Promise<OwnershipLoadResult>) | undefined {
   const { cloudformation, dynamodb, config } = deps;
-  if (config.cloudFormationOwned === CloudFormationOwned.sweep || !cloudformation) return undefined;
+  if (cloudFormationOwned === CloudFormationOwned.sweep || !cloudformation) return undefined;
   const table = config.stateTable;
   if (table !== undefined && dynamodb) {
     return () => loadOwnership({ cloudformation, dynamodb, table, clock, log });

@@ -31,6 +31,8 @@ export interface SweepRequest {
   fullLookup?: boolean;
   /** Name prefixes never to delete in this run, in addition to SWEEP_PROTECT_PREFIXES. */
   protectPrefixes?: string[];
+  /** Overrides SWEEP_CLOUDFORMATION_OWNED for this run: `keep` or `sweep` finished CloudFormation-owned schedules. */
+  cloudFormationOwned?: 'keep' | 'sweep';
 }
 
 export const PAYLOAD_FIELDS = [
@@ -42,6 +44,7 @@ export const PAYLOAD_FIELDS = [
   'keepDisabled',
   'fullLookup',
   'protectPrefixes',
+  'cloudFormationOwned',
 ] as const;
 
 const NAME_FORM = '1-64 characters of 0-9 a-z A-Z - _ .';
@@ -75,6 +78,7 @@ const requestSchema = v.strictObject({
       v.maxLength(MAX_PROTECT_PREFIXES, PREFIXES_FORM),
     ),
   ),
+  cloudFormationOwned: v.optional(v.picklist(['keep', 'sweep'], "'keep' or 'sweep'")),
 });
 
 /**

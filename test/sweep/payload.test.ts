@@ -74,7 +74,7 @@ describe('sweep payload', () => {
 
     expect(error).toBeInstanceOf(UnknownFieldError);
     expect(error.message).toBe(
-      "Unknown field 'dryrun' (did you mean 'dryRun'?) in sweep payload; allowed: dryRun, groups, namePrefix, maxDeletes, graceMinutes, keepDisabled, fullLookup, protectPrefixes",
+      "Unknown field 'dryrun' (did you mean 'dryRun'?) in sweep payload; allowed: dryRun, groups, namePrefix, maxDeletes, graceMinutes, keepDisabled, fullLookup, protectPrefixes, cloudFormationOwned",
     );
   });
 
@@ -140,6 +140,12 @@ describe('sweep payload', () => {
     ['a group named twice', { groups: ['a', 'b', 'a'] }, 'groups[2]', /each group named once/],
     ['namePrefix empty', { namePrefix: '' }, 'namePrefix', /schedule name prefix/],
     ['namePrefix with a slash', { namePrefix: 'a/b' }, 'namePrefix', /got 'a\/b'/],
+    [
+      'cloudFormationOwned not keep or sweep',
+      { cloudFormationOwned: 'delete' },
+      'cloudFormationOwned',
+      /'keep' or 'sweep', got 'delete'/,
+    ],
   ])('rejects %s, naming the field and the expected form', (_label, payload, field, message) => {
     const error = rejection(payload);
 
@@ -159,6 +165,7 @@ describe('sweep payload', () => {
         'maxDeletes',
         'namePrefix',
         'protectPrefixes',
+        'cloudFormationOwned',
       ].sort(),
     );
   });

@@ -194,6 +194,8 @@ describe('producers in the sweep', () => {
     expect(second.recalled).toBe(0);
     expect(calls(env, 'GetSchedule')).toBe(lookups + 1);
     expect(second.skipped.cloudFormationOwned).toBe(1);
+    // The ownership index was read from CloudFormation once, then from the state table's cache.
+    expect(calls(env, 'ListStacks')).toBe(1);
   });
 
   it('SWEEP_CLOUDFORMATION_OWNED=sweep deletes it like any other, without asking CloudFormation', async () => {
@@ -205,6 +207,23 @@ describe('producers in the sweep', () => {
     expect(summary.skipped.cloudFormationOwned).toBe(0);
     expect(present('default', 'welcome-1')).toBe(false);
     expect(calls(env, 'ListStacks')).toBe(0);
+  });
+
+  it('a run may override the setting either way: {"cloudFormationOwned":"sweep"} deletes, "keep" keeps', async () => {
+    declareStack('reminders-stack', ['welcome-1', 'welcome-2']);
+    seedBefore([finished('welcome-1', 'default', ORDERS), finished('welcome-2', 'default', ORDERS)]);
+    const kept = summaryOf(
+      await handlerFor({ SWEEP_CLOUDFORMATION_OWNED: 'sweep' }).handler({
+        cloudFormationOwned: 'keep',
+        groups: ['default'],
+      }),
+    );
+    expect(kept.skipped.cloudFormationOwned).toBe(2);
+    expect(present('default', 'welcome-1')).toBe(true);
+    const swept = summaryOf(await handlerFor().handler({ cloudFormationOwned: 'sweep' }));
+    expect(swept).toMatchObject({ deleted: 2 });
+    expect(present('default', 'welcome-1')).toBe(false);
+    expect(present('default', 'welcome-2')).toBe(false);
   });
 
   it.each([
