@@ -131,6 +131,14 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
     const identity = config.tombstoneMacKey?.startsWith('arn:')
       ? config.tombstoneMacKey
       : context?.invokedFunctionArn;
+    if (!request.dryRun && config.tombstoneTable && identity === undefined) {
+      // Outside Lambda (sls invoke local) there is no function ARN: without the account, no MAC
+      // could name the table, so nothing is deleted.
+      throw new InputError(
+        'SWEEP_TOMBSTONE_MAC_KEY',
+        "the key's ARN (arn:aws:kms:<region>:<account>:key/<id>) when the function runs outside Lambda: an alias name takes the account from the function's own ARN, which only Lambda's context gives; only a dry run may go without",
+      );
+    }
     const tombstones =
       config.tombstoneTable && config.tombstoneMacKey && identity && dynamodb && deps.kms
         ? createDynamoTombstoneStore(dynamodb, {

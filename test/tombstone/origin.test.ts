@@ -364,4 +364,39 @@ describe('tombstone proof of origin', () => {
       expect(await verify({ stored: item } as Tombstone)).toEqual({ verified: true });
     }
   });
+
+  it("as deployed (the key by its alias): MACs in the function's account and Region; outside Lambda deletes nothing", async () => {
+    // Prepare: the stack's alias for the key, as resources/tombstones.yml makes it
+    const alias = 'alias/schedule-hygiene-test-tombstone-mac';
+    env.emulator.services.kms.createAlias(alias, tombstoneMacKey(env));
+    env.emulator.services.scheduler.seed([finished('order-9')]);
+    const handler = tombstoneSweepHandler(env, {
+      stateTable: STATE_TABLE,
+      namespace: 'OriginTest',
+      log: createMemoryLogger(),
+      settings: { SWEEP_TOMBSTONE_MAC_KEY: alias },
+    }) as (event: unknown, context?: unknown) => Promise<unknown>;
+
+    // Act: first outside Lambda (no function ARN), then with Lambda's context
+    const outside = await outcomeOf(handler({}));
+    const inside = await handler(
+      {},
+      { invokedFunctionArn: `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:sweep` },
+    );
+    const restored = await restore(['--group', 'default', '--name', 'order-9', '--keep']);
+
+    // Assess
+    expect(outside).toMatch(/^InputError: Invalid SWEEP_TOMBSTONE_MAC_KEY: expected the key's ARN/);
+    expect(inside).toMatchObject({ deleted: 1 });
+    expect(restored.summary).toMatchObject({ found: 1, wouldRestore: 1, unverified: 0 });
+  });
 });
+
+async function outcomeOf(promise: Promise<unknown>): Promise<string> {
+  try {
+    await promise;
+    return 'resolved';
+  } catch (error) {
+    return String(error);
+  }
+}
