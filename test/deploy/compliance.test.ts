@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { findingsOf, guardTemplate, judge, runGuardCli, suppressionsOf } from '../../scripts/guard.ts';
 import { copyService, slsEnv } from '../support/global-setup.ts';
 import { type Bindings, Evaluator, type Value, withDefaults } from '../support/intrinsics.ts';
@@ -126,6 +126,23 @@ describe('the Control Tower proactive rules', () => {
 
     expect(verdict.failed).toEqual([]);
   });
+
+  it('find nothing unsuppressed in the packaged stack, and every suppression is used', () => {
+    const verdict = guardTemplate(inject('templatePath'));
+
+    expect(verdict.failed.map(({ finding, resource }) => `${finding.rule} on ${resource}`)).toEqual([]);
+    expect(verdict.unused).toEqual([]);
+  });
+
+  it('npm run guard on the packaged stack and the monitoring-account template exits 0', () => {
+    const output = execFileSync(
+      'npm',
+      ['run', '--silent', 'guard', '--', inject('templatePath'), 'resources/org-monitoring.yml'],
+      { encoding: 'utf8' },
+    );
+
+    expect(output.trimEnd().split('\n').at(-1)).toBe('cfn-guard: no unsuppressed finding');
+  });
 });
 
 describe('the log groups', () => {
@@ -161,6 +178,25 @@ describe('the DynamoDB tables', () => {
     for (const [logicalId, table] of tables) {
       expect(table.Properties?.SSESpecification, logicalId).toMatchObject({ SSEEnabled: true });
     }
+  });
+});
+
+describe('the tombstone MAC key', () => {
+  it('denies every grant but one an AWS service makes for its own resources', () => {
+    const policy = loadTemplate().Resources.TombstoneMacKey?.Properties?.KeyPolicy as {
+      Statement: { Sid?: string }[];
+    };
+
+    expect(policy.Statement).toContainEqual({
+      Sid: 'GrantsOnlyForAwsServices',
+      Effect: 'Deny',
+      Principal: '*',
+      Action: ['kms:CreateGrant'],
+      Resource: '*',
+      Condition: {
+        BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
+      },
+    });
   });
 });
 
