@@ -10,6 +10,7 @@ import { join, resolve as resolvePath } from 'node:path';
 import type { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
+import { guardTemplate } from '../../scripts/guard.ts';
 import { runStacksetCli } from '../../scripts/stackset.ts';
 import { checkFunctionEnvironments, functionEnvironments } from '../../src/org/stackset-environment.ts';
 import { PACKAGING_REGION, partitionOf, type Template } from '../../src/org/stackset-package.ts';
@@ -135,6 +136,12 @@ describe('the StackSet template', () => {
       MaxValue: 10240,
     });
     expect(template.Parameters?.sweepRate?.AllowedPattern).toBeDefined();
+  });
+
+  it('has no cfn-guard finding of the Control Tower proactive rules that it does not suppress with a reason', () => {
+    const verdict = guardTemplate(join(out, 'template.json'));
+
+    expect(verdict.failed.map(({ finding, resource }) => `${finding.rule} on ${resource}`)).toEqual([]);
   });
 
   it("keeps the template's own MonitoringSinkArn parameter, empty, for a per-Region override", () => {
