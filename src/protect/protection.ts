@@ -73,6 +73,13 @@ export interface ProtectionRead {
    * read (a name prefix, fixed for the invocation).
    */
   readAt: number;
+  /**
+   * When the answer of the read of the schedule's own protected-name item arrived (same clock):
+   * the delete gate holds it to the re-read window, as it holds the definition, since restore --keep
+   * may protect a schedule that exists. Infinity when there is nothing to read (a name prefix, no
+   * state table).
+   */
+  nameAnsweredAt: number;
 }
 
 export interface ProtectionCheck {
@@ -194,18 +201,27 @@ export function createProtection(options: ProtectionOptions): ProtectionCheck {
     },
     async confirm(summary) {
       const prefix = byPrefix(summary);
-      if (prefix) return { verdict: prefix, readAt: Number.POSITIVE_INFINITY };
+      if (prefix)
+        return {
+          verdict: prefix,
+          readAt: Number.POSITIVE_INFINITY,
+          nameAnsweredAt: Number.POSITIVE_INFINITY,
+        };
       const [group, named] = await Promise.all([
         groupProtection(summary),
-        readName ? readName(summary) : { found: false, sentAt: Number.POSITIVE_INFINITY },
+        readName
+          ? readName(summary)
+          : { found: false, sentAt: Number.POSITIVE_INFINITY, answeredAt: Number.POSITIVE_INFINITY },
       ]);
       const readAt = Math.min(group.sentAt, named.sentAt);
+      const nameAnsweredAt = named.answeredAt;
       const verdict = fromGroup(summary, group.protection);
-      if (verdict) return { verdict, readAt };
-      if (named.found === 'unknown') return { verdict: { kind: 'unknown' }, readAt };
+      if (verdict) return { verdict, readAt, nameAnsweredAt };
+      if (named.found === 'unknown') return { verdict: { kind: 'unknown' }, readAt, nameAnsweredAt };
       return {
         verdict: named.found ? { kind: 'protected', by: ProtectedBy.restoredKeep } : undefined,
         readAt,
+        nameAnsweredAt,
       };
     },
   };
@@ -261,7 +277,7 @@ const BATCH_GET_LIMIT = 100;
 /** How long a protected-name read waits for company before its BatchGetItem is sent. */
 const NAME_READ_LINGER_MS = 2;
 
-type NameAnswer = { found: boolean | 'unknown'; sentAt: number };
+type NameAnswer = { found: boolean | 'unknown'; sentAt: number; answeredAt: number };
 
 /**
  * Reads whether `restore --keep` protected schedules' names: their own items, read consistently.
@@ -295,14 +311,15 @@ function createProtectedNameReader(
         for (const item of answer.Responses?.[state.tableName] ?? []) if (item.pk?.S) found.add(item.pk.S);
         keys = (answer.UnprocessedKeys?.[state.tableName]?.Keys ?? []) as typeof keys;
       }
-      for (const entry of batch) entry.resolve({ found: found.has(entry.key), sentAt });
+      const answeredAt = now();
+      for (const entry of batch) entry.resolve({ found: found.has(entry.key), sentAt, answeredAt });
     } catch (error) {
       for (const entry of batch) {
         log.error("reading a schedule's protection failed; it is kept", {
           ...scheduleRef(entry.summary),
           error: safeError(error),
         });
-        entry.resolve({ found: 'unknown', sentAt });
+        entry.resolve({ found: 'unknown', sentAt, answeredAt: now() });
       }
     }
   };

@@ -46,7 +46,7 @@ import {
 export const RECHECK_AFTER_MS = 100;
 
 /** Departures refused (a precondition aged while the request waited) before the schedule is kept. */
-export const DEPARTURES_BEFORE_KEEPING = 3;
+export const DEPARTURES_BEFORE_KEEPING = 8;
 
 /** maxDeletes over the sweep: a claim per delete that may apply. */
 export interface DeletionAllowance {
@@ -88,6 +88,8 @@ interface Attempts {
   answeredAt: number;
   /** When the protection verdict's oldest read was sent. */
   protectedAt: number;
+  /** When the answer of the schedule's protected-name read arrived (held to the re-read window). */
+  namedAt: number;
   sent: number;
   /** Attempts answered with a 4xx other than 404: refused, not applied. */
   refused: number;
@@ -161,6 +163,7 @@ async function establishAndDelete(candidate: Candidate, context: GateContext): P
   const attempts: Attempts = {
     answeredAt: candidate.answeredAt,
     protectedAt: protection.readAt,
+    namedAt: protection.nameAnsweredAt,
     sent: 0,
     refused: 0,
     notFound: 0,
@@ -172,7 +175,9 @@ async function establishAndDelete(candidate: Candidate, context: GateContext): P
 }
 
 async function confirmProtection(candidate: Candidate, context: GateContext): Promise<ProtectionRead> {
-  if (!context.protection) return { verdict: undefined, readAt: Number.POSITIVE_INFINITY };
+  if (!context.protection) {
+    return { verdict: undefined, readAt: Number.POSITIVE_INFINITY, nameAnsweredAt: Number.POSITIVE_INFINITY };
+  }
   return context.protection.confirm(candidate.summary);
 }
 
@@ -256,6 +261,7 @@ async function deleteWithCurrentPreconditions(
     if (context.signal?.aborted) return 'the invocation deadline passed';
     if (now() - attempts.answeredAt > context.recheckAfterMs) return 'definition read too long ago';
     if (now() - attempts.protectedAt > protectionMaxAgeMs) return 'protection read too long ago';
+    if (now() - attempts.namedAt > context.recheckAfterMs) return 'protected name read too long ago';
     return undefined;
   };
   const refresh = () => refreshPreconditions(candidate, context, attempts, { now, protectionMaxAgeMs });
@@ -307,19 +313,47 @@ async function deleteWithCurrentPreconditions(
   }
 }
 
-/** Reads again what aged past its bound; throws when the schedule must be kept. */
+/** Rounds of reading again in one refresh: a read that aged while the other was slow is read again. */
+const REFRESH_ROUNDS = 3;
+
+/**
+ * Reads again what aged past its bound, the reads side by side; throws when the schedule must be
+ * kept. One slow read can age the other past its bound while both are awaited, so it repeats (up to
+ * REFRESH_ROUNDS) until nothing has aged; the departure check has the last word.
+ */
 async function refreshPreconditions(
   candidate: Candidate,
   context: GateContext,
   attempts: Attempts,
   bounds: { now: () => number; protectionMaxAgeMs: number },
 ): Promise<void> {
-  if (bounds.now() - attempts.protectedAt > bounds.protectionMaxAgeMs) {
-    const read = await confirmProtection(candidate, context);
-    if (read.verdict) throw new ProtectedSinceLookup(read);
-    attempts.protectedAt = read.readAt;
+  for (let round = 0; round < REFRESH_ROUNDS; round += 1) {
+    const protectionAged =
+      bounds.now() - attempts.protectedAt > bounds.protectionMaxAgeMs ||
+      bounds.now() - attempts.namedAt > context.recheckAfterMs;
+    const definitionAged = bounds.now() - attempts.answeredAt > context.recheckAfterMs;
+    if (!protectionAged && !definitionAged) return;
+    const [read, reread] = await Promise.allSettled([
+      protectionAged ? confirmProtection(candidate, context) : Promise.resolve(undefined),
+      definitionAged ? rereadDefinition(candidate, context, attempts, bounds) : Promise.resolve(undefined),
+    ]);
+    if (read.status === 'rejected') throw read.reason;
+    if (read.value?.verdict) throw new ProtectedSinceLookup(read.value);
+    if (read.value) {
+      attempts.protectedAt = read.value.readAt;
+      attempts.namedAt = read.value.nameAnsweredAt;
+    }
+    if (reread.status === 'rejected') throw reread.reason;
   }
-  if (bounds.now() - attempts.answeredAt <= context.recheckAfterMs) return;
+}
+
+/** Reads the schedule again; throws when it changed, records when a lost delete had removed it. */
+async function rereadDefinition(
+  candidate: Candidate,
+  context: GateContext,
+  attempts: Attempts,
+  bounds: { now: () => number },
+): Promise<void> {
   attempts.rereads += 1;
   let fresh: { schedule: GetScheduleCommandOutput; answeredAt: number };
   try {
@@ -380,6 +414,23 @@ function settleFailure(
     return { kind: 'abandoned' };
   if (context.signal?.aborted && !allRefused) {
     context.log.warn('schedule deletion cut off by the deadline; its outcome is unknown', { ...ref });
+    return { kind: 'failed', operation: 'DeleteSchedule', outcomeUnknown: true };
+  }
+  if (
+    (error instanceof ChangedSinceLookup || error instanceof ProtectedSinceLookup) &&
+    sent > 0 &&
+    !allRefused
+  ) {
+    // An earlier attempt's answer was lost and may have applied (the schedule now found is, say, one
+    // an application created again under the name): nothing more is sent, and the delete keeps its
+    // maxDeletes claim and counts as uncertain.
+    context.log.warn(
+      'schedule changed or protected after a delete whose outcome is unknown; not sent again',
+      {
+        ...ref,
+        sentAttempts: sent,
+      },
+    );
     return { kind: 'failed', operation: 'DeleteSchedule', outcomeUnknown: true };
   }
   if (error instanceof ChangedSinceLookup) {

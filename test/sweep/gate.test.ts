@@ -37,12 +37,15 @@ function world(
     latencyMs?: number;
     queueMs?: number;
     modifiedOnReread?: string;
-    deleteAnswer?: 'ok' | '404';
+    deleteAnswer?: 'ok' | '404' | 'lostThenRecreated';
   } = {},
 ) {
   let clock = 0;
+  let lost = false;
+  let recreated = false;
   const calls: string[] = [];
   const settled: TombstoneOutcome[] = [];
+  let released = 0;
   const scheduler = {
     async send(command: { constructor: { name: string }; input: { ClientToken?: string } }) {
       const operation = command.constructor.name.replace('Command', '');
@@ -56,6 +59,17 @@ function world(
           throw new DepartureRefused(refusal);
         }
         clock += options.latencyMs ?? 0;
+        if (options.deleteAnswer === 'lostThenRecreated' && !lost) {
+          // Applied, its answer lost (a 5xx after applying); the application creates the name again
+          lost = true;
+          recreated = true;
+          clock += 500;
+          throw Object.assign(new Error('lost'), {
+            name: 'InternalServerException',
+            $metadata: { httpStatusCode: 500 },
+            $fault: 'server',
+          });
+        }
         if (options.deleteAnswer === '404') {
           throw Object.assign(new Error('gone'), {
             name: 'ResourceNotFoundException',
@@ -66,6 +80,8 @@ function world(
         return {};
       }
       clock += options.latencyMs ?? 0;
+      if (recreated)
+        return { ...definition('2025-06-15T12:00:00Z'), CreationDate: new Date('2025-06-15T12:00:00Z') };
       return definition(options.modifiedOnReread ?? '2025-05-01T00:00:00Z');
     },
   } as unknown as SchedulerClient;
@@ -85,7 +101,12 @@ function world(
     keepDisabled: false,
     tombstones,
     ...(protection ? { protection } : {}),
-    allowance: { reserve: () => true, release: () => {} },
+    allowance: {
+      reserve: () => true,
+      release: () => {
+        released += 1;
+      },
+    },
     runId: 'run',
     recheckAfterMs: 100,
     protectionMaxAgeMs: 10_000,
@@ -107,6 +128,7 @@ function world(
       clock += ms;
     },
     at: () => clock,
+    released: () => released,
   };
 }
 
@@ -168,8 +190,8 @@ describe('delete gate', () => {
       confirm: async (): Promise<ProtectionRead> => {
         reads.push(w.at());
         return protectedNow
-          ? { verdict: { kind: 'protected', by: 'restoredKeep' }, readAt: w.at() }
-          : { verdict: undefined, readAt: w.at() };
+          ? { verdict: { kind: 'protected', by: 'restoredKeep' }, readAt: w.at(), nameAnsweredAt: w.at() }
+          : { verdict: undefined, readAt: w.at(), nameAnsweredAt: w.at() };
       },
     };
     // The first confirmation is current; the tombstone write then takes 11 s, and meanwhile a
@@ -182,7 +204,7 @@ describe('delete gate', () => {
       return write(entry);
     };
     const outcome = await passGate(w.candidate(), context);
-    expect(outcome).toEqual({ kind: 'protected', by: 'restoredKeep' });
+    expect(outcome).toMatchObject({ kind: 'protected', by: 'restoredKeep' });
     expect(reads).toHaveLength(2);
     expect(w.calls.filter((call) => call === 'DeleteSchedule')).toHaveLength(0);
     expect(w.settled).toEqual(['notSent']);
@@ -236,5 +258,42 @@ describe('delete gate', () => {
       expect((await passGate(candidate, context)).kind).toBe('deleted');
       expect(w.calls).toEqual(['DeleteSchedule']);
     });
+  });
+
+  it('keeps the maxDeletes claim and counts it uncertain when a lost delete is followed by a schedule created again under its name', async () => {
+    const w = world({ deleteAnswer: 'lostThenRecreated' });
+    const outcome = await passGate(w.candidate(), w.context());
+    expect(outcome).toMatchObject({ kind: 'failed', operation: 'DeleteSchedule', outcomeUnknown: true });
+    expect(w.released()).toBe(0);
+    expect(w.calls.filter((call) => call === 'DeleteSchedule')).toHaveLength(1);
+    expect(w.settled).toEqual(['unknown']);
+  });
+
+  it('reads a protected name again when its answer aged past the re-read window: restore --keep of an existing schedule during a slow tombstone write', async () => {
+    let protectedNow = false;
+    const w = world();
+    const reads: number[] = [];
+    const protection: ProtectionCheck = {
+      check: async () => undefined,
+      confirm: async (): Promise<ProtectionRead> => {
+        reads.push(w.at());
+        return {
+          verdict: protectedNow ? { kind: 'protected', by: 'restoredKeep' } : undefined,
+          readAt: w.at(),
+          nameAnsweredAt: w.at(),
+        };
+      },
+    };
+    const context = w.context(protection);
+    const write = context.tombstones.write;
+    context.tombstones.write = async (entry) => {
+      w.advance(3_000); // 300 ms in, the operator runs restore --keep
+      protectedNow = true;
+      return write(entry);
+    };
+    const outcome = await passGate(w.candidate(), context);
+    expect(outcome).toMatchObject({ kind: 'protected', by: 'restoredKeep' });
+    expect(reads).toHaveLength(2);
+    expect(w.calls.filter((call) => call === 'DeleteSchedule')).toHaveLength(0);
   });
 });

@@ -58,13 +58,13 @@ describe('judge', () => {
     const protectedBy = context(async () => oneTime('2025-06-01T00:00:00'), {
       protection: {
         check: async () => ({ kind: 'protected', by: 'groupTag' }),
-        confirm: async () => ({ verdict: undefined, readAt: 0 }),
+        confirm: async () => ({ verdict: undefined, readAt: 0, nameAnsweredAt: 0 }),
       },
     });
     const unknown = context(async () => oneTime('2025-06-01T00:00:00'), {
       protection: {
         check: async () => ({ kind: 'unknown' }),
-        confirm: async () => ({ verdict: undefined, readAt: 0 }),
+        confirm: async () => ({ verdict: undefined, readAt: 0, nameAnsweredAt: 0 }),
       },
     });
     expect(await judge(summary, undefined, protectedBy.value)).toEqual({ kind: 'protected', by: 'groupTag' });
