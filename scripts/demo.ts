@@ -93,7 +93,11 @@ export async function main(argv: string[], io: ToolIo): Promise<number> {
     // The tombstone table: every deleted schedule's definition, written before its delete.
     SWEEP_TOMBSTONE_TABLE: 'hygiene-demo-tombstones',
     // Every tombstone carries a MAC of this HMAC key, which restore verifies before it recreates one.
-    SWEEP_TOMBSTONE_MAC_KEY: emulator.services.kms.createHmacKey('123456789012', 'us-east-1', 'demo tombstones'),
+    SWEEP_TOMBSTONE_MAC_KEY: emulator.services.kms.createHmacKey(
+      '123456789012',
+      'us-east-1',
+      'demo tombstones',
+    ),
     CENSUS_LIST_TPS: String(demo.census),
     SCHEDULER_ROLE_ARN: 'arn:aws:iam::123456789012:role/schedule-hygiene-demo-scheduler',
     CREATE_SCHEDULE_GROUP: 'hygiene-demo',
