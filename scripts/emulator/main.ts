@@ -85,6 +85,8 @@ export function environmentLines(url: string): string[] {
     `AWS_ENDPOINT_URL_LAMBDA=${url}`,
     `AWS_ENDPOINT_URL_DYNAMODB=${url}`,
     `AWS_ENDPOINT_URL_STS=${url}`,
+    `AWS_ENDPOINT_URL_CLOUDFORMATION=${url}`,
+    `AWS_ENDPOINT_URL_KMS=${url}`,
     'AWS_ACCESS_KEY_ID=test',
     'AWS_SECRET_ACCESS_KEY=test',
     // The SDK reads AWS_REGION; the AWS CLI reads AWS_DEFAULT_REGION (and asks for one without it).

@@ -296,7 +296,16 @@ describe('standalone entry point', () => {
   it('prints an endpoint variable for every emulated service plus test credentials', () => {
     const lines = environmentLines('http://127.0.0.1:4566');
 
-    for (const service of ['SCHEDULER', 'CLOUDWATCH', 'SERVICE_QUOTAS', 'LAMBDA', 'DYNAMODB']) {
+    for (const service of [
+      'SCHEDULER',
+      'CLOUDWATCH',
+      'SERVICE_QUOTAS',
+      'LAMBDA',
+      'DYNAMODB',
+      'STS',
+      'CLOUDFORMATION',
+      'KMS',
+    ]) {
       expect(lines).toContain(`AWS_ENDPOINT_URL_${service}=http://127.0.0.1:4566`);
     }
     expect(lines).toContain('AWS_REGION=us-east-1');

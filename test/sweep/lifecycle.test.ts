@@ -10,7 +10,7 @@ import { createMemoryLogger } from '../../src/log.ts';
 import { CLOCK_SKEW_BOUND_MS, LEASE_KEY } from '../../src/state/lease.ts';
 import { readSweepConfig } from '../../src/sweep/config.ts';
 import { useTestEmulator } from '../support/emulator.ts';
-import { TOMBSTONE_TABLE } from '../support/tombstones.ts';
+import { TOMBSTONE_TABLE, tombstoneMacKey } from '../support/tombstones.ts';
 import {
   calls,
   metricValues,
@@ -48,10 +48,12 @@ function handlerFor(
     scheduler: env.scheduler,
     cloudwatch: env.cloudwatch,
     dynamodb: options.dynamodb ?? env.dynamodb,
+    kms: env.kms,
     lambda: createLambdaClient({ ...env.clientOptions, maxAttempts: 1 }),
     config: readSweepConfig({
       SWEEP_STATE_TABLE: STATE_TABLE,
       SWEEP_TOMBSTONE_TABLE: TOMBSTONE_TABLE,
+      SWEEP_TOMBSTONE_MAC_KEY: tombstoneMacKey(env),
       SWEEP_LIST_TPS: '1000',
       SWEEP_GET_TPS: '1000',
       SWEEP_DELETE_TPS: '1000',
