@@ -1,8 +1,10 @@
 // What the bench measures in its own process: peak resident memory (sampled, and the kernel's high
 // water mark) and, per Scheduler operation, when requests were sent, so each operation's rate is
 // taken over the window in which it was actually active.
+
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { wasNotSent } from '../../src/aws/budget.ts';
 
 export interface RssSampler {
   /** Highest sampled RSS in MiB since start. */
@@ -84,7 +86,11 @@ export function meterRequests(
       if (flight.count === 0) counted.inFlightMs += end - flight.since;
     };
     const answer = send(command, ...rest);
-    answer.then(settle, settle);
+    answer.then(settle, (error: unknown) => {
+      settle();
+      // Stopped at its departure by the delete gate: it never reached the service.
+      if (wasNotSent(error)) counted.sent -= 1;
+    });
     return answer;
   };
   (client as { send: unknown }).send = metered;

@@ -534,16 +534,16 @@ function cpuSince(before: NodeJS.CpuUsage, after: NodeJS.CpuUsage): number {
 }
 
 /**
- * Schedules looked up, and the re-reads on top: every GetSchedule the emulator answered beyond one
- * per schedule looked up (naive: none are re-read).
+ * Schedules looked up (the emulator's GetSchedule count less the re-reads), and the re-reads the
+ * sweep's delete gate reports (naive: none are re-read).
  */
 function lookups(
   stats: OperationCounts,
   summary: SweepSummary | undefined,
 ): Pick<BenchResult, 'schedulesLookedUp' | 'rereads'> {
   const getCalls = stats[Operation.get]?.calls ?? 0;
-  const lookedUp = summary ? summary.scanned - summary.recalled - summary.protected : getCalls;
-  return { schedulesLookedUp: lookedUp, rereads: getCalls - lookedUp };
+  const rereads = summary?.requests.rereads ?? 0;
+  return { schedulesLookedUp: getCalls - rereads, rereads };
 }
 
 function cpuFigures(

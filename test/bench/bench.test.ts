@@ -25,12 +25,10 @@ describe('npm run bench', () => {
     expect(result.correctness).toMatchObject({ unexpectedDeletes: 0, remainingExpected: 0, ok: true });
     expect(result.correctness.expectedDeletes).toBeGreaterThan(0);
     expect(result.correctness.deleted).toBe(result.correctness.expectedDeletes);
-    // Every schedule was looked up once, every finished one deleted once, 20 pages listed. A delete
-    // that waited for its budget (a busy machine) reads its schedule again first.
-    expect(result.operations.GetSchedule.calls).toBeGreaterThanOrEqual(2000);
-    expect(result.operations.GetSchedule.calls).toBeLessThanOrEqual(
-      2000 + result.correctness.expectedDeletes,
-    );
+    // Every schedule was looked up once, every finished one deleted once, 20 pages listed; a delete
+    // that would have left more than 100 ms after its last read (a busy machine) read it again, as
+    // many times as its departure was refused, and the sweep counts each re-read.
+    expect(result.schedulesLookedUp).toBe(2000);
     expect(result.operations.DeleteSchedule.calls).toBe(result.correctness.expectedDeletes);
     expect(result.operations.ListSchedules.calls).toBe(20);
     for (const name of OPERATIONS) {
@@ -64,7 +62,8 @@ describe('npm run bench', () => {
     expect(tombstones.store).toBe('dynamodb');
     expect(tombstones.requests.UpdateItem).toBe(0);
     expect(tombstones.requests.BatchWriteItem).toBeGreaterThan(0);
-    expect(result.dynamodbRequestsSent).toBe(tombstones.requests.BatchWriteItem);
+    // The state table's requests too: the gate's protected-name reads.
+    expect(result.dynamodbRequestsSent).toBeGreaterThan(tombstones.requests.BatchWriteItem);
     expect(result.cpuMsPerRequestAll).toBeCloseTo(
       (result.cpuSeconds * 1000) / (result.requestsSent + result.dynamodbRequestsSent),
       2,

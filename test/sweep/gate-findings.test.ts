@@ -14,7 +14,7 @@ import { readSweepConfig } from '../../src/sweep/config.ts';
 import { lostUpdates } from '../faults/races.ts';
 import { ACCOUNT_ID, REGION, useTestEmulator } from '../support/emulator.ts';
 import { scheduledEvent } from '../support/scheduled-event.ts';
-import { createTombstoneTable, TOMBSTONE_TABLE } from '../support/tombstones.ts';
+import { createTombstoneTable, TOMBSTONE_TABLE, tombstoneMacKey } from '../support/tombstones.ts';
 import { oneTime, recurring } from './fixtures.ts';
 
 const env = useTestEmulator();
@@ -56,6 +56,7 @@ function productionHandler(
   const config = readSweepConfig({
     SWEEP_STATE_TABLE: STATE_TABLE,
     SWEEP_TOMBSTONE_TABLE: TOMBSTONE_TABLE,
+    SWEEP_TOMBSTONE_MAC_KEY: tombstoneMacKey(env),
     ...settings,
   });
   const scheduler = sweepSchedulerClient(config, env.clientOptions);
@@ -65,6 +66,7 @@ function productionHandler(
     scheduler: (wrap.scheduler?.(scheduler as unknown as Client) ?? scheduler) as typeof scheduler,
     cloudwatch: env.cloudwatch,
     dynamodb: (wrap.dynamodb?.(env.dynamodb as unknown as Client) ?? env.dynamodb) as typeof env.dynamodb,
+    kms: env.kms,
     config,
     clock: () => env.emulator.plane.now(),
     log,
