@@ -256,7 +256,8 @@ export async function main(argv: string[], io: RestoreCliIo = {}): Promise<numbe
     parsed = parseRestoreArguments(argv, env);
     if (parsed !== 'help') checkRestoreOptions(parsed.options, clock());
   } catch (error) {
-    stderr(`${(error as Error).message}\n\n${usage}`);
+    // One line, as every tool's usage error; the usage is one --help away.
+    stderr(`${(error as Error).message} (usage: npm run restore -- --help)`);
     return 2;
   }
   if (parsed === 'help') {

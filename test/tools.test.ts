@@ -62,14 +62,7 @@ const TOOLS: { tool: string; unknown: string[]; bad: string[]; named: string; on
     named: '--accounts',
   },
   { tool: 'guard', unknown: ['--nope'], bad: ['no-such-template.json'], named: 'template' },
-  // restore prints its usage after the line (its own choice); the exit codes and the first line hold.
-  {
-    tool: 'restore',
-    unknown: ['--nope'],
-    bad: ['--from', '2026-02-30T10:00:00Z'],
-    named: '--from',
-    oneLine: false,
-  },
+  { tool: 'restore', unknown: ['--nope'], bad: ['--from', '2026-02-30T10:00:00Z'], named: '--from' },
 ];
 
 const STACK_LINE = /^\s+at /m;
