@@ -314,7 +314,7 @@ async function deleteWithCurrentPreconditions(
 }
 
 /** Rounds of reading again in one refresh: a read that aged while the other was slow is read again. */
-const REFRESH_ROUNDS = 3;
+export const REFRESH_ROUNDS = 3;
 
 /**
  * Reads again what aged past its bound, the reads side by side; throws when the schedule must be
