@@ -4,6 +4,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
+    // Test files run two at a time (each starts its own emulator on a free port): vitest's default is
+    // one fewer than the cores, which is one worker on the 2-core machines this project runs on.
+    maxWorkers: 2,
     // Generous: on a machine shared with another CPU-heavy job the heaviest files take several times
     // longer; a timing rule is tested with controlled clocks, never by this bound.
     testTimeout: 90_000,

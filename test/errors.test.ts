@@ -19,7 +19,7 @@ import { createSweepHandler } from '../src/handlers/sweep.ts';
 import { createMemoryLogger } from '../src/log.ts';
 import { readSweepConfig } from '../src/sweep/config.ts';
 import { PAYLOAD_FIELDS } from '../src/sweep/payload.ts';
-import { ACCOUNT_ID, REGION, useTestEmulator } from './support/emulator.ts';
+import { ACCOUNT_ID, HELD_ELAPSED, REGION, useTestEmulator } from './support/emulator.ts';
 
 const env = useTestEmulator();
 const TAIL = 'SECRET-TAIL-7f3a';
@@ -69,6 +69,7 @@ describe('no input beyond the clip in any thrown error or log line', () => {
         config: readSweepConfig({}),
         log,
         clock: () => env.emulator.plane.now(),
+        elapsed: HELD_ELAPSED,
       });
 
       const { error, text } = await outcome(() => handle({ [field]: OVERSIZED }));

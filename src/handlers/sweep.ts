@@ -58,6 +58,8 @@ export interface SweepHandlerDeps {
   /** The function to hand on to when the context does not name it (Lambda sets AWS_LAMBDA_FUNCTION_NAME). */
   functionName?: string;
   clock?: () => Date;
+  /** See SweepDeps.elapsed (src/sweep/model.ts): how the delete gate ages its reads. */
+  elapsed?: () => number;
   log?: Logger;
   newRunId?: () => string;
   /** The function's memory size (MB): its budgets are checked against the CPU share it buys. */
@@ -159,6 +161,7 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
       prefixes: [...config.protectPrefixes, ...(request.protectPrefixes ?? [])],
       ...(config.stateTable && dynamodb ? { state: { dynamodb, tableName: config.stateTable } } : {}),
       log,
+      ...(deps.elapsed ? { now: deps.elapsed } : {}),
     });
     try {
       const result = await runSweep(
@@ -166,6 +169,7 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
           scheduler: deps.scheduler,
           cloudwatch: deps.cloudwatch,
           clock,
+          ...(deps.elapsed ? { elapsed: deps.elapsed } : {}),
           log,
           ...(tombstones ? { tombstones } : {}),
           protection,

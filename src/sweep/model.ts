@@ -34,6 +34,12 @@ export interface SweepDeps {
    * (`ownershipUnknown`). Absent: ownership is not checked (SWEEP_CLOUDFORMATION_OWNED=sweep).
    */
   ownership?: OwnershipLookup;
+  /**
+   * Monotonic milliseconds by which the delete gate ages its reads (the definition's, the
+   * protection's) up to a delete's departure; default performance.now. Tests that are not about those
+   * windows hold it still, so a loaded machine changes none of their outcomes.
+   */
+  elapsed?: () => number;
 }
 
 /**

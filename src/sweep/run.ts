@@ -459,6 +459,7 @@ async function sweepSegment(
         ...(deps.tombstones ? { tombstones: deps.tombstones } : {}),
         ...(deps.protection ? { protection: deps.protection } : {}),
         ...(ownership ? { ownership } : {}),
+        ...(deps.elapsed ? { elapsed: deps.elapsed } : {}),
       },
       {
         ...options,

@@ -172,6 +172,7 @@ function startSegment(deps: SweepDeps, options: SweepOptions): SegmentState {
     ...(deps.protection ? { protection: deps.protection } : {}),
     ...(deps.ownership ? { ownership: deps.ownership } : {}),
     ...(signal ? { signal } : {}),
+    ...(deps.elapsed ? { now: deps.elapsed } : {}),
   };
   const state = {
     deps,
@@ -225,6 +226,7 @@ function startSegment(deps: SweepDeps, options: SweepOptions): SegmentState {
     ...(signal ? { signal } : {}),
     runId: options.runId ?? randomUUID(),
     recheckAfterMs: options.recheckAfterMs ?? RECHECK_AFTER_MS,
+    ...(deps.elapsed ? { now: deps.elapsed } : {}),
   };
   return state;
 }

@@ -24,7 +24,7 @@ import { createSchedulerClient } from '../../src/aws/clients.ts';
 import { LeanSchedulerClient } from '../../src/aws/scheduler-lean.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { sweep } from '../../src/sweep/sweep.ts';
-import { ACCOUNT_ID, REGION, useTestEmulator } from '../support/emulator.ts';
+import { ACCOUNT_ID, HELD_ELAPSED, REGION, useTestEmulator } from '../support/emulator.ts';
 import { createTombstoneTable, tombstoneStore } from '../support/tombstones.ts';
 import { oneTime, recurring, sweepOptions } from '../sweep/fixtures.ts';
 
@@ -355,6 +355,7 @@ describe('lean request path: the sweep', () => {
         scheduler: lean(),
         cloudwatch: env.cloudwatch,
         clock: () => env.emulator.plane.now(),
+        elapsed: HELD_ELAPSED,
         log,
         tombstones: tombstoneStore(env),
       },

@@ -21,15 +21,23 @@ describe('npm run bench', () => {
     // Act
     const result = await runBench(options);
 
-    // Assess: the expected finished set, and nothing else, was deleted through the API.
-    expect(result.correctness).toMatchObject({ unexpectedDeletes: 0, remainingExpected: 0, ok: true });
+    // Assess: the expected finished set, and nothing else, was deleted through the API; a delete that
+    // could not leave within 100 ms of its read (a machine too busy for the window) is kept, counted
+    // by the sweep as staleAtDeparture, and nothing else is left.
+    const { keptAtDeparture } = result.correctness;
+    expect(result.correctness).toMatchObject({
+      unexpectedDeletes: 0,
+      remainingExpected: keptAtDeparture,
+      ok: true,
+    });
     expect(result.correctness.expectedDeletes).toBeGreaterThan(0);
-    expect(result.correctness.deleted).toBe(result.correctness.expectedDeletes);
+    expect(keptAtDeparture).toBeLessThan(result.correctness.expectedDeletes / 10);
+    expect(result.correctness.deleted + keptAtDeparture).toBe(result.correctness.expectedDeletes);
     // Every schedule was looked up once, every finished one deleted once, 20 pages listed; a delete
     // that would have left more than 100 ms after its last read (a busy machine) read it again, as
     // many times as its departure was refused, and the sweep counts each re-read.
     expect(result.schedulesLookedUp).toBe(2000);
-    expect(result.operations.DeleteSchedule.calls).toBe(result.correctness.expectedDeletes);
+    expect(result.operations.DeleteSchedule.calls).toBe(result.correctness.deleted);
     expect(result.operations.ListSchedules.calls).toBe(20);
     for (const name of OPERATIONS) {
       const operation = result.operations[name];
@@ -112,7 +120,9 @@ describe('npm run bench', () => {
     }
     expect(summary).toContainEqual(expect.stringMatching(/^CPU: \d+\.\d{3} ms a Scheduler request/));
     expect(summary.at(-1)).toBe(
-      `exact: deleted the ${result.correctness.expectedDeletes.toLocaleString('en-US')} finished schedules and nothing else`,
+      keptAtDeparture === 0
+        ? `exact: deleted the ${result.correctness.expectedDeletes.toLocaleString('en-US')} finished schedules and nothing else`
+        : `safe, not exact: deleted ${result.correctness.deleted.toLocaleString('en-US')} of the ${result.correctness.expectedDeletes.toLocaleString('en-US')} finished schedules and nothing else; ${keptAtDeparture} kept because their delete could not leave within 100 ms of their read (a machine too busy for the re-read window; the next sweep deletes them)`,
     );
   });
 
@@ -158,8 +168,11 @@ describe('npm run bench', () => {
     expect(result.dynamodbRequestsSent).toBeGreaterThanOrEqual(
       tombstoneCalls + (result.memory?.requests ?? 0),
     );
-    expect(second.correctness).toMatchObject({ unexpectedDeletes: 0, remainingExpected: 0, ok: true });
-    expect(second.correctness.deleted).toBe(second.schedulesLookedUp);
+    expect(second.correctness).toMatchObject({
+      unexpectedDeletes: 0,
+      remainingExpected: second.correctness.keptAtDeparture,
+      ok: true,
+    });
     // Everything else listed was answered from memory.
     const keptAfterFirst = 1500 - result.correctness.expectedDeletes;
     expect(second.recalled).toBe(keptAfterFirst - second.schedulesLookedUp);

@@ -57,3 +57,11 @@ export function useTestEmulator(): TestEmulator {
     },
   });
 }
+
+/**
+ * A monotonic clock that stands still, for SweepDeps.elapsed / SweepHandlerDeps.elapsed: the delete
+ * gate's reads never age, so no delete waits on a re-read and a loaded machine (a slow event loop, a
+ * slow in-process emulator) changes no outcome. For tests that are not about the gate's windows;
+ * those (test/sweep/gate-findings.test.ts, test/faults, test/aws/departure.test.ts) keep the real clock.
+ */
+export const HELD_ELAPSED = (): number => 0;

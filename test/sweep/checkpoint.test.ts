@@ -19,7 +19,7 @@ import {
 } from '../../src/sweep/checkpoint.ts';
 import { readSweepConfig } from '../../src/sweep/config.ts';
 import { DEPARTURES_BEFORE_KEEPING } from '../../src/sweep/gate.ts';
-import { useTestEmulator } from '../support/emulator.ts';
+import { HELD_ELAPSED, useTestEmulator } from '../support/emulator.ts';
 import { behindKillSwitch, type KillSwitch } from '../support/kill-switch.ts';
 import { TOMBSTONE_TABLE, tombstoneMacKey } from '../support/tombstones.ts';
 import { key } from './fixtures.ts';
@@ -73,6 +73,7 @@ function handlerFor(kill: KillSwitch = { killed: false }, environment: Record<st
       ...environment,
     }),
     clock: () => env.emulator.plane.now(),
+    elapsed: HELD_ELAPSED,
     log,
   });
   return { handler, log };

@@ -190,10 +190,14 @@ describe('finding 1: a delete never leaves after an update that landed while it 
     // Assess
     expect(result).toMatchObject({ status: 'finished' });
     expect(lostUpdates(env.emulator.plane.faults.applied())).toEqual([]);
-    // Whether any delete leaves within 310 ms of its read here depends on the machine's timing (every
-    // finished schedule is updated 310 ms after its read, half the lookups take 3 s): the guarantee
-    // is that none leaves after the update; the concurrency-1 case above shows deletes do happen.
-    expect(applicationUpdates()).toBeGreaterThan(0);
+    // How many deletes leave within 310 ms of their read depends on the machine's timing (on a quiet
+    // one every delete may beat its update, on a loaded one none may): the guarantee is that none
+    // leaves after the update, so every finished schedule ends either deleted once or updated and
+    // kept; the concurrency-1 case above shows deletes do happen.
+    const present = finished.filter((definition) =>
+      env.emulator.services.scheduler.has(definition.GroupName ?? 'default', definition.Name!),
+    );
+    expect(appliedDeletes() + present.length).toBe(finished.length);
     for (const definition of finished) expectUpdatedOrDeletedBeforeUpdate(definition);
   });
 });

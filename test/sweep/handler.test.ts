@@ -3,7 +3,7 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import { createSweepHandler } from '../../src/handlers/sweep.ts';
 import { createMemoryLogger, survivable } from '../../src/log.ts';
 import { readSweepConfig } from '../../src/sweep/config.ts';
-import { useTestEmulator } from '../support/emulator.ts';
+import { HELD_ELAPSED, useTestEmulator } from '../support/emulator.ts';
 import { scheduledEvent } from '../support/scheduled-event.ts';
 import { createTombstoneTable, TOMBSTONE_TABLE, tombstoneMacKey } from '../support/tombstones.ts';
 
@@ -48,6 +48,7 @@ function createHandler(settings: Record<string, string> = { SWEEP_STATE_TABLE: S
       ...settings,
     }),
     clock: () => env.emulator.plane.now(),
+    elapsed: HELD_ELAPSED,
     log,
   });
   return { handler, log };

@@ -9,7 +9,7 @@ import { createSweepHandler, type SweepResponse } from '../../src/handlers/sweep
 import { createMemoryLogger } from '../../src/log.ts';
 import { CLOCK_SKEW_BOUND_MS, LEASE_KEY } from '../../src/state/lease.ts';
 import { readSweepConfig } from '../../src/sweep/config.ts';
-import { useTestEmulator } from '../support/emulator.ts';
+import { HELD_ELAPSED, useTestEmulator } from '../support/emulator.ts';
 import { TOMBSTONE_TABLE, tombstoneMacKey } from '../support/tombstones.ts';
 import {
   calls,
@@ -62,6 +62,7 @@ function handlerFor(
       ...options.settings,
     }),
     clock: options.clock ?? (() => env.emulator.plane.now()),
+    elapsed: HELD_ELAPSED,
     log,
   });
   return { handler, log };

@@ -6,7 +6,7 @@ import type { FaultRule } from '../../scripts/emulator/faults.ts';
 import type { SweepResponse } from '../../src/handlers/sweep.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { MAX_LISTING_RESTARTS, type SweepSummary, sweep } from '../../src/sweep/sweep.ts';
-import { useTestEmulator } from '../support/emulator.ts';
+import { HELD_ELAPSED, useTestEmulator } from '../support/emulator.ts';
 import { tombstoneStore } from '../support/tombstones.ts';
 import { sweepOptions } from './fixtures.ts';
 import {
@@ -73,6 +73,7 @@ async function directSweep(groups: string[], dryRun = false) {
     scheduler: env.scheduler,
     cloudwatch: env.cloudwatch,
     clock: () => env.emulator.plane.now(),
+    elapsed: HELD_ELAPSED,
     log,
     tombstones: tombstoneStore(env),
   };
@@ -158,6 +159,7 @@ describe('a NextToken the service refuses', () => {
       scheduler: env.scheduler,
       cloudwatch: env.cloudwatch,
       clock: () => env.emulator.plane.now(),
+      elapsed: HELD_ELAPSED,
       log,
       tombstones: tombstoneStore(env),
     };

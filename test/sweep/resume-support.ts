@@ -11,6 +11,7 @@ import { createSweepHandler, type SweepInvocationContext } from '../../src/handl
 import { createMemoryLogger } from '../../src/log.ts';
 import { readSweepConfig } from '../../src/sweep/config.ts';
 import type { TestEmulator } from '../support/emulator.ts';
+import { HELD_ELAPSED } from '../support/emulator.ts';
 import { scheduledEvent } from '../support/scheduled-event.ts';
 import { createTombstoneTable, TOMBSTONE_TABLE, tombstoneMacKey } from '../support/tombstones.ts';
 import { oneTime, recurring } from './fixtures.ts';
@@ -62,6 +63,7 @@ export function createStatefulHandler(
       ...settings,
     }),
     clock: () => env.emulator.plane.now(),
+    elapsed: HELD_ELAPSED,
     log,
   });
   return { handler, log };

@@ -14,7 +14,7 @@ import {
   type SweepOptions,
   sweep,
 } from '../../src/sweep/sweep.ts';
-import { useTestEmulator } from '../support/emulator.ts';
+import { HELD_ELAPSED, useTestEmulator } from '../support/emulator.ts';
 import { createTombstoneTable, storedTombstones, tombstoneStore } from '../support/tombstones.ts';
 import { key, oneTime, recurring, sweepOptions, tombstones } from './fixtures.ts';
 
@@ -48,6 +48,7 @@ function runSweep(overrides: Partial<SweepOptions> = {}) {
     scheduler: env.scheduler,
     cloudwatch: env.cloudwatch,
     clock: () => env.emulator.plane.now(),
+    elapsed: HELD_ELAPSED,
     log,
     tombstones: tombstoneStore(env),
   };
@@ -489,6 +490,7 @@ describe('sweep', () => {
         scheduler,
         cloudwatch: env.cloudwatch,
         clock: () => env.emulator.plane.now(),
+        elapsed: HELD_ELAPSED,
         log,
         tombstones: tombstoneStore(env),
       },
@@ -537,6 +539,7 @@ describe('sweep', () => {
         scheduler,
         cloudwatch: env.cloudwatch,
         clock: () => env.emulator.plane.now(),
+        elapsed: HELD_ELAPSED,
         log: createMemoryLogger(),
         tombstones: tombstoneStore(env),
       },
@@ -589,6 +592,7 @@ describe('sweep', () => {
         scheduler,
         cloudwatch: env.cloudwatch,
         clock: () => env.emulator.plane.now(),
+        elapsed: HELD_ELAPSED,
         log: createMemoryLogger(),
         tombstones: slowStore,
       },
@@ -629,6 +633,7 @@ describe('sweep', () => {
         scheduler,
         cloudwatch: env.cloudwatch,
         clock: () => env.emulator.plane.now(),
+        elapsed: HELD_ELAPSED,
         log,
         tombstones: tombstoneStore(env),
       },
@@ -717,6 +722,7 @@ describe('sweep streaming', () => {
         scheduler,
         cloudwatch: env.cloudwatch,
         clock: () => env.emulator.plane.now(),
+        elapsed: HELD_ELAPSED,
         log: createMemoryLogger(),
         tombstones: tombstoneStore(env),
       },
@@ -768,6 +774,7 @@ describe('sweep streaming', () => {
         scheduler,
         cloudwatch: env.cloudwatch,
         clock: () => env.emulator.plane.now(),
+        elapsed: HELD_ELAPSED,
         log: createMemoryLogger(),
         tombstones: tombstoneStore(env),
       },

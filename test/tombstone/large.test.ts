@@ -6,7 +6,7 @@ import { createMemoryLogger } from '../../src/log.ts';
 import { sweep } from '../../src/sweep/sweep.ts';
 import { findTombstones } from '../../src/tombstone/query.ts';
 import { sha256 } from '../../src/tombstone/store.ts';
-import { useTestEmulator } from '../support/emulator.ts';
+import { HELD_ELAPSED, useTestEmulator } from '../support/emulator.ts';
 import { createTombstoneTable, TOMBSTONE_TABLE, tombstoneStore } from '../support/tombstones.ts';
 import { oneTime, sweepOptions } from '../sweep/fixtures.ts';
 
@@ -35,6 +35,7 @@ describe('a definition too large for one item as text', () => {
         scheduler: env.scheduler,
         cloudwatch: env.cloudwatch,
         clock: () => env.emulator.plane.now(),
+        elapsed: HELD_ELAPSED,
         log: createMemoryLogger(),
         tombstones: tombstoneStore(env),
       },

@@ -8,7 +8,7 @@ import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { sweep } from '../../src/sweep/sweep.ts';
 import { sha256 } from '../../src/tombstone/store.ts';
-import { ACCOUNT_ID, REGION, useTestEmulator } from '../support/emulator.ts';
+import { ACCOUNT_ID, HELD_ELAPSED, REGION, useTestEmulator } from '../support/emulator.ts';
 import {
   createTombstoneTable,
   storedTombstones,
@@ -169,6 +169,7 @@ describe('tombstones in the delete path', () => {
         scheduler: env.scheduler,
         cloudwatch: env.cloudwatch,
         clock: () => env.emulator.plane.now(),
+        elapsed: HELD_ELAPSED,
         log: createMemoryLogger(),
         tombstones: tombstoneStore(env),
       },
