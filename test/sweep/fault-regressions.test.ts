@@ -10,7 +10,7 @@ import type { SweepResponse } from '../../src/handlers/sweep.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { LEASE_KEY } from '../../src/state/lease.ts';
 import { type SweepOptions, sweep } from '../../src/sweep/sweep.ts';
-import { HELD_ELAPSED, useTestEmulator } from '../support/emulator.ts';
+import { useTestEmulator } from '../support/emulator.ts';
 import { loseAnswers, onItem } from '../support/lost-answers.ts';
 import { tombstoneStore } from '../support/tombstones.ts';
 import { oneTime, sweepOptions } from './fixtures.ts';
@@ -44,7 +44,6 @@ async function sweepWithDefaultBudgets() {
       scheduler: env.scheduler,
       cloudwatch: env.cloudwatch,
       clock: () => env.emulator.plane.now(),
-      elapsed: HELD_ELAPSED,
       log,
       tombstones: tombstoneStore(env),
     },
@@ -170,7 +169,6 @@ describe('sweep deletes under faults and concurrent changes (default recheck and
       scheduler: env.scheduler,
       cloudwatch: env.cloudwatch,
       clock: () => emulator().plane.now(),
-      elapsed: HELD_ELAPSED,
       log,
       tombstones: tombstoneStore(env),
     };
