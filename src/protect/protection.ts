@@ -274,8 +274,12 @@ async function readGroup(
 
 /** Most keys in one BatchGetItem (DynamoDB's limit). */
 const BATCH_GET_LIMIT = 100;
-/** How long a protected-name read waits for company before its BatchGetItem is sent. */
-const NAME_READ_LINGER_MS = 2;
+/**
+ * How long a protected-name read waits for company before its BatchGetItem is sent: as long as a
+ * tombstone write waits (src/tombstone/store.ts), beside which the gate asks it, so it is answered
+ * before the tombstone is and adds nothing to the delete's way.
+ */
+const NAME_READ_LINGER_MS = 5;
 
 type NameAnswer = { found: boolean | 'unknown'; sentAt: number; answeredAt: number };
 

@@ -51,8 +51,15 @@ export const TOMBSTONE_SHARDS = 8;
 export const DEFAULT_RETENTION_DAYS = 365;
 const BATCH_WRITE_LIMIT = 25;
 const ITEMS_PER_TOMBSTONE = 3;
-/** How long a write waits for others to share its BatchWriteItem call. */
+/** How long a tombstone write waits for others to share its BatchWriteItem call. */
 const DEFAULT_LINGER_MS = 5;
+/**
+ * How long an outcome waits for others (or for room in a tombstone call) before a call of outcomes
+ * alone is sent. No delete waits on an outcome, so outcomes go out in full calls of 25 where they
+ * can: fewer BatchWriteItem calls and fewer GenerateMac calls. An invocation killed meanwhile leaves
+ * those tombstones `pending`, which restore shows as needing a choice (docs/restore.md).
+ */
+export const OUTCOME_LINGER_MS = 1_000;
 const MAX_ROUNDS = 6;
 const DAY_MS = 86_400_000;
 
@@ -65,6 +72,8 @@ export interface DynamoTombstoneOptions {
   clock: () => Date;
   retentionDays?: number;
   lingerMs?: number;
+  /** Default OUTCOME_LINGER_MS. */
+  outcomeLingerMs?: number;
   /** BatchWriteItem / UpdateItem calls in flight at once. */
   concurrency?: number;
   /** Told about outcome writes that failed (the tombstone itself stays, with outcome pending). */
@@ -102,6 +111,7 @@ export function createDynamoTombstoneStore(
   const { tableArn } = options;
   const retentionMs = (options.retentionDays ?? DEFAULT_RETENTION_DAYS) * DAY_MS;
   const lingerMs = options.lingerMs ?? DEFAULT_LINGER_MS;
+  const outcomeLingerMs = options.outcomeLingerMs ?? OUTCOME_LINGER_MS;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const limit = pLimit(options.concurrency ?? 8);
   const inFlight = new Set<Promise<unknown>>();
@@ -117,6 +127,7 @@ export function createDynamoTombstoneStore(
    */
   const unsettled = new Map<string, Record<string, AttributeValue>>();
   let timer: NodeJS.Timeout | undefined;
+  let outcomeTimer: NodeJS.Timeout | undefined;
 
   const track = <T>(promise: Promise<T>): Promise<T> => {
     inFlight.add(promise);
@@ -182,27 +193,38 @@ export function createDynamoTombstoneStore(
   };
 
   const queuedItems = () => tombstoneQueue.length * ITEMS_PER_TOMBSTONE + outcomeQueue.length;
-  /** Whether the next call would be full: no room left for another tombstone. */
-  const full = () => queuedItems() + ITEMS_PER_TOMBSTONE > BATCH_WRITE_LIMIT;
+  /** Whether the queued tombstones fill a call: no room left for another. */
+  const tombstonesFull = () =>
+    tombstoneQueue.length * ITEMS_PER_TOMBSTONE + ITEMS_PER_TOMBSTONE > BATCH_WRITE_LIMIT;
+  const sendNext = () => {
+    const tombstones = tombstoneQueue.splice(0, Math.floor(BATCH_WRITE_LIMIT / ITEMS_PER_TOMBSTONE));
+    const room = BATCH_WRITE_LIMIT - tombstones.length * ITEMS_PER_TOMBSTONE;
+    const outcomes = outcomeQueue.splice(0, room);
+    void track(limit(() => send(tombstones, outcomes)));
+  };
+  const stop = (handle: NodeJS.Timeout | undefined) => {
+    if (handle) clearTimeout(handle);
+    return undefined;
+  };
 
   /**
-   * Sends what is queued, 25 items at most per BatchWriteItem: tombstones first (a delete waits on
-   * each), outcomes filling the room they leave. Only full calls, unless `everything` (the linger ran
-   * out, or a flush); what is left waits for company again.
+   * Sends what is due, 25 items at most per BatchWriteItem: tombstones first (a delete waits on each),
+   * outcomes filling the room they leave. Tombstones go in full calls, or all of them once their
+   * linger (lingerMs) ran out; outcomes alone go in full calls, or all of them once theirs
+   * (outcomeLingerMs) ran out; `everything` (a flush) sends all that is queued.
    */
-  const drain = (everything: boolean) => {
-    if (everything && timer) {
-      clearTimeout(timer);
-      timer = undefined;
-    }
-    while (everything ? queuedItems() > 0 : full()) {
-      const tombstones = tombstoneQueue.splice(0, Math.floor(BATCH_WRITE_LIMIT / ITEMS_PER_TOMBSTONE));
-      const room = BATCH_WRITE_LIMIT - tombstones.length * ITEMS_PER_TOMBSTONE;
-      const outcomes = outcomeQueue.splice(0, room);
-      void track(limit(() => send(tombstones, outcomes)));
-    }
-    if (queuedItems() > 0) timer ??= setTimeout(() => drain(true), lingerMs);
+  const drain = (due: { tombstones: boolean; outcomes: boolean }) => {
+    if (due.tombstones) timer = stop(timer);
+    if (due.outcomes) outcomeTimer = stop(outcomeTimer);
+    while (tombstonesFull() || (due.tombstones && tombstoneQueue.length > 0)) sendNext();
+    while (outcomeQueue.length >= BATCH_WRITE_LIMIT || (due.outcomes && outcomeQueue.length > 0)) sendNext();
+    if (tombstoneQueue.length > 0)
+      timer ??= setTimeout(() => drain({ tombstones: true, outcomes: false }), lingerMs);
+    if (outcomeQueue.length > 0)
+      outcomeTimer ??= setTimeout(() => drain({ tombstones: false, outcomes: true }), outcomeLingerMs);
   };
+  const NOTHING_DUE = { tombstones: false, outcomes: false };
+  const EVERYTHING = { tombstones: true, outcomes: true };
 
   return {
     write(entry) {
@@ -258,7 +280,7 @@ export function createDynamoTombstoneStore(
       const written = new Promise<void>((resolve, reject) =>
         tombstoneQueue.push({ requests, resolve, reject }),
       );
-      drain(false);
+      drain(NOTHING_DUE);
       return track(
         written.then(() => {
           unsettled.set(receipt.key, tombstone);
@@ -284,13 +306,13 @@ export function createDynamoTombstoneStore(
       const { mac: _mac, macBatch: _batch, ...written } = tombstone;
       const item = { ...written, outcome: { S: outcome }, outcomeAt: { S: clock().toISOString() } };
       outcomeQueue.push({ request: { PutRequest: { Item: item } }, receipt });
-      drain(false);
+      drain(NOTHING_DUE);
     },
 
     async flush() {
       // An outcome queued while this waits (a delete settling late) is sent too.
       while (inFlight.size > 0 || queuedItems() > 0) {
-        drain(true);
+        drain(EVERYTHING);
         await Promise.allSettled([...inFlight]);
       }
     },

@@ -4,7 +4,11 @@ import { beforeEach, describe, expect, it } from 'vitest';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
 import { createOriginVerifier, tableArnFor } from '../../src/tombstone/origin.ts';
 import { findTombstones, type Tombstone, type TombstoneQuery } from '../../src/tombstone/query.ts';
-import { createDynamoTombstoneStore, type ScheduleDefinition } from '../../src/tombstone/store.ts';
+import {
+  createDynamoTombstoneStore,
+  OUTCOME_LINGER_MS,
+  type ScheduleDefinition,
+} from '../../src/tombstone/store.ts';
 import { useTestEmulator } from '../support/emulator.ts';
 import { createTombstoneTable, TOMBSTONE_TABLE, tombstoneMacKey } from '../support/tombstones.ts';
 import { oneTime } from '../sweep/fixtures.ts';
@@ -186,6 +190,39 @@ describe('tombstone store', () => {
     for (const [key, item] of byKey(before as Record<string, { S?: string }>[])) {
       expect(strip(stored.get(key) as Record<string, unknown>)).toEqual(strip(item));
     }
+  });
+
+  it('sends outcomes alone only in full calls of 25, or once OUTCOME_LINGER_MS has passed: no delete waits on them', async () => {
+    // Prepare: 30 tombstones written and acknowledged (four calls), then the store waits for outcomes.
+    const names = Array.from({ length: 30 }, (_, index) => `o-${String(index).padStart(2, '0')}`);
+    const { store, receipts } = await write(names);
+    env.emulator.plane.resetStats();
+    const calls = () => env.emulator.plane.stats.get('BatchWriteItem')?.calls ?? 0;
+    const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+    // Act: 30 outcomes settle at once
+    for (const receipt of receipts) store.settle(receipt, 'deleted');
+    await sleep(100);
+    const afterFull = calls();
+    await sleep(OUTCOME_LINGER_MS + 200);
+    const afterLinger = calls();
+    await store.flush();
+
+    // Assess: one full call of 25 at once, the other five after the outcome linger, none at the
+    // tombstones' own 5 ms linger; every outcome recorded.
+    expect(afterFull).toBe(1);
+    expect(afterLinger).toBe(2);
+    expect(calls()).toBe(2);
+    const outcomes = new Set<string | undefined>();
+    for await (const tombstone of findTombstones(
+      env.dynamodb,
+      TOMBSTONE_TABLE,
+      { group: 'default' },
+      clock,
+    )) {
+      outcomes.add(tombstone.outcome);
+    }
+    expect([...outcomes]).toEqual(['deleted']);
   });
 
   it('finds tombstones by group, exact name, name prefix, sweep run, time range and key', async () => {
