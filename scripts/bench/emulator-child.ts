@@ -26,6 +26,8 @@ async function main(): Promise<void> {
   /** Pending schedules that come due soon after the clock advance, with when each becomes finished. */
   let comingDue = new Map<string, number>();
   let advancedTo = 0;
+  /** Finished schedules the first sweep kept at departure (its log's names), still present. */
+  let carriedOver = new Set<string>();
 
   const dueBy = (at: number) =>
     new Set([...comingDue].filter(([, finishedAt]) => finishedAt <= at).map(([name]) => name));
@@ -34,12 +36,15 @@ async function main(): Promise<void> {
    * Deleted names against the expected set: by name (`names`, of which `required` must all be gone)
    * or by the kind the name encodes.
    */
-  const verify = (expected: {
-    names?: Set<string>;
-    required?: Set<string>;
-    kinds: Set<string>;
-    count: number;
-  }): Verification => {
+  const verify = (
+    expected: {
+      names?: Set<string>;
+      required?: Set<string>;
+      kinds: Set<string>;
+      count: number;
+    },
+    keptNames: readonly string[],
+  ): Verification => {
     const deletedNames = scheduler.deletedNames();
     const unexpected: string[] = [];
     let unexpectedDeletes = 0;
@@ -58,12 +63,22 @@ async function main(): Promise<void> {
       for (const kind of expected.kinds)
         remainingExpected += scheduler.count({ namePrefix: `${PREFIX}${kind}-` });
     }
+    // The sweep's own account of what it kept at departure, name by name: each must be an expected
+    // schedule still present, or the count proves nothing.
+    const isRequired = (name: string) =>
+      expected.names ? (expected.required ?? expected.names).has(name) : expected.kinds.has(kindOf(name));
+    const keptAtDeparture = new Set(keptNames).size;
+    const keptAndRemaining = [...new Set(keptNames)].filter(
+      (name) => isRequired(name) && scheduler.has(GROUP, name),
+    ).length;
     return {
       expectedDeletes: expected.count,
       deleted: deletedNames.length,
       unexpectedDeletes,
       unexpectedSample: unexpected,
       remainingExpected,
+      // A kept name that is not an expected schedule still present counts as none kept at all.
+      keptAtDeparture: keptAndRemaining === keptAtDeparture ? keptAtDeparture : -1,
     };
   };
 
@@ -112,8 +127,12 @@ async function main(): Promise<void> {
         // This process's CPU time so far (user + system, microseconds): the emulator's own work,
         // Scheduler and the DynamoDB it serves with dynalite, which the sweeper's figure leaves out.
         return process.cpuUsage();
-      case 'verifyFirst':
-        return verify({ kinds: finishedKinds, count: expectedFirst });
+      case 'verifyFirst': {
+        const verification = verify({ kinds: finishedKinds, count: expectedFirst }, request.keptAtDeparture);
+        // Finished schedules the first sweep kept at departure: the second sweep must delete them.
+        carriedOver = new Set(request.keptAtDeparture.filter((name) => scheduler.has(GROUP, name)));
+        return verification;
+      }
       case 'advanceClock': {
         // Which schedules a correct sweeper must newly find finished: pending before the advance,
         // finished after it, by the project's own decision rule (the first sweep's expectation is the
@@ -132,13 +151,20 @@ async function main(): Promise<void> {
         }
         plane.setNow(new Date(advancedTo));
         scheduler.clearDeletedNames();
-        return { now: new Date(advancedTo).toISOString(), becameDue: dueBy(advancedTo).size };
+        return {
+          now: new Date(advancedTo).toISOString(),
+          becameDue: dueBy(advancedTo).size,
+          carriedOver: carriedOver.size,
+        };
       }
       case 'verifySecond': {
-        const required = dueBy(advancedTo);
-        const allowed = dueBy(plane.now().getTime());
+        const required = new Set([...dueBy(advancedTo), ...carriedOver]);
+        const allowed = new Set([...dueBy(plane.now().getTime()), ...carriedOver]);
         return {
-          ...verify({ names: allowed, required, kinds: new Set(), count: required.size }),
+          ...verify(
+            { names: allowed, required, kinds: new Set(), count: required.size },
+            request.keptAtDeparture,
+          ),
           becameDueDuringSweep: allowed.size - required.size,
         };
       }

@@ -59,7 +59,9 @@ export const USAGE = [
   '                       [--seed S] [--mix mixed|finished] [--grace-minutes M] [--request-path lean|sdk]',
   '                       [--tombstones dynamodb|memory]',
   'Prints one JSON line on stdout (the record) and a short summary on stderr; a progress bar on a terminal.',
-  'Exit 0 when the sweep deleted exactly the finished schedules, 1 when not or when it failed, 2 for a bad option.',
+  'Exit 0 when the sweep deleted the finished schedules and nothing else (any it kept because their delete could',
+  'not leave within 100 ms of their read named and counted: "safe, not exact"), 1 when not or when it failed, 2 for a',
+  'bad option.',
 ].join('\n');
 
 interface NumberFlag {

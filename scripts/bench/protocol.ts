@@ -13,7 +13,12 @@ export type ChildRequest = { id: number } & (
       mix?: Partial<Record<SyntheticKindValue, number>>;
       graceMinutes: number;
     }
-  | { command: 'stats' | 'resetStats' | 'now' | 'verifyFirst' | 'verifySecond' | 'cpu' }
+  | { command: 'stats' | 'resetStats' | 'now' | 'cpu' }
+  | {
+      command: 'verifyFirst' | 'verifySecond';
+      /** Names the sweep logged as kept at departure (KEPT_AT_DEPARTURE), each a finished schedule it kept. */
+      keptAtDeparture: string[];
+    }
   | { command: 'advanceClock'; ms: number; graceMinutes: number }
 );
 
@@ -34,6 +39,8 @@ export interface Verification {
   unexpectedSample: string[];
   /** Expected schedules still present. */
   remainingExpected: number;
+  /** Of those, the ones the sweep named as kept at departure. */
+  keptAtDeparture: number;
   /** Second sweep: schedules that became finished while it ran, so deleting them was right but not required. */
   becameDueDuringSweep?: number;
 }

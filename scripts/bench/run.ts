@@ -18,6 +18,7 @@ import { createProtection, type ProtectionCheck } from '../../src/protect/protec
 import { createDynamoLeaseStore } from '../../src/state/lease.ts';
 import { createDynamoMemory } from '../../src/state/memory.ts';
 import { sustainableRequestsPerSecond } from '../../src/sweep/capacity.ts';
+import { KEPT_AT_DEPARTURE } from '../../src/sweep/gate.ts';
 import { LIST_LOOKAHEAD_PAGES } from '../../src/sweep/listing.ts';
 import { SweepScope } from '../../src/sweep/metrics.ts';
 import { RunStatus, runSweep, type SweepState } from '../../src/sweep/run.ts';
@@ -128,6 +129,8 @@ export interface SecondSweepResult {
   becameDue: number;
   /** Schedules that became finished while the second sweep ran: looking them up (and deleting them) is right too. */
   becameDueDuringSweep: number;
+  /** Finished schedules the first sweep kept at departure: not remembered, so looked up and deleted now. */
+  carriedOver: number;
   /** Every GetSchedule request the emulator answered: one per schedule looked up, plus re-reads before deletes. */
   getScheduleCalls: number;
   /** Distinct schedules looked up: listed, not answered from memory, not protected. */
@@ -276,15 +279,31 @@ const FINISHED_ONLY: Record<SyntheticKindValue, number> = {
 
 const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
-/** A logger that formats every line as the Lambda would (the cost is real) but keeps only errors, to stderr. */
-function benchLogger(): Logger & { errors: () => number } {
+/**
+ * A logger that formats every line as the Lambda would (the cost is real) but keeps only errors, to
+ * stderr, and the names of the schedules the sweep kept at departure (KEPT_AT_DEPARTURE), which the
+ * correctness check holds against the finished schedules left behind.
+ */
+type BenchLogger = Logger & { errors: () => number; takeKeptAtDeparture: () => string[] };
+function benchLogger(): BenchLogger {
   let errors = 0;
+  let kept: string[] = [];
   const logger = createLogger((line) => {
+    if (line.startsWith('{"level":"warn"')) {
+      const fields = JSON.parse(line) as { message?: string; name?: string };
+      if (fields.message === KEPT_AT_DEPARTURE && fields.name) kept.push(fields.name);
+      return;
+    }
     if (!line.startsWith('{"level":"error"')) return;
     errors += 1;
     if (errors <= 5) process.stderr.write(`${line}\n`);
   });
-  return Object.assign(logger, { errors: () => errors });
+  const takeKeptAtDeparture = () => {
+    const taken = kept;
+    kept = [];
+    return taken;
+  };
+  return Object.assign(logger, { errors: () => errors, takeKeptAtDeparture });
 }
 
 /** How far a run is, for a progress bar: reported when seeding starts, then every quarter second of the first sweep. */
@@ -452,7 +471,10 @@ async function benchAgainst(
     await emulator.request<NodeJS.CpuUsage>({ command: 'cpu' }),
   );
   const stats = await emulator.request<OperationCounts>({ command: 'stats' });
-  const verification = await emulator.request<Verification>({ command: 'verifyFirst' });
+  const verification = await emulator.request<Verification>({
+    command: 'verifyFirst',
+    keptAtDeparture: log.takeKeptAtDeparture(),
+  });
   const complete = naiveResult ? naiveResult.complete : summary?.complete === true;
   const inspected = naiveResult ? naiveResult.inspected : options.schedules;
   const extrapolated = naiveResult !== undefined && !naiveResult.complete;
@@ -600,19 +622,23 @@ async function emulatorClock(emulator: EmulatorProcess): Promise<() => Date> {
 
 /**
  * Nothing outside the expected set may be deleted, ever; a complete run must also leave none of the
- * required ones behind but those it kept and counted as stale at departure (then `deleted` plus
- * `keptAtDeparture` equals `expectedDeletes`, as no name is deleted twice). A run stopped by the
- * naive time limit is only held to the first rule.
+ * required ones behind but those the sweep kept at departure, named in its log and counted in its
+ * summary (`staleAtDeparture`), the same ones (then `deleted` plus `keptAtDeparture` equals
+ * `expectedDeletes`, as no name is deleted twice). A run stopped by the naive time limit is only held
+ * to the first rule.
  */
-function judge(verification: Verification, complete: boolean, keptAtDeparture: number): Correctness {
+export function judge(verification: Verification, complete: boolean, staleAtDeparture: number): Correctness {
+  const { keptAtDeparture } = verification;
   const ok =
-    verification.unexpectedDeletes === 0 && (!complete || verification.remainingExpected === keptAtDeparture);
+    verification.unexpectedDeletes === 0 &&
+    (!complete ||
+      (keptAtDeparture === staleAtDeparture && verification.remainingExpected === keptAtDeparture));
   return {
     expectedDeletes: verification.expectedDeletes,
     deleted: verification.deleted,
     unexpectedDeletes: verification.unexpectedDeletes,
     remainingExpected: verification.remainingExpected,
-    keptAtDeparture,
+    keptAtDeparture: Math.max(0, keptAtDeparture),
     ...(verification.unexpectedSample.length > 0 ? { unexpectedSample: verification.unexpectedSample } : {}),
     ok,
   };
@@ -774,13 +800,13 @@ async function secondSweep(
   deps: {
     scheduler: SchedulerClient;
     cloudwatch: CloudWatchClient;
-    log: Logger;
+    log: BenchLogger;
     meter: RequestMeter;
     state: (clock: () => Date) => SweepState;
     sweepOptions: SweepRunOptions;
   },
 ): Promise<SecondSweepResult> {
-  const advanced = await emulator.request<{ becameDue: number }>({
+  const advanced = await emulator.request<{ becameDue: number; carriedOver: number }>({
     command: 'advanceClock',
     ms: options.advanceHours * 3_600_000,
     graceMinutes: options.graceMinutes,
@@ -813,7 +839,10 @@ async function secondSweep(
     await emulator.request<NodeJS.CpuUsage>({ command: 'cpu' }),
   );
   const stats = await emulator.request<OperationCounts>({ command: 'stats' });
-  const verification = await emulator.request<Verification>({ command: 'verifySecond' });
+  const verification = await emulator.request<Verification>({
+    command: 'verifySecond',
+    keptAtDeparture: deps.log.takeKeptAtDeparture(),
+  });
   const listCalls = stats[Operation.list]?.calls ?? 0;
   const getCalls = stats[Operation.get]?.calls ?? 0;
   const listWindow = deps.meter.windows()[Operation.list];
@@ -827,12 +856,13 @@ async function secondSweep(
     advancedHours: options.advanceHours,
     becameDue: advanced.becameDue,
     becameDueDuringSweep: verification.becameDueDuringSweep ?? 0,
+    carriedOver: advanced.carriedOver,
     getScheduleCalls: getCalls,
     schedulesLookedUp: lookedUp,
     rereads: getCalls - lookedUp,
     lookedUpOnlyDue:
-      lookedUp >= advanced.becameDue &&
-      lookedUp <= advanced.becameDue + (verification.becameDueDuringSweep ?? 0),
+      lookedUp >= advanced.becameDue + advanced.carriedOver &&
+      lookedUp <= advanced.becameDue + advanced.carriedOver + (verification.becameDueDuringSweep ?? 0),
     listScheduleCalls: listCalls,
     listSchedulesPerSecond: round(listCalls / seconds, 1),
     listShareOfBudget: round(listCalls / seconds / options.listTps, 3),

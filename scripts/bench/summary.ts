@@ -41,7 +41,7 @@ export function benchSummary(result: BenchResult): string[] {
   return lines;
 }
 
-function exactness(correctness: BenchResult['correctness'], failed: number): string {
+export function exactness(correctness: BenchResult['correctness'], failed: number): string {
   const { expectedDeletes, deleted, unexpectedDeletes, remainingExpected, keptAtDeparture } = correctness;
   if (correctness.ok && remainingExpected === 0 && deleted === expectedDeletes) {
     return `exact: deleted the ${count(expectedDeletes)} finished schedules and nothing else`;

@@ -48,6 +48,9 @@ export const RECHECK_AFTER_MS = 100;
 /** Departures refused (a precondition aged while the request waited) before the schedule is kept. */
 export const DEPARTURES_BEFORE_KEEPING = 8;
 
+/** The warning logged, with the schedule's reference, for each schedule kept as staleAtDeparture. */
+export const KEPT_AT_DEPARTURE = 'a delete could not leave with current preconditions; schedule kept';
+
 /** maxDeletes over the sweep: a claim per delete that may apply. */
 export interface DeletionAllowance {
   /** Claims one deletion; false when none is left. */
@@ -296,7 +299,7 @@ async function deleteWithCurrentPreconditions(
       } catch (error) {
         if (!(error instanceof DepartureRefused) || context.signal?.aborted) throw error;
         if (departures >= DEPARTURES_BEFORE_KEEPING) {
-          context.log.warn('a delete could not leave with current preconditions; schedule kept', {
+          context.log.warn(KEPT_AT_DEPARTURE, {
             ...scheduleRef(candidate.schedule),
             reason: error.reason,
             departures,

@@ -218,10 +218,14 @@ export function createDynamoTombstoneStore(
     if (due.outcomes) outcomeTimer = stop(outcomeTimer);
     while (tombstonesFull() || (due.tombstones && tombstoneQueue.length > 0)) sendNext();
     while (outcomeQueue.length >= BATCH_WRITE_LIMIT || (due.outcomes && outcomeQueue.length > 0)) sendNext();
+    // A timer runs only while something waits for it: one whose queue a call emptied is cleared, so
+    // no timer outlives a flush.
     if (tombstoneQueue.length > 0)
       timer ??= setTimeout(() => drain({ tombstones: true, outcomes: false }), lingerMs);
+    else timer = stop(timer);
     if (outcomeQueue.length > 0)
       outcomeTimer ??= setTimeout(() => drain({ tombstones: false, outcomes: true }), outcomeLingerMs);
+    else outcomeTimer = stop(outcomeTimer);
   };
   const NOTHING_DUE = { tombstones: false, outcomes: false };
   const EVERYTHING = { tombstones: true, outcomes: true };

@@ -3,8 +3,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BenchMode, defaultConcurrency, parseBenchArguments } from '../../scripts/bench/options.ts';
-import { boundOf, NEAR_CEILING, runBench } from '../../scripts/bench/run.ts';
-import { benchSummary } from '../../scripts/bench/summary.ts';
+import { boundOf, judge, NEAR_CEILING, runBench } from '../../scripts/bench/run.ts';
+import { benchSummary, exactness } from '../../scripts/bench/summary.ts';
 import { humanDuration } from '../../scripts/human.ts';
 import { LIST_LOOKAHEAD_PAGES } from '../../src/sweep/listing.ts';
 
@@ -160,7 +160,7 @@ describe('npm run bench', () => {
     expect(second.requestsSent).toBeGreaterThanOrEqual(second.listScheduleCalls + second.getScheduleCalls);
     expect(second.cpuMsPerRequest).toBeGreaterThan(0);
     // The memory read every listed schedule once and wrote what the lookups taught.
-    expect(second.memory.reads).toBe(1500 - result.correctness.expectedDeletes);
+    expect(second.memory.reads).toBe(1500 - result.correctness.deleted);
     expect(result.memory?.writes).toBeGreaterThan(0);
     // The tombstone store's requests are counted apart from the memory's and the lease's, and all in the total.
     const tombstoneCalls = result.tombstones?.requests.BatchWriteItem ?? 0;
@@ -174,7 +174,7 @@ describe('npm run bench', () => {
       ok: true,
     });
     // Everything else listed was answered from memory.
-    const keptAfterFirst = 1500 - result.correctness.expectedDeletes;
+    const keptAfterFirst = 1500 - result.correctness.deleted;
     expect(second.recalled).toBe(keptAfterFirst - second.schedulesLookedUp);
   });
 
@@ -200,6 +200,40 @@ describe('npm run bench', () => {
     expect(result.correctness.unexpectedDeletes).toBe(0);
     expect(result.correctness.deleted).toBeLessThan(result.correctness.expectedDeletes);
     expect(result.correctness.ok).toBe(true);
+  });
+});
+
+describe('the correctness verdict', () => {
+  const verification = {
+    expectedDeletes: 100,
+    deleted: 97,
+    unexpectedDeletes: 0,
+    unexpectedSample: [],
+    remainingExpected: 3,
+    keptAtDeparture: 3,
+  };
+
+  it('is safe, not exact, when the finished schedules left are exactly those the sweep named and counted as kept at departure', () => {
+    expect(judge(verification, true, 3)).toMatchObject({
+      ok: true,
+      keptAtDeparture: 3,
+      remainingExpected: 3,
+    });
+    expect(exactness(judge(verification, true, 3), 0)).toMatch(/^safe, not exact: deleted 97 of the 100/);
+  });
+
+  it.each([
+    ['the summary counts fewer kept than the log names', { ...verification }, 2],
+    ['the summary counts more kept than the log names', { ...verification }, 4],
+    ['more finished schedules are left than were kept', { ...verification, remainingExpected: 4 }, 3],
+    [
+      'a kept name is not a finished schedule still present (-1 from the emulator)',
+      { ...verification, keptAtDeparture: -1 },
+      3,
+    ],
+    ['something else was deleted', { ...verification, unexpectedDeletes: 1 }, 3],
+  ])('is wrong when %s', (_label, input, staleAtDeparture) => {
+    expect(judge(input, true, staleAtDeparture).ok).toBe(false);
   });
 });
 

@@ -65,3 +65,6 @@ export function useTestEmulator(): TestEmulator {
  * those (test/sweep/gate-findings.test.ts, test/faults, test/aws/departure.test.ts) keep the real clock.
  */
 export const HELD_ELAPSED = (): number => 0;
+
+/** The production clock (performance.now), for a test builder whose default is HELD_ELAPSED. */
+export const REAL_ELAPSED = (): number => performance.now();

@@ -4,7 +4,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryLogger } from '../../src/log.ts';
 import { sweep } from '../../src/sweep/sweep.ts';
-import { HELD_ELAPSED, useTestEmulator } from '../support/emulator.ts';
+import { useTestEmulator } from '../support/emulator.ts';
 import { createTombstoneTable, storedTombstones, tombstoneStore } from '../support/tombstones.ts';
 import { oneTime, sweepOptions } from './fixtures.ts';
 
@@ -24,7 +24,6 @@ const sweepNow = () =>
       scheduler: env.scheduler,
       cloudwatch: env.cloudwatch,
       clock: () => env.emulator.plane.now(),
-      elapsed: HELD_ELAPSED,
       log: createMemoryLogger(),
       tombstones: tombstoneStore(env),
     },

@@ -10,7 +10,7 @@ import type { SweepResponse } from '../../src/handlers/sweep.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { LEASE_KEY } from '../../src/state/lease.ts';
 import { type SweepOptions, sweep } from '../../src/sweep/sweep.ts';
-import { useTestEmulator } from '../support/emulator.ts';
+import { REAL_ELAPSED, useTestEmulator } from '../support/emulator.ts';
 import { loseAnswers, onItem } from '../support/lost-answers.ts';
 import { tombstoneStore } from '../support/tombstones.ts';
 import { oneTime, sweepOptions } from './fixtures.ts';
@@ -70,7 +70,7 @@ describe('sweep lease and exits under faults', () => {
     const faults = loseAnswers(dynamodb, [
       { command: 'UpdateItemCommand', occurrences: everyFirstAnswer, when: onItem(LEASE_KEY) },
     ]);
-    const { handler } = createStatefulHandler(env, {}, { dynamodb });
+    const { handler } = createStatefulHandler(env, {}, { dynamodb }, { elapsed: REAL_ELAPSED });
 
     // Act
     const results = await driveChain(env, handler, SCHEDULED_EVENT, 2);
@@ -95,7 +95,7 @@ describe('sweep lease and exits under faults', () => {
     const faults = loseAnswers(dynamodb, [
       { command: 'PutItemCommand', occurrences: [1], when: onItem(LEASE_KEY) },
     ]);
-    const { handler } = createStatefulHandler(env, {}, { dynamodb });
+    const { handler } = createStatefulHandler(env, {}, { dynamodb }, { elapsed: REAL_ELAPSED });
 
     // Act
     const results = await driveChain(env, handler, SCHEDULED_EVENT);
@@ -115,7 +115,7 @@ describe('sweep lease and exits under faults', () => {
     const { all } = population();
     seed(env, all);
     env.emulator.plane.controls.errorRates = { UpdateItem: 1 };
-    const { handler, log } = createStatefulHandler(env);
+    const { handler, log } = createStatefulHandler(env, {}, {}, { elapsed: REAL_ELAPSED });
 
     // Act
     const result = summaryOf(await handler(SCHEDULED_EVENT, pageBudget(env, 2)));
@@ -139,7 +139,7 @@ describe('sweep lease and exits under faults', () => {
     // Prepare: the first invocation hands on; then DynamoDB refuses every UpdateItem
     const { all } = population();
     seed(env, all);
-    const { handler, log } = createStatefulHandler(env);
+    const { handler, log } = createStatefulHandler(env, {}, {}, { elapsed: REAL_ELAPSED });
     const first = summaryOf(await handler(SCHEDULED_EVENT, pageBudget(env, 2)));
     const [continuation] = takeHandOffs(env);
     env.emulator.plane.controls.errorRates = { UpdateItem: 1 };
@@ -375,7 +375,7 @@ describe('the Lambda deadline is a hard bound', () => {
         },
       ],
     });
-    const { handler, log } = createStatefulHandler(env);
+    const { handler, log } = createStatefulHandler(env, {}, {}, { elapsed: REAL_ELAPSED });
     const started = Date.now();
     const context = {
       functionName: 'schedule-hygiene-test-sweep',

@@ -36,10 +36,16 @@ export async function resetServices(env: TestEmulator, now: Date): Promise<void>
   plane.setNow(now);
 }
 
+/**
+ * The sweep handler with the state and tombstone tables, over the emulator. Its delete gate ages reads
+ * by `timing.elapsed`: HELD_ELAPSED unless the test is about the gate's windows (then pass
+ * `REAL_ELAPSED`).
+ */
 export function createStatefulHandler(
   env: TestEmulator,
   settings: Record<string, string> = {},
   clients: { dynamodb?: DynamoDBClient; cloudformation?: CloudFormationClient } = {},
+  timing: { elapsed?: () => number } = {},
 ) {
   const log = createMemoryLogger();
   const handler = createSweepHandler({
@@ -63,7 +69,7 @@ export function createStatefulHandler(
       ...settings,
     }),
     clock: () => env.emulator.plane.now(),
-    elapsed: HELD_ELAPSED,
+    elapsed: timing.elapsed ?? HELD_ELAPSED,
     log,
   });
   return { handler, log };
