@@ -16,9 +16,8 @@ import {
   StopReason,
   type SweepCounts,
   type SweepCursor,
-  type SweepProgress,
+  type SweepSnapshot,
   type SweepSummary,
-  type SweepTallies,
 } from './model.ts';
 import { MAX_INVOCATIONS, type SweepContinuation, type SweepRequest } from './payload.ts';
 
@@ -37,37 +36,27 @@ export interface Run {
   carried?: SweepContinuation;
 }
 
-/** Where a run stands, in whole-run totals: what a continuation carries. */
-export interface RunPosition {
-  cursor: SweepCursor;
-  counts: SweepCounts;
-  progress: SweepProgress;
-  tallies: SweepTallies;
-  requests: SweepSummary['requests'];
-  throttled: number;
-  durationSeconds: number;
-}
-
 /** The continuation that hands `run` on from `position` to its next invocation. */
-export function continuationOf(run: Run, position: RunPosition): SweepContinuation {
+export function continuationOf(run: Run, position: SweepSnapshot): SweepContinuation {
+  const { cursor, counts, progress, tallies, requests, throttled, durationSeconds } = position;
   return {
     runId: run.runId,
     invocation: run.invocation + 1,
     startedAt: run.startedAt,
     request: run.request,
-    cursor: position.cursor,
-    counts: position.counts,
-    progress: position.progress,
-    tallies: position.tallies,
-    requests: position.requests,
-    throttled: position.throttled,
-    durationSeconds: position.durationSeconds,
+    cursor,
+    counts,
+    progress,
+    tallies,
+    requests,
+    throttled,
+    durationSeconds,
     settings: run.settings,
   };
 }
 
 /** Where a new run starts: the first page of the first group, nothing counted. */
-export function startPosition(): RunPosition {
+export function startPosition(): SweepSnapshot {
   return {
     cursor: { groupIndex: 0 },
     counts: emptyCounts(),
@@ -198,7 +187,7 @@ export function carriedSummary(carried: SweepContinuation, stoppedBy: StopReason
 }
 
 /** A summary's position, as a hand-off carries it (its totals are the whole run's). */
-export function positionOf(summary: SweepSummary & { cursor: SweepCursor }): RunPosition {
+export function positionOf(summary: SweepSummary & { cursor: SweepCursor }): SweepSnapshot {
   return {
     cursor: summary.cursor,
     counts: countsOf(summary),

@@ -137,15 +137,24 @@ export interface CheckpointPolicy {
   save: (snapshot: SweepSnapshot) => Promise<void>;
 }
 
-/** What a checkpoint holds: the progress of every settled item, as a continuation would carry it. */
+/**
+ * Where a run stands, in whole-run totals, counting settled items only: what a checkpoint holds and
+ * what a continuation carries (with the run's identity, src/sweep/payload.ts).
+ */
 export interface SweepSnapshot {
   /** The first page with an unsettled item (or the next page to list), with what it already counted in `skip`. */
   cursor: SweepCursor;
+  /** Totals so far; the next invocation starts from them. */
   counts: SweepCounts;
   progress: SweepProgress;
+  /**
+   * The finished schedules' producers and owning stacks so far (src/sweep/ledger.ts): at most about
+   * 22 KB (seven tallies of 25 counters, keys at their longest), checked exactly on the way in.
+   */
   tallies: SweepTallies;
   requests: SweepSummary['requests'];
   throttled: number;
+  /** Seconds spent sweeping so far, over all invocations. */
   durationSeconds: number;
 }
 

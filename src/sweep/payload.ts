@@ -8,14 +8,7 @@ import { SkipReason } from '../schedule/decide.ts';
 import { count, exactObject, flag, isoInstant, parseInput, seconds, text, wholeNumber } from '../validate.ts';
 import { GROUP_NAME_PATTERN } from './config.ts';
 import { COUNT_FIELDS, KEPT_FIELDS, readTallies, serializeTallies } from './ledger.ts';
-import type {
-  GroupProgress,
-  SweepCounts,
-  SweepCursor,
-  SweepProgress,
-  SweepSummary,
-  SweepTallies,
-} from './model.ts';
+import type { GroupProgress, SweepCounts, SweepCursor, SweepSnapshot } from './model.ts';
 
 export { UnknownFieldError };
 
@@ -121,7 +114,7 @@ export function parseSweepPayload(event: unknown): SweepRequest {
  * Where an unfinished sweep stands, handed by one invocation to the next: everything needed to go on
  * from the cursor and to report the whole sweep at the end. Internal: only the sweep itself sends it.
  */
-export interface SweepContinuation {
+export interface SweepContinuation extends SweepSnapshot {
   /** The run that holds the lease; a continuation whose run lost the lease stops. */
   runId: string;
   /** This invocation's number in the run: 2 for the first continuation. */
@@ -130,19 +123,6 @@ export interface SweepContinuation {
   startedAt: string;
   /** The request the run began with, applied again by every invocation. */
   request: SweepRequest;
-  cursor: SweepCursor;
-  /** Totals so far; the next invocation starts from them. */
-  counts: SweepCounts;
-  progress: SweepProgress;
-  /**
-   * The finished schedules' producers and owning stacks so far (src/sweep/ledger.ts): at most about
-   * 22 KB (seven tallies of 25 counters, keys at their longest), checked exactly on the way in.
-   */
-  tallies: SweepTallies;
-  requests: SweepSummary['requests'];
-  throttled: number;
-  /** Seconds spent sweeping so far, over all invocations. */
-  durationSeconds: number;
   /**
    * The run's settings fingerprint (src/sweep/checkpoint.ts, settingsFingerprint): the next invocation
    * goes on only under the same settings, since the cursor names a place in the run's list of groups.

@@ -55,6 +55,7 @@ import {
   StopReason,
   type SweepDeps,
   type SweepOptions,
+  type SweepSnapshot,
   type SweepSummary,
   sweep,
 } from './sweep.ts';
@@ -542,7 +543,7 @@ async function saveCheckpoint(
   run: Run,
   leased: { hold: LeaseHold; writes: LeaseWrites },
   allowance: number,
-  at: { savedAt: Date; position: Parameters<typeof continuationOf>[1] },
+  at: { savedAt: Date; position: SweepSnapshot },
 ): Promise<void> {
   const body = encodeCheckpoint({
     savedAt: at.savedAt.toISOString(),
