@@ -12,6 +12,7 @@ import { safeError } from '../redact.ts';
 import type { LeaseStore } from '../state/lease.ts';
 import {
   acquireRun,
+  alreadyRunning,
   continueRun,
   type LeaseHold,
   type ReleaseOptions,
@@ -169,15 +170,7 @@ async function claimCensus(
   }
   if (claim.kind === 'held') return claim;
   if (claim.kind !== 'alreadyRunning') throw new Error(`a new census cannot be ${claim.kind}`);
-  log.info('a census is already running; this trigger does nothing', {
-    holder: claim.holder,
-    leaseUntil: claim.leaseUntil,
-  });
-  const leaseUntil = claim.leaseUntil ? { leaseUntil: claim.leaseUntil.toISOString() } : {};
-  return {
-    kind: 'result',
-    result: { status: CensusRunStatus.alreadyRunning, holder: claim.holder, ...leaseUntil },
-  };
+  return { kind: 'result', result: alreadyRunning(claim, 'census', log) };
 }
 
 /**

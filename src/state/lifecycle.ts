@@ -33,6 +33,33 @@ export type Claim =
    */
   | { kind: 'unknown'; hold: LeaseHold; error: unknown };
 
+/** What a run answers when another run holds the lease: its holder, and until when (ISO 8601). */
+export interface AlreadyRunning {
+  status: 'alreadyRunning';
+  holder: string | undefined;
+  leaseUntil?: string;
+}
+
+/**
+ * Logs that a trigger found `what` (a sweep, a census) already running, and returns its answer: the
+ * holder and its lease's end.
+ */
+export function alreadyRunning(
+  claim: Extract<Claim, { kind: 'alreadyRunning' }>,
+  what: string,
+  log: Logger,
+): AlreadyRunning {
+  log.info(`a ${what} is already running; this trigger does nothing`, {
+    holder: claim.holder,
+    leaseUntil: claim.leaseUntil,
+  });
+  return {
+    status: 'alreadyRunning',
+    holder: claim.holder,
+    ...(claim.leaseUntil ? { leaseUntil: claim.leaseUntil.toISOString() } : {}),
+  };
+}
+
 /**
  * Takes the lease for a new run `runId` (its token), with `checkpoint` stored as the run's start.
  * When the acquire fails its answer may have been lost after it applied: what it may have taken is

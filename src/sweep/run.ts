@@ -18,6 +18,7 @@ import { safeError } from '../redact.ts';
 import { type LeaseRecord, type LeaseStore, leaseExpired } from '../state/lease.ts';
 import {
   acquireRun,
+  alreadyRunning,
   continueRun,
   type LeaseHold,
   type ReleaseOptions,
@@ -315,17 +316,7 @@ async function claimRun(deps: LeasedDeps, input: SweepRunInput): Promise<Claimed
     });
     throw error;
   }
-  if (claim.kind === 'alreadyRunning') {
-    log.info('a sweep is already running; this trigger does nothing', {
-      holder: claim.holder,
-      leaseUntil: claim.leaseUntil,
-    });
-    const leaseUntil = claim.leaseUntil ? { leaseUntil: claim.leaseUntil.toISOString() } : {};
-    return {
-      kind: 'result',
-      result: { status: RunStatus.alreadyRunning, holder: claim.holder, ...leaseUntil },
-    };
-  }
+  if (claim.kind === 'alreadyRunning') return { kind: 'result', result: alreadyRunning(claim, 'sweep', log) };
   if (claim.kind !== 'held') throw new Error(`a new run cannot be ${claim.kind}`);
   return { kind: 'held', run, hold: claim.hold };
 }
