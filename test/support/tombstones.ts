@@ -40,6 +40,23 @@ export async function createTombstoneTable(env: TestEmulator, name = TOMBSTONE_T
   }
 }
 
+/**
+ * A clean emulator for a tombstone or restore test: Scheduler, CloudWatch, Lambda and DynamoDB emptied,
+ * the state table `stateTable` and the tombstone table created, no faults, no stats, the clock at `now`.
+ */
+export async function resetForTombstones(env: TestEmulator, stateTable: string, now: Date): Promise<void> {
+  const { plane, services } = env.emulator;
+  services.scheduler.reset();
+  services.cloudwatch.reset();
+  services.lambda.reset();
+  await services.dynamodb.reset();
+  await services.dynamodb.createTable(stateTable, { hash: 'pk' });
+  await createTombstoneTable(env);
+  plane.faults.reset();
+  plane.resetStats();
+  plane.setNow(now);
+}
+
 /** The real store writing to the emulator's tombstone table (create the table first). */
 export function tombstoneStore(env: TestEmulator, name = TOMBSTONE_TABLE): TombstoneWriter {
   return createDynamoTombstoneStore(env.dynamodb, {

@@ -12,7 +12,7 @@ import { createTargetHandler } from '../../src/handlers/target.ts';
 import { createLogger } from '../../src/log.ts';
 import { ACCOUNT_ID, REGION, useTestEmulator } from '../support/emulator.ts';
 import {
-  createTombstoneTable,
+  resetForTombstones,
   TOMBSTONE_TABLE,
   tombstoneMacKey,
   tombstoneSweepHandler,
@@ -32,16 +32,7 @@ const logger = () => createLogger((line) => written.push(line));
 
 beforeEach(async () => {
   written.length = 0;
-  const { plane, services } = env.emulator;
-  services.scheduler.reset();
-  services.cloudwatch.reset();
-  services.lambda.reset();
-  await services.dynamodb.reset();
-  await services.dynamodb.createTable(STATE_TABLE, { hash: 'pk' });
-  await createTombstoneTable(env);
-  plane.faults.reset();
-  plane.resetStats();
-  plane.setNow(new Date('2025-06-15T12:00:00Z'));
+  await resetForTombstones(env, STATE_TABLE, new Date('2025-06-15T12:00:00Z'));
 });
 
 const withCanary = (definition: SeedDefinition): SeedDefinition => ({

@@ -18,6 +18,7 @@ import { tombstoneVerifier } from '../../src/tombstone/restore.ts';
 import { ACCOUNT_ID, REGION, useTestEmulator } from '../support/emulator.ts';
 import {
   createTombstoneTable,
+  resetForTombstones,
   TOMBSTONE_TABLE,
   tombstoneMacKey,
   tombstoneStore,
@@ -39,17 +40,9 @@ const ATTACK_TARGET = {
 };
 
 beforeEach(async () => {
-  const { plane, services } = env.emulator;
-  services.scheduler.reset();
-  services.cloudwatch.reset();
-  services.kms.setKeyPolicy(tombstoneMacKey(env), undefined);
-  await services.dynamodb.reset();
-  await services.dynamodb.createTable(STATE_TABLE, { hash: 'pk' });
-  await createTombstoneTable(env);
+  env.emulator.services.kms.setKeyPolicy(tombstoneMacKey(env), undefined);
+  await resetForTombstones(env, STATE_TABLE, NOW);
   await createTombstoneTable(env, OTHER_TABLE);
-  plane.faults.reset();
-  plane.resetStats();
-  plane.setNow(NOW);
 });
 
 const finished = (name: string): SeedDefinition =>

@@ -27,7 +27,7 @@ import { RestoreAction } from '../../src/tombstone/restore.ts';
 import { splitKey } from '../../src/tombstone/store.ts';
 import { ACCOUNT_ID, REGION, useTestEmulator } from '../support/emulator.ts';
 import {
-  createTombstoneTable,
+  resetForTombstones,
   storedTombstones,
   TOMBSTONE_TABLE,
   tombstoneMacKey,
@@ -43,17 +43,7 @@ const CANARY = 'sk_live_restore_plan_canary';
 const TARGET_ARN = `arn:aws:lambda:${REGION}:${ACCOUNT_ID}:function:orders`;
 const ROLE_ARN = `arn:aws:iam::${ACCOUNT_ID}:role/scheduler-execution`;
 
-beforeEach(async () => {
-  const { plane, services } = env.emulator;
-  services.scheduler.reset();
-  services.cloudwatch.reset();
-  await services.dynamodb.reset();
-  await services.dynamodb.createTable(STATE_TABLE, { hash: 'pk' });
-  await createTombstoneTable(env);
-  plane.faults.reset();
-  plane.resetStats();
-  plane.setNow(NOW);
-});
+beforeEach(() => resetForTombstones(env, STATE_TABLE, NOW));
 
 const finished = (name: string, group = 'default'): SeedDefinition => ({
   ...oneTime({ name, group, at: '2025-06-01T09:00:00', zone: 'Europe/Paris', flexibleMinutes: 10 }),

@@ -9,7 +9,7 @@ import type { SweepResponse } from '../../src/handlers/sweep.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { useTestEmulator } from '../support/emulator.ts';
 import {
-  createTombstoneTable,
+  resetForTombstones,
   storedTombstones,
   TOMBSTONE_TABLE,
   tombstoneMacKey,
@@ -21,17 +21,7 @@ const env = useTestEmulator();
 const STATE_TABLE = 'schedule-hygiene-test-restore-state';
 const NOW = new Date('2025-06-15T12:00:00Z');
 
-beforeEach(async () => {
-  const { plane, services } = env.emulator;
-  services.scheduler.reset();
-  services.cloudwatch.reset();
-  await services.dynamodb.reset();
-  await services.dynamodb.createTable(STATE_TABLE, { hash: 'pk' });
-  await createTombstoneTable(env);
-  plane.faults.reset();
-  plane.resetStats();
-  plane.setNow(NOW);
-});
+beforeEach(() => resetForTombstones(env, STATE_TABLE, NOW));
 
 const finished = (name: string, group = 'default'): SeedDefinition => ({
   ...oneTime({ name, group, at: '2025-06-01T09:00:00', zone: 'Europe/Paris', flexibleMinutes: 10 }),
