@@ -58,6 +58,20 @@ const serverless = parse(readFileSync('serverless.yml', 'utf8')) as {
 };
 const variablesOf = (fn: string) => Object.keys(serverless.functions[fn]?.environment ?? {});
 
+/** The create handler over an emptied Scheduler holding GROUP, logging to memory. */
+function freshCreateHandler() {
+  env.emulator.services.scheduler.reset();
+  env.emulator.services.scheduler.createGroup(GROUP);
+  const log = createMemoryLogger();
+  const handle = createCreateHandler({
+    scheduler: env.scheduler,
+    clock: () => env.emulator.plane.now(),
+    defaults: { groupName: GROUP, roleArn: `arn:aws:iam::${ACCOUNT_ID}:role/scheduler-execution` },
+    log,
+  });
+  return { handle, log };
+}
+
 describe('no input beyond the clip in any thrown error or log line', () => {
   it.each([...PAYLOAD_FIELDS, 'unknownField', `${'k'.repeat(200)}${TAIL}`])(
     'sweep payload field %s',
@@ -106,15 +120,7 @@ describe('no input beyond the clip in any thrown error or log line', () => {
       [field, 'a secret-bearing', SECRET],
     ]),
   )('create payload field %s, %s value', async (field, _label, value) => {
-    env.emulator.services.scheduler.reset();
-    env.emulator.services.scheduler.createGroup(GROUP);
-    const log = createMemoryLogger();
-    const handle = createCreateHandler({
-      scheduler: env.scheduler,
-      clock: () => env.emulator.plane.now(),
-      defaults: { groupName: GROUP, roleArn: `arn:aws:iam::${ACCOUNT_ID}:role/scheduler-execution` },
-      log,
-    });
+    const { handle, log } = freshCreateHandler();
     const base =
       RECURRING_FIELDS.includes(field as never) && !ONE_TIME_FIELDS.includes(field as never)
         ? { expression: 'rate(1 hour)', endDate: '2099-01-01T00:00:00Z', targetArn }
@@ -130,15 +136,7 @@ describe('no input beyond the clip in any thrown error or log line', () => {
   });
 
   it('create: an input Scheduler refuses (over 256 KB) leaves its secret in no error, cause included', async () => {
-    env.emulator.services.scheduler.reset();
-    env.emulator.services.scheduler.createGroup(GROUP);
-    const log = createMemoryLogger();
-    const handle = createCreateHandler({
-      scheduler: env.scheduler,
-      clock: () => env.emulator.plane.now(),
-      defaults: { groupName: GROUP, roleArn: `arn:aws:iam::${ACCOUNT_ID}:role/scheduler-execution` },
-      log,
-    });
+    const { handle, log } = freshCreateHandler();
 
     const { error, text } = await outcome(() =>
       handle({ at: '2099-06-01T12:00:00', targetArn, input: `${SECRET}${'y'.repeat(300_000)}` }),
