@@ -110,14 +110,18 @@ export function meterRequests(
  */
 export function meterDynamoDbRequests(client: DynamoDBClient): DynamoDbMeter {
   let counts: Record<string, number> = {};
-  client.middlewareStack.add(
-    (next, context) => (args) => {
-      const operation = (context.commandName ?? 'unknown').replace(/Command$/, '');
-      counts[operation] = (counts[operation] ?? 0) + 1;
-      return next(args);
-    },
-    { step: 'finalizeRequest', priority: 'low', name: 'benchRequestMeter' },
-  );
+  // At the HTTP handler, which every attempt reaches, through the SDK's middleware stack or the lean
+  // request path alike; the operation is the X-Amz-Target header's (DynamoDB_20120810.<Operation>).
+  const handler = client.config.requestHandler as {
+    handle(request: { headers: Record<string, string> }, options?: unknown): Promise<unknown>;
+  };
+  const handle = handler.handle.bind(handler);
+  handler.handle = (request, handlerOptions) => {
+    const target = request.headers['x-amz-target'] ?? request.headers['X-Amz-Target'] ?? 'unknown';
+    const operation = target.slice(target.indexOf('.') + 1);
+    counts[operation] = (counts[operation] ?? 0) + 1;
+    return handle(request, handlerOptions);
+  };
   return {
     counts: () => counts,
     reset: () => {
@@ -127,7 +131,7 @@ export function meterDynamoDbRequests(client: DynamoDBClient): DynamoDbMeter {
 }
 
 export interface DynamoDbMeter {
-  /** Requests sent per operation (BatchWriteItem, BatchWrite for a document client, ...), every attempt. */
+  /** Requests sent per operation (BatchWriteItem, BatchGetItem, ... also for a document client's), every attempt. */
   counts(): Record<string, number>;
   reset(): void;
 }

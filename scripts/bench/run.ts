@@ -388,7 +388,13 @@ async function benchAgainst(
   };
   // The incremental sweep keeps its memory in a DynamoDB table of the same emulator process.
   // One client each, as metered apart: the tombstone store's requests are reported on their own.
-  const stateDynamodb = createDynamoDbClient(clientOptions);
+  // The gate's DynamoDB and KMS clients as the handler builds them: the lean request path for its
+  // batch reads and writes and its MACs (unless --request-path sdk).
+  const gateClientOptions = {
+    ...clientOptions,
+    leanRequestPath: !naive && options.requestPath === RequestPath.lean,
+  };
+  const stateDynamodb = createDynamoDbClient(gateClientOptions);
   // The state table exists as deployed: the delete gate reads each deletion's protection from it
   // (the names restore --keep protected), whether or not this run keeps a memory of lookups there.
   const stateTables = await createStateTable(stateDynamodb);
@@ -403,8 +409,8 @@ async function benchAgainst(
       });
   const stateMeter = meterDynamoDbRequests(stateDynamodb);
   // Every deletion writes its tombstone first, as in production (no tombstone, no delete).
-  const tombstoneDynamodb = createDynamoDbClient(clientOptions);
-  const tombstones = await createTombstoneTable(tombstoneDynamodb, createKmsClient(clientOptions));
+  const tombstoneDynamodb = createDynamoDbClient(gateClientOptions);
+  const tombstones = await createTombstoneTable(tombstoneDynamodb, createKmsClient(gateClientOptions));
   const dynamodbMeter = meterDynamoDbRequests(tombstoneDynamodb);
   const tombstoneMeter = naive
     ? undefined

@@ -9,6 +9,8 @@ import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { departureAgents } from './departure.ts';
+import { LeanDynamoDBClient } from './dynamodb-lean.ts';
+import { LeanKMSClient } from './kms-lean.ts';
 import { LeanSchedulerClient } from './scheduler-lean.ts';
 
 export interface Credentials {
@@ -113,10 +115,21 @@ export const createServiceQuotasClient = (options: ClientOptions = {}) =>
 
 export const createLambdaClient = (options: ClientOptions = {}) => new LambdaClient(common(options));
 
-export const createDynamoDbClient = (options: ClientOptions = {}) => new DynamoDBClient(common(options));
+export interface LeanClientOptions extends ClientOptions {
+  /**
+   * Send the delete gate's hot operations through the lean request path (lean.ts): DynamoDB's
+   * BatchWriteItem and BatchGetItem (dynamodb-lean.ts), KMS's GenerateMac (kms-lean.ts). They are
+   * retried by the client's own SDK retry strategy, as through `send`.
+   */
+  leanRequestPath?: boolean;
+}
+
+export const createDynamoDbClient = (options: LeanClientOptions = {}): DynamoDBClient =>
+  options.leanRequestPath ? new LeanDynamoDBClient(common(options)) : new DynamoDBClient(common(options));
 
 /** For the CloudFormation ownership reader: pass maxAttempts 1, its request budget owns retries. */
 export const createCloudFormationClient = (options: ClientOptions = {}) =>
   new CloudFormationClient(common(options));
 
-export const createKmsClient = (options: ClientOptions = {}) => new KMSClient(common(options));
+export const createKmsClient = (options: LeanClientOptions = {}): KMSClient =>
+  options.leanRequestPath ? new LeanKMSClient(common(options)) : new KMSClient(common(options));

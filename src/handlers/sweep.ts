@@ -342,8 +342,11 @@ export const handler = async (event: unknown, context?: SweepInvocationContext):
       // The hand-off makes one attempt: a retry of a call that was in fact queued would start a
       // second copy of the continuation (the lease's invocation fence stops it, but better not to).
       ...(config.stateTable ? { lambda: createLambdaClient({ maxAttempts: 1 }) } : {}),
-      ...(config.stateTable || config.tombstoneTable ? { dynamodb: createDynamoDbClient() } : {}),
-      ...(config.tombstoneTable ? { kms: createKmsClient() } : {}),
+      // The gate's tombstone writes, protected-name reads and MACs take the lean request path too.
+      ...(config.stateTable || config.tombstoneTable
+        ? { dynamodb: createDynamoDbClient({ leanRequestPath: true }) }
+        : {}),
+      ...(config.tombstoneTable ? { kms: createKmsClient({ leanRequestPath: true }) } : {}),
       ...(process.env.AWS_LAMBDA_FUNCTION_NAME ? { functionName: process.env.AWS_LAMBDA_FUNCTION_NAME } : {}),
       ...(memoryMb === undefined ? {} : { memoryMb }),
     });

@@ -30,8 +30,9 @@ export async function startTestEmulator() {
     cloudwatch: createCloudWatchClient(clientOptions),
     serviceQuotas: createServiceQuotasClient(clientOptions),
     lambda: createLambdaClient(clientOptions),
-    dynamodb: createDynamoDbClient(clientOptions),
-    kms: createKmsClient(clientOptions),
+    /** As the sweep handler builds them: the lean request path for the delete gate's batches and MACs. */
+    dynamodb: createDynamoDbClient({ ...clientOptions, leanRequestPath: true }),
+    kms: createKmsClient({ ...clientOptions, leanRequestPath: true }),
     close: () => emulator.close(),
   };
 }

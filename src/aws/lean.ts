@@ -1,0 +1,332 @@
+// The lean request path: chosen operations of an SDK client sent with the client's own parts (its
+// endpoint rules, SigV4 signer and credentials, HTTP handler with its timeouts and sockets, protocol
+// serializer and deserializer, and retry strategy) but without its middleware stack, which the SDK
+// resolves and walks on every send: re-reading endpoint settings, building a new signer, hashing the
+// credentials for the signing-key cache. The sweep's hot requests take it: Scheduler's GetSchedule,
+// DeleteSchedule and ListSchedules (scheduler-lean.ts), and the delete gate's DynamoDB BatchWriteItem
+// and BatchGetItem (dynamodb-lean.ts) and KMS GenerateMac (kms-lean.ts). docs/scale.md has the
+// measurements.
+//
+// Left out with the stack, on purpose: clock-skew correction from error answers (Lambda's clock is
+// synchronized), the checksum and compression middlewares (these operations need neither), and the
+// SDK's telemetry headers (amz-sdk-invocation-id, amz-sdk-request). Every other command, and every
+// call with a callback, goes through the SDK's own `send`.
+import { getEndpointFromInstructions, toEndpointV1 } from '@smithy/core/endpoints';
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
+import { operation } from '@smithy/core/schema';
+import { toUtf8 } from '@smithy/core/serde';
+import type {
+  HttpHandlerOptions,
+  HttpRequest,
+  HttpResponse,
+  RequestSigner,
+  RetryErrorInfo,
+  RetryErrorType,
+  RetryStrategyV2,
+  StaticOperationSchema,
+} from '@smithy/types';
+
+/** What the lean path needs from a client's resolved config (the SDK's own objects). */
+interface ResolvedParts {
+  protocol: {
+    serializeRequest(schema: unknown, input: unknown, context: unknown): Promise<HttpRequest>;
+    deserializeResponse(schema: unknown, context: unknown, response: HttpResponse): Promise<unknown>;
+    deserializeMetadata(response: HttpResponse): Record<string, unknown>;
+  };
+  streamCollector: (body: unknown) => Promise<Uint8Array>;
+  requestHandler: {
+    handle(request: HttpRequest, options?: HttpHandlerOptions): Promise<{ response: HttpResponse }>;
+  };
+  signer: (authScheme?: unknown) => Promise<RequestSigner>;
+  retryStrategy: () => Promise<RetryStrategyV2 | object>;
+  systemClockOffset?: number;
+  defaultUserAgentProvider?: () => Promise<[string, string | undefined][]>;
+}
+
+/** Reads a successful answer's parsed JSON body into the SDK's output shape. */
+export type Reader = (value: unknown) => unknown;
+
+/** One operation the lean path sends. */
+export interface LeanOperation {
+  /** The SDK's static schema of the operation (`GetSchedule$`, `BatchWriteItem$`, ...). */
+  schema: StaticOperationSchema;
+  /** The SDK's command class: its endpoint parameters are the ones the endpoint rules are given. */
+  command: abstract new (
+    ...args: never[]
+  ) => object;
+  /**
+   * Reads a successful answer (its JSON parsed); absent: the SDK's own deserializer reads it. A reader
+   * is only for outputs whose JSON needs no decoding but timestamps (no blobs, no unions).
+   */
+  read?: Reader;
+  /**
+   * Writes the request's JSON body from the input; absent: the SDK's serializer writes it. Only for
+   * JSON protocols whose body is the input as it is, blobs in base64 (DynamoDB's awsJson1_0).
+   */
+  write?: (input: never) => string;
+  /**
+   * The part of an input the operation's endpoint depends on (its operationContextParams, such as
+   * DynamoDB's table names), as a key: the endpoint is resolved once per key. Absent: once.
+   */
+  endpointKey?: (input: never) => string;
+}
+
+/**
+ * Whether a lean request makes one attempt (the caller's budgets own retries: the Scheduler client,
+ * which must then be built with maxAttempts 1) or retries as the client's SDK retry strategy does.
+ */
+export type LeanRetries = 'one attempt' | 'client strategy';
+
+interface Prepared extends LeanOperation {
+  operationSchema: ReturnType<typeof operation>;
+}
+
+interface Shared {
+  signer: RequestSigner;
+  userAgent: string;
+}
+
+/** The lean path of one client: which commands it takes, and how it sends them. */
+export class LeanRequestPath {
+  private readonly operations = new Map<unknown, Prepared>();
+  private shared?: Promise<Shared>;
+  private readonly contexts = new Map<string, Promise<Record<string, unknown>>>();
+
+  constructor(
+    private readonly client: { config: unknown },
+    operations: LeanOperation[],
+    private readonly retries: LeanRetries,
+  ) {
+    for (const lean of operations) {
+      const [, namespace, name, traits, input, output] = lean.schema;
+      this.operations.set(lean.command, {
+        ...lean,
+        operationSchema: operation(namespace, name, traits, input, output),
+      });
+    }
+  }
+
+  /** Whether `send(command, options?)` with no callback goes this way for this command. */
+  takes(command: unknown, optionsOrCallback: unknown, callback: unknown): boolean {
+    return (
+      typeof optionsOrCallback !== 'function' &&
+      callback === undefined &&
+      this.operations.has((command as { constructor?: unknown } | undefined)?.constructor)
+    );
+  }
+
+  /** Sends a command `takes` accepted; answers and throws as the SDK's `send` would. */
+  async send(command: { input: object }, options: HttpHandlerOptions | undefined): Promise<unknown> {
+    const prepared = this.operations.get(command.constructor)!;
+    if (this.retries === 'one attempt') return this.attempt(prepared, command.input, options);
+    return this.withClientRetries(() => this.attempt(prepared, command.input, options), options);
+  }
+
+  private get parts(): ResolvedParts {
+    return this.client.config as ResolvedParts;
+  }
+
+  private async attempt(
+    prepared: Prepared,
+    input: object,
+    options: HttpHandlerOptions | undefined,
+  ): Promise<unknown> {
+    const [shared, context] = await Promise.all([this.resolveShared(), this.contextFor(prepared, input)]);
+    const parts = this.parts;
+    const request = await parts.protocol.serializeRequest(
+      prepared.operationSchema,
+      prepared.write ? {} : input,
+      context,
+    );
+    if (prepared.write) request.body = prepared.write(input as never);
+    const headers = request.headers;
+    headers.host = request.port ? `${request.hostname}:${request.port}` : request.hostname;
+    // Not signed (SigV4 leaves user-agent out).
+    headers['user-agent'] = shared.userAgent;
+    const signed = (await shared.signer.sign(request, {
+      signingDate: new Date(Date.now() + (parts.systemClockOffset ?? 0)),
+    })) as HttpRequest;
+    const { response } = await parts.requestHandler.handle(signed, options ?? {});
+    if (response.statusCode < 300 && prepared.read) {
+      const bytes = await parts.streamCollector(response.body);
+      const output = (bytes.byteLength > 0 ? prepared.read(JSON.parse(toUtf8(bytes))) : {}) as Record<
+        string,
+        unknown
+      >;
+      output.$metadata = { ...parts.protocol.deserializeMetadata(response), attempts: 1, totalRetryDelay: 0 };
+      return output;
+    }
+    try {
+      const output = (await parts.protocol.deserializeResponse(
+        prepared.operationSchema,
+        context,
+        response,
+      )) as { $metadata: Record<string, unknown> };
+      output.$metadata.attempts = 1;
+      output.$metadata.totalRetryDelay = 0;
+      return output;
+    } catch (error) {
+      // As the SDK's deserializer step does: the raw answer stays reachable, hidden.
+      if (error !== null && typeof error === 'object') {
+        Object.defineProperty(error, '$response', {
+          value: response,
+          enumerable: false,
+          writable: false,
+          configurable: false,
+        });
+      }
+      const metadata = (error as { $metadata?: Record<string, unknown> }).$metadata;
+      if (metadata) {
+        metadata.attempts = 1;
+        metadata.totalRetryDelay = 0;
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * The SDK retry middleware's loop, with the client's own retry strategy (standard by default: its
+   * maxAttempts, backoff and retry quota) and the SDK's own error classification.
+   */
+  private async withClientRetries(
+    attempt: () => Promise<unknown>,
+    options: HttpHandlerOptions | undefined,
+  ): Promise<unknown> {
+    const strategy = await this.parts.retryStrategy();
+    if (!isRetryStrategyV2(strategy)) throw new Error('The lean request path needs a retry strategy v2');
+    const signal = options?.abortSignal as AbortSignal | undefined;
+    let token = await strategy.acquireInitialRetryToken('');
+    let totalRetryDelay = 0;
+    for (;;) {
+      try {
+        const output = (await attempt()) as { $metadata: Record<string, unknown> };
+        strategy.recordSuccess(token);
+        output.$metadata.attempts = token.getRetryCount() + 1;
+        output.$metadata.totalRetryDelay = totalRetryDelay;
+        return output;
+      } catch (error) {
+        const attempts = token.getRetryCount() + 1;
+        try {
+          if (signal?.aborted) throw error;
+          const info = { error, errorType: retryErrorType(error) } as RetryErrorInfo;
+          token = await strategy.refreshRetryTokenForRetry(token, info);
+        } catch {
+          const metadata = (error as { $metadata?: Record<string, unknown> }).$metadata;
+          if (metadata) {
+            metadata.attempts = attempts;
+            metadata.totalRetryDelay = totalRetryDelay;
+          }
+          throw error;
+        }
+        const delay = token.getRetryDelay();
+        totalRetryDelay += delay;
+        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
+  /** Signer and user agent, resolved once by the SDK's own rules; a failure is tried again next time. */
+  private resolveShared(): Promise<Shared> {
+    if (!this.shared) {
+      this.shared = (async () => {
+        const config = this.parts;
+        const first = this.operations.values().next().value as Prepared;
+        const endpoint = await this.resolveEndpoint(first, {});
+        const authScheme = (endpoint.properties?.authSchemes as unknown[] | undefined)?.[0];
+        const signer = cacheSigningKey(await config.signer(authScheme));
+        const pairs = (await config.defaultUserAgentProvider?.()) ?? [];
+        const userAgent = pairs
+          .map(([name, version]) => (version === undefined ? name : `${name}/${version}`))
+          .concat('m/lean')
+          .join(' ');
+        return { signer, userAgent };
+      })();
+      this.shared.catch(() => {
+        this.shared = undefined;
+      });
+    }
+    return this.shared;
+  }
+
+  /** The serialize/deserialize context: the client's config with the endpoint resolved for this key. */
+  private contextFor(prepared: Prepared, input: object): Promise<Record<string, unknown>> {
+    const key = `${prepared.schema[2]}\n${prepared.endpointKey?.(input as never) ?? ''}`;
+    let context = this.contexts.get(key);
+    if (!context) {
+      context = this.resolveEndpoint(prepared, input).then((endpoint) => {
+        const endpointV1 = toEndpointV1(endpoint);
+        return { ...(this.client.config as object), endpoint: async () => endpointV1, endpointV2: endpoint };
+      });
+      // Operations and their endpoint keys are few (table names); the bound guards against a flood.
+      if (this.contexts.size >= 100) this.contexts.clear();
+      this.contexts.set(key, context);
+      context.catch(() => this.contexts.delete(key));
+    }
+    return context;
+  }
+
+  private resolveEndpoint(prepared: Prepared, input: object) {
+    // A copy of the config, as the SDK's endpoint middleware passes: resolving may record a configured URL.
+    return getEndpointFromInstructions(
+      input,
+      prepared.command as unknown as Parameters<typeof getEndpointFromInstructions>[1],
+      { ...(this.client.config as object) } as unknown as Parameters<typeof getEndpointFromInstructions>[2],
+    );
+  }
+}
+
+function isRetryStrategyV2(strategy: object): strategy is RetryStrategyV2 {
+  const candidate = strategy as Partial<RetryStrategyV2>;
+  return (
+    typeof candidate.acquireInitialRetryToken === 'function' &&
+    typeof candidate.refreshRetryTokenForRetry === 'function' &&
+    typeof candidate.recordSuccess === 'function'
+  );
+}
+
+/** The SDK retry middleware's classification (@smithy/core/retry). */
+function retryErrorType(error: unknown): RetryErrorType {
+  const candidate = error as Parameters<typeof isThrottlingError>[0];
+  if (isThrottlingError(candidate)) return 'THROTTLING';
+  if (isTransientError(candidate)) return 'TRANSIENT';
+  if (isServerError(candidate)) return 'SERVER_ERROR';
+  return 'CLIENT_ERROR';
+}
+
+type SigningKeyDeriver = (
+  credentials: object,
+  region: string,
+  shortDate: string,
+  service?: string,
+) => Promise<Uint8Array>;
+
+/**
+ * The SDK's signer derives the day's signing key from a cache, but builds that cache's key with an
+ * HMAC of the credentials on every request. This keeps the derived key per credentials object (the
+ * SDK's memoized provider hands out the same object until it refreshes them) and per day, region and
+ * service, and otherwise leaves the signer as it is.
+ */
+function cacheSigningKey(signer: RequestSigner): RequestSigner {
+  const target = signer as RequestSigner & { getSigningKey?: SigningKeyDeriver };
+  const derive = target.getSigningKey?.bind(signer);
+  if (!derive) return signer;
+  const keys = new WeakMap<object, Map<string, Promise<Uint8Array>>>();
+  target.getSigningKey = (credentials, region, shortDate, service) => {
+    let byScope = keys.get(credentials);
+    if (!byScope) {
+      byScope = new Map();
+      keys.set(credentials, byScope);
+    }
+    const scope = `${shortDate}/${region}/${service ?? ''}`;
+    let key = byScope.get(scope);
+    if (!key) {
+      // One scope a day per region: drop yesterday's when today's is derived.
+      byScope.clear();
+      key = derive(credentials, region, shortDate, service);
+      byScope.set(scope, key);
+      key.catch(() => byScope?.delete(scope));
+    }
+    return key;
+  };
+  return signer;
+}
