@@ -91,9 +91,11 @@ export interface ProtectionCheck {
   /**
    * At the delete gate: every source, each read no older than PROTECTION_MAX_AGE_MS (the group's
    * tag and list are read again when older), and the schedule's own protected-name item read now.
-   * Never throws: what cannot be read is `unknown`.
+   * Never throws: what cannot be read is `unknown`. `lingerMs` is how long the protected-name read may
+   * wait to share its BatchGetItem (default NAME_READ_LINGER_MS; the gate passes
+   * REFRESH_READ_LINGER_MS when the delete is waiting on the read).
    */
-  confirm(summary: ScheduleSummary): Promise<ProtectionRead>;
+  confirm(summary: ScheduleSummary, lingerMs?: number): Promise<ProtectionRead>;
 }
 
 export interface ProtectionOptions {
@@ -199,7 +201,7 @@ export function createProtection(options: ProtectionOptions): ProtectionCheck {
       const { protection } = await groupProtection(summary);
       return fromGroup(summary, protection);
     },
-    async confirm(summary) {
+    async confirm(summary, lingerMs = NAME_READ_LINGER_MS) {
       const prefix = byPrefix(summary);
       if (prefix)
         return {
@@ -210,7 +212,7 @@ export function createProtection(options: ProtectionOptions): ProtectionCheck {
       const [group, named] = await Promise.all([
         groupProtection(summary),
         readName
-          ? readName(summary)
+          ? readName(summary, lingerMs)
           : { found: false, sentAt: Number.POSITIVE_INFINITY, answeredAt: Number.POSITIVE_INFINITY },
       ]);
       const readAt = Math.min(group.sentAt, named.sentAt);
@@ -283,6 +285,11 @@ const BATCH_GET_LIMIT = 100;
  * answer, so the linger takes nothing from its 100 ms.
  */
 export const NAME_READ_LINGER_MS = 20;
+/**
+ * The linger of a read the delete is waiting on (the gate's refresh, once a read aged): as long as a
+ * tombstone write's, so a refresh takes no longer than it did with one linger for every read.
+ */
+export const REFRESH_READ_LINGER_MS = 5;
 
 type NameAnswer = { found: boolean | 'unknown'; sentAt: number; answeredAt: number };
 
@@ -296,9 +303,11 @@ function createProtectedNameReader(
   state: NonNullable<ProtectionOptions['state']>,
   log: Logger,
   now: () => number,
-): (summary: ScheduleSummary) => Promise<NameAnswer> {
+): (summary: ScheduleSummary, lingerMs: number) => Promise<NameAnswer> {
   const queue: { key: string; summary: ScheduleSummary; resolve: (answer: NameAnswer) => void }[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
+  /** When the pending timer fires (same clock): a read with a shorter linger brings it forward. */
+  let timerDue = Number.POSITIVE_INFINITY;
   const send = async (batch: typeof queue) => {
     const sentAt = now();
     const found = new Set<string>();
@@ -333,17 +342,22 @@ function createProtectedNameReader(
   const flush = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
+    timerDue = Number.POSITIVE_INFINITY;
     while (queue.length > 0) void send(queue.splice(0, BATCH_GET_LIMIT));
   };
-  return (summary) =>
+  return (summary, lingerMs) =>
     new Promise<NameAnswer>((resolve) => {
       queue.push({
         key: protectedNameKey(summary.GroupName ?? 'default', summary.Name ?? ''),
         summary,
         resolve,
       });
-      if (queue.length >= BATCH_GET_LIMIT) flush();
-      else timer ??= setTimeout(flush, NAME_READ_LINGER_MS);
+      if (queue.length >= BATCH_GET_LIMIT) return flush();
+      const due = now() + lingerMs;
+      if (due >= timerDue) return;
+      if (timer) clearTimeout(timer);
+      timerDue = due;
+      timer = setTimeout(flush, lingerMs);
     });
 }
 
