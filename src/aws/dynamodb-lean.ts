@@ -10,7 +10,6 @@ import {
   BatchWriteItemCommand,
   type BatchWriteItemCommandInput,
   DynamoDBClient,
-  type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
 import { LeanRequestPath } from './lean.ts';
 
@@ -54,14 +53,10 @@ export class LeanDynamoDBClient extends DynamoDBClient {
     'client strategy',
   );
 
-  constructor(configuration: DynamoDBClientConfig) {
-    super(configuration);
-  }
-
   // biome-ignore lint/suspicious/noExplicitAny: overrides every overload of Client.send at once.
   override send(command: any, optionsOrCallback?: any, callback?: any): any {
-    if (this.leanPath.takes(command, optionsOrCallback, callback))
-      return this.leanPath.send(command, optionsOrCallback);
-    return super.send(command, optionsOrCallback, callback);
+    return this.leanPath.route(command, optionsOrCallback, callback, () =>
+      super.send(command, optionsOrCallback, callback),
+    );
   }
 }

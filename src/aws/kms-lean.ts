@@ -1,7 +1,7 @@
 // The lean request path (lean.ts) for GenerateMac: the MAC over each tombstone call's items, one
 // before every BatchWriteItem of tombstones. Answers are read by the SDK's own deserializer (the MAC
 // is binary), and failed attempts are retried by the client's own SDK retry strategy.
-import { GenerateMac$, GenerateMacCommand, KMSClient, type KMSClientConfig } from '@aws-sdk/client-kms';
+import { GenerateMac$, GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms';
 import { LeanRequestPath } from './lean.ts';
 
 /** A KMSClient whose GenerateMac skips the middleware stack; every other command takes `send`. */
@@ -12,14 +12,10 @@ export class LeanKMSClient extends KMSClient {
     'client strategy',
   );
 
-  constructor(configuration: KMSClientConfig) {
-    super(configuration);
-  }
-
   // biome-ignore lint/suspicious/noExplicitAny: overrides every overload of Client.send at once.
   override send(command: any, optionsOrCallback?: any, callback?: any): any {
-    if (this.leanPath.takes(command, optionsOrCallback, callback))
-      return this.leanPath.send(command, optionsOrCallback);
-    return super.send(command, optionsOrCallback, callback);
+    return this.leanPath.route(command, optionsOrCallback, callback, () =>
+      super.send(command, optionsOrCallback, callback),
+    );
   }
 }

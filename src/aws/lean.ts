@@ -106,17 +106,20 @@ export class LeanRequestPath {
     }
   }
 
-  /** Whether `send(command, options?)` with no callback goes this way for this command. */
-  takes(command: unknown, optionsOrCallback: unknown, callback: unknown): boolean {
-    return (
+  /**
+   * A client's `send`, with every overload's arguments: a command of this path with no callback goes
+   * the lean way (answering and throwing as the SDK's `send` would), anything else to `sdkSend`.
+   */
+  route(command: unknown, optionsOrCallback: unknown, callback: unknown, sdkSend: () => unknown): unknown {
+    const lean =
       typeof optionsOrCallback !== 'function' &&
       callback === undefined &&
-      this.operations.has((command as { constructor?: unknown } | undefined)?.constructor)
-    );
+      this.operations.has((command as { constructor?: unknown } | undefined)?.constructor);
+    if (!lean) return sdkSend();
+    return this.send(command as { input: object }, optionsOrCallback as HttpHandlerOptions | undefined);
   }
 
-  /** Sends a command `takes` accepted; answers and throws as the SDK's `send` would. */
-  async send(command: { input: object }, options: HttpHandlerOptions | undefined): Promise<unknown> {
+  private async send(command: { input: object }, options: HttpHandlerOptions | undefined): Promise<unknown> {
     const prepared = this.operations.get(command.constructor)!;
     if (this.retries === 'one attempt') return this.attempt(prepared, command.input, options);
     return this.withClientRetries(() => this.attempt(prepared, command.input, options), options);

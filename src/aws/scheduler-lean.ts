@@ -10,7 +10,6 @@ import {
   ListSchedules$,
   ListSchedulesCommand,
   SchedulerClient,
-  type SchedulerClientConfig,
 } from '@aws-sdk/client-scheduler';
 import { parseEpochTimestamp } from '@smithy/core/serde';
 import { LeanRequestPath, type Reader } from './lean.ts';
@@ -78,14 +77,10 @@ export class LeanSchedulerClient extends SchedulerClient {
     'one attempt',
   );
 
-  constructor(configuration: SchedulerClientConfig) {
-    super(configuration);
-  }
-
   // biome-ignore lint/suspicious/noExplicitAny: overrides every overload of Client.send at once.
   override send(command: any, optionsOrCallback?: any, callback?: any): any {
-    if (this.leanPath.takes(command, optionsOrCallback, callback))
-      return this.leanPath.send(command, optionsOrCallback);
-    return super.send(command, optionsOrCallback, callback);
+    return this.leanPath.route(command, optionsOrCallback, callback, () =>
+      super.send(command, optionsOrCallback, callback),
+    );
   }
 }
