@@ -21,15 +21,27 @@ const tablesOf = (input: BatchWriteItemCommandInput | BatchGetItemCommandInput) 
  * Writes a batch request's body as DynamoDB's JSON protocol has it: the input's own JSON, binary
  * attribute values (B, BS) in base64. The SDK's schema-driven serializer writes the same JSON member
  * by member, and was the largest part of a tombstone call's CPU (docs/scale.md); the two are compared
- * on every attribute type in test/aws/lean-dynamodb.test.ts. Members left undefined are dropped, as
- * the SDK drops them.
+ * on every attribute type in test/aws/lean-gate.test.ts. For inputs typed as the SDK declares them:
+ * members left undefined or null are dropped, as the SDK drops them; what JSON could only write
+ * otherwise than the SDK (null or undefined in a list, a Set, an ArrayBuffer) is refused with a
+ * TypeError before anything is sent.
  */
 export function writeBatchBody(input: BatchWriteItemCommandInput | BatchGetItemCommandInput): string {
-  return JSON.stringify(input, function blobsAsBase64(this: Record<string, unknown>, key, value) {
-    const original = key === '' ? value : this[key];
-    return original instanceof Uint8Array
-      ? Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString('base64')
-      : value;
+  return JSON.stringify(input, function asTheSdkWrites(this: unknown, key, value) {
+    const original = key === '' ? value : (this as Record<string, unknown>)[key];
+    if (original instanceof Uint8Array) {
+      return Buffer.from(original.buffer, original.byteOffset, original.byteLength).toString('base64');
+    }
+    if (original instanceof Set || original instanceof ArrayBuffer) {
+      throw new TypeError(`DynamoDB batch request: '${key}' must be an array or a Uint8Array`);
+    }
+    if (value === null || value === undefined) {
+      if (Array.isArray(this)) {
+        throw new TypeError('DynamoDB batch request: a list holds null or undefined');
+      }
+      return undefined;
+    }
+    return value;
   });
 }
 

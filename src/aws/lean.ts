@@ -121,8 +121,16 @@ export class LeanRequestPath {
 
   private async send(command: { input: object }, options: HttpHandlerOptions | undefined): Promise<unknown> {
     const prepared = this.operations.get(command.constructor)!;
-    if (this.retries === 'one attempt') return this.attempt(prepared, command.input, options);
-    return this.withClientRetries(() => this.attempt(prepared, command.input, options), options);
+    if (this.retries === 'client strategy') {
+      return this.withClientRetries(() => this.attempt(prepared, command.input, options), options);
+    }
+    try {
+      const output = (await this.attempt(prepared, command.input, options)) as { $metadata: Metadata };
+      Object.assign(output.$metadata, { attempts: 1, totalRetryDelay: 0 });
+      return output;
+    } catch (error) {
+      throw attemptsMade(error, 1, 0);
+    }
   }
 
   private get parts(): ResolvedParts {
@@ -150,40 +158,19 @@ export class LeanRequestPath {
       signingDate: new Date(Date.now() + (parts.systemClockOffset ?? 0)),
     })) as HttpRequest;
     const { response } = await parts.requestHandler.handle(signed, options ?? {});
-    if (response.statusCode < 300 && prepared.read) {
-      const bytes = await parts.streamCollector(response.body);
-      const output = (bytes.byteLength > 0 ? prepared.read(JSON.parse(toUtf8(bytes))) : {}) as Record<
-        string,
-        unknown
-      >;
-      output.$metadata = { ...parts.protocol.deserializeMetadata(response), attempts: 1, totalRetryDelay: 0 };
-      return output;
-    }
     try {
-      const output = (await parts.protocol.deserializeResponse(
-        prepared.operationSchema,
-        context,
-        response,
-      )) as { $metadata: Record<string, unknown> };
-      output.$metadata.attempts = 1;
-      output.$metadata.totalRetryDelay = 0;
-      return output;
+      if (response.statusCode < 300 && prepared.read) {
+        const bytes = await parts.streamCollector(response.body);
+        const output = (bytes.byteLength > 0 ? prepared.read(JSON.parse(toUtf8(bytes))) : {}) as Record<
+          string,
+          unknown
+        >;
+        output.$metadata = parts.protocol.deserializeMetadata(response);
+        return output;
+      }
+      return await parts.protocol.deserializeResponse(prepared.operationSchema, context, response);
     } catch (error) {
-      // As the SDK's deserializer step does: the raw answer stays reachable, hidden.
-      if (error !== null && typeof error === 'object') {
-        Object.defineProperty(error, '$response', {
-          value: response,
-          enumerable: false,
-          writable: false,
-          configurable: false,
-        });
-      }
-      const metadata = (error as { $metadata?: Record<string, unknown> }).$metadata;
-      if (metadata) {
-        metadata.attempts = 1;
-        metadata.totalRetryDelay = 0;
-      }
-      throw error;
+      throw answered(error, response, parts);
     }
   }
 
@@ -202,10 +189,9 @@ export class LeanRequestPath {
     let totalRetryDelay = 0;
     for (;;) {
       try {
-        const output = (await attempt()) as { $metadata: Record<string, unknown> };
+        const output = (await attempt()) as { $metadata: Metadata };
         strategy.recordSuccess(token);
-        output.$metadata.attempts = token.getRetryCount() + 1;
-        output.$metadata.totalRetryDelay = totalRetryDelay;
+        Object.assign(output.$metadata, { attempts: token.getRetryCount() + 1, totalRetryDelay });
         return output;
       } catch (error) {
         const attempts = token.getRetryCount() + 1;
@@ -214,12 +200,7 @@ export class LeanRequestPath {
           const info = { error, errorType: retryErrorType(error) } as RetryErrorInfo;
           token = await strategy.refreshRetryTokenForRetry(token, info);
         } catch {
-          const metadata = (error as { $metadata?: Record<string, unknown> }).$metadata;
-          if (metadata) {
-            metadata.attempts = attempts;
-            metadata.totalRetryDelay = totalRetryDelay;
-          }
-          throw error;
+          throw attemptsMade(error, attempts, totalRetryDelay);
         }
         const delay = token.getRetryDelay();
         totalRetryDelay += delay;
@@ -278,6 +259,40 @@ export class LeanRequestPath {
   }
 }
 
+type Metadata = Record<string, unknown>;
+
+/**
+ * As the SDK's deserializer step does with an answer it could not read into a modeled error (a proxy's
+ * HTML page, a cut-off body): the raw answer stays reachable, hidden, and an error without `$metadata`
+ * gets the answer's status and request ids, so retries and the budgets classify it by its status.
+ */
+function answered(error: unknown, response: HttpResponse, parts: ResolvedParts): unknown {
+  if (error === null || typeof error !== 'object') return error;
+  Object.defineProperty(error, '$response', {
+    value: response,
+    enumerable: false,
+    writable: false,
+    configurable: false,
+  });
+  if (!('$metadata' in error)) {
+    const described = error as { message?: unknown; $metadata?: Metadata };
+    if (typeof described.message === 'string') {
+      described.message += `\n  Deserialization error: to see the raw response, inspect the hidden field {error}.$response on this object.`;
+    }
+    described.$metadata = parts.protocol.deserializeMetadata(response);
+  }
+  return error;
+}
+
+/** As the SDK's retry step does for every error it gives up on: how many attempts, how long it waited. */
+function attemptsMade(error: unknown, attempts: number, totalRetryDelay: number): unknown {
+  if (error === null || typeof error !== 'object') return error;
+  const described = error as { $metadata?: Metadata };
+  described.$metadata ??= {};
+  Object.assign(described.$metadata, { attempts, totalRetryDelay });
+  return error;
+}
+
 function isRetryStrategyV2(strategy: object): strategy is RetryStrategyV2 {
   const candidate = strategy as Partial<RetryStrategyV2>;
   return (
@@ -297,7 +312,7 @@ function retryErrorType(error: unknown): RetryErrorType {
 }
 
 type SigningKeyDeriver = (
-  credentials: object,
+  credentials: { accessKeyId?: string; secretAccessKey?: string },
   region: string,
   shortDate: string,
   service?: string,
@@ -305,30 +320,25 @@ type SigningKeyDeriver = (
 
 /**
  * The SDK's signer derives the day's signing key from a cache, but builds that cache's key with an
- * HMAC of the credentials on every request. This keeps the derived key per credentials object (the
- * SDK's memoized provider hands out the same object until it refreshes them) and per day, region and
- * service, and otherwise leaves the signer as it is.
+ * HMAC of the credentials on every request. This keeps the last derived key with what it was derived
+ * from (access key id, secret, day, region, service), compared by value on every request, so keys
+ * rotated in place or handed out in a new object are signed with at once; and otherwise leaves the
+ * signer as it is.
  */
 function cacheSigningKey(signer: RequestSigner): RequestSigner {
   const target = signer as RequestSigner & { getSigningKey?: SigningKeyDeriver };
   const derive = target.getSigningKey?.bind(signer);
   if (!derive) return signer;
-  const keys = new WeakMap<object, Map<string, Promise<Uint8Array>>>();
+  let last: { from: string; secret: string | undefined; key: Promise<Uint8Array> } | undefined;
   target.getSigningKey = (credentials, region, shortDate, service) => {
-    let byScope = keys.get(credentials);
-    if (!byScope) {
-      byScope = new Map();
-      keys.set(credentials, byScope);
-    }
-    const scope = `${shortDate}/${region}/${service ?? ''}`;
-    let key = byScope.get(scope);
-    if (!key) {
-      // One scope a day per region: drop yesterday's when today's is derived.
-      byScope.clear();
-      key = derive(credentials, region, shortDate, service);
-      byScope.set(scope, key);
-      key.catch(() => byScope?.delete(scope));
-    }
+    const from = `${credentials.accessKeyId}\n${shortDate}/${region}/${service ?? ''}`;
+    if (last?.from === from && last.secret === credentials.secretAccessKey) return last.key;
+    const key = derive(credentials, region, shortDate, service);
+    const derived = { from, secret: credentials.secretAccessKey, key };
+    last = derived;
+    key.catch(() => {
+      if (last === derived) last = undefined;
+    });
     return key;
   };
   return signer;

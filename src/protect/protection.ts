@@ -91,11 +91,9 @@ export interface ProtectionCheck {
   /**
    * At the delete gate: every source, each read no older than PROTECTION_MAX_AGE_MS (the group's
    * tag and list are read again when older), and the schedule's own protected-name item read now.
-   * Never throws: what cannot be read is `unknown`. `lingerMs` is how long the protected-name read may
-   * wait to share its BatchGetItem (default NAME_READ_LINGER_MS; the gate passes
-   * REFRESH_READ_LINGER_MS when the delete is waiting on the read).
+   * Never throws: what cannot be read is `unknown`.
    */
-  confirm(summary: ScheduleSummary, lingerMs?: number): Promise<ProtectionRead>;
+  confirm(summary: ScheduleSummary): Promise<ProtectionRead>;
 }
 
 export interface ProtectionOptions {
@@ -201,7 +199,7 @@ export function createProtection(options: ProtectionOptions): ProtectionCheck {
       const { protection } = await groupProtection(summary);
       return fromGroup(summary, protection);
     },
-    async confirm(summary, lingerMs = NAME_READ_LINGER_MS) {
+    async confirm(summary) {
       const prefix = byPrefix(summary);
       if (prefix)
         return {
@@ -212,7 +210,7 @@ export function createProtection(options: ProtectionOptions): ProtectionCheck {
       const [group, named] = await Promise.all([
         groupProtection(summary),
         readName
-          ? readName(summary, lingerMs)
+          ? readName(summary)
           : { found: false, sentAt: Number.POSITIVE_INFINITY, answeredAt: Number.POSITIVE_INFINITY },
       ]);
       const readAt = Math.min(group.sentAt, named.sentAt);
@@ -277,19 +275,12 @@ async function readGroup(
 /** Most keys in one BatchGetItem (DynamoDB's limit). */
 const BATCH_GET_LIMIT = 100;
 /**
- * How long a protected-name read waits for company before its BatchGetItem is sent. The gate asks it
- * beside the tombstone write (src/tombstone/store.ts), which takes a GenerateMac and a BatchWriteItem
- * one after the other, so a read sent 20 ms later is still answered first as a rule, and fresher at
- * departure; and reads share calls of about four times as many keys (measured with the bench: 4,240 →
- * 3,100–3,300 DynamoDB requests for the same 10,884 deletions). The read's age is measured from its
- * answer, so the linger takes nothing from its 100 ms.
+ * How long a protected-name read waits for company before its BatchGetItem is sent: as long as a
+ * tombstone write waits (src/tombstone/store.ts), beside which the gate asks it, so it is usually
+ * answered before the tombstone is (a tombstone call that fills at once leaves up to 5 ms sooner).
+ * The read's age is measured from its answer, so the linger takes nothing from its 100 ms.
  */
-export const NAME_READ_LINGER_MS = 20;
-/**
- * The linger of a read the delete is waiting on (the gate's refresh, once a read aged): as long as a
- * tombstone write's, so a refresh takes no longer than it did with one linger for every read.
- */
-export const REFRESH_READ_LINGER_MS = 5;
+const NAME_READ_LINGER_MS = 5;
 
 type NameAnswer = { found: boolean | 'unknown'; sentAt: number; answeredAt: number };
 
@@ -303,11 +294,9 @@ function createProtectedNameReader(
   state: NonNullable<ProtectionOptions['state']>,
   log: Logger,
   now: () => number,
-): (summary: ScheduleSummary, lingerMs: number) => Promise<NameAnswer> {
+): (summary: ScheduleSummary) => Promise<NameAnswer> {
   const queue: { key: string; summary: ScheduleSummary; resolve: (answer: NameAnswer) => void }[] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
-  /** When the pending timer fires (same clock): a read with a shorter linger brings it forward. */
-  let timerDue = Number.POSITIVE_INFINITY;
   const send = async (batch: typeof queue) => {
     const sentAt = now();
     const found = new Set<string>();
@@ -342,22 +331,17 @@ function createProtectedNameReader(
   const flush = () => {
     if (timer) clearTimeout(timer);
     timer = undefined;
-    timerDue = Number.POSITIVE_INFINITY;
     while (queue.length > 0) void send(queue.splice(0, BATCH_GET_LIMIT));
   };
-  return (summary, lingerMs) =>
+  return (summary) =>
     new Promise<NameAnswer>((resolve) => {
       queue.push({
         key: protectedNameKey(summary.GroupName ?? 'default', summary.Name ?? ''),
         summary,
         resolve,
       });
-      if (queue.length >= BATCH_GET_LIMIT) return flush();
-      const due = now() + lingerMs;
-      if (due >= timerDue) return;
-      if (timer) clearTimeout(timer);
-      timerDue = due;
-      timer = setTimeout(flush, lingerMs);
+      if (queue.length >= BATCH_GET_LIMIT) flush();
+      else timer ??= setTimeout(flush, NAME_READ_LINGER_MS);
     });
 }
 

@@ -25,12 +25,7 @@ import { isNotFound, type RequestBudget } from '../aws/budget.ts';
 import { DepartureRefused, sendWithDepartureCheck } from '../aws/departure.ts';
 import type { Logger } from '../log.ts';
 import type { OwnershipLookup } from '../ownership/cloudformation.ts';
-import {
-  PROTECTION_MAX_AGE_MS,
-  type ProtectionCheck,
-  type ProtectionRead,
-  REFRESH_READ_LINGER_MS,
-} from '../protect/protection.ts';
+import { PROTECTION_MAX_AGE_MS, type ProtectionCheck, type ProtectionRead } from '../protect/protection.ts';
 import { safeError, scheduleRef } from '../redact.ts';
 import { SkipReason } from '../schedule/decide.ts';
 import { type Candidate, changedSince, keptForOwnership, lookUp } from './judge.ts';
@@ -182,19 +177,11 @@ async function establishAndDelete(candidate: Candidate, context: GateContext): P
   return attempts.rereads > 0 ? { ...outcome, rereads: attempts.rereads } : outcome;
 }
 
-/**
- * The schedule's protection, read now. Beside the tombstone write its protected-name read may linger
- * (NAME_READ_LINGER_MS: the write takes longer); a refresh, which the delete waits on, lingers less.
- */
-async function confirmProtection(
-  candidate: Candidate,
-  context: GateContext,
-  lingerMs?: number,
-): Promise<ProtectionRead> {
+async function confirmProtection(candidate: Candidate, context: GateContext): Promise<ProtectionRead> {
   if (!context.protection) {
     return { verdict: undefined, readAt: Number.POSITIVE_INFINITY, nameAnsweredAt: Number.POSITIVE_INFINITY };
   }
-  return context.protection.confirm(candidate.summary, lingerMs);
+  return context.protection.confirm(candidate.summary);
 }
 
 function keptFor(read: ProtectionRead): ItemOutcome {
@@ -350,9 +337,7 @@ async function refreshPreconditions(
     const definitionAged = bounds.now() - attempts.answeredAt > context.recheckAfterMs;
     if (!protectionAged && !definitionAged) return;
     const [read, reread] = await Promise.allSettled([
-      protectionAged
-        ? confirmProtection(candidate, context, REFRESH_READ_LINGER_MS)
-        : Promise.resolve(undefined),
+      protectionAged ? confirmProtection(candidate, context) : Promise.resolve(undefined),
       definitionAged ? rereadDefinition(candidate, context, attempts, bounds) : Promise.resolve(undefined),
     ]);
     if (read.status === 'rejected') throw read.reason;

@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { GenerateMacCommand, NotFoundException } from '@aws-sdk/client-kms';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { isTransient } from '../../src/aws/budget.ts';
 import { createDynamoDbClient, createKmsClient } from '../../src/aws/clients.ts';
 import { LeanDynamoDBClient, writeBatchBody } from '../../src/aws/dynamodb-lean.ts';
 import { LeanKMSClient } from '../../src/aws/kms-lean.ts';
@@ -185,7 +186,7 @@ describe('lean KMS path', () => {
 });
 
 describe('lean DynamoDB path: retries as the SDK makes them', () => {
-  let server: { url: string; answers: number[]; close: () => Promise<void> };
+  let server: Awaited<ReturnType<typeof scriptedServer>>;
   beforeEach(async () => {
     server = await scriptedServer();
   });
@@ -220,15 +221,88 @@ describe('lean DynamoDB path: retries as the SDK makes them', () => {
     expect(outcomes[1]).toEqual(outcomes[0]);
     expect(server.answers).toEqual([]);
   });
+
+  it('retries a 5xx whose body is not JSON (a proxy page) as the SDK does, and gives up with its status', async () => {
+    // Prepare: per client, an HTML 503 then success; then three HTML 503s
+    const options = {
+      endpoint: server.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    };
+    const input = { RequestItems: { table: [{ PutRequest: { Item: { pk: { S: 'x' } } } }] } };
+    const outcomes = [];
+
+    // Act
+    for (const client of [createDynamoDbClient(options), new LeanDynamoDBClient(options)]) {
+      server.answers.splice(0, server.answers.length, { html: 503 }, 200);
+      // More proxy pages than the client's strategy makes attempts (DynamoDB's default is the SDK's)
+      for (let page = 0; page < 10; page += 1) server.answers.push({ html: 503 });
+      const output = await client.send(new BatchWriteItemCommand(input));
+      const failed = (await client
+        .send(new BatchWriteItemCommand(input))
+        .catch((error: unknown) => error)) as {
+        $metadata?: { httpStatusCode?: number; attempts?: number; requestId?: string };
+        $response?: { statusCode?: number };
+      };
+      outcomes.push({
+        attempts: output.$metadata.attempts,
+        failedStatus: failed.$metadata?.httpStatusCode,
+        failedAttempts: failed.$metadata?.attempts,
+        requestId: failed.$metadata?.requestId,
+        rawStatus: failed.$response?.statusCode,
+        transient: isTransient(failed),
+      });
+    }
+
+    // Assess
+    expect(outcomes[1]).toEqual({
+      attempts: 2,
+      failedStatus: 503,
+      failedAttempts: outcomes[0]?.failedAttempts,
+      requestId: 'proxy',
+      rawStatus: 503,
+      transient: true,
+    });
+    expect(outcomes[1]?.failedAttempts).toBeGreaterThan(1);
+    expect(outcomes[1]).toEqual(outcomes[0]);
+  });
 });
 
-/** Answers each request with the next status queued (DynamoDB's JSON error shape for errors). */
+describe('lean DynamoDB path: what its body writer refuses', () => {
+  it('drops null members as the SDK does, and refuses what JSON would write otherwise than the SDK', () => {
+    const key = { pk: { S: 'x' } };
+    const withNull = {
+      RequestItems: { table: [{ DeleteRequest: { Key: key } }] },
+      ReturnConsumedCapacity: null,
+    } as unknown as BatchWriteItemCommandInput;
+    expect(JSON.parse(writeBatchBody(withNull))).toEqual({
+      RequestItems: { table: [{ DeleteRequest: { Key: key } }] },
+    });
+    const holeInList = { RequestItems: { table: [undefined] } } as unknown as BatchWriteItemCommandInput;
+    expect(() => writeBatchBody(holeInList)).toThrow(/a list holds null or undefined/);
+    const setOfStrings = {
+      RequestItems: { table: [{ PutRequest: { Item: { tags: { SS: new Set(['a']) } } } }] },
+    } as unknown as BatchWriteItemCommandInput;
+    expect(() => writeBatchBody(setOfStrings)).toThrow(/'SS' must be an array or a Uint8Array/);
+  });
+});
+
+/**
+ * Answers each request with the next status queued: DynamoDB's JSON error shape for errors, or, for a
+ * status queued as `{ html: status }`, a proxy's HTML page.
+ */
 async function scriptedServer() {
-  const answers: number[] = [];
+  const answers: (number | { html: number })[] = [];
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     request.resume();
     request.on('end', () => {
-      const status = answers.shift() ?? 500;
+      const answer = answers.shift() ?? 500;
+      if (typeof answer === 'object') {
+        response.writeHead(answer.html, { 'content-type': 'text/html', 'x-amzn-requestid': 'proxy' });
+        response.end('<html><body>503 Service Temporarily Unavailable</body></html>');
+        return;
+      }
+      const status = answer;
       const type = status === 400 ? 'ValidationException' : status >= 500 ? 'InternalServerError' : undefined;
       response.writeHead(status, {
         'content-type': 'application/x-amz-json-1.0',

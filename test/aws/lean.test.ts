@@ -468,6 +468,44 @@ describe('lean request path: on the wire', () => {
     }
   });
 
+  it('signs with the keys of the moment when a provider rotates them inside the same object', async () => {
+    // Prepare: one credentials object, its keys swapped on every refresh (always near expiry)
+    const credentials = { accessKeyId: 'AKIDFIRST', secretAccessKey: 'secret-0', expiration: new Date() };
+    let refreshes = 0;
+    const provider = async () => {
+      refreshes += 1;
+      credentials.accessKeyId = `AKIDKEY${refreshes}`;
+      credentials.secretAccessKey = `secret-${refreshes}`;
+      credentials.expiration = new Date(Date.now() + 60_000);
+      return credentials;
+    };
+    const client = createSchedulerClient({
+      endpoint: server.url,
+      region: 'eu-west-1',
+      credentials: provider,
+      maxAttempts: 1,
+      leanRequestPath: true,
+    });
+
+    // Act
+    const expected: string[] = [];
+    for (let index = 0; index < 3; index += 1) {
+      await client.send(new GetScheduleCommand({ Name: `s-${index}`, GroupName: 'default' }));
+      const recorded = server.requests[index]!;
+      const keyId = /Credential=([^/]+)\//.exec(String(recorded.headers.authorization))![1]!;
+      const secret = `secret-${keyId.replace('AKIDKEY', '')}`;
+      expected.push(
+        String(
+          await expectedAuthorization(recorded, { accessKeyId: keyId, secretAccessKey: secret }, 'eu-west-1'),
+        ),
+      );
+    }
+
+    // Assess: each request signed with the secret that goes with the key id it names
+    expect(refreshes).toBeGreaterThanOrEqual(3);
+    expect(server.requests.map((recorded) => recorded.headers.authorization)).toEqual(expected);
+  });
+
   it('follows AWS_ENDPOINT_URL_SCHEDULER, AWS_REGION and the default credential chain, session token included', async () => {
     // Prepare: configured only through the environment, as on Lambda
     vi.stubEnv('AWS_ENDPOINT_URL_SCHEDULER', server.url);

@@ -6,11 +6,7 @@ import { RequestBudget } from '../../src/aws/budget.ts';
 import { departureCheckFor } from '../../src/aws/departure.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { createOwnershipLookup } from '../../src/ownership/cloudformation.ts';
-import {
-  type ProtectionCheck,
-  type ProtectionRead,
-  REFRESH_READ_LINGER_MS,
-} from '../../src/protect/protection.ts';
+import type { ProtectionCheck, ProtectionRead } from '../../src/protect/protection.ts';
 import { DEPARTURES_BEFORE_KEEPING, type GateContext, passGate } from '../../src/sweep/gate.ts';
 import type { Candidate } from '../../src/sweep/judge.ts';
 import type { TombstoneOutcome, TombstoneWriter } from '../../src/sweep/tombstones.ts';
@@ -187,14 +183,12 @@ describe('delete gate', () => {
 
   it('keeps a schedule protected at the gate, and reads protection again when it aged past its bound', async () => {
     const reads: number[] = [];
-    const lingers: (number | undefined)[] = [];
     const w = world();
     let protectedNow = false;
     const protection: ProtectionCheck = {
       check: async () => undefined,
-      confirm: async (_summary, lingerMs): Promise<ProtectionRead> => {
+      confirm: async (): Promise<ProtectionRead> => {
         reads.push(w.at());
-        lingers.push(lingerMs);
         return protectedNow
           ? { verdict: { kind: 'protected', by: 'restoredKeep' }, readAt: w.at(), nameAnsweredAt: w.at() }
           : { verdict: undefined, readAt: w.at(), nameAnsweredAt: w.at() };
@@ -212,8 +206,6 @@ describe('delete gate', () => {
     const outcome = await passGate(w.candidate(), context);
     expect(outcome).toMatchObject({ kind: 'protected', by: 'restoredKeep' });
     expect(reads).toHaveLength(2);
-    // Beside the tombstone the read may linger (the default); the delete waits on the second.
-    expect(lingers).toEqual([undefined, REFRESH_READ_LINGER_MS]);
     expect(w.calls.filter((call) => call === 'DeleteSchedule')).toHaveLength(0);
     expect(w.settled).toEqual(['notSent']);
   });
@@ -281,12 +273,10 @@ describe('delete gate', () => {
     let protectedNow = false;
     const w = world();
     const reads: number[] = [];
-    const lingers: (number | undefined)[] = [];
     const protection: ProtectionCheck = {
       check: async () => undefined,
-      confirm: async (_summary, lingerMs): Promise<ProtectionRead> => {
+      confirm: async (): Promise<ProtectionRead> => {
         reads.push(w.at());
-        lingers.push(lingerMs);
         return {
           verdict: protectedNow ? { kind: 'protected', by: 'restoredKeep' } : undefined,
           readAt: w.at(),
@@ -304,8 +294,6 @@ describe('delete gate', () => {
     const outcome = await passGate(w.candidate(), context);
     expect(outcome).toMatchObject({ kind: 'protected', by: 'restoredKeep' });
     expect(reads).toHaveLength(2);
-    // Beside the tombstone the read may linger (the default); the delete waits on the second.
-    expect(lingers).toEqual([undefined, REFRESH_READ_LINGER_MS]);
     expect(w.calls.filter((call) => call === 'DeleteSchedule')).toHaveLength(0);
   });
 });
