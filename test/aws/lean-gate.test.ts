@@ -194,18 +194,23 @@ describe('lean DynamoDB path: retries as the SDK makes them', () => {
     await server.close();
   });
 
-  it('retries a 5xx with the client strategy as the SDK does; a 4xx is not retried', async () => {
-    // Prepare: per client, one 500 then success, then a 400 ValidationException
+  /** A DynamoDB client through the SDK's send, then one through the lean path, both to the server. */
+  const bothPaths = () => {
     const options = {
       endpoint: server.url,
       region: 'us-east-1',
       credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
     };
-    const input = { RequestItems: { table: [{ PutRequest: { Item: { pk: { S: 'x' } } } }] } };
+    return [createDynamoDbClient(options), new LeanDynamoDBClient(options)];
+  };
+  const input = { RequestItems: { table: [{ PutRequest: { Item: { pk: { S: 'x' } } } }] } };
+
+  it('retries a 5xx with the client strategy as the SDK does; a 4xx is not retried', async () => {
+    // Prepare: per client, one 500 then success, then a 400 ValidationException
     const outcomes = [];
 
     // Act
-    for (const client of [createDynamoDbClient(options), new LeanDynamoDBClient(options)]) {
+    for (const client of bothPaths()) {
       server.answers.push(500, 200, 400);
       const output = await client.send(new BatchWriteItemCommand(input));
       const refused = await client.send(new BatchWriteItemCommand(input)).catch((error: Error) => error);
@@ -223,17 +228,11 @@ describe('lean DynamoDB path: retries as the SDK makes them', () => {
   });
 
   it('retries a 5xx whose body is not JSON (a proxy page) as the SDK does, and gives up with its status', async () => {
-    // Prepare: per client, an HTML 503 then success; then three HTML 503s
-    const options = {
-      endpoint: server.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
-    };
-    const input = { RequestItems: { table: [{ PutRequest: { Item: { pk: { S: 'x' } } } }] } };
+    // Prepare: per client, an HTML 503 then success; then HTML 503s until it gives up
     const outcomes = [];
 
     // Act
-    for (const client of [createDynamoDbClient(options), new LeanDynamoDBClient(options)]) {
+    for (const client of bothPaths()) {
       server.answers.splice(0, server.answers.length, { html: 503 }, 200);
       // More proxy pages than the client's strategy makes attempts (DynamoDB's default is the SDK's)
       for (let page = 0; page < 10; page += 1) server.answers.push({ html: 503 });
