@@ -153,4 +153,25 @@ describe('docs/emulator.md, run against the emulator', () => {
     },
     120_000,
   );
+
+  it('exits promptly and non-zero when a sweep that deletes is refused outside Lambda (SWEEP_TOMBSTONE_MAC_KEY)', async () => {
+    // The manual's sweep line, deleting: outside Lambda the MAC key's alias names no account, so the
+    // handler refuses before any AWS call, and no timer of its may keep the process alive after.
+    const line = manualCommand('npx sls invoke local -f sweep').replaceAll(':4566', `:${emulator.port}`);
+    const command = line.replace(`'{"dryRun":true}'`, `'{"dryRun":false}'`);
+    const started = Date.now();
+
+    const child = run(command, { cwd: inject('serviceDir'), env: emulatorEnv(), timeout: 60_000 });
+    child.child.stdin?.end();
+    const failure = (await child.then(
+      () => undefined,
+      (error: unknown) => error,
+    )) as { code?: number; killed?: boolean; stdout?: string; stderr?: string } | undefined;
+
+    expect(command).toContain(`'{"dryRun":false}'`);
+    expect(failure?.killed).toBe(false);
+    expect(failure?.code).not.toBe(0);
+    expect(`${failure?.stdout}${failure?.stderr}`).toContain('Invalid SWEEP_TOMBSTONE_MAC_KEY');
+    expect(Date.now() - started).toBeLessThan(45_000);
+  }, 120_000);
 });

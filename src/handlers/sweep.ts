@@ -125,7 +125,6 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
     const remaining = context?.getRemainingTimeInMillis;
     const state = stateFor(deps, clock);
     const functionName = context?.functionName ?? deps.functionName;
-    const hardStop = deadline(remaining, config.safetyMarginSeconds * 1000, log);
     const { dynamodb } = deps;
     // One per invocation: its writes and outcomes are flushed before the invocation ends.
     // The table's identity, which every tombstone's MAC covers: in the account and Region of the MAC
@@ -163,6 +162,9 @@ export function createSweepHandler(deps: SweepHandlerDeps) {
       log,
       ...(deps.elapsed ? { now: deps.elapsed } : {}),
     });
+    // Set last before the try whose finally clears it: a timer set before a refusal above would keep
+    // the process alive until the deadline (sls invoke local waited out its 15 minutes).
+    const hardStop = deadline(remaining, config.safetyMarginSeconds * 1000, log);
     try {
       const result = await runSweep(
         {
