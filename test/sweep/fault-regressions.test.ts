@@ -61,6 +61,20 @@ function summaryOf(result: SweepResponse | undefined) {
   return result;
 }
 
+/**
+ * Finished schedules a sweep on the real clock kept because their delete could not leave within
+ * 100 ms of their read (a machine too busy for the re-read window): counted, never deleted. These
+ * tests run on the real clock, so a loaded machine may keep some; every other finished schedule
+ * must be deleted.
+ */
+const keptAtDeparture = (summary: ReturnType<typeof summaryOf>) => summary.skipped.staleAtDeparture ?? 0;
+
+/** The finished schedules still in the emulator. */
+const stillThere = (finished: ReturnType<typeof population>['finished']) =>
+  finished.filter((schedule) =>
+    env.emulator.services.scheduler.has(schedule.GroupName ?? 'default', schedule.Name!),
+  ).length;
+
 describe('sweep lease and exits under faults', () => {
   it('regression: a renew whose answer was lost is retried by the SDK and recognised; the chain sweeps on, published once, lease freed', async () => {
     // Prepare: every lease renew (hand-off and continuation fence) loses its first answer
@@ -78,12 +92,11 @@ describe('sweep lease and exits under faults', () => {
     // Assess
     expect(faults.lost()).toBeGreaterThanOrEqual(4);
     expect(results.map((result) => result.status)).not.toContain('superseded');
-    expect(summaryOf(results.at(-1))).toMatchObject({
-      status: 'finished',
-      complete: true,
-      deleted: finished.length,
-    });
-    expect(metricValues(env, 'SchedulesDeleted')).toEqual([finished.length]);
+    const last = summaryOf(results.at(-1));
+    expect(last).toMatchObject({ status: 'finished', complete: true });
+    expect(last.deleted + keptAtDeparture(last)).toBe(finished.length);
+    expect(stillThere(finished)).toBe(keptAtDeparture(last));
+    expect(metricValues(env, 'SchedulesDeleted')).toEqual([last.deleted]);
     expect(await leaseItem()).toBeUndefined();
   });
 
@@ -102,11 +115,10 @@ describe('sweep lease and exits under faults', () => {
 
     // Assess
     expect(faults.lost()).toBe(1);
-    expect(summaryOf(results[0])).toMatchObject({
-      status: 'finished',
-      complete: true,
-      deleted: finished.length,
-    });
+    const summary = summaryOf(results[0]);
+    expect(summary).toMatchObject({ status: 'finished', complete: true });
+    expect(summary.deleted + keptAtDeparture(summary)).toBe(finished.length);
+    expect(stillThere(finished)).toBe(keptAtDeparture(summary));
     expect(await leaseItem()).toBeUndefined();
   });
 
@@ -394,11 +406,11 @@ describe('the Lambda deadline is a hard bound', () => {
     expect(first.scanned).toBeLessThan(all.length);
     const last = summaryOf(rest.at(-1));
     expect(last).toMatchObject({ status: 'finished', complete: true, scanned: all.length });
-    expect(last.pending + last.recurring + last.skippedTotal).toBe(kept.length);
+    expect(last.pending + last.recurring + last.skippedTotal - keptAtDeparture(last)).toBe(kept.length);
     // A delete cut off after it was handed to the client counts as failed with an unknown outcome:
     // the only uncertainty, and the summary says how much.
     expect(last.failed).toBe(last.deleteOutcomeUnknown);
-    expect(last.deleted + last.deleteOutcomeUnknown).toBe(finished.length);
+    expect(last.deleted + last.deleteOutcomeUnknown + keptAtDeparture(last)).toBe(finished.length);
     expect(last.uncertain.deleted).toBe(last.deleteOutcomeUnknown);
     const reallyDeleted = finished.filter(
       (schedule) => !env.emulator.services.scheduler.has(schedule.GroupName ?? 'default', schedule.Name!),
