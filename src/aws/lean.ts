@@ -12,7 +12,7 @@
 // SDK's telemetry headers (amz-sdk-invocation-id, amz-sdk-request). Every other command, and every
 // call with a callback, goes through the SDK's own `send`.
 import { getEndpointFromInstructions, toEndpointV1 } from '@smithy/core/endpoints';
-import { isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
+import { getRetryAfterHint, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { operation } from '@smithy/core/schema';
 import { toUtf8 } from '@smithy/core/serde';
 import type {
@@ -197,14 +197,29 @@ export class LeanRequestPath {
         const attempts = token.getRetryCount() + 1;
         try {
           if (signal?.aborted) throw error;
-          const info = { error, errorType: retryErrorType(error) } as RetryErrorInfo;
-          token = await strategy.refreshRetryTokenForRetry(token, info);
+          // The answer's Retry-After, as the SDK's retry step reads it.
+          const retryAfterHint = getRetryAfterHint((error as { $response?: unknown }).$response);
+          const info = {
+            error,
+            errorType: retryErrorType(error),
+            ...(retryAfterHint ? { retryAfterHint } : {}),
+          } as RetryErrorInfo;
+          // The strategy may wait inside (its retry log's acquisitionDelay); an abort cuts it short.
+          token = await untilAborted(strategy.refreshRetryTokenForRetry(token, info), signal);
         } catch {
           throw attemptsMade(error, attempts, totalRetryDelay);
         }
         const delay = token.getRetryDelay();
-        totalRetryDelay += delay;
-        if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
+        const acquisitionDelay = (token as { $retryLog?: { acquisitionDelay?: number } }).$retryLog
+          ?.acquisitionDelay;
+        totalRetryDelay += (acquisitionDelay ?? 0) + delay;
+        if (delay > 0) {
+          try {
+            await untilAborted(new Promise((resolve) => setTimeout(resolve, delay)), signal);
+          } catch {
+            throw attemptsMade(error, attempts, totalRetryDelay);
+          }
+        }
       }
     }
   }
@@ -291,6 +306,19 @@ function attemptsMade(error: unknown, attempts: number, totalRetryDelay: number)
   described.$metadata ??= {};
   Object.assign(described.$metadata, { attempts, totalRetryDelay });
   return error;
+}
+
+/** The promise, or a rejection as soon as the signal aborts (the SDK's retry step races the same way). */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return promise;
+  if (signal.aborted) return Promise.reject(signal.reason);
+  let stop = () => {};
+  const aborted = new Promise<never>((_, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    stop = () => signal.removeEventListener('abort', onAbort);
+  });
+  return Promise.race([promise, aborted]).finally(stop);
 }
 
 function isRetryStrategyV2(strategy: object): strategy is RetryStrategyV2 {

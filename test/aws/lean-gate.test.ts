@@ -267,6 +267,73 @@ describe('lean DynamoDB path: retries as the SDK makes them', () => {
   });
 });
 
+describe('lean DynamoDB path: waits as the SDK waits', () => {
+  let server: Awaited<ReturnType<typeof scriptedServer>>;
+  beforeEach(async () => {
+    server = await scriptedServer();
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+
+  it("honours an answer's Retry-After and reports the wait in totalRetryDelay", async () => {
+    // Prepare: per client, a 503 asking for a second's wait, then success
+    const options = {
+      endpoint: server.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    };
+    const input = { RequestItems: { table: [{ PutRequest: { Item: { pk: { S: 'x' } } } }] } };
+    const waits = [];
+
+    // Act
+    for (const client of [createDynamoDbClient(options), new LeanDynamoDBClient(options)]) {
+      server.answers.push({ status: 503, retryAfterSeconds: 1 }, 200);
+      const started = performance.now();
+      const output = await client.send(new BatchWriteItemCommand(input));
+      waits.push({
+        attempts: output.$metadata.attempts,
+        waited: performance.now() - started >= 900,
+        reported: (output.$metadata.totalRetryDelay ?? 0) >= 900,
+      });
+    }
+
+    // Assess
+    expect(waits[1]).toEqual({ attempts: 2, waited: true, reported: true });
+    expect(waits[1]).toEqual(waits[0]);
+  });
+
+  it('stops waiting for a retry when the abort signal fires', async () => {
+    // Prepare: a 503 asking for a minute's wait
+    const client = new LeanDynamoDBClient({
+      endpoint: server.url,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
+    });
+    server.answers.push({ status: 503, retryAfterSeconds: 60 }, 200);
+    const abort = new AbortController();
+    setTimeout(() => abort.abort(), 200);
+    const started = performance.now();
+
+    // Act
+    const failure = (await client
+      .send(
+        new BatchWriteItemCommand({
+          RequestItems: { table: [{ DeleteRequest: { Key: { pk: { S: 'x' } } } }] },
+        }),
+        {
+          abortSignal: abort.signal,
+        },
+      )
+      .catch((error: unknown) => error)) as { $metadata?: { httpStatusCode?: number; attempts?: number } };
+
+    // Assess: the 503 it gave up on, one attempt, well before the minute
+    expect(performance.now() - started).toBeLessThan(5_000);
+    expect(failure.$metadata).toMatchObject({ httpStatusCode: 503, attempts: 1 });
+    expect(server.answers).toEqual([200]);
+  });
+});
+
 describe('lean DynamoDB path: what its body writer refuses', () => {
   it('drops null members as the SDK does, and refuses what JSON would write otherwise than the SDK', () => {
     const key = { pk: { S: 'x' } };
@@ -291,11 +358,20 @@ describe('lean DynamoDB path: what its body writer refuses', () => {
  * status queued as `{ html: status }`, a proxy's HTML page.
  */
 async function scriptedServer() {
-  const answers: (number | { html: number })[] = [];
+  const answers: (number | { html: number } | { status: number; retryAfterSeconds: number })[] = [];
   const server = createServer((request: IncomingMessage, response: ServerResponse) => {
     request.resume();
     request.on('end', () => {
       const answer = answers.shift() ?? 500;
+      if (typeof answer === 'object' && 'retryAfterSeconds' in answer) {
+        response.writeHead(answer.status, {
+          'content-type': 'application/x-amz-json-1.0',
+          'x-amzn-requestid': 'scripted',
+          'retry-after': String(answer.retryAfterSeconds),
+        });
+        response.end(JSON.stringify({ __type: 'com.amazonaws.dynamodb.v20120810#InternalServerError' }));
+        return;
+      }
       if (typeof answer === 'object') {
         response.writeHead(answer.html, { 'content-type': 'text/html', 'x-amzn-requestid': 'proxy' });
         response.end('<html><body>503 Service Temporarily Unavailable</body></html>');
