@@ -265,29 +265,13 @@ describe('lean DynamoDB path: retries as the SDK makes them', () => {
     expect(outcomes[1]?.failedAttempts).toBeGreaterThan(1);
     expect(outcomes[1]).toEqual(outcomes[0]);
   });
-});
-
-describe('lean DynamoDB path: waits as the SDK waits', () => {
-  let server: Awaited<ReturnType<typeof scriptedServer>>;
-  beforeEach(async () => {
-    server = await scriptedServer();
-  });
-  afterEach(async () => {
-    await server.close();
-  });
 
   it("honours an answer's Retry-After and reports the wait in totalRetryDelay", async () => {
     // Prepare: per client, a 503 asking for a second's wait, then success
-    const options = {
-      endpoint: server.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
-    };
-    const input = { RequestItems: { table: [{ PutRequest: { Item: { pk: { S: 'x' } } } }] } };
     const waits = [];
 
     // Act
-    for (const client of [createDynamoDbClient(options), new LeanDynamoDBClient(options)]) {
+    for (const client of bothPaths()) {
       server.answers.push({ status: 503, retryAfterSeconds: 1 }, 200);
       const started = performance.now();
       const output = await client.send(new BatchWriteItemCommand(input));
@@ -305,11 +289,7 @@ describe('lean DynamoDB path: waits as the SDK waits', () => {
 
   it('stops waiting for a retry when the abort signal fires', async () => {
     // Prepare: a 503 asking for a minute's wait
-    const client = new LeanDynamoDBClient({
-      endpoint: server.url,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'a', secretAccessKey: 'b' },
-    });
+    const client = bothPaths()[1]!;
     server.answers.push({ status: 503, retryAfterSeconds: 60 }, 200);
     const abort = new AbortController();
     setTimeout(() => abort.abort(), 200);
