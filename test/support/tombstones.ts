@@ -41,8 +41,9 @@ export async function createTombstoneTable(env: TestEmulator, name = TOMBSTONE_T
 }
 
 /**
- * A clean emulator for a tombstone or restore test: Scheduler, CloudWatch, Lambda and DynamoDB emptied,
- * the state table `stateTable` and the tombstone table created, no faults, no stats, the clock at `now`.
+ * A clean emulator for a tombstone, restore or sweep test: Scheduler, CloudWatch, Lambda and DynamoDB
+ * emptied, the state table `stateTable` and the tombstone table created, no faults, no error rates,
+ * no stats, the clock at `now`.
  */
 export async function resetForTombstones(env: TestEmulator, stateTable: string, now: Date): Promise<void> {
   const { plane, services } = env.emulator;
@@ -53,6 +54,7 @@ export async function resetForTombstones(env: TestEmulator, stateTable: string, 
   await services.dynamodb.createTable(stateTable, { hash: 'pk' });
   await createTombstoneTable(env);
   plane.faults.reset();
+  plane.controls.errorRates = {};
   plane.resetStats();
   plane.setNow(now);
 }

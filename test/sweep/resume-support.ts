@@ -13,7 +13,7 @@ import { readSweepConfig } from '../../src/sweep/config.ts';
 import type { TestEmulator } from '../support/emulator.ts';
 import { HELD_ELAPSED } from '../support/emulator.ts';
 import { scheduledEvent } from '../support/scheduled-event.ts';
-import { createTombstoneTable, TOMBSTONE_TABLE, tombstoneMacKey } from '../support/tombstones.ts';
+import { resetForTombstones, TOMBSTONE_TABLE, tombstoneMacKey } from '../support/tombstones.ts';
 import { oneTime, recurring } from './fixtures.ts';
 
 export const STATE_TABLE = 'schedule-hygiene-test-sweep-state';
@@ -21,19 +21,10 @@ export const FUNCTION_NAME = 'schedule-hygiene-test-sweep';
 export const NAMESPACE = 'ResumeTest';
 export const SCHEDULED_EVENT = scheduledEvent();
 
-/** Clears every emulated service the sweep touches and creates an empty state table. */
+/** Clears every emulated service the sweep touches and creates empty state and tombstone tables. */
 export async function resetServices(env: TestEmulator, now: Date): Promise<void> {
-  const { plane, services } = env.emulator;
-  services.scheduler.reset();
-  services.cloudformation.reset();
-  services.cloudwatch.reset();
-  services.lambda.reset();
-  await services.dynamodb.reset();
-  await services.dynamodb.createTable(STATE_TABLE, { hash: 'pk' });
-  await createTombstoneTable(env);
-  plane.resetStats();
-  plane.controls.errorRates = {};
-  plane.setNow(now);
+  env.emulator.services.cloudformation.reset();
+  await resetForTombstones(env, STATE_TABLE, now);
 }
 
 /**

@@ -10,7 +10,7 @@ import { sweep } from '../../src/sweep/sweep.ts';
 import { sha256 } from '../../src/tombstone/store.ts';
 import { ACCOUNT_ID, HELD_ELAPSED, REGION, useTestEmulator } from '../support/emulator.ts';
 import {
-  createTombstoneTable,
+  resetForTombstones,
   storedTombstones,
   tombstoneStore,
   tombstoneSweepHandler,
@@ -22,19 +22,7 @@ const NOW = new Date('2025-06-15T12:00:00Z');
 const STATE_TABLE = 'schedule-hygiene-test-state';
 const KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 
-beforeEach(async () => {
-  const { plane, services } = env.emulator;
-  services.scheduler.reset();
-  services.cloudwatch.reset();
-  services.lambda.reset();
-  await services.dynamodb.reset();
-  await services.dynamodb.createTable(STATE_TABLE, { hash: 'pk' });
-  await createTombstoneTable(env);
-  plane.resetStats();
-  plane.faults.reset();
-  plane.controls.errorRates = {};
-  plane.setNow(NOW);
-});
+beforeEach(() => resetForTombstones(env, STATE_TABLE, NOW));
 
 const finished = (name: string, group = 'default') => oneTime({ name, group, at: '2025-06-01T09:00:00' });
 
