@@ -1,19 +1,32 @@
-// Proof of origin for tombstones: the sweep MACs what it writes with a KMS HMAC key that only its role
-// may use for GenerateMac, and restore checks that MAC with VerifyMac (which only the RestoreRole may
-// call) before it creates anything. An item written by anyone else (planted with the table's write
-// access, altered after writing, or copied from another stack's or table's tombstones) does not verify.
+// Proof of origin for tombstones: restore recreates nothing the sweep cannot be shown to have written.
+// An item written by anyone else (planted with the table's write access, altered after writing, or
+// copied from another stack's or table's tombstones) does not verify.
 //
-// What is MACed: for each tombstone item, the SHA-256 of a canonical serialization of every field
+// What is covered: for each tombstone item, the SHA-256 of a canonical serialization of every field
 // restore reads (its key, group, name, run id, deletion time, finished time, stuck, ARN, the SHA-256
 // of the stored definition bytes, the delete's outcome and its time, the expiry), together with the
-// table's ARN (partition, account, Region and name). One GenerateMac covers every tombstone item of
-// one BatchWriteItem call (up to 25): its message is a fixed header followed by the items' 32-byte
-// digests in order, well under GenerateMac's 4,096-byte limit. Each item stores that MAC (`mac`) and
-// the digests (`macBatch`), so restore checks one item alone: its own digest must be in the batch, and
-// the batch must verify. KMS facts: KMS API Reference, GenerateMac and VerifyMac (Message 1-4,096
-// bytes; MacAlgorithm HMAC_SHA_256 for an HMAC_256 key; a MAC that does not match answers
-// KMSInvalidMacException, never MacValid false).
-import { createHash } from 'node:crypto';
+// table's ARN (partition, account, Region and name). A BatchWriteItem call's tombstone items (up to
+// 25) are covered together: the message is a fixed header followed by their 32-byte digests in order.
+// Each item stores the digests, so restore checks one item alone: its own digest must be in the
+// batch, and the batch must verify.
+//
+// Two ways of covering a batch; restore accepts both, the sweep writes the second:
+// - v1 (`mac`, `macBatch`): one KMS GenerateMac per call, with the stack's HMAC key that only the
+//   SweepRole may use for GenerateMac; restore checks it with VerifyMac (only the RestoreRole may).
+// - v2 (`signature`, `signedBatch`, `signingKey`, `signingKeyMac`): a signing key of the invocation.
+//   The sweep makes an Ed25519 key pair in memory when its store is made; the private key never
+//   leaves the process. One GenerateMac, the first time a tombstone is written, covers the public key
+//   bound to the table's ARN (`signingKeyMac`); each call's batch is then signed locally (Ed25519,
+//   node:crypto, about 80 µs here). Restore checks the key's MAC with VerifyMac and the signature with
+//   the public key. Forging a v2 item needs either the invocation's private key or a GenerateMac over
+//   another public key: what forging a v1 item needs, a GenerateMac. The same two IAM grants hold.
+//   Why: v1 put a KMS round trip on the path of every tombstone write, before its BatchWriteItem,
+//   which a delete waits for (docs/scale.md); v2 takes one per invocation.
+//
+// KMS facts: KMS API Reference, GenerateMac and VerifyMac (Message 1-4,096 bytes; MacAlgorithm
+// HMAC_SHA_256 for an HMAC_256 key; a MAC that does not match answers KMSInvalidMacException, never
+// MacValid false). Ed25519: RFC 8032; node:crypto sign/verify with a null algorithm.
+import { createHash, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { GenerateMacCommand, type KMSClient, VerifyMacCommand } from '@aws-sdk/client-kms';
 import { safeError } from '../redact.ts';
@@ -23,6 +36,29 @@ export const MAC_ALGORITHM = 'HMAC_SHA_256';
 export const DIGEST_BYTES = 32;
 const ITEM_VERSION = 'schedule-hygiene tombstone v1';
 const BATCH_HEADER = Buffer.from('schedule-hygiene tombstone batch v1\n');
+const SIGNED_BATCH_HEADER = Buffer.from('schedule-hygiene tombstone batch v2\n');
+const SIGNING_KEY_HEADER = Buffer.from('schedule-hygiene tombstone signing key v2\n');
+/** Bytes of an Ed25519 signature (RFC 8032). */
+const SIGNATURE_BYTES = 64;
+/** Most digests one batch holds: BatchWriteItem takes 25 items; room for a future layout. */
+const MAX_BATCH_DIGESTS = 100;
+
+/** The attributes that carry an item's proof of origin, v1 and v2: never covered by its digest. */
+export const ORIGIN_ATTRIBUTES = [
+  'mac',
+  'macBatch',
+  'signature',
+  'signedBatch',
+  'signingKey',
+  'signingKeyMac',
+] as const;
+
+/** The item without its proof of origin: what its digest covers, and what an outcome puts again. */
+export function withoutOrigin(item: Record<string, AttributeValue>): Record<string, AttributeValue> {
+  const rest = { ...item };
+  for (const name of ORIGIN_ATTRIBUTES) delete rest[name];
+  return rest;
+}
 
 /**
  * A KMS key ARN or alias ARN: arn:<partition>:kms:<region>:<12-digit account>:key/<key id> or
@@ -81,56 +117,111 @@ export function itemDigest(tableArn: string, item: Record<string, AttributeValue
 }
 
 const batchMessage = (digests: Uint8Array) => Buffer.concat([BATCH_HEADER, digests]);
+const signedBatchMessage = (digests: Uint8Array) => Buffer.concat([SIGNED_BATCH_HEADER, digests]);
+/** What a signing key's MAC covers: the header, the table's ARN, a NUL, the key's SPKI DER bytes. */
+const signingKeyMessage = (tableArn: string, spki: Uint8Array) =>
+  Buffer.concat([SIGNING_KEY_HEADER, Buffer.from(tableArn, 'utf8'), Buffer.from([0]), spki]);
 
-/**
- * MACs a batch of tombstone items (one GenerateMac) and sets `mac` and `macBatch` on each. Throws
- * what KMS throws: the caller treats the batch as not written.
- */
-export async function signItems(
-  key: MacKey,
-  tableArn: string,
-  items: readonly Record<string, AttributeValue>[],
-): Promise<void> {
-  if (items.length === 0) return;
-  const digests = Buffer.concat(
-    items.map((item) => {
-      const { mac: _mac, macBatch: _batch, ...signed } = item;
-      return itemDigest(tableArn, signed);
-    }),
-  );
-  const answer = await key.kms.send(
-    new GenerateMacCommand({
-      KeyId: key.keyId,
-      Message: batchMessage(digests),
-      MacAlgorithm: MAC_ALGORITHM,
-    }),
-  );
-  if (!answer.Mac) throw new Error('GenerateMac answered without a Mac');
-  for (const item of items) {
-    item.mac = { B: answer.Mac };
-    item.macBatch = { B: digests };
-  }
+/** Signs batches of tombstone items for one store (one invocation): see the file's header, v2. */
+export interface TombstoneSigner {
+  /**
+   * Sets `signature`, `signedBatch`, `signingKey` and `signingKeyMac` on each item. The first call
+   * (and a call after a failed one) sends the one GenerateMac; throws what KMS throws, and the caller
+   * treats the batch as not written. Items already carrying a proof of origin have it replaced.
+   */
+  sign(items: readonly Record<string, AttributeValue>[]): Promise<void>;
+}
+
+/** A signer with a new Ed25519 key pair, held only in memory, for tombstones of `tableArn`. */
+export function createTombstoneSigner(key: MacKey, tableArn: string): TombstoneSigner {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const spki = publicKey.export({ format: 'der', type: 'spki' });
+  let certified: Promise<Uint8Array> | undefined;
+  const certify = async (): Promise<Uint8Array> => {
+    const answer = await key.kms.send(
+      new GenerateMacCommand({
+        KeyId: key.keyId,
+        Message: signingKeyMessage(tableArn, spki),
+        MacAlgorithm: MAC_ALGORITHM,
+      }),
+    );
+    if (!answer.Mac) throw new Error('GenerateMac answered without a Mac');
+    return answer.Mac;
+  };
+  return {
+    async sign(items) {
+      if (items.length === 0) return;
+      certified ??= certify();
+      const attempt = certified;
+      let signingKeyMac: Uint8Array;
+      try {
+        signingKeyMac = await attempt;
+      } catch (error) {
+        // The next batch asks again (the store retries throttling and 5xx).
+        if (certified === attempt) certified = undefined;
+        throw error;
+      }
+      const digests = Buffer.concat(items.map((item) => itemDigest(tableArn, withoutOrigin(item))));
+      const signature = sign(null, signedBatchMessage(digests), privateKey);
+      for (const item of items) {
+        for (const name of ORIGIN_ATTRIBUTES) delete item[name];
+        item.signature = { B: signature };
+        item.signedBatch = { B: digests };
+        item.signingKey = { B: spki };
+        item.signingKeyMac = { B: signingKeyMac };
+      }
+    },
+  };
 }
 
 /** What restore learns of a tombstone's origin. */
 export type OriginVerdict = { verified: true } | { verified: false; reason: string };
 
+/** Why an item whose digest is not in its batch is refused. */
+const NOT_COVERED =
+  'its fields do not match what its MAC covers: altered since it was written, or from another table';
+const NOT_VERIFIED = "its MAC does not verify: not written by this stack's sweep, or altered since";
+
+/** The digests of a batch if they are well formed (1 to MAX_BATCH_DIGESTS of DIGEST_BYTES each). */
+function digestsOf(value: AttributeValue | undefined): Uint8Array | undefined {
+  const digests = value?.B;
+  if (!digests || digests.length === 0 || digests.length % DIGEST_BYTES !== 0) return undefined;
+  return digests.length > MAX_BATCH_DIGESTS * DIGEST_BYTES ? undefined : digests;
+}
+
+/** Whether `own` is one of the batch's digests. */
+function listed(digests: Uint8Array, own: Buffer): boolean {
+  for (let at = 0; at < digests.length; at += DIGEST_BYTES) {
+    if (own.equals(digests.subarray(at, at + DIGEST_BYTES))) return true;
+  }
+  return false;
+}
+
+/** An Ed25519 public key from its SPKI DER bytes, or undefined for anything else. */
+function ed25519Key(spki: Uint8Array): KeyObject | undefined {
+  try {
+    const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+    return key.asymmetricKeyType === 'ed25519' ? key : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+
 /**
- * Checks tombstone items against the MAC key, one VerifyMac per distinct batch (a sweep's batch of up
- * to 25 items costs one request however many of its tombstones are restored). Never throws: an item
- * it cannot verify, for whatever reason, gets `verified: false` with the reason.
+ * Checks tombstone items against the MAC key: v1 items with one VerifyMac per distinct batch, v2 items
+ * with one VerifyMac per distinct signing key and a local signature check per distinct batch (see the
+ * file's header). Never throws: an item it cannot verify, for whatever reason, gets
+ * `verified: false` with the reason.
  */
 export function createOriginVerifier(key: MacKey, tableArn: string) {
-  const batches = new Map<string, Promise<OriginVerdict>>();
-  const verifyBatch = async (mac: Uint8Array, digests: Uint8Array): Promise<OriginVerdict> => {
+  const macs = new Map<string, Promise<OriginVerdict>>();
+  const signatures = new Map<string, boolean>();
+  const verifyMac = async (mac: Uint8Array, message: Buffer): Promise<OriginVerdict> => {
     try {
       const answer = await key.kms.send(
-        new VerifyMacCommand({
-          KeyId: key.keyId,
-          Message: batchMessage(digests),
-          Mac: mac,
-          MacAlgorithm: MAC_ALGORITHM,
-        }),
+        new VerifyMacCommand({ KeyId: key.keyId, Message: message, Mac: mac, MacAlgorithm: MAC_ALGORITHM }),
       );
       // VerifyMac answers KMSInvalidMacException for a MAC that does not match; anything but an
       // explicit true is refused all the same.
@@ -138,46 +229,64 @@ export function createOriginVerifier(key: MacKey, tableArn: string) {
         ? { verified: true }
         : { verified: false, reason: 'VerifyMac did not confirm its MAC' };
     } catch (error) {
-      const { name, message } = safeError(error);
-      if (name === 'KMSInvalidMacException') {
-        return {
-          verified: false,
-          reason: "its MAC does not verify: not written by this stack's sweep, or altered since",
-        };
-      }
-      return {
-        verified: false,
-        reason: `its MAC could not be verified (${name}${message ? `: ${message}` : ''})`,
-      };
+      const { name, message: text } = safeError(error);
+      if (name === 'KMSInvalidMacException') return { verified: false, reason: NOT_VERIFIED };
+      return { verified: false, reason: `its MAC could not be verified (${name}${text ? `: ${text}` : ''})` };
     }
   };
-  return async (item: Record<string, AttributeValue>): Promise<OriginVerdict> => {
-    const mac = item.mac?.B;
-    const digests = item.macBatch?.B;
-    if (!mac || !digests) return { verified: false, reason: 'it carries no MAC: not written by the sweep' };
-    if (digests.length === 0 || digests.length % DIGEST_BYTES !== 0 || digests.length > 100 * DIGEST_BYTES) {
-      return { verified: false, reason: 'its MAC batch is malformed' };
-    }
-    const { mac: _mac, macBatch: _batch, ...signed } = item;
-    const own = itemDigest(tableArn, signed);
-    let listed = false;
-    for (let at = 0; at < digests.length; at += DIGEST_BYTES) {
-      if (Buffer.compare(Buffer.from(digests.subarray(at, at + DIGEST_BYTES)), own) === 0) listed = true;
-    }
-    if (!listed) {
-      return {
-        verified: false,
-        reason:
-          'its fields do not match what its MAC covers: altered since it was written, or from another table',
-      };
-    }
-    const cacheKey = `${Buffer.from(mac).toString('base64')}/${Buffer.from(digests).toString('base64')}`;
-    let verdict = batches.get(cacheKey);
+  /** One VerifyMac per distinct (MAC, message): a batch or a signing key met again costs none. */
+  const verifyMacOnce = (mac: Uint8Array, message: Buffer): Promise<OriginVerdict> => {
+    const cacheKey = `${base64(mac)}/${base64(message)}`;
+    let verdict = macs.get(cacheKey);
     if (!verdict) {
-      verdict = verifyBatch(mac, digests);
-      batches.set(cacheKey, verdict);
+      verdict = verifyMac(mac, message);
+      macs.set(cacheKey, verdict);
     }
     return verdict;
+  };
+  const verifyV1 = (
+    item: Record<string, AttributeValue>,
+    own: Buffer,
+  ): Promise<OriginVerdict> | OriginVerdict => {
+    const mac = item.mac?.B;
+    const digests = digestsOf(item.macBatch);
+    if (!mac || !digests) return { verified: false, reason: 'its MAC batch is malformed' };
+    if (!listed(digests, own)) return { verified: false, reason: NOT_COVERED };
+    return verifyMacOnce(mac, batchMessage(digests));
+  };
+  const verifyV2 = (
+    item: Record<string, AttributeValue>,
+    own: Buffer,
+  ): Promise<OriginVerdict> | OriginVerdict => {
+    const signature = item.signature?.B;
+    const digests = digestsOf(item.signedBatch);
+    const spki = item.signingKey?.B;
+    const keyMac = item.signingKeyMac?.B;
+    const publicKey = spki ? ed25519Key(spki) : undefined;
+    if (!signature || signature.length !== SIGNATURE_BYTES || !digests || !spki || !publicKey || !keyMac) {
+      return { verified: false, reason: 'its signature or signing key is malformed' };
+    }
+    if (!listed(digests, own)) return { verified: false, reason: NOT_COVERED };
+    const signatureKey = `${base64(spki)}/${base64(signature)}/${base64(digests)}`;
+    let signed = signatures.get(signatureKey);
+    if (signed === undefined) {
+      signed = verify(null, signedBatchMessage(digests), publicKey, signature);
+      signatures.set(signatureKey, signed);
+    }
+    if (!signed) return { verified: false, reason: NOT_VERIFIED };
+    // The key's MAC: only the sweep's role can have made it, for this table.
+    return verifyMacOnce(keyMac, signingKeyMessage(tableArn, spki));
+  };
+  return async (item: Record<string, AttributeValue>): Promise<OriginVerdict> => {
+    const v1 = item.mac !== undefined || item.macBatch !== undefined;
+    const v2 = ['signature', 'signedBatch', 'signingKey', 'signingKeyMac'].some(
+      (name) => item[name] !== undefined,
+    );
+    if (!v1 && !v2) return { verified: false, reason: 'it carries no MAC: not written by the sweep' };
+    if (v1 && v2)
+      return { verified: false, reason: 'it carries two proofs of origin: not written by the sweep' };
+    const own = itemDigest(tableArn, withoutOrigin(item));
+    return v1 ? verifyV1(item, own) : verifyV2(item, own);
   };
 }
 

@@ -11,8 +11,10 @@
 // The shard (0-7, from the schedule's group/name) spreads one busy group or sweep over eight
 // partition keys, so a sweep deleting 1,000/s never meets DynamoDB's 1,000 WCU/s per-partition limit.
 // Schedule and group names never contain '#', so the separators are unambiguous.
-// Every tombstone item carries a MAC of the sweep's KMS HMAC key, one GenerateMac per BatchWriteItem
-// call (src/tombstone/origin.ts): restore recreates nothing whose MAC does not verify.
+// Every tombstone item carries its proof of origin (src/tombstone/origin.ts, v2): each BatchWriteItem
+// call's items are signed with the store's own Ed25519 key, which one GenerateMac of the sweep's KMS
+// HMAC key certifies when the first tombstone is written. Restore recreates nothing that does not
+// verify.
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import {
@@ -32,7 +34,7 @@ import {
   type TombstoneReceipt,
   type TombstoneWriter,
 } from '../sweep/tombstones.ts';
-import { type MacKey, signItems } from './origin.ts';
+import { createTombstoneSigner, type MacKey, withoutOrigin } from './origin.ts';
 
 export type { ScheduleDefinition, TombstoneEntry, TombstoneReceipt, TombstoneWriter };
 export { serializeDefinition, sha256, TombstoneOutcome };
@@ -65,9 +67,12 @@ const DAY_MS = 86_400_000;
 
 export interface DynamoTombstoneOptions {
   tableName: string;
-  /** The KMS HMAC key every tombstone is MACed with (only the sweep's role may GenerateMac with it). */
+  /**
+   * The KMS HMAC key that certifies the store's signing key (only the sweep's role may GenerateMac
+   * with it): one GenerateMac per store, when the first tombstone is written.
+   */
   mac: MacKey;
-  /** The table's ARN, which every MAC covers (origin.ts tableArnFor). */
+  /** The table's ARN, which every proof of origin covers (origin.ts tableArnFor). */
   tableArn: string;
   clock: () => Date;
   retentionDays?: number;
@@ -114,6 +119,7 @@ export function createDynamoTombstoneStore(
   const outcomeLingerMs = options.outcomeLingerMs ?? OUTCOME_LINGER_MS;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const limit = pLimit(options.concurrency ?? 8);
+  const signer = createTombstoneSigner(options.mac, tableArn);
   const inFlight = new Set<Promise<unknown>>();
   /** A tombstone waiting for its write: its three items, and the sweep waiting on it. */
   type Waiting = { requests: WriteRequest[]; resolve: () => void; reject: (error: unknown) => void };
@@ -165,13 +171,13 @@ export function createDynamoTombstoneStore(
       ...outcomes.map((outcome) => outcome.request),
     ];
     try {
-      // One MAC for every tombstone item of this call (outcomes are tombstone items too), before
-      // any of them is sent: an item is never stored without its MAC.
+      // One signature for every tombstone item of this call (outcomes are tombstone items too),
+      // before any of them is sent: an item is never stored without its proof of origin.
       const signed = unprocessed.flatMap((request) => {
         const item = request.PutRequest?.Item;
         return item?.kind?.S === 'tombstone' ? [item] : [];
       });
-      await retrying(() => signItems(options.mac, tableArn, signed));
+      await retrying(() => signer.sign(signed));
       for (let round = 0; unprocessed.length > 0; round++) {
         if (round >= MAX_ROUNDS) {
           throw new Error(`Tombstone table ${tableName} left ${unprocessed.length} writes unprocessed`);
@@ -306,9 +312,12 @@ export function createDynamoTombstoneStore(
       }
       // The tombstone put again whole, with its outcome: the same item the write stored (written
       // before this, since the delete waited for it), so a retry of either put leaves no other item.
-      // Its MAC is made again when it is sent, over the outcome too.
-      const { mac: _mac, macBatch: _batch, ...written } = tombstone;
-      const item = { ...written, outcome: { S: outcome }, outcomeAt: { S: clock().toISOString() } };
+      // It is signed again when it is sent, over the outcome too.
+      const item = {
+        ...withoutOrigin(tombstone),
+        outcome: { S: outcome },
+        outcomeAt: { S: clock().toISOString() },
+      };
       outcomeQueue.push({ request: { PutRequest: { Item: item } }, receipt });
       drain(NOTHING_DUE);
     },
