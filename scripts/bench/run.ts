@@ -723,7 +723,7 @@ async function createTombstoneTable(
   dynamodb: DynamoDBClient,
   kms: KMSClient,
 ): Promise<(clock: () => Date) => TombstoneWriter> {
-  // The MAC key every tombstone is MACed with (one GenerateMac per BatchWriteItem), as deployed.
+  // The MAC key that certifies each store's signing key (one GenerateMac per store), as deployed.
   const { KeyMetadata } = await kms.send(
     new CreateKeyCommand({ KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' }),
   );

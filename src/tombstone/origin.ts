@@ -181,6 +181,7 @@ export type OriginVerdict = { verified: true } | { verified: false; reason: stri
 const NOT_COVERED =
   'its fields do not match what its MAC covers: altered since it was written, or from another table';
 const NOT_VERIFIED = "its MAC does not verify: not written by this stack's sweep, or altered since";
+const NOT_SIGNED = "its signature does not verify: not written by this stack's sweep, or altered since";
 
 /** The digests of a batch if they are well formed (1 to MAX_BATCH_DIGESTS of DIGEST_BYTES each). */
 function digestsOf(value: AttributeValue | undefined): Uint8Array | undefined {
@@ -273,7 +274,7 @@ export function createOriginVerifier(key: MacKey, tableArn: string) {
       signed = verify(null, signedBatchMessage(digests), publicKey, signature);
       signatures.set(signatureKey, signed);
     }
-    if (!signed) return { verified: false, reason: NOT_VERIFIED };
+    if (!signed) return { verified: false, reason: NOT_SIGNED };
     // The key's MAC: only the sweep's role can have made it, for this table.
     return verifyMacOnce(keyMac, signingKeyMessage(tableArn, spki));
   };
