@@ -98,6 +98,12 @@ function shellWords(command: string): string[] {
   return words;
 }
 
+/** A command's arguments up to its first redirection (`>`, `>>`, `2>`; the file joined or apart). */
+function beforeRedirection(words: string[]): string[] {
+  const at = words.findIndex((word) => /^\d*>/.test(word));
+  return at >= 0 ? words.slice(0, at) : words;
+}
+
 /** Every command of the fenced sh/bash/shell blocks of one Markdown page. */
 function commandsOf(file: string, markdown: string): DocumentedCommand[] {
   const commands: DocumentedCommand[] = [];
@@ -282,7 +288,7 @@ describe('documented commands', () => {
     );
     expect(bench.length).toBeGreaterThanOrEqual(6);
     for (const command of bench) {
-      const argv = shellWords(command.text).slice(4);
+      const argv = beforeRedirection(shellWords(command.text).slice(4));
       expect(() => parseBenchArguments(argv), where(command)).not.toThrow();
     }
   });
@@ -300,7 +306,7 @@ describe('documented commands', () => {
       const read = words[0] === 'npm' && tool ? readers[tool] : undefined;
       if (!read) continue;
       const after = words.slice(words.indexOf('--') + 1);
-      const argv = after.includes('>') ? after.slice(0, after.indexOf('>')) : after;
+      const argv = beforeRedirection(after);
       expect(() => read(argv), where(command)).not.toThrow();
       parsed++;
     }
