@@ -1,5 +1,5 @@
-// The lean request path (lean.ts) for GenerateMac: the MAC over each tombstone call's items, one
-// before every BatchWriteItem of tombstones. Answers are read by the SDK's own deserializer (the MAC
+// The lean request path (lean.ts) for GenerateMac: the MAC that certifies the tombstone store's
+// signing key, about one per sweep invocation (src/tombstone/origin.ts). Answers are read by the SDK's own deserializer (the MAC
 // is binary), and failed attempts are retried by the client's own SDK retry strategy.
 import { GenerateMac$, GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms';
 import { LeanRequestPath } from './lean.ts';

@@ -15,13 +15,21 @@
 //   SweepRole may use for GenerateMac; restore checks it with VerifyMac (only the RestoreRole may).
 // - v2 (`signature`, `signedBatch`, `signingKey`, `signingKeyMac`): a signing key of the invocation.
 //   The sweep makes an Ed25519 key pair in memory when its store is made; the private key never
-//   leaves the process. One GenerateMac, the first time a tombstone is written, covers the public key
-//   bound to the table's ARN (`signingKeyMac`); each call's batch is then signed locally (Ed25519,
-//   node:crypto, about 80 µs here). Restore checks the key's MAC with VerifyMac and the signature with
-//   the public key. Forging a v2 item needs either the invocation's private key or a GenerateMac over
-//   another public key: what forging a v1 item needs, a GenerateMac. The same two IAM grants hold.
-//   Why: v1 put a KMS round trip on the path of every tombstone write, before its BatchWriteItem,
-//   which a delete waits for (docs/scale.md); v2 takes one per invocation.
+//   leaves the process. A GenerateMac certifies the public key for one scope: the table's ARN, one
+//   sweep run and one UTC hour of deletion times (`signingKeyMac`; restore works the scope out from
+//   the item's `runId` and `deletedAt`), so one per run and hour, about one per invocation. Each call's
+//   items are signed locally (Ed25519, node:crypto, about 80 µs here), in batches that share a
+//   scope and a state: first writes (pending) apart from outcomes, so a settled tombstone's proof
+//   never vouches for another tombstone's pending state. Restore checks the signature with the public
+//   key and the key's MAC with VerifyMac. Forging a v2 item needs the invocation's private key or a
+//   GenerateMac over another key or scope, as a v1 item needs a GenerateMac; the same two IAM grants
+//   hold. Someone who once read the invocation's memory could sign tombstones of its runs and hours
+//   only. Why v2: v1 put a KMS round trip on the path of every tombstone write, before its
+//   BatchWriteItem, which a delete waits for (docs/scale.md).
+//   Left: a pending first write is in a signed batch with up to seven others. Were one of those never
+//   settled (an invocation stopped between a tombstone and its outcome), its stored proof would still
+//   vouch for the others' pending states: someone able both to read the table (the RestoreRole) and
+//   to write it (the SweepRole) could put a settled tombstone back as pending (docs/restore.md).
 //
 // KMS facts: KMS API Reference, GenerateMac and VerifyMac (Message 1-4,096 bytes; MacAlgorithm
 // HMAC_SHA_256 for an HMAC_256 key; a MAC that does not match answers KMSInvalidMacException, never
@@ -118,16 +126,47 @@ export function itemDigest(tableArn: string, item: Record<string, AttributeValue
 
 const batchMessage = (digests: Uint8Array) => Buffer.concat([BATCH_HEADER, digests]);
 const signedBatchMessage = (digests: Uint8Array) => Buffer.concat([SIGNED_BATCH_HEADER, digests]);
-/** What a signing key's MAC covers: the header, the table's ARN, a NUL, the key's SPKI DER bytes. */
-const signingKeyMessage = (tableArn: string, spki: Uint8Array) =>
-  Buffer.concat([SIGNING_KEY_HEADER, Buffer.from(tableArn, 'utf8'), Buffer.from([0]), spki]);
+
+/** The span of deletion times one certificate of a signing key covers: one UTC hour. */
+export const SIGNING_KEY_SPAN_MS = 3_600_000;
+
+/** What a certificate of a signing key covers: the table, one sweep run, one hour of deletion times. */
+export interface SigningKeyScope {
+  tableArn: string;
+  runId: string;
+  /** The start of the UTC hour holding the tombstones' `deletedAt`, as an ISO 8601 string. */
+  hour: string;
+}
+
+/** The scope of a tombstone item (its run and the hour of its `deletedAt`), or undefined if unreadable. */
+function scopeOf(tableArn: string, item: Record<string, AttributeValue>): SigningKeyScope | undefined {
+  const runId = item.runId?.S;
+  const deletedAt = Date.parse(item.deletedAt?.S ?? '');
+  if (!runId || Number.isNaN(deletedAt)) return undefined;
+  const hour = new Date(Math.floor(deletedAt / SIGNING_KEY_SPAN_MS) * SIGNING_KEY_SPAN_MS).toISOString();
+  return { tableArn, runId, hour };
+}
+
+/**
+ * What a signing key's MAC covers: the header, the scope as a JSON array (its strings escaped, so it
+ * ends unambiguously), a NUL, the key's SPKI DER bytes.
+ */
+const signingKeyMessage = (scope: SigningKeyScope, spki: Uint8Array) =>
+  Buffer.concat([
+    SIGNING_KEY_HEADER,
+    Buffer.from(JSON.stringify([scope.tableArn, scope.runId, scope.hour]), 'utf8'),
+    Buffer.from([0]),
+    spki,
+  ]);
 
 /** Signs batches of tombstone items for one store (one invocation): see the file's header, v2. */
 export interface TombstoneSigner {
   /**
-   * Sets `signature`, `signedBatch`, `signingKey` and `signingKeyMac` on each item. The first call
-   * (and a call after a failed one) sends the one GenerateMac; throws what KMS throws, and the caller
-   * treats the batch as not written. Items already carrying a proof of origin have it replaced.
+   * Sets `signature`, `signedBatch`, `signingKey` and `signingKeyMac` on each item, replacing any
+   * proof it carried. Items are signed in groups that share a run, an hour of `deletedAt` and a state
+   * (pending, or settled): a first write is never in the same signed batch as an outcome. The first
+   * group of a run and hour sends its GenerateMac (again after a failed one); throws what KMS throws,
+   * and the caller treats the call as not written. Throws for an item with no `runId` or `deletedAt`.
    */
   sign(items: readonly Record<string, AttributeValue>[]): Promise<void>;
 }
@@ -136,40 +175,56 @@ export interface TombstoneSigner {
 export function createTombstoneSigner(key: MacKey, tableArn: string): TombstoneSigner {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const spki = publicKey.export({ format: 'der', type: 'spki' });
-  let certified: Promise<Uint8Array> | undefined;
-  const certify = async (): Promise<Uint8Array> => {
+  /** The key's MAC for each scope it was certified for, by the scope's message. */
+  const certificates = new Map<string, Promise<Uint8Array>>();
+  const certify = async (message: Buffer): Promise<Uint8Array> => {
     const answer = await key.kms.send(
-      new GenerateMacCommand({
-        KeyId: key.keyId,
-        Message: signingKeyMessage(tableArn, spki),
-        MacAlgorithm: MAC_ALGORITHM,
-      }),
+      new GenerateMacCommand({ KeyId: key.keyId, Message: message, MacAlgorithm: MAC_ALGORITHM }),
     );
     if (!answer.Mac) throw new Error('GenerateMac answered without a Mac');
     return answer.Mac;
   };
+  const certificateFor = async (scope: SigningKeyScope): Promise<Uint8Array> => {
+    const message = signingKeyMessage(scope, spki);
+    const cacheKey = message.toString('base64');
+    let certified = certificates.get(cacheKey);
+    if (!certified) {
+      certified = certify(message);
+      certificates.set(cacheKey, certified);
+    }
+    try {
+      return await certified;
+    } catch (error) {
+      // The next group asks again (the store retries throttling and 5xx).
+      if (certificates.get(cacheKey) === certified) certificates.delete(cacheKey);
+      throw error;
+    }
+  };
+  const signGroup = async (scope: SigningKeyScope, items: Record<string, AttributeValue>[]) => {
+    const signingKeyMac = await certificateFor(scope);
+    const digests = Buffer.concat(items.map((item) => itemDigest(tableArn, withoutOrigin(item))));
+    const signature = sign(null, signedBatchMessage(digests), privateKey);
+    for (const item of items) {
+      for (const name of ORIGIN_ATTRIBUTES) delete item[name];
+      item.signature = { B: signature };
+      item.signedBatch = { B: digests };
+      item.signingKey = { B: spki };
+      item.signingKeyMac = { B: signingKeyMac };
+    }
+  };
   return {
     async sign(items) {
-      if (items.length === 0) return;
-      certified ??= certify();
-      const attempt = certified;
-      let signingKeyMac: Uint8Array;
-      try {
-        signingKeyMac = await attempt;
-      } catch (error) {
-        // The next batch asks again (the store retries throttling and 5xx).
-        if (certified === attempt) certified = undefined;
-        throw error;
-      }
-      const digests = Buffer.concat(items.map((item) => itemDigest(tableArn, withoutOrigin(item))));
-      const signature = sign(null, signedBatchMessage(digests), privateKey);
+      const groups = new Map<string, { scope: SigningKeyScope; items: Record<string, AttributeValue>[] }>();
       for (const item of items) {
-        for (const name of ORIGIN_ATTRIBUTES) delete item[name];
-        item.signature = { B: signature };
-        item.signedBatch = { B: digests };
-        item.signingKey = { B: spki };
-        item.signingKeyMac = { B: signingKeyMac };
+        const scope = scopeOf(tableArn, item);
+        if (!scope) throw new Error('A tombstone item to sign needs its runId and deletedAt');
+        const state = item.outcome?.S === 'pending' ? 'pending' : 'settled';
+        const groupKey = JSON.stringify([scope.runId, scope.hour, state]);
+        const group = groups.get(groupKey) ?? { scope, items: [] };
+        group.items.push(item as Record<string, AttributeValue>);
+        groups.set(groupKey, group);
       }
+      await Promise.all([...groups.values()].map((group) => signGroup(group.scope, group.items)));
     },
   };
 }
@@ -179,9 +234,11 @@ export type OriginVerdict = { verified: true } | { verified: false; reason: stri
 
 /** Why an item whose digest is not in its batch is refused. */
 const NOT_COVERED =
-  'its fields do not match what its MAC covers: altered since it was written, or from another table';
+  'its fields do not match what its proof of origin covers: altered since it was written, or from another table';
 const NOT_VERIFIED = "its MAC does not verify: not written by this stack's sweep, or altered since";
 const NOT_SIGNED = "its signature does not verify: not written by this stack's sweep, or altered since";
+const KEY_NOT_VERIFIED =
+  "its signing key's MAC does not verify for its run, hour and table: not written by this stack's sweep, or altered since";
 
 /** The digests of a batch if they are well formed (1 to MAX_BATCH_DIGESTS of DIGEST_BYTES each). */
 function digestsOf(value: AttributeValue | undefined): Uint8Array | undefined {
@@ -208,7 +265,16 @@ function ed25519Key(spki: Uint8Array): KeyObject | undefined {
   }
 }
 
-const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
+/** A fixed-size cache key for byte strings: their SHA-256, each part length-prefixed. */
+function cacheKeyOf(...parts: Uint8Array[]): string {
+  const hash = createHash('sha256');
+  for (const part of parts) {
+    const length = Buffer.alloc(4);
+    length.writeUInt32BE(part.length);
+    hash.update(length).update(part);
+  }
+  return hash.digest('base64');
+}
 
 /**
  * Checks tombstone items against the MAC key: v1 items with one VerifyMac per distinct batch, v2 items
@@ -217,9 +283,15 @@ const base64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64');
  * `verified: false` with the reason.
  */
 export function createOriginVerifier(key: MacKey, tableArn: string) {
+  // Only definite answers are kept (a MAC that verified, or KMSInvalidMacException): a throttled or
+  // failed VerifyMac is asked again for the next item that needs it.
   const macs = new Map<string, Promise<OriginVerdict>>();
   const signatures = new Map<string, boolean>();
-  const verifyMac = async (mac: Uint8Array, message: Buffer): Promise<OriginVerdict> => {
+  const verifyMac = async (
+    mac: Uint8Array,
+    message: Buffer,
+    invalid: string,
+  ): Promise<OriginVerdict & { definite: boolean }> => {
     try {
       const answer = await key.kms.send(
         new VerifyMacCommand({ KeyId: key.keyId, Message: message, Mac: mac, MacAlgorithm: MAC_ALGORITHM }),
@@ -227,23 +299,32 @@ export function createOriginVerifier(key: MacKey, tableArn: string) {
       // VerifyMac answers KMSInvalidMacException for a MAC that does not match; anything but an
       // explicit true is refused all the same.
       return answer.MacValid === true
-        ? { verified: true }
-        : { verified: false, reason: 'VerifyMac did not confirm its MAC' };
+        ? { verified: true, definite: true }
+        : { verified: false, reason: 'VerifyMac did not confirm its MAC', definite: false };
     } catch (error) {
       const { name, message: text } = safeError(error);
-      if (name === 'KMSInvalidMacException') return { verified: false, reason: NOT_VERIFIED };
-      return { verified: false, reason: `its MAC could not be verified (${name}${text ? `: ${text}` : ''})` };
+      if (name === 'KMSInvalidMacException') return { verified: false, reason: invalid, definite: true };
+      return {
+        verified: false,
+        reason: `its MAC could not be verified (${name}${text ? `: ${text}` : ''})`,
+        definite: false,
+      };
     }
   };
-  /** One VerifyMac per distinct (MAC, message): a batch or a signing key met again costs none. */
-  const verifyMacOnce = (mac: Uint8Array, message: Buffer): Promise<OriginVerdict> => {
-    const cacheKey = `${base64(mac)}/${base64(message)}`;
-    let verdict = macs.get(cacheKey);
-    if (!verdict) {
-      verdict = verifyMac(mac, message);
-      macs.set(cacheKey, verdict);
+  /** One VerifyMac per distinct (MAC, message) answered definitely: a batch or key met again costs none. */
+  const verifyMacOnce = async (mac: Uint8Array, message: Buffer, invalid: string): Promise<OriginVerdict> => {
+    const cacheKey = cacheKeyOf(mac, message);
+    let pending = macs.get(cacheKey);
+    if (!pending) {
+      const asked = verifyMac(mac, message, invalid).then((answer) => {
+        if (!answer.definite && macs.get(cacheKey) === asked) macs.delete(cacheKey);
+        const { definite: _definite, ...verdict } = answer;
+        return verdict;
+      });
+      pending = asked;
+      macs.set(cacheKey, pending);
     }
-    return verdict;
+    return pending;
   };
   const verifyV1 = (
     item: Record<string, AttributeValue>,
@@ -253,7 +334,7 @@ export function createOriginVerifier(key: MacKey, tableArn: string) {
     const digests = digestsOf(item.macBatch);
     if (!mac || !digests) return { verified: false, reason: 'its MAC batch is malformed' };
     if (!listed(digests, own)) return { verified: false, reason: NOT_COVERED };
-    return verifyMacOnce(mac, batchMessage(digests));
+    return verifyMacOnce(mac, batchMessage(digests), NOT_VERIFIED);
   };
   const verifyV2 = (
     item: Record<string, AttributeValue>,
@@ -267,16 +348,18 @@ export function createOriginVerifier(key: MacKey, tableArn: string) {
     if (!signature || signature.length !== SIGNATURE_BYTES || !digests || !spki || !publicKey || !keyMac) {
       return { verified: false, reason: 'its signature or signing key is malformed' };
     }
+    const scope = scopeOf(tableArn, item);
+    if (!scope) return { verified: false, reason: 'its run or deletion time is malformed' };
     if (!listed(digests, own)) return { verified: false, reason: NOT_COVERED };
-    const signatureKey = `${base64(spki)}/${base64(signature)}/${base64(digests)}`;
+    const signatureKey = cacheKeyOf(spki, signature, digests);
     let signed = signatures.get(signatureKey);
     if (signed === undefined) {
       signed = verify(null, signedBatchMessage(digests), publicKey, signature);
       signatures.set(signatureKey, signed);
     }
     if (!signed) return { verified: false, reason: NOT_SIGNED };
-    // The key's MAC: only the sweep's role can have made it, for this table.
-    return verifyMacOnce(keyMac, signingKeyMessage(tableArn, spki));
+    // The key's MAC: only the sweep's role can have made it, for this table, run and hour.
+    return verifyMacOnce(keyMac, signingKeyMessage(scope, spki), KEY_NOT_VERIFIED);
   };
   return async (item: Record<string, AttributeValue>): Promise<OriginVerdict> => {
     const v1 = item.mac !== undefined || item.macBatch !== undefined;

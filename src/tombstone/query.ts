@@ -258,6 +258,24 @@ function daysBetween(from: Date, to: Date): string[] {
   return days;
 }
 
+/**
+ * The most a compressed definition may inflate to: well above any definition (Scheduler's own request
+ * limits keep one far below DynamoDB's 400 KB item, which the compressed form is for).
+ */
+const MAX_DEFINITION_BYTES = 4 * 2 ** 20;
+
+/**
+ * A compressed definition's text, or '' when it does not inflate (corrupt, or larger than
+ * MAX_DEFINITION_BYTES): its SHA-256 then does not match, and restore says so on its line.
+ */
+function inflated(bytes: Uint8Array): string {
+  try {
+    return gunzipSync(bytes, { maxOutputLength: MAX_DEFINITION_BYTES }).toString('utf8');
+  } catch {
+    return '';
+  }
+}
+
 function fromItem(item: Record<string, AttributeValue>): Tombstone {
   const text = (name: string) => item[name]?.S ?? '';
   return {
@@ -269,7 +287,7 @@ function fromItem(item: Record<string, AttributeValue>): Tombstone {
     runId: text('runId'),
     finishedAt: text('finishedAt'),
     stuck: item.stuck?.BOOL === true,
-    body: item.definitionGzip?.B ? gunzipSync(item.definitionGzip.B).toString('utf8') : text('definition'),
+    body: item.definitionGzip?.B ? inflated(item.definitionGzip.B) : text('definition'),
     sha256: text('sha256'),
     outcome: text('outcome'),
     ...(item.outcomeAt?.S ? { outcomeAt: item.outcomeAt.S } : {}),

@@ -11,9 +11,9 @@
 // the new time; about 1 KB of heap, measured 0.92 KB with 30-character names), never a definition or
 // a target.
 //
-// Before anything else, each tombstone's MAC is verified with the sweep's KMS HMAC key
-// (verifyTombstone, src/tombstone/origin.ts), in the plan and again in `apply`: one that does not
-// verify is `unverified` on its line and never recreated or protected.
+// Before anything else, each tombstone's proof of origin is verified against the sweep's KMS HMAC key
+// (tombstoneVerifier, below; src/tombstone/origin.ts), in the plan and again in `apply`: one that does
+// not verify is `unverified` on its line and never recreated or protected.
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   ConflictException,
@@ -330,7 +330,7 @@ export async function applyRestore(
       continue;
     }
     met.add(tombstone.key);
-    // Verified again as read now (an unchanged batch costs no second VerifyMac).
+    // Verified again as read now (a signing key or batch already verified costs no second VerifyMac).
     const origin = await verify(tombstone);
     if (!origin.verified) {
       report({ ...about, action: RestoreAction.unverified, detail: `not recreated: ${origin.reason}` });
@@ -355,12 +355,12 @@ export async function applyRestore(
   return { plan, summary };
 }
 
-/** Checks a tombstone's proof of origin: its MAC, with VerifyMac (origin.ts). Never throws. */
+/** Checks a tombstone's proof of origin: its signature and key MAC, or its v1 MAC (origin.ts). Never throws. */
 export type TombstoneVerifier = (tombstone: Tombstone) => Promise<OriginVerdict>;
 
 /**
  * The verification step restore takes before it creates or protects anything: one verifier per plan
- * or apply, so a batch of tombstones the sweep MACed together costs one VerifyMac.
+ * or apply, so the tombstones of one signing key (or one v1 batch) cost one VerifyMac.
  */
 export function tombstoneVerifier(deps: Pick<RestoreDeps, 'mac' | 'tombstoneTable'>): TombstoneVerifier {
   const verify = createOriginVerifier(deps.mac, tableArnFor(deps.mac.keyId, deps.tombstoneTable));

@@ -12,9 +12,9 @@
 // partition keys, so a sweep deleting 1,000/s never meets DynamoDB's 1,000 WCU/s per-partition limit.
 // Schedule and group names never contain '#', so the separators are unambiguous.
 // Every tombstone item carries its proof of origin (src/tombstone/origin.ts, v2): each BatchWriteItem
-// call's items are signed with the store's own Ed25519 key, which one GenerateMac of the sweep's KMS
-// HMAC key certifies when the first tombstone is written. Restore recreates nothing that does not
-// verify.
+// call's items are signed with the store's own Ed25519 key, which a GenerateMac of the sweep's KMS
+// HMAC key certifies for each run and hour of deletions (about once per invocation). Restore
+// recreates nothing that does not verify.
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import {
@@ -69,7 +69,7 @@ export interface DynamoTombstoneOptions {
   tableName: string;
   /**
    * The KMS HMAC key that certifies the store's signing key (only the sweep's role may GenerateMac
-   * with it): one GenerateMac per store, when the first tombstone is written.
+   * with it): one GenerateMac per run and hour of deletions the store writes.
    */
   mac: MacKey;
   /** The table's ARN, which every proof of origin covers (origin.ts tableArnFor). */

@@ -12,7 +12,13 @@ import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
 import { main } from '../../scripts/restore.ts';
 import { createKmsClient } from '../../src/aws/clients.ts';
 import { createMemoryLogger } from '../../src/log.ts';
-import { itemDigest, tableArnFor, withoutOrigin } from '../../src/tombstone/origin.ts';
+import {
+  createOriginVerifier,
+  createTombstoneSigner,
+  itemDigest,
+  tableArnFor,
+  withoutOrigin,
+} from '../../src/tombstone/origin.ts';
 import type { Tombstone } from '../../src/tombstone/query.ts';
 import { tombstoneVerifier } from '../../src/tombstone/restore.ts';
 import { ACCOUNT_ID, REGION, useTestEmulator } from '../support/emulator.ts';
@@ -521,6 +527,206 @@ describe('tombstone proof of origin', () => {
     expect(outside).toMatch(/^InputError: Invalid SWEEP_TOMBSTONE_MAC_KEY: expected the key's ARN/);
     expect(inside).toMatchObject({ deleted: 1 });
     expect(restored.summary).toMatchObject({ found: 1, wouldRestore: 1, unverified: 0 });
+  });
+});
+
+describe('tombstone proof of origin: what a stored proof vouches for', () => {
+  const tableArn = () => tableArnFor(tombstoneMacKey(env), TOMBSTONE_TABLE);
+  const bulkDefinition = (name: string, input = '{}') => ({
+    Name: name,
+    GroupName: 'default',
+    ScheduleExpression: 'at(2025-06-01T09:00:00)',
+    FlexibleTimeWindow: { Mode: 'OFF' as const },
+    Target: {
+      Arn: 'arn:aws:lambda:us-east-1:123456789012:function:orders',
+      RoleArn: SWEEP_ROLE,
+      Input: input,
+    },
+  });
+  /** A tombstone item as its first write stored it: pending, without its outcome time or proof. */
+  const pendingStateOf = (item: Record<string, AttributeValue>) => {
+    const { outcomeAt: _outcomeAt, ...rest } = withoutOrigin(item);
+    return { ...rest, outcome: { S: 'pending' } };
+  };
+
+  it("no settled tombstone's stored proof holds another tombstone's pending state, however calls mix them", async () => {
+    // Prepare: writes and outcomes interleaved, so BatchWriteItem calls carry first writes and
+    // outcomes together (the store fills a tombstone call's room with outcomes)
+    const store = tombstoneStore(env);
+    const names = Array.from({ length: 60 }, (_, index) => `mix-${index}`);
+    await Promise.all(
+      names.map(async (name, index) => {
+        await new Promise((resolve) => setTimeout(resolve, index * 4));
+        const receipt = await store.write({
+          definition: bulkDefinition(name),
+          runId: 'run-mix',
+          finishedAt: NOW,
+          stuck: false,
+        });
+        store.settle(receipt, index % 5 === 0 ? 'gone' : 'deleted');
+      }),
+    );
+    await store.flush();
+
+    // Assess: every settled item's signed batch against every tombstone's pending state
+    const items = (await itemsOf()).filter((item) => item.kind?.S === 'tombstone');
+    expect(items).toHaveLength(60);
+    const pendingDigests = items.map((item) => itemDigest(tableArn(), pendingStateOf(item)));
+    for (const item of items) {
+      const batch = Buffer.from(item.signedBatch?.B ?? new Uint8Array());
+      expect(batch.length).toBeGreaterThan(0);
+      for (const digest of pendingDigests) expect(batch.includes(digest)).toBe(false);
+    }
+    expect(env.emulator.plane.stats.get('BatchWriteItem')?.calls ?? 0).toBeLessThan(60);
+  });
+
+  it("refuses a gone tombstone put back as pending with another tombstone's proof: restore leaves it alone", async () => {
+    // Prepare: a delete settled, then another's tombstone written while that outcome waits, so one
+    // call carries both; the application had deleted the second schedule itself
+    const store = tombstoneStore(env);
+    const entry = (name: string) => ({
+      definition: bulkDefinition(name),
+      runId: 'run-roll',
+      finishedAt: NOW,
+      stuck: false,
+    });
+    store.settle(await store.write(entry('beside')), 'deleted');
+    store.settle(await store.write(entry('rolled')), 'gone');
+    await store.flush();
+    // Three calls: beside's tombstone; rolled's tombstone with beside's outcome; rolled's outcome.
+    expect(env.emulator.plane.stats.get('BatchWriteItem')?.calls).toBe(3);
+    const items = (await itemsOf()).filter((item) => item.kind?.S === 'tombstone');
+    const rolled = items.find((item) => item.name?.S === 'rolled') as Record<string, AttributeValue>;
+    const beside = items.find((item) => item.name?.S === 'beside') as Record<string, AttributeValue>;
+    const proof = Object.fromEntries(
+      ['signature', 'signedBatch', 'signingKey', 'signingKeyMac'].map((name) => [
+        name,
+        beside[name] as AttributeValue,
+      ]),
+    );
+    await put({ ...pendingStateOf(rolled), ...proof });
+
+    // Act: the restore that would recreate an unsettled tombstone
+    const result = await restore([
+      '--group',
+      'default',
+      '--name',
+      'rolled',
+      '--include-unknown',
+      '--apply',
+      '--keep',
+    ]);
+
+    // Assess
+    expect(result.summary).toMatchObject({ found: 1, unverified: 1, restored: 0 });
+    expect(result.out[0]).toMatch(/^unverified\s+default\/rolled .*altered since it was written/);
+    expect(creates()).toBe(0);
+  });
+
+  it("a signing key's MAC vouches for one run and one hour of deletions: not for another run or hour", async () => {
+    // Prepare: one signer (one key pair), certified for two runs and two hours as a store would be
+    const signer = createTombstoneSigner({ kms: env.kms, keyId: tombstoneMacKey(env) }, tableArn());
+    const item = (runId: string, deletedAt: string): Record<string, AttributeValue> => ({
+      pk: { S: 'g#default#0' },
+      sk: { S: `scoped#${deletedAt}` },
+      kind: { S: 'tombstone' },
+      group: { S: 'default' },
+      name: { S: 'scoped' },
+      runId: { S: runId },
+      deletedAt: { S: deletedAt },
+      definition: { S: '{}' },
+      sha256: { S: createHash('sha256').update('{}').digest('hex') },
+      outcome: { S: 'pending' },
+    });
+    const first = item('run-a', '2025-06-15T12:10:00.000Z');
+    const otherRun = item('run-b', '2025-06-15T12:20:00.000Z');
+    const otherHour = item('run-a', '2025-06-15T13:05:00.000Z');
+    await signer.sign([first]);
+    await signer.sign([otherRun]);
+    await signer.sign([otherHour]);
+    const verify = createOriginVerifier({ kms: env.kms, keyId: tombstoneMacKey(env) }, tableArn());
+
+    // Act: each signed right by the same key, but carrying the first item's key MAC
+    const verdicts = await Promise.all([
+      verify(first),
+      verify(otherRun),
+      verify(otherHour),
+      verify({ ...otherRun, signingKeyMac: first.signingKeyMac as AttributeValue }),
+      verify({ ...otherHour, signingKeyMac: first.signingKeyMac as AttributeValue }),
+    ]);
+
+    // Assess
+    expect(verdicts.slice(0, 3)).toEqual([{ verified: true }, { verified: true }, { verified: true }]);
+    for (const verdict of verdicts.slice(3)) {
+      expect(verdict).toMatchObject({
+        verified: false,
+        reason: expect.stringMatching(/signing key's MAC does not verify for its run, hour/),
+      });
+    }
+    expect(env.emulator.plane.stats.get('GenerateMac')?.calls).toBe(3);
+  });
+
+  it('a VerifyMac that failed is asked again for the next tombstone of its key; a definite refusal is not', async () => {
+    // Prepare: two tombstones of one signing key; VerifyMac throttled for every attempt of the first ask
+    const store = tombstoneStore(env);
+    await Promise.all(
+      ['first', 'second'].map((name) =>
+        store.write({ definition: bulkDefinition(name), runId: 'run-retry', finishedAt: NOW, stuck: false }),
+      ),
+    );
+    await store.flush();
+    const items = (await itemsOf()).filter((item) => item.kind?.S === 'tombstone');
+    env.emulator.plane.faults.configure({
+      rules: [{ kind: 'throttle', service: 'kms', operation: 'VerifyMac', times: 3 }],
+    });
+    const verify = createOriginVerifier({ kms: env.kms, keyId: tombstoneMacKey(env) }, tableArn());
+
+    // Act
+    const first = await verify(items[0] as Record<string, AttributeValue>);
+    const second = await verify(items[1] as Record<string, AttributeValue>);
+    const forged = { ...(items[0] as Record<string, AttributeValue>), signingKeyMac: { B: randomBytes(32) } };
+    const refusedOnce = await verify(forged);
+    const callsAfterRefusal = env.emulator.plane.stats.get('VerifyMac')?.calls ?? 0;
+    const refusedAgain = await verify(forged);
+
+    // Assess
+    expect(first).toMatchObject({
+      verified: false,
+      reason: expect.stringMatching(/could not be verified \(ThrottlingException/),
+    });
+    expect(second).toEqual({ verified: true });
+    expect(refusedOnce).toMatchObject({
+      verified: false,
+      reason: expect.stringMatching(/signing key's MAC does not verify/),
+    });
+    expect(refusedAgain).toEqual(refusedOnce);
+    expect(env.emulator.plane.stats.get('VerifyMac')?.calls).toBe(callsAfterRefusal);
+  });
+
+  it('a compressed definition that does not inflate fails its own line; the restore goes on', async () => {
+    // Prepare: a definition over the compression threshold, its stored bytes then corrupted, and a
+    // genuine small one beside it
+    const store = tombstoneStore(env);
+    const large = bulkDefinition('large', JSON.stringify({ blob: 'x'.repeat(70 * 1024) }));
+    const receipts = await Promise.all([
+      store.write({ definition: large, runId: 'run-gzip', finishedAt: NOW, stuck: false }),
+      store.write({ definition: bulkDefinition('small'), runId: 'run-gzip', finishedAt: NOW, stuck: false }),
+    ]);
+    for (const receipt of receipts) store.settle(receipt, 'deleted');
+    await store.flush();
+    const stored = (await itemsOf()).find((item) => item.name?.S === 'large' && item.kind?.S === 'tombstone');
+    expect(stored?.definitionGzip?.B).toBeDefined();
+    await put({ ...(stored as Record<string, AttributeValue>), definitionGzip: { B: randomBytes(64) } });
+
+    // Act
+    const result = await restore(['--run', 'run-gzip', '--keep']);
+
+    // Assess
+    expect(result.summary).toMatchObject({ found: 2, wouldRestore: 1, failed: 1, unverified: 0 });
+    expect(result.out.find((line) => line.includes('default/large'))).toMatch(
+      /^failed\s+default\/large .*does not match its SHA-256/,
+    );
+    expect(result.out.find((line) => line.includes('default/small'))).toMatch(/^wouldRestore/);
   });
 });
 
