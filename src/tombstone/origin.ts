@@ -326,20 +326,19 @@ export function createOriginVerifier(key: MacKey, tableArn: string) {
     }
     return pending;
   };
-  const verifyV1 = (
+  /** Checks an item's proof of one version, given the item's own digest. */
+  type ProofCheck = (
     item: Record<string, AttributeValue>,
     own: Buffer,
-  ): Promise<OriginVerdict> | OriginVerdict => {
+  ) => Promise<OriginVerdict> | OriginVerdict;
+  const verifyV1: ProofCheck = (item, own) => {
     const mac = item.mac?.B;
     const digests = digestsOf(item.macBatch);
     if (!mac || !digests) return { verified: false, reason: 'its MAC batch is malformed' };
     if (!listed(digests, own)) return { verified: false, reason: NOT_COVERED };
     return verifyMacOnce(mac, batchMessage(digests), NOT_VERIFIED);
   };
-  const verifyV2 = (
-    item: Record<string, AttributeValue>,
-    own: Buffer,
-  ): Promise<OriginVerdict> | OriginVerdict => {
+  const verifyV2: ProofCheck = (item, own) => {
     const signature = item.signature?.B;
     const digests = digestsOf(item.signedBatch);
     const spki = item.signingKey?.B;
