@@ -457,8 +457,9 @@ function explainSweep(summary: FinishedSweep, deployed: SweepRates) {
   );
   if (rereads > 0) {
     console.log(
-      `  A delete whose lookup is more than ${RECHECK_AFTER_MS} ms old when its DeleteSchedule budget lets it go reads the schedule again first,\n` +
-        '  so a change made meanwhile is never lost to the delete; how many depends on how busy the machine is.',
+      `  A delete whose lookup is more than ${RECHECK_AFTER_MS} ms old when its DeleteSchedule budget lets it go reads the schedule again first\n` +
+        '  (and again each time it waits that long once more), so a change made meanwhile is never lost to the delete;\n' +
+        '  how many depends on the rates and on how busy the machine is.',
     );
   }
   const bounds = [

@@ -2,7 +2,7 @@
 // two steps. The dry run (the default) prints the plan: one line per tombstone and the plan's digest.
 // `--apply --plan <digest>` creates exactly that plan, or refuses (exit 2, nothing created) when the
 // plan is no longer the same. Run it as the stack's RestoreRole (the only principal that may read
-// tombstones and verify their MACs), with the stack's tombstone MAC key (output TombstoneMacKeyArn)
+// tombstones and verify their proofs of origin), with the stack's tombstone MAC key (output TombstoneMacKeyArn)
 // in --mac-key or SWEEP_TOMBSTONE_MAC_KEY:
 //   npm run restore -- --group billing --prefix order- [--from 2026-11-30T00:00:00Z]
 //   npm run restore -- --group billing --prefix order- --apply --plan <digest the dry run printed>
@@ -49,7 +49,7 @@ const usage = `Usage: npm run restore -- <what> [<choices>]                     
   --state-table <n>  sweep state table, for --keep (default: the --table name with -state for -tombstones;
                      without --table, SWEEP_STATE_TABLE or schedule-hygiene-dev-state)
   --mac-key <arn>    the stack's tombstone MAC key ARN (output TombstoneMacKeyArn; default
-                     SWEEP_TOMBSTONE_MAC_KEY): a tombstone whose MAC does not verify is never recreated`;
+                     SWEEP_TOMBSTONE_MAC_KEY): a tombstone whose proof of origin does not verify is never recreated`;
 
 const NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
 const RUN_ID = /^[0-9a-zA-Z-]{1,64}$/;

@@ -109,13 +109,14 @@ export async function prepareDevStage(
     tables: [DEFAULT_STATE_TABLE],
     groups: [DEFAULT_SCHEDULE_GROUP],
   },
-): Promise<void> {
+): Promise<{ macKeyArn: string }> {
   for (const table of options.tables) await emulator.services.dynamodb.createTable(table, { hash: 'pk' });
   await emulator.services.dynamodb.createTable(DEFAULT_TOMBSTONE_TABLE, { hash: 'pk', range: 'sk' });
   // The dev stage's tombstone MAC key, by the alias the stack gives it (serverless.yml).
   const macKey = emulator.services.kms.createHmacKey('123456789012', DEFAULT_REGION, 'dev tombstones');
   emulator.services.kms.createAlias(DEFAULT_MAC_KEY_ALIAS, macKey);
   for (const group of options.groups) emulator.services.scheduler.createGroup(group);
+  return { macKeyArn: macKey };
 }
 
 /** Runs until SIGINT or SIGTERM; resolves with the exit code then. */
@@ -126,11 +127,14 @@ async function main(argv: string[], io: ToolIo): Promise<number> {
     return ExitCode.ok;
   }
   const emulator = await startEmulator({ port: options.port, host: options.host });
-  await prepareDevStage(emulator, options);
+  const { macKeyArn } = await prepareDevStage(emulator, options);
   const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${emulator.port}`;
   console.log(`Emulator listening on ${url}`);
   console.log(`DynamoDB tables: ${[...options.tables, DEFAULT_TOMBSTONE_TABLE].join(', ')}`);
   console.log(`Schedule groups: default, ${options.groups.join(', ')}`);
+  // Restore and a deleting `sls invoke local` need the key's ARN: outside Lambda an alias name
+  // names no account (docs/restore.md).
+  console.log(`Tombstone MAC key: ${macKeyArn} (${DEFAULT_MAC_KEY_ALIAS})`);
   console.log('Point the AWS SDK at it with:');
   for (const line of environmentLines(url)) console.log(`  export ${line}`);
   if (options.organization) {

@@ -265,7 +265,10 @@ describe('documented commands', () => {
       const file = (command.marker as { file: string }).file;
       expect(existsSync(file), `${where(command)}: ${file} does not exist`).toBe(true);
       const source = readFileSync(file, 'utf8');
-      for (const option of command.text.match(/(?<=\s)--[a-z][\w-]*/g) ?? []) {
+      // The command's own options: for `npm run <script> -- ...`, those after `--` (before it, npm's).
+      const separator = command.text.indexOf(' -- ');
+      const own = separator >= 0 ? command.text.slice(separator) : command.text;
+      for (const option of own.match(/(?<=\s)--[a-z][\w-]*/g) ?? []) {
         expect(source.includes(`'${option}'`), `${where(command)}: ${file} never uses ${option}`).toBe(true);
       }
     }
@@ -345,6 +348,9 @@ describe('documented commands, run here against the emulator', () => {
       const url = /Emulator listening on (http:\/\/[\d.]+:\d+)/.exec(output)?.[1];
       expect(url, output).toBeDefined();
       expect(output).toContain('Schedule groups: default, schedule-hygiene-dev');
+      expect(output).toMatch(
+        /Tombstone MAC key: arn:aws:kms:us-east-1:123456789012:key\/\S+ \(alias\/schedule-hygiene-dev-tombstone-mac\)/,
+      );
       const port = new URL(url as string).port;
       const exported = documented('export ');
       for (const line of environmentLines(url as string)) {
