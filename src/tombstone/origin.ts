@@ -26,10 +26,12 @@
 //   hold. Someone who once read the invocation's memory could sign tombstones of its runs and hours
 //   only. Why v2: v1 put a KMS round trip on the path of every tombstone write, before its
 //   BatchWriteItem, which a delete waits for (docs/scale.md).
-//   Left: a pending first write is in a signed batch with up to seven others. Were one of those never
-//   settled (an invocation stopped between a tombstone and its outcome), its stored proof would still
-//   vouch for the others' pending states: someone able both to read the table (the RestoreRole) and
-//   to write it (the SweepRole) could put a settled tombstone back as pending (docs/restore.md).
+//   Left: a pending first write is in a signed batch with up to seven others. While one of those is
+//   pending (before its outcome is written, or for good if its outcome never is: an invocation
+//   stopped, or the outcome's write failed), its stored proof vouches for the others' pending states:
+//   someone able both to read the table (the RestoreRole) and to write it (the SweepRole) could put a
+//   settled tombstone back as pending. v1 signed first writes and outcomes together, so any pending
+//   v1 tombstone can be; v1 items expire with the retention (docs/restore.md).
 //
 // KMS facts: KMS API Reference, GenerateMac and VerifyMac (Message 1-4,096 bytes; MacAlgorithm
 // HMAC_SHA_256 for an HMAC_256 key; a MAC that does not match answers KMSInvalidMacException, never
@@ -129,9 +131,9 @@ const signedBatchMessage = (digests: Uint8Array) => Buffer.concat([SIGNED_BATCH_
 
 /**
  * The most items one signature covers. Each item stores the digests of every item signed with it (32
- * bytes each), so 8 keeps an item's proof under about 400 bytes: a tombstone of about 1.5 KB stays
- * within 2 write units (1 KB each), where a call of 25 outcomes signed together would add 800 bytes to
- * each. One Ed25519 signature costs about 80 µs.
+ * bytes each), so 8 keeps an item's proof at about 440 bytes at most, attribute names included: a
+ * tombstone of about 1.5 KB stays within 2 write units (1 KB each), where a call of 25 outcomes
+ * signed together would add 800 bytes to each. One Ed25519 signature costs about 80 µs.
  */
 export const MAX_SIGNED_ITEMS = 8;
 
@@ -146,11 +148,17 @@ export interface SigningKeyScope {
   hour: string;
 }
 
-/** The scope of a tombstone item (its run and the hour of its `deletedAt`), or undefined if unreadable. */
+/**
+ * The scope of a tombstone item (its run and the hour of its `deletedAt`), or undefined without a run
+ * id or with a `deletedAt` not in the store's form (ISO 8601 in UTC with milliseconds).
+ */
 function scopeOf(tableArn: string, item: Record<string, AttributeValue>): SigningKeyScope | undefined {
   const runId = item.runId?.S;
-  const deletedAt = Date.parse(item.deletedAt?.S ?? '');
-  if (!runId || Number.isNaN(deletedAt)) return undefined;
+  const text = item.deletedAt?.S ?? '';
+  const deletedAt = Date.parse(text);
+  // Only the form the store writes (toISOString): another form Date.parse reads would sort and
+  // compare differently in the table's keys and time ranges.
+  if (!runId || Number.isNaN(deletedAt) || new Date(deletedAt).toISOString() !== text) return undefined;
   const hour = new Date(Math.floor(deletedAt / SIGNING_KEY_SPAN_MS) * SIGNING_KEY_SPAN_MS).toISOString();
   return { tableArn, runId, hour };
 }
@@ -175,7 +183,8 @@ export interface TombstoneSigner {
    * of `deletedAt` and a state (pending, or settled): a first write is never in the same signed batch
    * as an outcome. The first
    * group of a run and hour sends its GenerateMac (again after a failed one); throws what KMS throws,
-   * and the caller treats the call as not written. Throws for an item with no `runId` or `deletedAt`.
+   * and the caller treats the call as not written. Throws for an item with no `runId`, or a
+   * `deletedAt` not as toISOString writes it.
    */
   sign(items: readonly Record<string, AttributeValue>[]): Promise<void>;
 }
@@ -226,7 +235,11 @@ export function createTombstoneSigner(key: MacKey, tableArn: string): TombstoneS
       const groups = new Map<string, { scope: SigningKeyScope; items: Record<string, AttributeValue>[] }>();
       for (const item of items) {
         const scope = scopeOf(tableArn, item);
-        if (!scope) throw new Error('A tombstone item to sign needs its runId and deletedAt');
+        if (!scope) {
+          throw new Error(
+            'A tombstone item to sign needs its runId and a deletedAt as toISOString writes it (YYYY-MM-DDTHH:mm:ss.sssZ)',
+          );
+        }
         const state = item.outcome?.S === 'pending' ? 'pending' : 'settled';
         const groupKey = JSON.stringify([scope.runId, scope.hour, state]);
         const group = groups.get(groupKey) ?? { scope, items: [] };

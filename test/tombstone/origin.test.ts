@@ -666,6 +666,15 @@ describe('tombstone proof of origin: what a stored proof vouches for', () => {
       });
     }
     expect(env.emulator.plane.stats.get('GenerateMac')?.calls).toBe(3);
+
+    // A deletedAt in another form Date.parse reads is neither signed nor verified: it would sort and
+    // compare differently in the table's keys and time ranges.
+    const odd = item('run-a', 'June 15, 2025 12:30 UTC');
+    await expect(signer.sign([odd])).rejects.toThrow(/deletedAt as toISOString writes it/);
+    expect(await verify({ ...first, deletedAt: { S: '2025-06-15T12:10:00Z' } })).toMatchObject({
+      verified: false,
+      reason: 'its run or deletion time is malformed',
+    });
   });
 
   it('a VerifyMac that failed is asked again for the next tombstone of its key; a definite refusal is not', async () => {
