@@ -214,10 +214,19 @@ export class LeanRequestPath {
           ?.acquisitionDelay;
         totalRetryDelay += (acquisitionDelay ?? 0) + delay;
         if (delay > 0) {
+          let timer: NodeJS.Timeout | undefined;
           try {
-            await untilAborted(new Promise((resolve) => setTimeout(resolve, delay)), signal);
+            await untilAborted(
+              new Promise((resolve) => {
+                timer = setTimeout(resolve, delay);
+              }),
+              signal,
+            );
           } catch {
             throw attemptsMade(error, attempts, totalRetryDelay);
+          } finally {
+            // An abort leaves no timer behind to keep the process alive.
+            clearTimeout(timer);
           }
         }
       }

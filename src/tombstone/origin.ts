@@ -63,7 +63,10 @@ export const ORIGIN_ATTRIBUTES = [
   'signingKeyMac',
 ] as const;
 
-/** The item without its proof of origin: what its digest covers, and what an outcome puts again. */
+/**
+ * The item without its proof of origin: what an outcome puts again, signed anew. (Its digest needs no
+ * copy: itemDigest reads only the fields it covers, never these.)
+ */
 export function withoutOrigin(item: Record<string, AttributeValue>): Record<string, AttributeValue> {
   const rest = { ...item };
   for (const name of ORIGIN_ATTRIBUTES) delete rest[name];
@@ -193,7 +196,7 @@ export interface TombstoneSigner {
 export function createTombstoneSigner(key: MacKey, tableArn: string): TombstoneSigner {
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
   const spki = publicKey.export({ format: 'der', type: 'spki' });
-  /** The key's MAC for each scope it was certified for, by the scope's message. */
+  /** The key's MAC for each scope it was certified for, by the scope's run and hour (the table is one). */
   const certificates = new Map<string, Promise<Uint8Array>>();
   const certify = async (message: Buffer): Promise<Uint8Array> => {
     const answer = await key.kms.send(
@@ -203,11 +206,10 @@ export function createTombstoneSigner(key: MacKey, tableArn: string): TombstoneS
     return answer.Mac;
   };
   const certificateFor = async (scope: SigningKeyScope): Promise<Uint8Array> => {
-    const message = signingKeyMessage(scope, spki);
-    const cacheKey = message.toString('base64');
+    const cacheKey = JSON.stringify([scope.runId, scope.hour]);
     let certified = certificates.get(cacheKey);
     if (!certified) {
-      certified = certify(message);
+      certified = certify(signingKeyMessage(scope, spki));
       certificates.set(cacheKey, certified);
     }
     try {
@@ -220,7 +222,7 @@ export function createTombstoneSigner(key: MacKey, tableArn: string): TombstoneS
   };
   const signGroup = async (scope: SigningKeyScope, items: Record<string, AttributeValue>[]) => {
     const signingKeyMac = await certificateFor(scope);
-    const digests = Buffer.concat(items.map((item) => itemDigest(tableArn, withoutOrigin(item))));
+    const digests = Buffer.concat(items.map((item) => itemDigest(tableArn, item)));
     const signature = sign(null, signedBatchMessage(digests), privateKey);
     for (const item of items) {
       for (const name of ORIGIN_ATTRIBUTES) delete item[name];
@@ -396,7 +398,7 @@ export function createOriginVerifier(key: MacKey, tableArn: string) {
     if (!v1 && !v2) return { verified: false, reason: 'it carries no MAC: not written by the sweep' };
     if (v1 && v2)
       return { verified: false, reason: 'it carries two proofs of origin: not written by the sweep' };
-    const own = itemDigest(tableArn, withoutOrigin(item));
+    const own = itemDigest(tableArn, item);
     return v1 ? verifyV1(item, own) : verifyV2(item, own);
   };
 }

@@ -171,8 +171,8 @@ export function createDynamoTombstoneStore(
       ...outcomes.map((outcome) => outcome.request),
     ];
     try {
-      // One signature for every tombstone item of this call (outcomes are tombstone items too),
-      // before any of them is sent: an item is never stored without its proof of origin.
+      // Every tombstone item of this call signed (outcomes are tombstone items too; origin.ts groups
+      // them), before any of them is sent: an item is never stored without its proof of origin.
       const signed = unprocessed.flatMap((request) => {
         const item = request.PutRequest?.Item;
         return item?.kind?.S === 'tombstone' ? [item] : [];

@@ -16,7 +16,7 @@ import { InputError } from '../../src/errors.ts';
 import { type CensusInvocationContext, createCensusHandler } from '../../src/handlers/census.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { createDynamoLeaseStore, LEASE_KEY } from '../../src/state/lease.ts';
-import { useTestEmulator } from '../support/emulator.ts';
+import { resetWithStateTable, useTestEmulator } from '../support/emulator.ts';
 import { loseAnswers, onItem } from '../support/lost-answers.ts';
 import { scheduledEvent } from '../support/scheduled-event.ts';
 import { seedGroup } from './fixtures.ts';
@@ -29,17 +29,7 @@ const now = new Date('2025-06-15T12:00:00Z');
 
 const env = useTestEmulator();
 
-beforeEach(async () => {
-  const { plane, services } = env.emulator;
-  services.scheduler.reset();
-  services.cloudwatch.reset();
-  services.lambda.reset();
-  await services.dynamodb.reset();
-  await services.dynamodb.createTable(STATE_TABLE, { hash: 'pk' });
-  plane.resetStats();
-  plane.controls.errorRates = {};
-  plane.setNow(now);
-});
+beforeEach(() => resetWithStateTable(env, STATE_TABLE, now));
 
 afterEach(() => env.emulator.plane.faults.configure({}));
 

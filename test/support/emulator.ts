@@ -60,6 +60,24 @@ export function useTestEmulator(): TestEmulator {
 }
 
 /**
+ * A clean emulator for a test of a run with a state table: Scheduler, CloudWatch, Lambda and DynamoDB
+ * emptied, the state table `stateTable` (hash key `pk`) created, no faults, no error rates, no stats,
+ * the clock at `now`.
+ */
+export async function resetWithStateTable(env: TestEmulator, stateTable: string, now: Date): Promise<void> {
+  const { plane, services } = env.emulator;
+  services.scheduler.reset();
+  services.cloudwatch.reset();
+  services.lambda.reset();
+  await services.dynamodb.reset();
+  await services.dynamodb.createTable(stateTable, { hash: 'pk' });
+  plane.faults.reset();
+  plane.controls.errorRates = {};
+  plane.resetStats();
+  plane.setNow(now);
+}
+
+/**
  * A monotonic clock that stands still, for SweepDeps.elapsed / SweepHandlerDeps.elapsed: the delete
  * gate's reads never age, so no delete waits on a re-read and a loaded machine (a slow event loop, a
  * slow in-process emulator) changes no outcome. For tests that are not about the gate's windows;

@@ -10,7 +10,7 @@ import {
   type TombstoneEntry,
   type TombstoneWriter,
 } from '../../src/tombstone/store.ts';
-import { ACCOUNT_ID, REGION, type TestEmulator } from './emulator.ts';
+import { ACCOUNT_ID, REGION, resetWithStateTable, type TestEmulator } from './emulator.ts';
 
 export const TOMBSTONE_TABLE = 'schedule-hygiene-test-tombstones';
 
@@ -40,23 +40,10 @@ export async function createTombstoneTable(env: TestEmulator, name = TOMBSTONE_T
   }
 }
 
-/**
- * A clean emulator for a tombstone, restore or sweep test: Scheduler, CloudWatch, Lambda and DynamoDB
- * emptied, the state table `stateTable` and the tombstone table created, no faults, no error rates,
- * no stats, the clock at `now`.
- */
+/** resetWithStateTable (support/emulator.ts), and the tombstone table created: for a tombstone, restore or sweep test. */
 export async function resetForTombstones(env: TestEmulator, stateTable: string, now: Date): Promise<void> {
-  const { plane, services } = env.emulator;
-  services.scheduler.reset();
-  services.cloudwatch.reset();
-  services.lambda.reset();
-  await services.dynamodb.reset();
-  await services.dynamodb.createTable(stateTable, { hash: 'pk' });
+  await resetWithStateTable(env, stateTable, now);
   await createTombstoneTable(env);
-  plane.faults.reset();
-  plane.controls.errorRates = {};
-  plane.resetStats();
-  plane.setNow(now);
 }
 
 /** The real store writing to the emulator's tombstone table (create the table first). */
