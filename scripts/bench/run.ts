@@ -26,6 +26,7 @@ import { type SweepOptions, type SweepSummary, sweep } from '../../src/sweep/swe
 import { tableArnFor } from '../../src/tombstone/origin.ts';
 import { createDynamoTombstoneStore, type TombstoneWriter } from '../../src/tombstone/store.ts';
 import type { SyntheticKindValue } from '../emulator/scheduler-synthesize.ts';
+import { measureRequestPathFloor, type RequestPathFloor } from './floor.ts';
 import {
   maxRssMiB,
   meterDynamoDbRequests,
@@ -264,7 +265,17 @@ export interface BenchResult {
    */
   memory?: { reads: number; writes: number; requests: number };
   secondSweep?: SecondSweepResult;
+  /**
+   * Sweep mode, after the sweeps: GetSchedule alone through the same client, at the same concurrency
+   * and GetSchedule budget (floor.ts), and `shareOfSweep`, its CPU per request over the sweep's
+   * cpuMsPerRequest: how much of the sweep's cost per request is the request path itself. Absent
+   * when no schedule was left to read.
+   */
+  requestPathFloor?: RequestPathFloor & { shareOfSweep: number };
 }
+
+/** GetSchedule requests the request path's floor is measured over (fewer for a smaller population). */
+export const FLOOR_REQUESTS = 2_000;
 
 const FINISHED_ONLY: Record<SyntheticKindValue, number> = {
   finishedNone: 1,
@@ -552,6 +563,21 @@ async function benchAgainst(
       state: stateTable!,
       sweepOptions,
     });
+  }
+  if (!naive) {
+    const floor = await measureRequestPathFloor(scheduler, {
+      requests: Math.min(FLOOR_REQUESTS, options.schedules),
+      getTps: budgets.get,
+      concurrency,
+    });
+    if (floor) {
+      result.requestPathFloor = {
+        ...floor,
+        cpuMsPerRequest: round(floor.cpuMsPerRequest, 4),
+        seconds: round(floor.seconds),
+        shareOfSweep: result.cpuMsPerRequest > 0 ? round(floor.cpuMsPerRequest / result.cpuMsPerRequest) : 0,
+      };
+    }
   }
   return result;
 }

@@ -29,6 +29,13 @@ export function benchSummary(result: BenchResult): string[] {
       `one vCPU sustains ${count(result.sustainableRequestsPerSecond.perVcpu)} requests a second; ` +
       `host load ${result.host.loadAverageBefore}-${result.host.loadAverageAfter} on ${result.host.cpus} cores`,
   );
+  if (result.requestPathFloor) {
+    const floor = result.requestPathFloor;
+    lines.push(
+      `  of which the request path: ${floor.cpuMsPerRequest.toFixed(3)} ms a GetSchedule sent alone after the sweep ` +
+        `(${count(floor.requests)} through the same client and budget), ${share(floor.shareOfSweep)} of the sweep's figure`,
+    );
+  }
   lines.push(exactness(result.correctness, result.failed));
   if (result.secondSweep) {
     const second = result.secondSweep;

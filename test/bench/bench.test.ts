@@ -3,7 +3,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BenchMode, defaultConcurrency, parseBenchArguments } from '../../scripts/bench/options.ts';
-import { boundOf, judge, NEAR_CEILING, runBench } from '../../scripts/bench/run.ts';
+import { boundOf, FLOOR_REQUESTS, judge, NEAR_CEILING, runBench } from '../../scripts/bench/run.ts';
 import { benchSummary, exactness } from '../../scripts/bench/summary.ts';
 import { humanDuration } from '../../scripts/human.ts';
 import { LIST_LOOKAHEAD_PAGES } from '../../src/sweep/listing.ts';
@@ -85,6 +85,12 @@ describe('npm run bench', () => {
     expect(result.schedulesLookedUp).toBe(2000);
     expect(result.rereads).toBe(result.operations.GetSchedule.calls - 2000);
     expect(result.emulator.cpuSeconds).toBeGreaterThan(0);
+    // The request path alone, after the sweep: GetSchedule for the schedules left, each answered,
+    // through the same client and a budget like the sweep's (its CPU is timing-dependent).
+    const floor = result.requestPathFloor!;
+    expect(floor).toMatchObject({ requests: FLOOR_REQUESTS, answered: FLOOR_REQUESTS });
+    expect(floor.cpuMsPerRequest).toBeGreaterThan(0);
+    expect(floor.shareOfSweep).toBeCloseTo(floor.cpuMsPerRequest / result.cpuMsPerRequest, 1);
     // One JSON line: the result survives serialization unchanged.
     expect(JSON.parse(JSON.stringify(result))).toEqual(result);
 
@@ -119,6 +125,10 @@ describe('npm run bench', () => {
       );
     }
     expect(summary).toContainEqual(expect.stringMatching(/^CPU: \d+\.\d{3} ms a Scheduler request/));
+    expect(summary).toContainEqual(
+      `  of which the request path: ${floor.cpuMsPerRequest.toFixed(3)} ms a GetSchedule sent alone after the sweep ` +
+        `(2,000 through the same client and budget), ${Math.round(floor.shareOfSweep * 100)}% of the sweep's figure`,
+    );
     expect(summary.at(-1)).toBe(
       keptAtDeparture === 0
         ? `exact: deleted the ${result.correctness.expectedDeletes.toLocaleString('en-US')} finished schedules and nothing else`
