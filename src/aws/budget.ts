@@ -34,9 +34,35 @@ export interface BudgetStats {
 
 const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
+/** Default BudgetOptions.headroom: 97% of the configured rate is used. */
+export const DEFAULT_HEADROOM = 0.97;
+
+/**
+ * The longest release tick (ms). Requests that wait for their slots leave in bunches, one bunch per
+ * tick, woken by one timer run instead of one each: at 1,000 requests a second, ten a wake-up. The
+ * sender's CPU per request falls with it (docs/scale.md, "Release ticks": about 20% for GetSchedule
+ * sent alone at 1,000 a second, measured side by side).
+ */
+export const RELEASE_TICK_MS = 10;
+
+/**
+ * The release tick a budget with this headroom uses: RELEASE_TICK_MS, or less where the headroom
+ * could not absorb a tick's bunch. A request leaves within one tick after its slot and slots are
+ * spaced 1000 / rate ms apart, so any interval of T ms carries at most rate × (T + tick) / 1000 + 1
+ * requests; with the rate at `headroom` × the configured rate, a second then carries at most the
+ * configured rate (plus the one request even spacing allows) when (1 + tick / 1000) × headroom ≤ 1.
+ * With no headroom (1) the tick is 0: slots are kept exactly.
+ */
+export function releaseTickFor(headroom: number): number {
+  if (!(headroom > 0 && headroom < 1)) return 0;
+  return Math.min(RELEASE_TICK_MS, Math.floor((1 / headroom - 1) * 1000));
+}
+
 export class RequestBudget {
   readonly stats: BudgetStats = { requests: 0, throttled: 0, errorRetries: 0, failures: 0 };
   readonly maxRate: number;
+  /** Slots that must wait are released at multiples of this (ms); 0: at the slot itself. */
+  readonly releaseTickMs: number;
   private rate: number;
   private nextSlot = 0;
   private lastAdjust: number;
@@ -54,7 +80,9 @@ export class RequestBudget {
   ) {
     if (!(options.ratePerSecond > 0))
       throw new RangeError(`${operation} budget must be above 0 requests per second`);
-    this.maxRate = options.ratePerSecond * (options.headroom ?? 0.97);
+    const headroom = options.headroom ?? DEFAULT_HEADROOM;
+    this.maxRate = options.ratePerSecond * headroom;
+    this.releaseTickMs = releaseTickFor(headroom);
     this.rate = this.maxRate;
     this.sleep = options.sleep ?? defaultSleep;
     this.now = options.now ?? (() => performance.now());
@@ -73,13 +101,20 @@ export class RequestBudget {
     return this.rate;
   }
 
-  /** Waits for this request's slot. Slots are spaced evenly: no burst beyond the rate. */
+  /**
+   * Waits for this request's slot. Slots are spaced evenly at the current rate; a request that must
+   * wait leaves at the first release tick (a multiple of `releaseTickMs` on this budget's clock) at
+   * or after its slot, never before it, so those due within one tick leave together. A request
+   * whose slot has come leaves at once.
+   */
   async acquire(signal?: AbortSignal): Promise<void> {
     const now = this.now();
     this.recover(now);
     const slot = Math.max(now, this.nextSlot);
     this.nextSlot = slot + 1000 / this.rate;
-    const wait = slot - now;
+    if (slot <= now) return;
+    const release = this.releaseTickMs > 0 ? Math.ceil(slot / this.releaseTickMs) * this.releaseTickMs : slot;
+    const wait = release - now;
     if (wait >= 1) await this.pause(wait, signal);
   }
 

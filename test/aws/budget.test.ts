@@ -1,5 +1,13 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { isNotFound, isThrottling, isTransient, RequestBudget } from '../../src/aws/budget.ts';
+import {
+  isNotFound,
+  isThrottling,
+  isTransient,
+  RELEASE_TICK_MS,
+  RequestBudget,
+  releaseTickFor,
+} from '../../src/aws/budget.ts';
 
 /** A virtual clock: sleeping advances time instantly, so pacing is measured, not waited for. */
 function virtualTime() {
@@ -24,6 +32,132 @@ const serverError = () =>
   Object.assign(new Error('boom'), { name: 'InternalServerException', $metadata: { httpStatusCode: 500 } });
 const validationError = () =>
   Object.assign(new Error('bad'), { name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
+
+/**
+ * A virtual clock for many waiters at once: sleeps wake in time order, each at its own instant, and
+ * `run` drives them until every call settled. Timers are not raced: nothing waits for real time.
+ */
+function eventTime() {
+  let now = 0;
+  const sleepers: { at: number; wake: () => void }[] = [];
+  return {
+    now: () => now,
+    sleep: (ms: number) =>
+      new Promise<void>((wake) => {
+        sleepers.push({ at: now + ms, wake });
+      }),
+    async run<T>(work: Promise<T>): Promise<T> {
+      let settled = false;
+      const done = work.finally(() => {
+        settled = true;
+      });
+      for (;;) {
+        // Let every call that can move reach its next sleep (or its end).
+        for (let turn = 0; turn < 20; turn++) await Promise.resolve();
+        if (settled || sleepers.length === 0) break;
+        sleepers.sort((left, right) => left.at - right.at);
+        const next = sleepers.shift()!;
+        now = Math.max(now, next.at);
+        next.wake();
+      }
+      return done;
+    },
+  };
+}
+
+describe('RequestBudget release ticks', () => {
+  it('uses a 10 ms tick at the default headroom, a shorter one where the headroom is thin, none without', () => {
+    expect(new RequestBudget('GetSchedule', { ratePerSecond: 1000 }).releaseTickMs).toBe(RELEASE_TICK_MS);
+    expect(RELEASE_TICK_MS).toBe(10);
+    expect(releaseTickFor(0.995)).toBe(5);
+    expect(releaseTickFor(1)).toBe(0);
+    expect(new RequestBudget('GetSchedule', { ratePerSecond: 1000, headroom: 1 }).releaseTickMs).toBe(0);
+  });
+
+  it('releases waiting requests in bunches at ticks, never before their slots, within the configured rate', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 20, max: 2_000 }),
+        fc.array(fc.integer({ min: 0, max: 400 }), { minLength: 50, maxLength: 400 }),
+        async (ratePerSecond, arrivalGapsMs) => {
+          // Prepare: the default headroom, requests arriving in bursts and lulls.
+          const time = eventTime();
+          const budget = new RequestBudget('GetSchedule', {
+            ratePerSecond,
+            now: time.now,
+            sleep: time.sleep,
+          });
+          const spacing = 1000 / budget.maxRate;
+          const sends: { slot: number; at: number }[] = [];
+          let expectedSlot = 0;
+          const arrivals = async () => {
+            const calls: Promise<unknown>[] = [];
+            for (const gap of arrivalGapsMs) {
+              if (gap > 0) await time.sleep(gap % 50 === 0 ? gap : 0);
+              // The slot even spacing gives this request: its arrival, or the previous slot's successor.
+              const slot = Math.max(time.now(), expectedSlot);
+              expectedSlot = slot + spacing;
+              calls.push(budget.call(async () => sends.push({ slot, at: time.now() })));
+            }
+            await Promise.all(calls);
+          };
+
+          // Act
+          await time.run(arrivals());
+
+          // Assess: each request left at its slot (it had come) or at the first tick after it.
+          for (const { slot, at } of sends) {
+            expect(at).toBeGreaterThanOrEqual(slot - 1);
+            expect(at).toBeLessThan(slot + RELEASE_TICK_MS);
+            if (at > slot) expect(at % RELEASE_TICK_MS).toBe(0);
+          }
+          // No second carries more than the configured rate (the one request even spacing allows aside).
+          const times = sends.map((send) => send.at).sort((left, right) => left - right);
+          for (let first = 0, last = 0; first < times.length; first++) {
+            while (last < times.length && times[last]! < times[first]! + 1000) last++;
+            expect(last - first).toBeLessThanOrEqual(Math.floor(ratePerSecond) + 1);
+          }
+        },
+      ),
+      { numRuns: 60, seed: 16 },
+    );
+  });
+
+  it('sends a queue of requests ten to a tick at 1,000 a second, where even spacing woke once for each', async () => {
+    // Prepare
+    const time = eventTime();
+    const budget = new RequestBudget('GetSchedule', {
+      ratePerSecond: 1000,
+      now: time.now,
+      sleep: time.sleep,
+    });
+    const sentAt: number[] = [];
+
+    // Act: 1,000 requests queued at once.
+    await time.run(
+      Promise.all(Array.from({ length: 1000 }, () => budget.call(async () => sentAt.push(time.now())))),
+    );
+
+    // Assess: about 97 release instants for 1,000 requests, the last near 1,030 ms (97% of the rate).
+    const instants = new Set(sentAt);
+    expect(instants.size).toBeLessThanOrEqual(Math.ceil(1031 / RELEASE_TICK_MS) + 1);
+    expect(Math.max(...sentAt)).toBeGreaterThanOrEqual(1029);
+    expect(Math.max(...sentAt)).toBeLessThanOrEqual(1040);
+  });
+
+  it('lets a request whose slot has come leave at once, between ticks', async () => {
+    const time = eventTime();
+    const budget = new RequestBudget('GetSchedule', {
+      ratePerSecond: 1000,
+      now: time.now,
+      sleep: time.sleep,
+    });
+    await time.run(time.sleep(3));
+    let sentAt: number | undefined;
+    await time.run(budget.call(async () => (sentAt = time.now())));
+    expect(sentAt).toBe(3);
+  });
+});
 
 describe('RequestBudget', () => {
   it('spaces requests evenly so no second carries more than the budget', async () => {
