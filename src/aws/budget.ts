@@ -40,8 +40,8 @@ export const DEFAULT_HEADROOM = 0.97;
 /**
  * The longest release tick (ms). Requests that wait for their slots leave in bunches, one bunch per
  * tick, woken by one timer run instead of one each: at 1,000 requests a second, ten a wake-up. The
- * sender's CPU per request falls with it (docs/scale.md, "Release ticks": about 20% for GetSchedule
- * sent alone at 1,000 a second, measured side by side).
+ * sender's CPU per request falls with it (docs/scale.md, "Release ticks": GetSchedule sent alone at
+ * 1,000 a second took 0.34 ms of CPU at the median against 0.51 ms, measured side by side).
  */
 export const RELEASE_TICK_MS = 10;
 
