@@ -21,6 +21,8 @@ export interface FloorOptions {
   requests: number;
   /** The GetSchedule budget, requests per second (the emulator's cap, as the sweep's). */
   getTps: number;
+  /** The ListSchedules budget, requests per second, for the pages the names come from. */
+  listTps: number;
   /** Requests in flight (the sweep's concurrency). */
   concurrency: number;
 }
@@ -29,7 +31,7 @@ export interface FloorOptions {
 const MAX_PAGES = 20;
 
 /**
- * Lists up to MAX_PAGES pages of the schedules still there, then sends `requests` GetSchedule for
+ * Lists up to MAX_PAGES pages of the schedules still there (within a budget of `listTps`), then sends `requests` GetSchedule for
  * them at `concurrency` within a budget of `getTps`, timing only the GetSchedule phase. Undefined
  * when no schedule is left to read (a sweep of a population where every schedule was finished).
  * Run it after the sweep: the code it shares with the sweep is then as warm as the sweep left it.
@@ -40,8 +42,11 @@ export async function measureRequestPathFloor(
 ): Promise<RequestPathFloor | undefined> {
   const names: { GroupName: string; Name: string }[] = [];
   let nextToken: string | undefined;
+  const list = new RequestBudget('ListSchedules', { ratePerSecond: options.listTps });
   for (let page = 0; page < MAX_PAGES; page += 1) {
-    const answer = await scheduler.send(new ListSchedulesCommand({ MaxResults: 100, NextToken: nextToken }));
+    const answer = await list.call(() =>
+      scheduler.send(new ListSchedulesCommand({ MaxResults: 100, NextToken: nextToken })),
+    );
     for (const schedule of answer.Schedules ?? []) {
       if (schedule.Name && schedule.GroupName)
         names.push({ GroupName: schedule.GroupName, Name: schedule.Name });

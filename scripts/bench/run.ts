@@ -568,6 +568,7 @@ async function benchAgainst(
     const floor = await measureRequestPathFloor(scheduler, {
       requests: Math.min(FLOOR_REQUESTS, options.schedules),
       getTps: budgets.get,
+      listTps: budgets.list,
       concurrency,
     });
     if (floor) {

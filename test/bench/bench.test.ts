@@ -136,6 +136,21 @@ describe('npm run bench', () => {
     );
   });
 
+  it('lists the names for the request path alone within the ListSchedules budget, however low', async () => {
+    // Prepare: a budget of 2 pages a second; the floor lists the 5 pages left after the sweep.
+    const options = parseBenchArguments([
+      ...['--schedules', '1000', '--list-tps', '2', '--get-tps', '4000', '--delete-tps', '4000'],
+      ...['--latency-ms', '5', '--seed', '3'],
+    ]);
+
+    // Act
+    const result = await runBench(options);
+
+    // Assess: paced like the sweep's listing, so not one page was refused (a refusal failed the run).
+    expect(result.correctness.ok).toBe(true);
+    expect(result.requestPathFloor).toMatchObject({ requests: 1000, answered: 1000 });
+  });
+
   it('sweeps an unchanged population a second time looking up only the schedules that became due', async () => {
     // Prepare: the clock moves a day between sweeps, so schedules inside their retry window become due.
     const options = parseBenchArguments(['--schedules', '1500', ...FAST, '--second-sweep']);
