@@ -39,7 +39,13 @@ export function parseCommandLine<const O extends OptionSpec>(argv: readonly stri
     if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
       const name = names.find((option) => (error as Error).message.includes(`'${option}`)) ?? 'argument';
       const type = options[name.slice(2)]?.type;
-      throw new InputError(name, type === 'boolean' ? 'no value (it is a switch)' : 'a value after it');
+      if (type === 'boolean') throw new InputError(name, 'no value (it is a switch)');
+      // parseArgs reads a value that starts with '-' ('--schedules -5') as the next option.
+      const next = argv[argv.indexOf(name) + 1];
+      if (argv.includes(name) && next?.startsWith('-') && !names.includes(next.split('=')[0] ?? '')) {
+        throw new InputError(name, `a value after it ('${next}' reads as an option: write ${name}=${next})`);
+      }
+      throw new InputError(name, 'a value after it');
     }
     throw error;
   }

@@ -21,6 +21,12 @@ describe('command lines', () => {
     ['a positional argument', ['5'], /^Unknown argument '5'/],
     ['an option without its value', ['--port'], /^Invalid --port: expected a value after it$/],
     [
+      'a value that reads as an option',
+      ['--port', '-5'],
+      /^Invalid --port: expected a value after it \('-5' reads as an option: write --port=-5\)$/,
+    ],
+    ['an option followed by another', ['--port', '--verbose'], /^Invalid --port: expected a value after it$/],
+    [
       'a value given to a switch',
       ['--verbose=yes'],
       /^Invalid --verbose: expected no value \(it is a switch\)$/,
