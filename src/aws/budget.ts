@@ -47,15 +47,15 @@ export const RELEASE_TICK_MS = 10;
 
 /**
  * The release tick a budget with this headroom uses: RELEASE_TICK_MS, or less where the headroom
- * could not absorb a tick's bunch. A request leaves within one tick after its slot and slots are
- * spaced 1000 / rate ms apart, so any interval of T ms carries at most rate × (T + tick) / 1000 + 1
- * requests; with the rate at `headroom` × the configured rate, a second then carries at most the
- * configured rate (plus the one request even spacing allows) when (1 + tick / 1000) × headroom ≤ 1.
- * With no headroom (1) the tick is 0: slots are kept exactly.
+ * could not absorb a tick's bunch. A request leaves between 1 ms before its slot and one tick after
+ * it, and slots are spaced 1000 / rate ms apart, so any interval of T ms carries at most
+ * rate × (T + tick + 1) / 1000 + 1 requests; with the rate at `headroom` × the configured rate, a
+ * second then carries at most the configured rate (plus the one request even spacing allows) when
+ * (1 + (tick + 1) / 1000) × headroom ≤ 1. With no headroom (1) the tick is 0.
  */
 export function releaseTickFor(headroom: number): number {
   if (!(headroom > 0 && headroom < 1)) return 0;
-  return Math.min(RELEASE_TICK_MS, Math.floor((1 / headroom - 1) * 1000));
+  return Math.max(0, Math.min(RELEASE_TICK_MS, Math.floor((1 / headroom - 1) * 1000) - 1));
 }
 
 export class RequestBudget {
@@ -104,7 +104,8 @@ export class RequestBudget {
   /**
    * Waits for this request's slot. Slots are spaced evenly at the current rate; a request that must
    * wait leaves at the first release tick (a multiple of `releaseTickMs` on this budget's clock) at
-   * or after its slot, never before it, so those due within one tick leave together. A request
+   * or after its slot, so those due within one tick leave together. A wait under 1 ms (a timer's
+   * resolution) is not waited: a request leaves at most 1 ms before its tick or slot. A request
    * whose slot has come leaves at once.
    */
   async acquire(signal?: AbortSignal): Promise<void> {
@@ -212,7 +213,7 @@ export class RequestBudget {
     this.lastAdjust = now;
   }
 
-  /** Full jitter over a capped exponential. */
+  /** Equal jitter over a capped exponential: half the delay, plus a random share of the other half. */
   private backoff(attempt: number): number {
     const ceiling = Math.min(this.options.maxDelayMs, this.options.baseDelayMs * 2 ** (attempt - 1));
     return ceiling / 2 + (this.random() * ceiling) / 2;

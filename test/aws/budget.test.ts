@@ -69,12 +69,12 @@ describe('RequestBudget release ticks', () => {
   it('uses a 10 ms tick at the default headroom, a shorter one where the headroom is thin, none without', () => {
     expect(new RequestBudget('GetSchedule', { ratePerSecond: 1000 }).releaseTickMs).toBe(RELEASE_TICK_MS);
     expect(RELEASE_TICK_MS).toBe(10);
-    expect(releaseTickFor(0.995)).toBe(5);
+    expect(releaseTickFor(0.995)).toBe(4);
     expect(releaseTickFor(1)).toBe(0);
     expect(new RequestBudget('GetSchedule', { ratePerSecond: 1000, headroom: 1 }).releaseTickMs).toBe(0);
   });
 
-  it('releases waiting requests in bunches at ticks, never before their slots, within the configured rate', async () => {
+  it('releases waiting requests in bunches at ticks, at most 1 ms before their slots, within the configured rate', async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 20, max: 2_000 }),
@@ -105,17 +105,22 @@ describe('RequestBudget release ticks', () => {
           // Act
           await time.run(arrivals());
 
-          // Assess: each request left at its slot (it had come) or at the first tick after it.
+          // Assess: each request left at its slot (it had come) or at the first tick after it; a wait
+          // under 1 ms (a timer's resolution) is not waited, so at most 1 ms before that tick.
           for (const { slot, at } of sends) {
             expect(at).toBeGreaterThanOrEqual(slot - 1);
             expect(at).toBeLessThan(slot + RELEASE_TICK_MS);
             if (at > slot) expect(at % RELEASE_TICK_MS).toBe(0);
           }
-          // No second carries more than the configured rate (the one request even spacing allows aside).
+          // No second carries more than the documented bound: the budget's rate (97% of the
+          // configured one) over the second plus a tick and the 1 ms a request may leave early,
+          // plus one; which is within the configured rate.
+          const bound = Math.floor((budget.maxRate * (1000 + RELEASE_TICK_MS + 1)) / 1000) + 1;
+          expect(bound).toBeLessThanOrEqual(Math.floor(ratePerSecond) + 1);
           const times = sends.map((send) => send.at).sort((left, right) => left - right);
           for (let first = 0, last = 0; first < times.length; first++) {
             while (last < times.length && times[last]! < times[first]! + 1000) last++;
-            expect(last - first).toBeLessThanOrEqual(Math.floor(ratePerSecond) + 1);
+            expect(last - first).toBeLessThanOrEqual(bound);
           }
         },
       ),
