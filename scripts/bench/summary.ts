@@ -32,7 +32,7 @@ export function benchSummary(result: BenchResult): string[] {
   if (result.requestPathFloor) {
     const floor = result.requestPathFloor;
     lines.push(
-      `  of which the request path: ${floor.cpuMsPerRequest.toFixed(3)} ms a GetSchedule sent alone after the sweep ` +
+      `  the request path alone, a floor: ${floor.cpuMsPerRequest.toFixed(3)} ms a GetSchedule sent alone after the sweep ` +
         `(${count(floor.requests)} through the same client and budget), ${share(floor.shareOfSweep)} of the sweep's figure`,
     );
   }

@@ -126,7 +126,7 @@ describe('npm run bench', () => {
     }
     expect(summary).toContainEqual(expect.stringMatching(/^CPU: \d+\.\d{3} ms a Scheduler request/));
     expect(summary).toContainEqual(
-      `  of which the request path: ${floor.cpuMsPerRequest.toFixed(3)} ms a GetSchedule sent alone after the sweep ` +
+      `  the request path alone, a floor: ${floor.cpuMsPerRequest.toFixed(3)} ms a GetSchedule sent alone after the sweep ` +
         `(2,000 through the same client and budget), ${Math.round(floor.shareOfSweep * 100)}% of the sweep's figure`,
     );
     expect(summary.at(-1)).toBe(
