@@ -81,6 +81,8 @@ export class RequestBudget {
     if (!(options.ratePerSecond > 0))
       throw new RangeError(`${operation} budget must be above 0 requests per second`);
     const headroom = options.headroom ?? DEFAULT_HEADROOM;
+    if (!(headroom > 0 && headroom <= 1))
+      throw new RangeError(`${operation} budget headroom must be above 0 and at most 1`);
     this.maxRate = options.ratePerSecond * headroom;
     this.releaseTickMs = releaseTickFor(headroom);
     this.rate = this.maxRate;
@@ -198,7 +200,8 @@ export class RequestBudget {
     if (now - this.lastDecrease < 1000) return;
     this.lastDecrease = now;
     this.lastAdjust = now;
-    this.rate = Math.max(this.maxRate / 100, this.rate * 0.7, 0.5);
+    // Never below 1% of the budget or 0.5 a second, nor above the budget itself.
+    this.rate = Math.min(this.maxRate, Math.max(this.maxRate / 100, this.rate * 0.7, 0.5));
   }
 
   /** Additive increase: 5% of the budget back for every second without throttling. */

@@ -243,6 +243,26 @@ describe('RequestBudget', () => {
     expect(calls).toBe(1);
   });
 
+  it.each([0, -1, Number.NaN, 1.5])('rejects a headroom of %s, naming it', (headroom) => {
+    expect(() => new RequestBudget('GetSchedule', { ratePerSecond: 5, headroom })).toThrow(
+      'GetSchedule budget headroom must be above 0 and at most 1',
+    );
+  });
+
+  it('keeps a budget under 0.5 a second at or below itself when throttled', async () => {
+    const time = virtualTime();
+    const budget = new RequestBudget('GetSchedule', {
+      ratePerSecond: 0.2,
+      maxThrottleAttempts: 2,
+      random: () => 0.5,
+      ...time,
+    });
+    await expect(budget.call(async () => Promise.reject(throttle()))).rejects.toMatchObject({
+      name: 'ThrottlingException',
+    });
+    expect(budget.currentRate).toBeLessThanOrEqual(budget.maxRate);
+  });
+
   it('rejects a budget of zero', () => {
     expect(() => new RequestBudget('GetSchedule', { ratePerSecond: 0 })).toThrow(/above 0/);
   });
