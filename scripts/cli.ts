@@ -41,8 +41,9 @@ export function parseCommandLine<const O extends OptionSpec>(argv: readonly stri
       const type = options[name.slice(2)]?.type;
       if (type === 'boolean') throw new InputError(name, 'no value (it is a switch)');
       // parseArgs reads a value that starts with '-' ('--schedules -5') as the next option.
-      const next = argv[argv.indexOf(name) + 1];
-      if (argv.includes(name) && next?.startsWith('-') && !names.includes(next.split('=')[0] ?? '')) {
+      const index = argv.indexOf(name);
+      const next = index >= 0 ? argv[index + 1] : undefined;
+      if (next?.startsWith('-') && !names.includes(next.split('=')[0] ?? '')) {
         throw new InputError(name, `a value after it ('${next}' reads as an option: write ${name}=${next})`);
       }
       throw new InputError(name, 'a value after it');

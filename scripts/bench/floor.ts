@@ -1,7 +1,8 @@
 // The request path's own cost, measured in the same run as the sweep it is set beside: GetSchedule
 // alone, through the sweep's own Scheduler client (socket pool, lean path, departure agents) and a
 // paced budget like the sweep's, with nothing else to do. What the sweep costs per request beyond it
-// is its own work: deciding, tombstones and their DynamoDB requests, protection, logs, the gate.
+// is at most its own work: deciding, tombstones and their DynamoDB requests, protection, logs, the
+// gate (at most, since these requests share wake-ups more than the sweep's do).
 import { GetScheduleCommand, ListSchedulesCommand, type SchedulerClient } from '@aws-sdk/client-scheduler';
 import pLimit from 'p-limit';
 import { RequestBudget } from '../../src/aws/budget.ts';
@@ -31,10 +32,12 @@ export interface FloorOptions {
 const MAX_PAGES = 20;
 
 /**
- * Lists up to MAX_PAGES pages of the schedules still there (within a budget of `listTps`), then sends `requests` GetSchedule for
- * them at `concurrency` within a budget of `getTps`, timing only the GetSchedule phase. Undefined
- * when no schedule is left to read (a sweep of a population where every schedule was finished).
- * Run it after the sweep: the code it shares with the sweep is then as warm as the sweep left it.
+ * Lists up to MAX_PAGES pages of the schedules still there (within a budget of `listTps`), then
+ * sends `requests` GetSchedule for them at `concurrency` within a budget of `getTps`, timing only the
+ * GetSchedule phase. Undefined when no schedule is left to read (a sweep of a population where every
+ * schedule was finished). Run it after the sweep: the code it shares with the sweep is then as warm
+ * as the sweep left it. Every call waits for its slot, so the budget's release ticks bunch these more
+ * than the sweep's requests: the figure is a floor for a request's cost, not its share of a sweep's.
  */
 export async function measureRequestPathFloor(
   scheduler: SchedulerClient,

@@ -268,8 +268,8 @@ export interface BenchResult {
   /**
    * Sweep mode, after the sweeps: GetSchedule alone through the same client, at the same concurrency
    * and GetSchedule budget (floor.ts), and `shareOfSweep`, its CPU per request over the sweep's
-   * cpuMsPerRequest: how much of the sweep's cost per request is the request path itself. Absent
-   * when no schedule was left to read.
+   * cpuMsPerRequest: the least of the sweep's cost per request that is the request path itself (a
+   * floor: these calls share wake-ups more than the sweep's). Absent when no schedule was left.
    */
   requestPathFloor?: RequestPathFloor & { shareOfSweep: number };
 }
