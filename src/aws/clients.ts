@@ -8,10 +8,10 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
-import { departureAgents } from './departure.ts';
 import { LeanDynamoDBClient } from './dynamodb-lean.ts';
 import { LeanKMSClient } from './kms-lean.ts';
 import { LeanSchedulerClient } from './scheduler-lean.ts';
+import { UndiciHttpHandler } from './undici-handler.ts';
 
 export interface Credentials {
   accessKeyId: string;
@@ -94,13 +94,24 @@ function common(options: ClientOptions) {
 }
 
 /**
+ * The request handler of the clients whose requests are the sweep's hot path: undici
+ * (undici-handler.ts) with the same sockets and timeouts as common() gives the SDK's own handler.
+ */
+function undiciHandler(options: ClientOptions): UndiciHttpHandler {
+  return new UndiciHttpHandler({
+    connections: options.maxSockets ?? DEFAULT_MAX_SOCKETS,
+    connectionTimeoutMs: CONNECTION_TIMEOUT_MS,
+    requestTimeoutMs: options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+  });
+}
+
+/**
  * A Scheduler client whose requests honour sendWithDepartureCheck (src/aws/departure.ts): the sweep's
- * delete gate checks its preconditions when a DeleteSchedule leaves, not when it was queued.
+ * delete gate checks its preconditions when a DeleteSchedule leaves, not when it was queued. Its
+ * request handler is undici's (undici-handler.ts), for every path: sweep, census and create.
  */
 export function createSchedulerClient(options: SchedulerClientOptions = {}): SchedulerClient {
-  const base = common(options);
-  const agents = departureAgents({ keepAlive: true, maxSockets: options.maxSockets ?? DEFAULT_MAX_SOCKETS });
-  const config = { ...base, requestHandler: { ...base.requestHandler, ...agents } };
+  const config = { ...common(options), requestHandler: undiciHandler(options) };
   if (!options.leanRequestPath) return new SchedulerClient(config);
   if (options.maxAttempts !== 1) {
     throw new RangeError('The lean request path makes one attempt per send: it needs maxAttempts 1');
@@ -125,11 +136,15 @@ export interface LeanClientOptions extends ClientOptions {
 }
 
 export const createDynamoDbClient = (options: LeanClientOptions = {}): DynamoDBClient =>
-  options.leanRequestPath ? new LeanDynamoDBClient(common(options)) : new DynamoDBClient(common(options));
+  options.leanRequestPath
+    ? new LeanDynamoDBClient({ ...common(options), requestHandler: undiciHandler(options) })
+    : new DynamoDBClient(common(options));
 
 /** For the CloudFormation ownership reader: pass maxAttempts 1, its request budget owns retries. */
 export const createCloudFormationClient = (options: ClientOptions = {}) =>
   new CloudFormationClient(common(options));
 
 export const createKmsClient = (options: LeanClientOptions = {}): KMSClient =>
-  options.leanRequestPath ? new LeanKMSClient(common(options)) : new KMSClient(common(options));
+  options.leanRequestPath
+    ? new LeanKMSClient({ ...common(options), requestHandler: undiciHandler(options) })
+    : new KMSClient(common(options));

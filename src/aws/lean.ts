@@ -160,7 +160,9 @@ export class LeanRequestPath {
     const { response } = await parts.requestHandler.handle(signed, options ?? {});
     try {
       if (response.statusCode < 300 && prepared.read) {
-        const bytes = await parts.streamCollector(response.body);
+        // A Uint8Array from UndiciHttpHandler, else a stream (the SDK's own handler).
+        const bytes =
+          response.body instanceof Uint8Array ? response.body : await parts.streamCollector(response.body);
         const output = (bytes.byteLength > 0 ? prepared.read(JSON.parse(toUtf8(bytes))) : {}) as Record<
           string,
           unknown
