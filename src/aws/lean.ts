@@ -79,6 +79,8 @@ export type LeanRetries = 'one attempt' | 'client strategy';
 
 interface Prepared extends LeanOperation {
   operationSchema: ReturnType<typeof operation>;
+  /** The output structure has no members: its answer's body is not read. */
+  emptyOutput: boolean;
 }
 
 interface Shared {
@@ -102,6 +104,7 @@ export class LeanRequestPath {
       this.operations.set(lean.command, {
         ...lean,
         operationSchema: operation(namespace, name, traits, input, output),
+        emptyOutput: hasNoMembers(output),
       });
     }
   }
@@ -163,10 +166,10 @@ export class LeanRequestPath {
         // A Uint8Array from UndiciHttpHandler, else a stream (the SDK's own handler).
         const bytes =
           response.body instanceof Uint8Array ? response.body : await parts.streamCollector(response.body);
-        const output = (bytes.byteLength > 0 ? prepared.read(JSON.parse(toUtf8(bytes))) : {}) as Record<
-          string,
-          unknown
-        >;
+        // As the SDK's deserializer: an output without members (DeleteSchedule's) reads no body.
+        const output = (
+          bytes.byteLength > 0 && !prepared.emptyOutput ? prepared.read(JSON.parse(toUtf8(bytes))) : {}
+        ) as Record<string, unknown>;
         output.$metadata = parts.protocol.deserializeMetadata(response);
         return output;
       }
@@ -286,6 +289,14 @@ export class LeanRequestPath {
 }
 
 type Metadata = Record<string, unknown>;
+
+/** A static structure schema ([3, namespace, name, traits, memberNames, ...]) with no members. */
+function hasNoMembers(schema: unknown): boolean {
+  const resolved = typeof schema === 'function' ? (schema as () => unknown)() : schema;
+  return (
+    Array.isArray(resolved) && resolved[0] === 3 && Array.isArray(resolved[4]) && resolved[4].length === 0
+  );
+}
 
 /**
  * As the SDK's deserializer step does with an answer it could not read into a modeled error (a proxy's

@@ -5,7 +5,9 @@
 // its departure check where undici documents it: a dispatch handler's onRequestStart runs "before
 // request is dispatched on socket", on a connected socket, just before the request's first byte is
 // written (undici's lib/dispatcher/client-h1.js, writeH1). A check that refuses aborts the request
-// there: nothing of it is written, and undici closes that connection (the pool opens another).
+// there: nothing of it is written, and undici closes that connection (the pool opens another). So
+// does a request aborted (the sweep's deadline signal) while it waited for a connection: undici
+// aborts it when a connection comes, and closes that one.
 //
 // It keeps the NodeHttpHandler settings the clients set: sockets per endpoint (`connections`), the
 // connection timeout, and the request timeout, here as undici's headers and body timeouts (no
@@ -36,8 +38,11 @@ export interface UndiciHandlerOptions {
 
 /** The codes undici gives its own timeouts. */
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT']);
-/** undici's codes for a connection that closed or failed before the answer was whole. */
-const CLOSED_CODES = new Set(['UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
+/**
+ * undici's codes for a connection that closed or failed before the answer was whole, its pool
+ * closed or destroyed under the request included (NodeHttpHandler's "socket hang up").
+ */
+const CLOSED_CODES = new Set(['UND_ERR_SOCKET', 'UND_ERR_CLOSED', 'UND_ERR_DESTROYED']);
 
 /**
  * An SDK v3 request handler (pass it as a client's `requestHandler`). One pool of connections per

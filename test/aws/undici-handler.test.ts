@@ -84,6 +84,55 @@ describe('the undici request handler', () => {
     expect(env.emulator.services.scheduler.has('default', 'target')).toBe(!applied);
   });
 
+  it('reads a request cut off by destroy() as a transient ECONNRESET, as the SDK handler reads it', async () => {
+    // Prepare: a ListSchedules page that takes 600 ms is in flight
+    env.emulator.plane.faults.configure({
+      record: true,
+      rules: [{ kind: 'latency', service: 'scheduler', operation: 'ListSchedules', delayMs: 600, times: 1 }],
+    });
+    const client = leanClient(1);
+    const inFlight = client.send(new ListSchedulesCommand({})).catch((error: unknown) => error);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+
+    // Act
+    client.destroy();
+    const failure = await inFlight;
+
+    // Assess
+    expect(failure).toMatchObject({ code: 'ECONNRESET' });
+    expect(isTransient(failure)).toBe(true);
+  });
+
+  it('takes a DeleteSchedule answered 200 with a body that is not JSON as the SDK does: deleted', async () => {
+    // Prepare: a stand-in service that answers every request 200 with an HTML page
+    const { createServer } = await import('node:http');
+    const server = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'text/html' }).end('<html>ok</html>');
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    const lean = createSchedulerClient({
+      ...env.clientOptions,
+      endpoint,
+      maxAttempts: 1,
+      leanRequestPath: true,
+    });
+    const sdk = createSchedulerClient({ ...env.clientOptions, endpoint, maxAttempts: 1 });
+
+    // Act
+    const answers = await Promise.all(
+      [lean, sdk].map((client) =>
+        client.send(new DeleteScheduleCommand({ Name: 'target' })).catch((error: unknown) => error),
+      ),
+    );
+    await new Promise((resolve) => server.close(resolve));
+
+    // Assess
+    for (const answer of answers) expect(answer).toMatchObject({ $metadata: { httpStatusCode: 200 } });
+    expect(answers[0]).not.toBeInstanceOf(Error);
+    expect(answers[1]).not.toBeInstanceOf(Error);
+  });
+
   it('reads a refused connection as a transient ECONNREFUSED', async () => {
     // Prepare: a port nothing listens on (the emulator's, after a server on it has closed)
     const { createServer } = await import('node:net');
