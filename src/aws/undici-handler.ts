@@ -1,22 +1,22 @@
 // The HTTP request handler of the Scheduler client and of the delete gate's lean DynamoDB and KMS
-// clients: the SDK's HttpHandler interface over undici (Node's own HTTP/1.1 client, the one behind
-// its fetch) instead of node:http. It costs the sweeper about a third less CPU per request than the
-// SDK's NodeHttpHandler (docs/scale.md, "An undici request handler"), and it gives the delete gate
-// its departure check where undici documents it: a dispatch handler's onRequestStart runs "before
+// clients: the SDK's HttpHandler interface over the undici package (the HTTP/1.1 client Node's fetch
+// is built on, bundled from npm) instead of node:http. It cut the sweeper's CPU per Scheduler request
+// by about a fifth (docs/scale.md, "An undici request handler"), and it gives the delete gate its
+// departure check where undici documents it: a dispatch handler's onRequestStart runs "before
 // request is dispatched on socket", on a connected socket, just before the request's first byte is
-// written (undici's lib/dispatcher/client-h1.js, writeH1). A check that refuses aborts the request
-// there: nothing of it is written, and undici closes that connection (the pool opens another). So
-// does a request aborted (the sweep's deadline signal) while it waited for a connection: undici
-// aborts it when a connection comes, and closes that one.
+// written (undici's lib/dispatcher/client-h1.js, writeH1). A check that refuses throws there: undici
+// fails the request unwritten and keeps the connection for the next one. A request aborted (the
+// sweep's deadline signal) while it waited for a connection is refused the same way when its turn
+// comes; one aborted in flight is cut off, and undici closes its connection.
 //
-// It keeps the NodeHttpHandler settings the clients set: sockets per endpoint (`connections`), the
-// connection timeout, and the request timeout, here as undici's headers and body timeouts (no
-// answer within it, or a gap that long in the body). Errors read as the SDK's own handler's do, so the
-// SDK's retry strategy and the sweep's budgets classify them alike: a timeout is a TimeoutError
-// (code ETIMEDOUT), a connection closed before the whole answer came an ECONNRESET, an abort an
-// AbortError. Answers are read whole into a Uint8Array, which the SDK's deserializers take as they
-// take a stream (@smithy/core's collectBody); the SDK operations these clients send have no
-// streaming answers.
+// It keeps the settings the clients gave NodeHttpHandler: connections per endpoint (maxSockets), the
+// connection timeout and the request timeout, timed from the request's departure to its whole answer
+// (undici's own headers and body timeouts, kept to about a second, stand behind it). Errors read as
+// NodeHttpHandler's do, so the SDK's retry strategy and the sweep's budgets classify them alike: a
+// timeout is a TimeoutError (code ETIMEDOUT), a connection closed before the whole answer came an
+// ECONNRESET, an abort an AbortError. Answers are read whole into a Uint8Array, which the SDK's
+// deserializers take as they take a stream (@smithy/core's collectBody); the SDK operations these
+// clients send have no streaming answers.
 import { buildQueryString, type HttpHandler, HttpResponse } from '@smithy/core/protocols';
 import type { HttpHandlerOptions, HttpRequest } from '@smithy/types';
 import { type Dispatcher, Pool } from 'undici';
@@ -28,10 +28,8 @@ export interface UndiciHandlerOptions {
   /** Milliseconds to set up a connection (TLS included) before it fails as a TimeoutError. */
   connectionTimeoutMs: number;
   /**
-   * Milliseconds a request may wait for its answer's headers once written, and at most between two
-   * parts of its body, before it fails as a TimeoutError. Time queued for a connection not included.
-   * undici keeps these timers to about a second (its lib/util/timers.js): a 200 ms timeout can fire
-   * after a second.
+   * Milliseconds from a request's departure to its whole answer before it fails as a TimeoutError
+   * (time queued for a connection not included).
    */
   requestTimeoutMs: number;
 }
@@ -69,17 +67,20 @@ export class UndiciHttpHandler implements HttpHandler<UndiciHandlerOptions> {
     const check = typeof token === 'string' ? departureCheckFor(token) : undefined;
     return new Promise((resolve, reject) => {
       let controller: Dispatcher.DispatchController | undefined;
+      let timer: NodeJS.Timeout | undefined;
       let settled = false;
       const onAbort = () => {
         if (settled) return;
         settled = true;
-        // Queued: undici has no handle on it yet, so it is aborted when its connection comes.
+        clearTimeout(timer);
+        // In flight: aborted now (undici closes its connection). Queued: refused when its turn comes.
         controller?.abort(abortError(signal));
         reject(abortError(signal));
       };
       signal?.addEventListener('abort', onAbort, { once: true });
       const finish = (outcome: () => void) => {
         signal?.removeEventListener('abort', onAbort);
+        clearTimeout(timer);
         if (settled) return;
         settled = true;
         outcome();
@@ -94,16 +95,21 @@ export class UndiciHttpHandler implements HttpHandler<UndiciHandlerOptions> {
           path,
           headers: request.headers,
           body: (request.body as string | Uint8Array | undefined) ?? null,
+          // undici's own timers, to about a second: a backstop behind the timer below.
           headersTimeout: timeout,
           bodyTimeout: timeout,
         },
         {
           onRequestStart(started) {
-            controller = started;
-            if (settled) return started.abort(abortError(signal));
+            // An error thrown here fails the request before its first byte is written, and undici
+            // keeps the connection for the next request (lib/dispatcher/client-h1.js, writeH1, and
+            // client.js, _resume); an abort would close it.
+            if (settled) throw abortError(signal);
             // Synchronous: nothing runs between the check and the first byte written.
-            const refusal = check?.();
-            if (refusal !== undefined) started.abort(new DepartureRefused(refusal));
+            const refusal = departureRefusal(check);
+            if (refusal) throw refusal;
+            controller = started;
+            timer = setTimeout(() => started.abort(timeoutError(timeout)), timeout);
           },
           onResponseStart(_controller, status, answerHeaders) {
             statusCode = status;
@@ -152,6 +158,28 @@ export class UndiciHttpHandler implements HttpHandler<UndiciHandlerOptions> {
     }
     return pool;
   }
+}
+
+/**
+ * The check's refusal, if any, as the error the request fails with. A check that throws refuses too:
+ * the request is not sent either way.
+ */
+function departureRefusal(check: (() => string | undefined) | undefined): DepartureRefused | undefined {
+  if (!check) return undefined;
+  try {
+    const reason = check();
+    return reason === undefined ? undefined : new DepartureRefused(reason);
+  } catch (error) {
+    return new DepartureRefused(`the departure check failed: ${(error as Error)?.message ?? String(error)}`);
+  }
+}
+
+/** As NodeHttpHandler names a request that outlasted its timeout. */
+function timeoutError(timeoutMs: number): Error {
+  return Object.assign(new Error(`the request timed out: no whole answer within ${timeoutMs} ms of leaving`), {
+    name: 'TimeoutError',
+    code: 'ETIMEDOUT',
+  });
 }
 
 /** Headers as the SDK's HttpResponse holds them: one string per name, repeated values joined. */

@@ -5,6 +5,7 @@ import { DeleteScheduleCommand, GetScheduleCommand, ListSchedulesCommand } from 
 import { beforeEach, describe, expect, it } from 'vitest';
 import { isTransient } from '../../src/aws/budget.ts';
 import { createSchedulerClient } from '../../src/aws/clients.ts';
+import { DepartureRefused, sendWithDepartureCheck } from '../../src/aws/departure.ts';
 import { useTestEmulator } from '../support/emulator.ts';
 import { oneTime } from '../sweep/fixtures.ts';
 
@@ -153,5 +154,131 @@ describe('the undici request handler', () => {
 
     expect(failure).toMatchObject({ code: 'ECONNREFUSED' });
     expect(isTransient(failure)).toBe(true);
+  });
+});
+
+/** A stand-in service that answers every request 200 `{}` after `delayMs`, counting connections. */
+async function countingServer(delayMs: number) {
+  const { createServer } = await import('node:http');
+  const seen = { connections: 0, requests: [] as string[] };
+  const server = createServer((request, response) => {
+    seen.requests.push(`${request.method} ${request.url}`);
+    request.resume();
+    setTimeout(() => response.writeHead(200, { 'content-type': 'application/json' }).end('{}'), delayMs);
+  });
+  server.on('connection', () => {
+    seen.connections += 1;
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  const close = () => {
+    server.closeAllConnections();
+    return new Promise((resolve) => server.close(resolve));
+  };
+  return { endpoint, seen, close };
+}
+
+describe('the undici request handler keeps its connection', () => {
+  it('when a departure check refuses: the refused request is never written, the next one uses the same connection', async () => {
+    const service = await countingServer(0);
+    const client = createSchedulerClient({
+      ...env.clientOptions,
+      endpoint: service.endpoint,
+      maxAttempts: 1,
+      leanRequestPath: true,
+      maxSockets: 1,
+    });
+
+    const refused = await sendWithDepartureCheck(
+      'token-keep',
+      () => 'stale',
+      () => client.send(new DeleteScheduleCommand({ Name: 'target', ClientToken: 'token-keep' })),
+    ).catch((error: unknown) => error);
+    await client.send(new GetScheduleCommand({ Name: 'target' }));
+    await service.close();
+
+    expect(refused).toBeInstanceOf(DepartureRefused);
+    expect(service.seen.requests).toEqual(['GET /schedules/target']);
+    expect(service.seen.connections).toBe(1);
+  });
+
+  it('when a departure check throws: the request is refused as not sent', async () => {
+    const service = await countingServer(0);
+    const client = createSchedulerClient({
+      ...env.clientOptions,
+      endpoint: service.endpoint,
+      maxAttempts: 1,
+      leanRequestPath: true,
+      maxSockets: 1,
+    });
+
+    const refused = await sendWithDepartureCheck(
+      'token-throws',
+      () => {
+        throw new Error('broken check');
+      },
+      () => client.send(new DeleteScheduleCommand({ Name: 'target', ClientToken: 'token-throws' })),
+    ).catch((error: unknown) => error);
+    await service.close();
+
+    expect(refused).toBeInstanceOf(DepartureRefused);
+    expect(refused).toMatchObject({ notSent: true });
+    expect(String((refused as Error).message)).toContain('broken check');
+    expect(service.seen.requests).toEqual([]);
+  });
+
+  it('when requests queued for it are aborted: each is refused in turn, and the live one after them reuses it', async () => {
+    // Prepare: the one connection is held by a request answered after 300 ms; 20 more queue behind it
+    const service = await countingServer(300);
+    const client = createSchedulerClient({
+      ...env.clientOptions,
+      endpoint: service.endpoint,
+      maxAttempts: 1,
+      leanRequestPath: true,
+      maxSockets: 1,
+    });
+    const first = client.send(new GetScheduleCommand({ Name: 'first' }));
+    const abort = new AbortController();
+    const queued = Array.from({ length: 20 }, (_, index) =>
+      client
+        .send(new GetScheduleCommand({ Name: `queued-${index}` }), { abortSignal: abort.signal })
+        .catch((error: unknown) => error),
+    );
+
+    // Act: abort once they wait in the pool's queue
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    abort.abort();
+    const failures = await Promise.all(queued);
+    await first;
+    await client.send(new GetScheduleCommand({ Name: 'live' }));
+    await service.close();
+
+    // Assess
+    for (const failure of failures) expect(failure).toMatchObject({ name: 'AbortError' });
+    expect(service.seen.requests).toEqual(['GET /schedules/first', 'GET /schedules/live']);
+    expect(service.seen.connections).toBe(1);
+  });
+
+  it("times a request out at its request timeout, to the tens of milliseconds, not at undici's one-second grain", async () => {
+    const service = await countingServer(1_500);
+    const client = createSchedulerClient({
+      ...env.clientOptions,
+      endpoint: service.endpoint,
+      maxAttempts: 1,
+      leanRequestPath: true,
+      requestTimeoutMs: 150,
+    });
+    const started = performance.now();
+
+    const failure = await client
+      .send(new GetScheduleCommand({ Name: 'slow' }))
+      .catch((error: unknown) => error);
+    const waited = performance.now() - started;
+    await service.close();
+
+    expect(failure).toMatchObject({ name: 'TimeoutError', code: 'ETIMEDOUT' });
+    expect(isTransient(failure)).toBe(true);
+    expect(waited).toBeGreaterThanOrEqual(140);
+    expect(waited).toBeLessThan(600);
   });
 });
