@@ -1,5 +1,5 @@
 // The request path's own cost, measured in the same run as the sweep it is set beside: GetSchedule
-// alone, through the sweep's own Scheduler client (socket pool, lean path, departure agents) and a
+// alone, through the sweep's own Scheduler client (connection pool, lean path, undici handler) and a
 // paced budget like the sweep's, with nothing else to do. What the sweep costs per request beyond it
 // is at most its own work: deciding, tombstones and their DynamoDB requests, protection, logs, the
 // gate (at most, since these requests share wake-ups more than the sweep's do).

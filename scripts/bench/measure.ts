@@ -104,9 +104,9 @@ export function meterRequests(
 }
 
 /**
- * Counts a DynamoDB client's requests per operation, every attempt (the SDK's retries included), by a
- * middleware placed inside the SDK's retry loop. Unlike wrapping `send`, it also sees the requests of
- * a DynamoDBDocumentClient built on the client (the lookup memory's), which share its middleware stack.
+ * Counts a DynamoDB client's requests per operation, every attempt (the SDK's retries included), at
+ * the client's HTTP request handler. Unlike wrapping `send`, it also sees the requests of a
+ * DynamoDBDocumentClient built on the client (the lookup memory's), which share its handler.
  */
 export function meterDynamoDbRequests(client: DynamoDBClient): DynamoDbMeter {
   let counts: Record<string, number> = {};

@@ -3,8 +3,9 @@
 // leaves the process (src/aws/departure.ts), not when it was queued:
 //
 //   1. a deletion allowance is reserved (maxDeletes over the whole sweep);
-//   2. its protection is current: group tag, name prefixes and restored names, from reads at most
-//      PROTECTION_MAX_AGE_MS old at departure (read again when older);
+//   2. its protection is current: name prefixes (fixed for the invocation), the group tag from a
+//      read at most PROTECTION_MAX_AGE_MS old at departure, and restored names from a read at most
+//      `recheckAfterMs` old (each read again when older);
 //   3. its tombstone is stored and acknowledged (no tombstone, no delete);
 //   4. the checkpoint cadence has room for one more delete it does not yet cover;
 //   5. its definition was answered at most `recheckAfterMs` before departure (read again when older,

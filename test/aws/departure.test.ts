@@ -65,7 +65,7 @@ describe('departure checks', () => {
     await expect(refused).rejects.toMatchObject({ notSent: true, reason: 'definition read too long ago' });
     expect(deletes()).toHaveLength(0);
     expect(env.emulator.services.scheduler.has('default', 'target')).toBe(true);
-    // The pool's one connection was closed unwritten; the next request gets a new one and goes through.
+    // The pool's one connection was kept: the next request goes through on it.
     await client.send(new DeleteScheduleCommand({ Name: 'target' }));
     expect(deletes()).toHaveLength(1);
   });
