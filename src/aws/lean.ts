@@ -1,8 +1,10 @@
 // The lean request path: chosen operations of an SDK client sent with the client's own parts (its
-// endpoint rules, SigV4 signer and credentials, HTTP handler with its timeouts and sockets, protocol
-// serializer and deserializer, and retry strategy) but without its middleware stack, which the SDK
-// resolves and walks on every send: re-reading endpoint settings, building a new signer, hashing the
-// credentials for the signing-key cache. The sweep's hot requests take it: Scheduler's GetSchedule,
+// endpoint rules, signing name, region and credentials, HTTP handler with its timeouts and
+// connections, protocol serializer and deserializer, and retry strategy) but without its middleware
+// stack, which the SDK resolves and walks on every send: re-reading endpoint settings, building a new
+// signer, hashing the credentials for the signing-key cache. Requests are signed (SigV4) by the aws4
+// package, which costs about half the SDK's signer per request (docs/scale.md, "A leaner signer");
+// test/aws/lean.test.ts and lean-gate.test.ts check its signatures against the SDK's signer. The sweep's hot requests take it: Scheduler's GetSchedule,
 // DeleteSchedule and ListSchedules (scheduler-lean.ts), and the delete gate's DynamoDB BatchWriteItem
 // and BatchGetItem (dynamodb-lean.ts) and KMS GenerateMac (kms-lean.ts). docs/scale.md has the
 // measurements.
@@ -12,6 +14,7 @@
 // SDK's telemetry headers (amz-sdk-invocation-id, amz-sdk-request). Every other command, and every
 // call with a callback, goes through the SDK's own `send`.
 import { getEndpointFromInstructions, toEndpointV1 } from '@smithy/core/endpoints';
+import { buildQueryString } from '@smithy/core/protocols';
 import { getRetryAfterHint, isServerError, isThrottlingError, isTransientError } from '@smithy/core/retry';
 import { operation } from '@smithy/core/schema';
 import { toUtf8 } from '@smithy/core/serde';
@@ -19,12 +22,12 @@ import type {
   HttpHandlerOptions,
   HttpRequest,
   HttpResponse,
-  RequestSigner,
   RetryErrorInfo,
   RetryErrorType,
   RetryStrategyV2,
   StaticOperationSchema,
 } from '@smithy/types';
+import aws4 from 'aws4';
 
 /** What the lean path needs from a client's resolved config (the SDK's own objects). */
 interface ResolvedParts {
@@ -37,7 +40,13 @@ interface ResolvedParts {
   requestHandler: {
     handle(request: HttpRequest, options?: HttpHandlerOptions): Promise<{ response: HttpResponse }>;
   };
-  signer: (authScheme?: unknown) => Promise<RequestSigner>;
+  /** Resolves the client's signer; as it does, the SDK records the signing name and region below. */
+  signer: (authScheme?: unknown) => Promise<unknown>;
+  signingName?: string;
+  signingRegion?: string;
+  /** SigV4 signs the path escaped once more (false only for S3, which the lean path never sends). */
+  signingEscapePath?: boolean;
+  credentials: () => Promise<AwsCredentials>;
   retryStrategy: () => Promise<RetryStrategyV2 | object>;
   systemClockOffset?: number;
   defaultUserAgentProvider?: () => Promise<[string, string | undefined][]>;
@@ -83,8 +92,16 @@ interface Prepared extends LeanOperation {
   emptyOutput: boolean;
 }
 
+interface AwsCredentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
+
 interface Shared {
-  signer: RequestSigner;
+  /** SigV4's service signing name and region, as the SDK's own signer would use them. */
+  signingName: string;
+  signingRegion: string;
   userAgent: string;
 }
 
@@ -157,9 +174,7 @@ export class LeanRequestPath {
     headers.host = request.port ? `${request.hostname}:${request.port}` : request.hostname;
     // Not signed (SigV4 leaves user-agent out).
     headers['user-agent'] = shared.userAgent;
-    const signed = (await shared.signer.sign(request, {
-      signingDate: new Date(Date.now() + (parts.systemClockOffset ?? 0)),
-    })) as HttpRequest;
+    const signed = await sign(request, shared, parts);
     const { response } = await parts.requestHandler.handle(signed, options ?? {});
     try {
       if (response.statusCode < 300 && prepared.read) {
@@ -246,13 +261,17 @@ export class LeanRequestPath {
         const first = this.operations.values().next().value as Prepared;
         const endpoint = await this.resolveEndpoint(first, {});
         const authScheme = (endpoint.properties?.authSchemes as unknown[] | undefined)?.[0];
-        const signer = cacheSigningKey(await config.signer(authScheme));
+        await config.signer(authScheme);
+        const { signingName, signingRegion } = config;
+        if (!signingName || !signingRegion || config.signingEscapePath === false) {
+          throw new Error('The lean request path signs only SigV4 requests with a signing name and region');
+        }
         const pairs = (await config.defaultUserAgentProvider?.()) ?? [];
         const userAgent = pairs
           .map(([name, version]) => (version === undefined ? name : `${name}/${version}`))
           .concat('m/lean')
           .join(' ');
-        return { signer, userAgent };
+        return { signingName, signingRegion, userAgent };
       })();
       this.shared.catch(() => {
         this.shared = undefined;
@@ -361,35 +380,30 @@ function retryErrorType(error: unknown): RetryErrorType {
   return 'CLIENT_ERROR';
 }
 
-type SigningKeyDeriver = (
-  credentials: { accessKeyId?: string; secretAccessKey?: string },
-  region: string,
-  shortDate: string,
-  service?: string,
-) => Promise<Uint8Array>;
-
 /**
- * The SDK's signer derives the day's signing key from a cache, but builds that cache's key with an
- * HMAC of the credentials on every request. This keeps the last derived key with what it was derived
- * from (access key id, secret, day, region, service), compared by value on every request, so keys
- * rotated in place or handed out in a new object are signed with at once; and otherwise leaves the
- * signer as it is.
+ * Signs the request in place with SigV4 (the aws4 package): the date of the moment (with the client's
+ * clock offset), the credentials of the moment from the client's own provider (so keys rotated or
+ * refreshed are used at once; aws4 keeps each day's signing key per secret, region and service), and
+ * the path and query exactly as the request handler will write them. aws4 adds X-Amz-Date (kept as
+ * set here), X-Amz-Security-Token with a session token, Content-Length with a body, and Authorization.
  */
-function cacheSigningKey(signer: RequestSigner): RequestSigner {
-  const target = signer as RequestSigner & { getSigningKey?: SigningKeyDeriver };
-  const derive = target.getSigningKey?.bind(signer);
-  if (!derive) return signer;
-  let last: { from: string; secret: string | undefined; key: Promise<Uint8Array> } | undefined;
-  target.getSigningKey = (credentials, region, shortDate, service) => {
-    const from = `${credentials.accessKeyId}\n${shortDate}/${region}/${service ?? ''}`;
-    if (last?.from === from && last.secret === credentials.secretAccessKey) return last.key;
-    const key = derive(credentials, region, shortDate, service);
-    const derived = { from, secret: credentials.secretAccessKey, key };
-    last = derived;
-    key.catch(() => {
-      if (last === derived) last = undefined;
-    });
-    return key;
-  };
-  return signer;
+async function sign(request: HttpRequest, shared: Shared, parts: ResolvedParts): Promise<HttpRequest> {
+  const credentials = await parts.credentials();
+  const signingDate = new Date(Date.now() + (parts.systemClockOffset ?? 0));
+  request.headers['x-amz-date'] = signingDate.toISOString().replace(/[:-]|\.\d{3}/g, '');
+  const query = request.query ? buildQueryString(request.query) : '';
+  const signed = aws4.sign(
+    {
+      method: request.method,
+      host: request.headers.host,
+      path: query ? `${request.path}?${query}` : request.path,
+      headers: request.headers,
+      body: request.body as string | Buffer | undefined,
+      service: shared.signingName,
+      region: shared.signingRegion,
+    },
+    credentials,
+  );
+  request.headers = signed.headers as Record<string, string>;
+  return request;
 }

@@ -176,10 +176,13 @@ function departureRefusal(check: (() => string | undefined) | undefined): Depart
 
 /** As NodeHttpHandler names a request that outlasted its timeout. */
 function timeoutError(timeoutMs: number): Error {
-  return Object.assign(new Error(`the request timed out: no whole answer within ${timeoutMs} ms of leaving`), {
-    name: 'TimeoutError',
-    code: 'ETIMEDOUT',
-  });
+  return Object.assign(
+    new Error(`the request timed out: no whole answer within ${timeoutMs} ms of leaving`),
+    {
+      name: 'TimeoutError',
+      code: 'ETIMEDOUT',
+    },
+  );
 }
 
 /** Headers as the SDK's HttpResponse holds them: one string per name, repeated values joined. */

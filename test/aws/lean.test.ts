@@ -4,6 +4,8 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { BatchGetItemCommand, BatchWriteItemCommand } from '@aws-sdk/client-dynamodb';
+import { GenerateMacCommand } from '@aws-sdk/client-kms';
 import {
   DeleteScheduleCommand,
   GetScheduleCommand,
@@ -20,7 +22,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
 import { isNotFound, isThrottling, isTransient, RequestBudget } from '../../src/aws/budget.ts';
-import { createSchedulerClient } from '../../src/aws/clients.ts';
+import { createDynamoDbClient, createKmsClient, createSchedulerClient } from '../../src/aws/clients.ts';
 import { LeanSchedulerClient } from '../../src/aws/scheduler-lean.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { sweep } from '../../src/sweep/sweep.ts';
@@ -375,13 +377,17 @@ describe('lean request path: the sweep', () => {
 
 /** A local server that records raw requests and answers like Scheduler would, for wire checks. */
 async function recordingServer() {
-  const requests: { method: string; url: string; headers: IncomingMessage['headers'] }[] = [];
+  const requests: { method: string; url: string; headers: IncomingMessage['headers']; body: string }[] = [];
   const server = createServer((request, response) => {
-    requests.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers });
-    request.resume();
-    response.setHeader('content-type', 'application/json');
-    response.setHeader('x-amzn-requestid', 'recorded');
-    response.end('{}');
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      requests.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers, body });
+      response.setHeader('content-type', 'application/json');
+      response.setHeader('x-amzn-requestid', 'recorded');
+      response.end(request.headers['x-amz-target'] === 'TrentService.GenerateMac' ? '{"Mac":"AAEC"}' : '{}');
+    });
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -389,16 +395,25 @@ async function recordingServer() {
   return { url, requests, close: () => new Promise((resolve) => server.close(resolve)) };
 }
 
-/** Recomputes the SigV4 signature of a recorded request with the same credentials and date. */
+/** Recomputes the SigV4 signature of a recorded request (body included) with the same credentials and date. */
 async function expectedAuthorization(
-  recorded: { method: string; url: string; headers: IncomingMessage['headers'] },
+  recorded: { method: string; url: string; headers: IncomingMessage['headers']; body?: string },
   credentials: { accessKeyId: string; secretAccessKey: string; sessionToken?: string },
   region: string,
+  service = 'scheduler',
 ) {
   const url = new URL(recorded.url, 'http://placeholder');
   const signedHeaders = /SignedHeaders=([^,]+)/.exec(String(recorded.headers.authorization))![1]!.split(';');
   const headers = Object.fromEntries(signedHeaders.map((name) => [name, String(recorded.headers[name])]));
-  const signer = new SignatureV4({ credentials, region, service: 'scheduler', sha256: Sha256 });
+  // applyChecksum off: sign exactly the headers the request signed (the SDK's own path adds and signs
+  // x-amz-content-sha256; the lean path's aws4 leaves it out, as SigV4 allows outside S3).
+  const signer = new SignatureV4({
+    credentials,
+    region,
+    service,
+    sha256: Sha256,
+    applyChecksum: false,
+  });
   const amzDate = String(recorded.headers['x-amz-date']);
   const signingDate = new Date(
     `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
@@ -412,6 +427,7 @@ async function expectedAuthorization(
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       headers,
+      ...(recorded.body ? { body: recorded.body } : {}),
     },
     { signingDate },
   );
@@ -536,5 +552,55 @@ describe('lean request path: on the wire', () => {
         'ap-southeast-2',
       ),
     );
+  });
+});
+
+describe("lean request path: signatures of the delete gate's DynamoDB and KMS requests", () => {
+  let server: Awaited<ReturnType<typeof recordingServer>>;
+  beforeEach(async () => {
+    server = await recordingServer();
+  });
+  afterEach(async () => {
+    await server.close();
+  });
+
+  it('signs BatchWriteItem, BatchGetItem and GenerateMac bodies as the SDK signer does, session token included', async () => {
+    // Prepare: a body with characters outside ASCII, so the payload hash sees UTF-8
+    const credentials = {
+      accessKeyId: 'ASIAGATE',
+      secretAccessKey: 'gate/secret+key',
+      sessionToken: 'session/token+with==',
+    };
+    const options = { endpoint: server.url, region: 'eu-central-1', credentials, leanRequestPath: true };
+    const dynamodb = createDynamoDbClient(options);
+    const kms = createKmsClient(options);
+
+    // Act
+    await dynamodb.send(
+      new BatchWriteItemCommand({
+        RequestItems: { tombstones: [{ PutRequest: { Item: { pk: { S: 'naïve ✓' }, n: { N: '1' } } } }] },
+      }),
+    );
+    await dynamodb.send(
+      new BatchGetItemCommand({ RequestItems: { state: { Keys: [{ pk: { S: 'protect#a#b' } }] } } }),
+    );
+    await kms.send(
+      new GenerateMacCommand({ KeyId: 'alias/k', MacAlgorithm: 'HMAC_SHA_256', Message: Buffer.from('m') }),
+    );
+
+    // Assess
+    expect(server.requests.map((recorded) => recorded.headers['x-amz-target'])).toEqual([
+      'DynamoDB_20120810.BatchWriteItem',
+      'DynamoDB_20120810.BatchGetItem',
+      'TrentService.GenerateMac',
+    ]);
+    expect(server.requests[0]?.body).toContain('naïve ✓');
+    for (const [index, service] of ['dynamodb', 'dynamodb', 'kms'].entries()) {
+      const recorded = server.requests[index]!;
+      expect(recorded.headers['x-amz-security-token']).toBe(credentials.sessionToken);
+      expect(recorded.headers.authorization).toBe(
+        await expectedAuthorization(recorded, credentials, 'eu-central-1', service),
+      );
+    }
   });
 });
