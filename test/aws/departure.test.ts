@@ -2,26 +2,13 @@
 // in flight) against the emulator: the check runs when the request leaves, not when it was queued,
 // and a request it refuses never reaches the service.
 import { DeleteScheduleCommand, ListSchedulesCommand } from '@aws-sdk/client-scheduler';
-import { beforeEach, describe, expect, it } from 'vitest';
-import { createSchedulerClient } from '../../src/aws/clients.ts';
+import { describe, expect, it } from 'vitest';
 import { DepartureRefused, sendWithDepartureCheck } from '../../src/aws/departure.ts';
 import { useTestEmulator } from '../support/emulator.ts';
-import { oneTime } from '../sweep/fixtures.ts';
+import { useTransportFixtures } from '../support/transport.ts';
 
 const env = useTestEmulator();
-
-beforeEach(() => {
-  env.emulator.services.scheduler.reset();
-  env.emulator.plane.faults.configure({ record: true });
-  env.emulator.plane.faults.clearRecord();
-  env.emulator.services.scheduler.seed([oneTime({ name: 'target', at: '2025-06-01T00:00:00' })]);
-});
-
-const leanClient = (maxSockets: number) =>
-  createSchedulerClient({ ...env.clientOptions, maxAttempts: 1, leanRequestPath: true, maxSockets });
-
-const deletes = () =>
-  env.emulator.plane.faults.applied().filter((entry) => entry.operation === 'DeleteSchedule');
+const { leanClient, deletes } = useTransportFixtures(env);
 
 describe('departure checks', () => {
   it('run when a queued delete gets its socket, after the slow request ahead of it, not when it was sent', async () => {

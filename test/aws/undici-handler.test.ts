@@ -2,27 +2,15 @@
 // against the emulator: aborts, lost answers and refused connections read as the SDK's own handler's
 // errors do, so the budgets and the SDK's retries classify them alike.
 import { DeleteScheduleCommand, GetScheduleCommand, ListSchedulesCommand } from '@aws-sdk/client-scheduler';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { isTransient } from '../../src/aws/budget.ts';
 import { createSchedulerClient } from '../../src/aws/clients.ts';
 import { DepartureRefused, sendWithDepartureCheck } from '../../src/aws/departure.ts';
 import { useTestEmulator } from '../support/emulator.ts';
-import { oneTime } from '../sweep/fixtures.ts';
+import { useTransportFixtures } from '../support/transport.ts';
 
 const env = useTestEmulator();
-
-beforeEach(() => {
-  env.emulator.services.scheduler.reset();
-  env.emulator.plane.faults.configure({ record: true });
-  env.emulator.plane.faults.clearRecord();
-  env.emulator.services.scheduler.seed([oneTime({ name: 'target', at: '2025-06-01T00:00:00' })]);
-});
-
-const leanClient = (maxSockets: number) =>
-  createSchedulerClient({ ...env.clientOptions, maxAttempts: 1, leanRequestPath: true, maxSockets });
-
-const deletes = () =>
-  env.emulator.plane.faults.applied().filter((entry) => entry.operation === 'DeleteSchedule');
+const { leanClient, deletes } = useTransportFixtures(env);
 
 describe('the undici request handler', () => {
   it('aborts a request queued for a connection at once, as an AbortError, and never sends it', async () => {
@@ -112,12 +100,7 @@ describe('the undici request handler', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const endpoint = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
-    const lean = createSchedulerClient({
-      ...env.clientOptions,
-      endpoint,
-      maxAttempts: 1,
-      leanRequestPath: true,
-    });
+    const lean = leanClient(4, { endpoint });
     const sdk = createSchedulerClient({ ...env.clientOptions, endpoint, maxAttempts: 1 });
 
     // Act
@@ -141,12 +124,7 @@ describe('the undici request handler', () => {
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as { port: number };
     await new Promise((resolve) => server.close(resolve));
-    const client = createSchedulerClient({
-      ...env.clientOptions,
-      endpoint: `http://127.0.0.1:${port}`,
-      maxAttempts: 1,
-      leanRequestPath: true,
-    });
+    const client = leanClient(4, { endpoint: `http://127.0.0.1:${port}` });
 
     const failure = await client
       .send(new GetScheduleCommand({ Name: 'target' }))
@@ -181,13 +159,7 @@ async function countingServer(delayMs: number) {
 describe('the undici request handler keeps its connection', () => {
   it('when a departure check refuses: the refused request is never written, the next one uses the same connection', async () => {
     const service = await countingServer(0);
-    const client = createSchedulerClient({
-      ...env.clientOptions,
-      endpoint: service.endpoint,
-      maxAttempts: 1,
-      leanRequestPath: true,
-      maxSockets: 1,
-    });
+    const client = leanClient(1, { endpoint: service.endpoint });
 
     const refused = await sendWithDepartureCheck(
       'token-keep',
@@ -204,13 +176,7 @@ describe('the undici request handler keeps its connection', () => {
 
   it('when a departure check throws: the request is refused as not sent', async () => {
     const service = await countingServer(0);
-    const client = createSchedulerClient({
-      ...env.clientOptions,
-      endpoint: service.endpoint,
-      maxAttempts: 1,
-      leanRequestPath: true,
-      maxSockets: 1,
-    });
+    const client = leanClient(1, { endpoint: service.endpoint });
 
     const refused = await sendWithDepartureCheck(
       'token-throws',
@@ -230,13 +196,7 @@ describe('the undici request handler keeps its connection', () => {
   it('when requests queued for it are aborted: each is refused in turn, and the live one after them reuses it', async () => {
     // Prepare: the one connection is held by a request answered after 300 ms; 20 more queue behind it
     const service = await countingServer(300);
-    const client = createSchedulerClient({
-      ...env.clientOptions,
-      endpoint: service.endpoint,
-      maxAttempts: 1,
-      leanRequestPath: true,
-      maxSockets: 1,
-    });
+    const client = leanClient(1, { endpoint: service.endpoint });
     const first = client.send(new GetScheduleCommand({ Name: 'first' }));
     const abort = new AbortController();
     const queued = Array.from({ length: 20 }, (_, index) =>
@@ -261,13 +221,7 @@ describe('the undici request handler keeps its connection', () => {
 
   it("times a request out at its request timeout, to the tens of milliseconds, not at undici's one-second grain", async () => {
     const service = await countingServer(1_500);
-    const client = createSchedulerClient({
-      ...env.clientOptions,
-      endpoint: service.endpoint,
-      maxAttempts: 1,
-      leanRequestPath: true,
-      requestTimeoutMs: 150,
-    });
+    const client = leanClient(4, { endpoint: service.endpoint, requestTimeoutMs: 150 });
     const started = performance.now();
 
     const failure = await client
