@@ -391,6 +391,7 @@ async function sign(request: HttpRequest, shared: Shared, parts: ResolvedParts):
   const credentials = await parts.credentials();
   const signingDate = new Date(Date.now() + (parts.systemClockOffset ?? 0));
   request.headers['x-amz-date'] = signingDate.toISOString().replace(/[:-]|\.\d{3}/g, '');
+  request.path = asAws4SignsIt(request.path);
   const query = request.query ? buildQueryString(request.query) : '';
   const signed = aws4.sign(
     {
@@ -406,4 +407,24 @@ async function sign(request: HttpRequest, shared: Shared, parts: ResolvedParts):
   );
   request.headers = signed.headers as Record<string, string>;
   return request;
+}
+
+/** Characters aws4 signs as they stand in a path (its parsePath); any other makes it encode the path. */
+const AWS4_PATH_CHARACTERS = /[^0-9A-Za-z;,/?:@&=+$\-_.!~*'()#%]/;
+
+/**
+ * The path as aws4 signs it, so that the path written is the path signed. The SDK escapes every label
+ * and query value, so only an endpoint's own path prefix (a proxy's `/a|b`) can hold characters aws4
+ * encodes first (`encodeURI(decodeURI(path))`); such a path is sent encoded the same way. A prefix
+ * with a malformed escape (`%` not followed by two hex digits) is refused with a URIError naming it.
+ */
+function asAws4SignsIt(path: string): string {
+  if (!AWS4_PATH_CHARACTERS.test(path)) return path;
+  try {
+    return encodeURI(decodeURI(path));
+  } catch {
+    throw new URIError(
+      `The request path '${path}' has a '%' that starts no escape: expected %XX, X a hex digit`,
+    );
+  }
 }

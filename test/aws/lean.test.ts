@@ -484,6 +484,44 @@ describe('lean request path: on the wire', () => {
     }
   });
 
+  it('signs the path it sends when the endpoint has a path prefix with characters aws4 encodes first', async () => {
+    // Prepare: a proxy-style prefix; the SDK escapes names and queries, so only a prefix can hold these
+    const credentials = { accessKeyId: 'AKIDPREFIX', secretAccessKey: 'prefix-secret' };
+    const client = createSchedulerClient({
+      endpoint: `${server.url}/a|b^[c]`,
+      region: 'eu-west-1',
+      credentials,
+      maxAttempts: 1,
+      leanRequestPath: true,
+    });
+
+    // Act
+    await client.send(new GetScheduleCommand({ Name: 'n', GroupName: 'default' }));
+
+    // Assess: sent encoded, as aws4 signs it, and the signature is the SDK signer's for what was sent
+    const [recorded] = server.requests;
+    expect(recorded?.url).toBe('/a%7Cb%5E%5Bc%5D/schedules/n?groupName=default');
+    expect(recorded?.headers.authorization).toBe(
+      await expectedAuthorization(recorded!, credentials, 'eu-west-1'),
+    );
+  });
+
+  it('refuses an endpoint path prefix with a malformed escape, naming it, and sends nothing', async () => {
+    const client = createSchedulerClient({
+      endpoint: `${server.url}/100%|`,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'AKIDPREFIX', secretAccessKey: 'prefix-secret' },
+      maxAttempts: 1,
+      leanRequestPath: true,
+    });
+
+    const failure = await client.send(new GetScheduleCommand({ Name: 'n' })).catch((error: unknown) => error);
+
+    expect(failure).toBeInstanceOf(URIError);
+    expect(String((failure as Error).message)).toContain("'/100%|/schedules/n'");
+    expect(server.requests).toEqual([]);
+  });
+
   it('signs with the keys of the moment when a provider rotates them inside the same object', async () => {
     // Prepare: one credentials object, its keys swapped on every refresh (always near expiry)
     const credentials = { accessKeyId: 'AKIDFIRST', secretAccessKey: 'secret-0', expiration: new Date() };
