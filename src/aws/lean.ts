@@ -4,8 +4,8 @@
 // stack, which the SDK resolves and walks on every send: re-reading endpoint settings, building a new
 // signer, hashing the credentials for the signing-key cache. Requests are signed (SigV4) by the aws4
 // package, which costs about half the SDK's signer per request (docs/scale.md, "A leaner signer");
-// test/aws/lean.test.ts and lean-gate.test.ts check its signatures against the SDK's signer. The sweep's hot requests take it: Scheduler's GetSchedule,
-// DeleteSchedule and ListSchedules (scheduler-lean.ts), and the delete gate's DynamoDB BatchWriteItem
+// test/aws/lean.test.ts checks its signatures against the SDK's signer. The sweep's hot requests take
+// it: Scheduler's GetSchedule, DeleteSchedule and ListSchedules (scheduler-lean.ts), and the delete gate's DynamoDB BatchWriteItem
 // and BatchGetItem (dynamodb-lean.ts) and KMS GenerateMac (kms-lean.ts). docs/scale.md has the
 // measurements.
 //
@@ -384,8 +384,8 @@ function retryErrorType(error: unknown): RetryErrorType {
  * Signs the request in place with SigV4 (the aws4 package): the date of the moment (with the client's
  * clock offset), the credentials of the moment from the client's own provider (so keys rotated or
  * refreshed are used at once; aws4 keeps each day's signing key per secret, region and service), and
- * the path and query exactly as the request handler will write them. aws4 adds X-Amz-Date (kept as
- * set here), X-Amz-Security-Token with a session token, Content-Length with a body, and Authorization.
+ * the path and query exactly as the request handler will write them. aws4 keeps the X-Amz-Date set
+ * here and adds X-Amz-Security-Token with a session token, Content-Length with a body, and Authorization.
  */
 async function sign(request: HttpRequest, shared: Shared, parts: ResolvedParts): Promise<HttpRequest> {
   const credentials = await parts.credentials();

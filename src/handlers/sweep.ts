@@ -306,8 +306,9 @@ export const SOCKETS_BESIDE_ITEMS = 4;
 
 /**
  * The sweep's Scheduler client as deployed: one SDK attempt (the sweep's budgets own retries), the
- * lean request path for the hot operations (the SDK's signer, handler and protocol without its
- * middleware stack), a socket for every item in flight plus SOCKETS_BESIDE_ITEMS, and the stack
+ * lean request path for the hot operations (the SDK's endpoint rules, credentials and protocol
+ * without its middleware stack, signed by aws4), a connection for every item in flight plus
+ * SOCKETS_BESIDE_ITEMS (src/aws/undici-handler.ts), and the stack
  * resolved once for the rest. Tests pass the emulator's endpoint and keys in `options`.
  */
 export function sweepSchedulerClient(config: SweepConfig, options: ClientOptions = {}): SchedulerClient {
@@ -334,8 +335,8 @@ export const handler = async (event: unknown, context?: SweepInvocationContext):
     const memoryMb = lambdaMemoryMb();
     containerHandler = createSweepHandler({
       log: containerLog,
-      // The lean request path for the hot operations (the SDK's signer, handler and protocol without
-      // its middleware stack), a socket for every item in flight, and the stack resolved once for the rest.
+      // The lean request path for the hot operations (see sweepSchedulerClient), a connection for
+      // every item in flight, and the stack resolved once for the rest.
       scheduler: sweepSchedulerClient(config),
       cloudwatch: createCloudWatchClient(),
       config,
