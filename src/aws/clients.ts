@@ -53,7 +53,8 @@ export interface SchedulerClientOptions extends ClientOptions {
   /**
    * Send GetSchedule, DeleteSchedule and ListSchedules through the lean request path (see
    * scheduler-lean.ts): the SDK's own endpoint rules, credentials and protocol without its middleware
-   * stack, signed by aws4, sent by the undici handler as every request of this client is. It makes exactly one attempt, so it needs `maxAttempts: 1`.
+   * stack, signed by aws4, sent by the undici handler as every request of this client is. It makes
+   * exactly one attempt, so it needs `maxAttempts: 1`.
    */
   leanRequestPath?: boolean;
 }

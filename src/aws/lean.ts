@@ -5,9 +5,9 @@
 // signer, hashing the credentials for the signing-key cache. Requests are signed (SigV4) by the aws4
 // package, which costs about half the SDK's signer per request (docs/scale.md, "A leaner signer");
 // test/aws/lean.test.ts checks its signatures against the SDK's signer. The sweep's hot requests take
-// it: Scheduler's GetSchedule, DeleteSchedule and ListSchedules (scheduler-lean.ts), and the delete gate's DynamoDB BatchWriteItem
-// and BatchGetItem (dynamodb-lean.ts) and KMS GenerateMac (kms-lean.ts). docs/scale.md has the
-// measurements.
+// it: Scheduler's GetSchedule, DeleteSchedule and ListSchedules (scheduler-lean.ts), and the delete
+// gate's DynamoDB BatchWriteItem and BatchGetItem (dynamodb-lean.ts) and KMS GenerateMac
+// (kms-lean.ts). docs/scale.md has the measurements.
 //
 // Left out with the stack, on purpose: clock-skew correction from error answers (Lambda's clock is
 // synchronized), the checksum and compression middlewares (these operations need neither), and the
@@ -174,8 +174,8 @@ export class LeanRequestPath {
     headers.host = request.port ? `${request.hostname}:${request.port}` : request.hostname;
     // Not signed (SigV4 leaves user-agent out).
     headers['user-agent'] = shared.userAgent;
-    const signed = await sign(request, shared, parts);
-    const { response } = await parts.requestHandler.handle(signed, options ?? {});
+    await sign(request, shared, parts);
+    const { response } = await parts.requestHandler.handle(request, options ?? {});
     try {
       if (response.statusCode < 300 && prepared.read) {
         // A Uint8Array from UndiciHttpHandler, else a stream (the SDK's own handler).
@@ -387,7 +387,7 @@ function retryErrorType(error: unknown): RetryErrorType {
  * the path and query exactly as the request handler will write them. aws4 keeps the X-Amz-Date set
  * here and adds X-Amz-Security-Token with a session token, Content-Length with a body, and Authorization.
  */
-async function sign(request: HttpRequest, shared: Shared, parts: ResolvedParts): Promise<HttpRequest> {
+async function sign(request: HttpRequest, shared: Shared, parts: ResolvedParts): Promise<void> {
   const credentials = await parts.credentials();
   const signingDate = new Date(Date.now() + (parts.systemClockOffset ?? 0));
   request.headers['x-amz-date'] = signingDate.toISOString().replace(/[:-]|\.\d{3}/g, '');
@@ -406,7 +406,6 @@ async function sign(request: HttpRequest, shared: Shared, parts: ResolvedParts):
     credentials,
   );
   request.headers = signed.headers as Record<string, string>;
-  return request;
 }
 
 /** Characters aws4 signs as they stand in a path (its parsePath); any other makes it encode the path. */

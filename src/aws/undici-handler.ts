@@ -1,8 +1,8 @@
 // The HTTP request handler of the Scheduler client and of the delete gate's lean DynamoDB and KMS
 // clients: the SDK's HttpHandler interface over the undici package (the HTTP/1.1 client Node's fetch
 // is built on, bundled from npm) instead of node:http. It cut the sweeper's CPU per Scheduler request
-// by 13–21% in two A/B calls (docs/scale.md, "An undici request handler"), and it gives the delete gate its
-// departure check where undici documents it: a dispatch handler's onRequestStart runs "before
+// by 13–21% in two A/B calls (docs/scale.md, "An undici request handler"), and it gives the delete
+// gate its departure check where undici documents it: a dispatch handler's onRequestStart runs "before
 // request is dispatched on socket", on a connected socket, just before the request's first byte is
 // written (undici's lib/dispatcher/client-h1.js, writeH1). A check that refuses throws there: undici
 // fails the request unwritten and keeps the connection for the next one. A request aborted (the
@@ -20,7 +20,7 @@
 import { buildQueryString, type HttpHandler, HttpResponse } from '@smithy/core/protocols';
 import type { HttpHandlerOptions, HttpRequest } from '@smithy/types';
 import { type Dispatcher, Pool } from 'undici';
-import { DepartureRefused, departureCheckFor } from './departure.ts';
+import { type DepartureCheck, DepartureRefused, departureCheckFor } from './departure.ts';
 
 export interface UndiciHandlerOptions {
   /** Connections kept open to one endpoint, at most (NodeHttpHandler's maxSockets). */
@@ -132,8 +132,9 @@ export class UndiciHttpHandler implements HttpHandler<UndiciHandlerOptions> {
 
   updateHttpClientConfig(key: keyof UndiciHandlerOptions, value: number): void {
     this.config = { ...this.config, [key]: value };
-    // New pools take the new settings; the open ones keep theirs until destroyed.
-    this.destroy();
+    // New pools take the new settings; the open ones finish what they hold, then close.
+    for (const pool of this.pools.values()) void pool.close().catch(() => {});
+    this.pools.clear();
   }
 
   httpHandlerConfigs(): UndiciHandlerOptions {
@@ -164,7 +165,7 @@ export class UndiciHttpHandler implements HttpHandler<UndiciHandlerOptions> {
  * The check's refusal, if any, as the error the request fails with. A check that throws refuses too:
  * the request is not sent either way.
  */
-function departureRefusal(check: (() => string | undefined) | undefined): DepartureRefused | undefined {
+function departureRefusal(check: DepartureCheck | undefined): DepartureRefused | undefined {
   if (!check) return undefined;
   try {
     const reason = check();

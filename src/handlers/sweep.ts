@@ -308,8 +308,8 @@ export const SOCKETS_BESIDE_ITEMS = 4;
  * The sweep's Scheduler client as deployed: one SDK attempt (the sweep's budgets own retries), the
  * lean request path for the hot operations (the SDK's endpoint rules, credentials and protocol
  * without its middleware stack, signed by aws4), a connection for every item in flight plus
- * SOCKETS_BESIDE_ITEMS (src/aws/undici-handler.ts), and the stack
- * resolved once for the rest. Tests pass the emulator's endpoint and keys in `options`.
+ * SOCKETS_BESIDE_ITEMS (src/aws/undici-handler.ts), and the stack resolved once for the rest.
+ * Tests pass the emulator's endpoint and keys in `options`.
  */
 export function sweepSchedulerClient(config: SweepConfig, options: ClientOptions = {}): SchedulerClient {
   return createSchedulerClient({

@@ -591,16 +591,6 @@ describe('lean request path: on the wire', () => {
       ),
     );
   });
-});
-
-describe("lean request path: signatures of the delete gate's DynamoDB and KMS requests", () => {
-  let server: Awaited<ReturnType<typeof recordingServer>>;
-  beforeEach(async () => {
-    server = await recordingServer();
-  });
-  afterEach(async () => {
-    await server.close();
-  });
 
   it('signs BatchWriteItem, BatchGetItem and GenerateMac bodies as the SDK signer does, session token included', async () => {
     // Prepare: a body with characters outside ASCII, so the payload hash sees UTF-8
