@@ -11,7 +11,9 @@ export const LAMBDA_MB_PER_VCPU = 1_769;
  * `cpuMsPerRequest`: all of the sweeper's CPU, its tombstone and memory writes to DynamoDB included,
  * over the Scheduler requests) with the lean request path: 0.43-0.47 ms on a quiet machine at 20k,
  * 50k and 100k schedules, rounded up with headroom for Lambda's cores and for logging. See the
- * docs/scale.md for the measurement.
+ * docs/scale.md for the measurement. Later, the same 20k command on one commit measured 0.37-0.59 ms
+ * within an hour on this machine (docs/scale.md, "Warm-up, pacing and the machine's pace"): the
+ * upper end is inside the 50% headroom memoryNeededMb adds.
  */
 export const SWEEP_CPU_MS_PER_REQUEST = 0.5;
 
