@@ -13,6 +13,7 @@ import { isNotFound } from '../aws/budget.ts';
 import { HygieneError, InputError } from '../errors.ts';
 import {
   dayPartition,
+  pointerKeys,
   runPartition,
   type ScheduleDefinition,
   shardOf,
@@ -84,17 +85,21 @@ export function definitionOf(tombstone: Pick<Tombstone, 'body'>): ScheduleDefini
 /**
  * Every live tombstone matching the query, each schedule's newest first: a group's partitions and
  * the pointer partitions are read newest first (ScanIndexForward false), all of one schedule's
- * tombstones share a shard, and time ranges go newest day first. Throws InputError when the query
- * names no key to search by, TableNotFoundError when the table does not exist.
+ * tombstones share a shard, and time ranges go newest day first. A run or time range is read through
+ * pointer items, which carry no proof of origin: a pointer counts only where the tombstone it names
+ * puts its pointers (store.ts, pointerKeys); any other pointer to a tombstone is passed to
+ * `onMisplacedPointer` (as `pk|sk`) and not followed. Throws InputError when the query names no key
+ * to search by, TableNotFoundError when the table does not exist.
  */
 export async function* findTombstones(
   dynamodb: DynamoDBClient,
   tableName: string,
   query: TombstoneQuery,
   clock: () => Date,
+  onMisplacedPointer?: (pointer: string) => void,
 ): AsyncGenerator<Tombstone> {
   try {
-    yield* find(dynamodb, tableName, query, clock);
+    yield* find(dynamodb, tableName, query, clock, onMisplacedPointer);
   } catch (error) {
     if (isNotFound(error)) {
       throw new TableNotFoundError('tombstone', tableName, await dynamodb.config.region(), error);
@@ -108,6 +113,7 @@ async function* find(
   tableName: string,
   query: TombstoneQuery,
   clock: () => Date,
+  onMisplacedPointer: ((pointer: string) => void) | undefined,
 ): AsyncGenerator<Tombstone> {
   const live = (item: Record<string, AttributeValue>) => Number(item.ttl?.N) * 1000 > clock().getTime();
   const matches = (tombstone: Tombstone) =>
@@ -169,15 +175,24 @@ async function* find(
     throw new InputError('query', 'one of --key, --group, --run or --from', JSON.stringify(query));
   }
 
-  // Pointers first, then the tombstones they name, 100 per BatchGetItem.
-  let refs: Record<string, AttributeValue>[] = [];
+  // Pointers first, then the tombstones they name, 100 per BatchGetItem (each named once: the
+  // pointers that name it are kept beside it). Pointer items carry no proof of origin, so a tombstone
+  // counts only when one of them is its own pointer for this partition, where its signed group, name,
+  // time and run put it (pointerKeys): a pointer copied to a newer day, or to the front of a run,
+  // cannot make an older tombstone of a schedule come first and the newest look superseded.
+  let refs = new Map<string, { key: Record<string, AttributeValue>; pointers: string[] }>();
   const resolve = async function* () {
-    const keys = refs;
-    refs = [];
+    const named = refs;
+    refs = new Map();
+    const keys = [...named.values()].map((ref) => ref.key);
     for (const item of await batchGet(dynamodb, tableName, keys)) {
-      if (!live(item)) continue;
+      if (!live(item) || item.kind?.S !== 'tombstone') continue;
       const tombstone = fromItem(item);
-      if (matches(tombstone)) yield tombstone;
+      if (!matches(tombstone)) continue;
+      const pointers = named.get(tombstone.key)?.pointers ?? [];
+      const own = pointerKeys(tombstone);
+      for (const at of pointers) if (at !== own.byRun && at !== own.byDay) onMisplacedPointer?.(at);
+      if (pointers.some((at) => at === own.byRun || at === own.byDay)) yield tombstone;
     }
   };
   for (const partition of partitions) {
@@ -188,11 +203,21 @@ async function* find(
       const name = pointer.name?.S ?? '';
       if (query.namePrefix !== undefined && !name.startsWith(query.namePrefix)) continue;
       if (query.name !== undefined && name !== query.name) continue;
-      refs.push({ pk: pointer.tpk as AttributeValue, sk: pointer.tsk as AttributeValue });
-      if (refs.length >= BATCH_GET_LIMIT) yield* resolve();
+      // A pointer without a target names nothing (and an empty key would fail the whole read).
+      if (!pointer.tpk?.S || !pointer.tsk?.S) continue;
+      const target = `${pointer.tpk.S}|${pointer.tsk.S}`;
+      const ref = refs.get(target);
+      const at = `${pointer.pk?.S ?? ''}|${pointer.sk?.S ?? ''}`;
+      if (ref) ref.pointers.push(at);
+      else
+        refs.set(target, {
+          key: { pk: { S: pointer.tpk.S }, sk: { S: pointer.tsk.S } },
+          pointers: [at],
+        });
+      if (refs.size >= BATCH_GET_LIMIT) yield* resolve();
     }
   }
-  if (refs.length > 0) yield* resolve();
+  if (refs.size > 0) yield* resolve();
 }
 
 async function* queryPartition(

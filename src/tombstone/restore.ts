@@ -52,6 +52,11 @@ export interface RestoreDeps {
   clock: () => Date;
   /** Waits `ms` milliseconds (the wait after protecting); a timer by default. */
   sleep?: (ms: number) => Promise<void>;
+  /**
+   * Told of each pointer item (`pk|sk`) that names a tombstone from a place the store never puts its
+   * pointers: not followed (findTombstones). Only a writer of the table can have put it there.
+   */
+  onMisplacedPointer?: (pointer: string) => void;
 }
 
 export interface RestoreOptions {
@@ -368,7 +373,7 @@ export function tombstoneVerifier(deps: Pick<RestoreDeps, 'mac' | 'tombstoneTabl
 }
 
 async function* tombstonesOf(deps: RestoreDeps, query: TombstoneQuery): AsyncGenerator<Tombstone> {
-  yield* findTombstones(deps.dynamodb, deps.tombstoneTable, query, deps.clock);
+  yield* findTombstones(deps.dynamodb, deps.tombstoneTable, query, deps.clock, deps.onMisplacedPointer);
 }
 
 /**

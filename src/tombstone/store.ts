@@ -94,6 +94,31 @@ export const tombstonePartition = (group: string, shard: number) => `g#${group}#
 export const runPartition = (runId: string, shard: number) => `r#${runId}#${shard}`;
 export const dayPartition = (day: string, shard: number) => `d#${day}#${shard}`;
 
+/** The fields of a tombstone that place it and its two pointers (all signed with the tombstone). */
+export interface TombstonePlace {
+  group: string;
+  name: string;
+  /** ISO instant, as `Date.toISOString()` writes it. */
+  deletedAt: string;
+  runId: string;
+}
+
+/**
+ * Where a tombstone's two pointers are, as `pk|sk`: by sweep run and by day. The only places the
+ * store writes them; restore follows a pointer only when it is one of these for the tombstone it
+ * names (src/tombstone/query.ts), so a pointer put anywhere else cannot change what restore meets.
+ */
+export function pointerKeys(
+  place: TombstonePlace,
+  shard = shardOf(place.group, place.name),
+): { byRun: string; byDay: string } {
+  const { group, name, deletedAt, runId } = place;
+  return {
+    byRun: `${runPartition(runId, shard)}|${group}#${name}#${deletedAt}`,
+    byDay: `${dayPartition(deletedAt.slice(0, 10), shard)}|${deletedAt}#${group}#${name}`,
+  };
+}
+
 /**
  * Definitions larger than this (UTF-8 bytes) are stored gzip-compressed (`definitionGzip`, binary)
  * instead of as text (`definition`). DynamoDB's item limit is 400 KB, attribute names included
@@ -280,10 +305,11 @@ export function createDynamoTombstoneStore(
         sha256: { S: fingerprint },
         outcome: { S: PENDING },
       };
+      const pointers = pointerKeys({ group, name, deletedAt, runId: entry.runId }, shard);
       const requests: WriteRequest[] = [
         { PutRequest: { Item: tombstone } },
-        pointer(runPartition(entry.runId, shard), `${group}#${name}#${deletedAt}`),
-        pointer(dayPartition(deletedAt.slice(0, 10), shard), `${deletedAt}#${group}#${name}`),
+        pointer(...splitKey(pointers.byRun)),
+        pointer(...splitKey(pointers.byDay)),
       ];
       if (requests.length !== ITEMS_PER_TOMBSTONE) throw new Error('tombstone layout changed');
       const receipt: StoredReceipt = { key: `${pk}|${sk}`, sha256: fingerprint, deletedAt };

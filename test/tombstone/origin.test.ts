@@ -21,6 +21,7 @@ import {
 } from '../../src/tombstone/origin.ts';
 import type { Tombstone } from '../../src/tombstone/query.ts';
 import { tombstoneVerifier } from '../../src/tombstone/restore.ts';
+import { shardOf } from '../../src/tombstone/store.ts';
 import { ACCOUNT_ID, REGION, useTestEmulator } from '../support/emulator.ts';
 import {
   createTombstoneTable,
@@ -154,19 +155,22 @@ describe('tombstone proof of origin', () => {
     const shape = withoutOrigin(retargeted(genuine));
     const plantedAt = NOW.toISOString();
     const body = shape.definition?.S?.replace('"order-1"', '"planted"') ?? '';
+    const shard = shardOf('default', 'planted');
     await put({
       ...shape,
+      pk: { S: `g#default#${shard}` },
       sk: { S: `planted#${plantedAt}` },
       name: { S: 'planted' },
+      deletedAt: { S: plantedAt },
       definition: { S: body },
       sha256: { S: createHash('sha256').update(body).digest('hex') },
     });
-    // Its "by day" pointer too, so a time-range restore finds it.
+    // Its "by day" pointer too, where the store would put it, so a time-range restore finds it.
     await put({
-      pk: { S: `d#${plantedAt.slice(0, 10)}#0` },
+      pk: { S: `d#${plantedAt.slice(0, 10)}#${shard}` },
       sk: { S: `${plantedAt}#default#planted` },
       kind: { S: 'pointer' },
-      tpk: shape.pk as AttributeValue,
+      tpk: { S: `g#default#${shard}` },
       tsk: { S: `planted#${plantedAt}` },
       group: { S: 'default' },
       name: { S: 'planted' },
@@ -392,6 +396,81 @@ describe('tombstone proof of origin', () => {
     expect(env.emulator.services.scheduler.get('default', 'order-6')?.Target?.Arn).toBe(
       'arn:aws:lambda:us-east-1:123456789012:function:schedule-hygiene-target',
     );
+  });
+
+  describe('pointer items, which carry no proof of origin', () => {
+    const older = 'arn:aws:lambda:us-east-1:123456789012:function:older';
+    const newest = 'arn:aws:lambda:us-east-1:123456789012:function:newest';
+
+    /** order-9 deleted on 15 and 16 June (targets `older`, `newest`); their two tombstone items. */
+    async function deletedTwice() {
+      const withTarget = (arn: string): SeedDefinition => {
+        const base = finished('order-9');
+        return { ...base, Target: { ...base.Target, Arn: arn } } as SeedDefinition;
+      };
+      env.emulator.services.scheduler.seed([withTarget(older)]);
+      expect(await sweepOnce()).toMatchObject({ deleted: 1 });
+      env.emulator.plane.setNow(new Date('2025-06-16T12:00:00Z'));
+      env.emulator.services.scheduler.seed([withTarget(newest)]);
+      expect(await sweepOnce()).toMatchObject({ deleted: 1 });
+      env.emulator.plane.setNow(new Date('2025-06-17T12:00:00Z'));
+      const tombstones = (await itemsOf()).filter((item) => item.kind?.S === 'tombstone');
+      const first = tombstones.find((item) => item.deletedAt?.S?.startsWith('2025-06-15'));
+      const last = tombstones.find((item) => item.deletedAt?.S?.startsWith('2025-06-16'));
+      if (!first || !last) throw new Error('expected a tombstone on each day');
+      return { first, last };
+    }
+
+    /** A pointer item at pk/sk naming `to` (a tombstone item, or just a key), as the table's writer could put one. */
+    const pointer = (pk: string, sk: string, to: Record<string, AttributeValue>, ttl: AttributeValue) => ({
+      pk: { S: pk },
+      sk: { S: sk },
+      kind: { S: 'pointer' },
+      tpk: to.pk as AttributeValue,
+      tsk: to.sk as AttributeValue,
+      name: { S: 'order-9' },
+      ttl,
+    });
+
+    it('follows one only from where its tombstone put it: a copied pointer cannot bring back an older definition', async () => {
+      // Prepare: a pointer to the older tombstone copied into a newer day's partition, then 99
+      // pointers to nothing, so that the newest tombstone's own pointer is read in a later batch
+      const { first } = await deletedTwice();
+      const ttl = first.ttl as AttributeValue;
+      await put(pointer('d#2025-06-17#0', '2025-06-17T01:00:00.000Z#default#order-9', first, ttl));
+      for (let index = 0; index < 99; index += 1) {
+        const at = new Date(Date.parse('2025-06-17T00:00:00.000Z') + index * 1000).toISOString();
+        const nothing = { pk: { S: 'g#none#0' }, sk: { S: `none-${index}#x` } };
+        await put(pointer('d#2025-06-17#0', `${at}#default#order-9`, nothing, ttl));
+      }
+
+      // Act
+      const result = await restore(['--from', '2025-06-15T00:00:00Z', '--apply', '--keep']);
+
+      // Assess: the newest definition is back; the older tombstone is the superseded one, met once;
+      // the copied pointer is reported, and the run ends with exit 1
+      expect(result.summary).toMatchObject({ found: 2, restored: 1, superseded: 1, unverified: 0 });
+      expect(env.emulator.services.scheduler.get('default', 'order-9')?.Target?.Arn).toBe(newest);
+      expect(result.out.find((line) => line.startsWith('superseded'))).toContain('2025-06-15');
+      expect(result.code).toBe(1);
+      expect(result.err.join('\n')).toMatch(/warning: 1 pointer item\(s\) named a tombstone from a place/);
+    });
+
+    it('reads a tombstone two pointers name once: one BatchGetItem never names a key twice', async () => {
+      // Prepare: beside the newest tombstone's own pointer, a second one naming it
+      const { last } = await deletedTwice();
+      const shard = shardOf('default', 'order-9');
+      const sk = '2025-06-16T00:00:00.000Z#default#order-9';
+      await put(pointer(`d#2025-06-16#${shard}`, sk, last, last.ttl as AttributeValue));
+
+      // Act
+      const result = await restore(['--from', '2025-06-15T00:00:00Z', '--apply', '--keep']);
+
+      // Assess: read once, restored; the second pointer reported
+      expect(result).toMatchObject({ code: 1, summary: { found: 2, restored: 1, superseded: 1 } });
+      expect(env.emulator.services.scheduler.get('default', 'order-9')?.Target?.Arn).toBe(newest);
+      expect(result.err.join('\n')).toMatch(/warning: 1 pointer item\(s\)/);
+    });
   });
 
   describe('with the key policy of the template: GenerateMac for the sweep role, VerifyMac for the restore role', () => {

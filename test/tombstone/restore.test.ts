@@ -7,6 +7,7 @@ import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
 import { main } from '../../scripts/restore.ts';
 import type { SweepResponse } from '../../src/handlers/sweep.ts';
 import { createMemoryLogger } from '../../src/log.ts';
+import { shardOf, TOMBSTONE_SHARDS } from '../../src/tombstone/store.ts';
 import { useTestEmulator } from '../support/emulator.ts';
 import {
   resetForTombstones,
@@ -20,6 +21,9 @@ import { oneTime } from '../sweep/fixtures.ts';
 const env = useTestEmulator();
 const STATE_TABLE = 'schedule-hygiene-test-restore-state';
 const NOW = new Date('2025-06-15T12:00:00Z');
+/** The shard default/x hashes to, and one it does not: a key names its tombstone's own shard. */
+const X_SHARD = shardOf('default', 'x');
+const NOT_X_SHARD = (X_SHARD + 1) % TOMBSTONE_SHARDS;
 
 beforeEach(() => resetForTombstones(env, STATE_TABLE, NOW));
 
@@ -199,11 +203,21 @@ describe('restore', () => {
     [['--group', 'default', '--plan', 'a'.repeat(64)], /Invalid --plan: expected --apply as well/],
     [['--group', 'default', '--apply', '--plan', 'abc'], /Invalid --plan: expected the 64 hex characters/],
     [['--group', 'default', '--include-gone'], /Unknown argument '--include-gone'/],
+    // Keys no sweep could have logged: a shard out of range or not the name's, a group or name
+    // --group and --name refuse, no time, a time that is not an instant as logged.
+    [['--key', 'g#default#99|x#2025-06-15T12:00:00.000Z'], /Invalid --key/],
+    [['--key', `g#default#${NOT_X_SHARD}|x#2025-06-15T12:00:00.000Z`], /Invalid --key/],
+    [['--key', 'g#bad group!#1|x#2025-06-15T12:00:00.000Z'], /Invalid --key/],
+    [['--key', `g#default#${X_SHARD}|x`], /Invalid --key/],
+    [['--key', 'g#default#1|a b#not-a-time'], /Invalid --key/],
+    [['--key', `g#default#${X_SHARD}|x#2025-02-30T12:00:00.000Z`], /Invalid --key/],
+    [['--key', `g#default#${X_SHARD}|x#2025-06-15T12:00:00Z`], /Invalid --key/],
   ])('refuses %j with exit 2 before any request', async (argv, message) => {
     const result = await run(...argv);
 
     expect(result.code).toBe(2);
     expect(result.err.join('\n')).toMatch(message);
     expect(env.emulator.plane.stats.get('Query')?.calls ?? 0).toBe(0);
+    expect(env.emulator.plane.stats.get('GetItem')?.calls ?? 0).toBe(0);
   });
 });
