@@ -30,7 +30,7 @@ import {
   type RestoreResult,
   type RestoreSummary,
 } from '../src/tombstone/restore.ts';
-import { shardOf } from '../src/tombstone/store.ts';
+import { parseTombstoneKey } from '../src/tombstone/store.ts';
 import { parseIsoInstant } from '../src/validate.ts';
 import { parseCommandLine } from './cli.ts';
 import { humanDuration } from './human.ts';
@@ -56,24 +56,6 @@ const NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
 const RUN_ID = /^[0-9a-zA-Z-]{1,64}$/;
 /** Misplaced pointer items told apart, at most (the warning then says "at least"). */
 const MISPLACED_POINTERS_KEPT = 10_000;
-/** A tombstone key as the sweep logs it: `g#<group>#<shard>|<name>#<time>`, time as toISOString writes it. */
-const TOMBSTONE_KEY = /^g#([^#|]+)#(\d)\|([^#|]+)#(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)$/;
-
-/**
- * Whether `key` is one the sweep could have written: group and name as --group and --name take them,
- * the shard they hash to, and a real instant. Any other key names no tombstone, so it is refused as a
- * usage error rather than looked up and reported as not found.
- */
-function isTombstoneKey(key: string): boolean {
-  const [, group = '', shard, name = '', time = ''] = TOMBSTONE_KEY.exec(key) ?? [];
-  if (shard === undefined || !NAME.test(group) || !NAME.test(name)) return false;
-  const instant = new Date(time);
-  return (
-    Number(shard) === shardOf(group, name) &&
-    !Number.isNaN(instant.getTime()) &&
-    instant.toISOString() === time
-  );
-}
 const TABLE = /^[a-zA-Z0-9_.-]{3,255}$/;
 /** With --apply, more than this many tombstones show a progress bar (on a terminal). */
 const PROGRESS_FROM = 10;
@@ -146,7 +128,7 @@ export function parseRestoreArguments(
   };
   const query: TombstoneQuery = {};
   if (values.key !== undefined) {
-    if (!isTombstoneKey(values.key)) {
+    if (!parseTombstoneKey(values.key)) {
       throw new InputError(
         '--key',
         "a tombstone key as logged ('g#<group>#<shard>|<name>#<time>': the shard its group and name hash to, the time as 2026-11-30T10:00:00.000Z)",
@@ -350,7 +332,7 @@ export async function main(argv: string[], io: RestoreCliIo = {}): Promise<numbe
     summary.failed + summary.needsChoice + summary.exists + summary.notInPlan + summary.unverified;
   if (misplacedPointers.size > 0) {
     stderr(
-      `warning: ${misplacedPointers.size < MISPLACED_POINTERS_KEPT ? '' : 'at least '}${misplacedPointers.size} pointer item(s) named a tombstone from a place the sweep never puts its pointers, and were not followed. Only a writer of the tombstone table can have put them there: check who holds its write grant.`,
+      `warning: ${misplacedPointers.size < MISPLACED_POINTERS_KEPT ? '' : 'at least '}${misplacedPointers.size} pointer item(s) were not where the sweep puts a pointer to what they name, and were not followed. Only a writer of the tombstone table can have put them there: check who holds its write grant.`,
     );
   }
   if (summary.found === 0) stderr('No tombstone matched.');

@@ -13,6 +13,7 @@ import { isNotFound } from '../aws/budget.ts';
 import { HygieneError, InputError } from '../errors.ts';
 import {
   dayPartition,
+  parseTombstoneKey,
   pointerKeys,
   runPartition,
   type ScheduleDefinition,
@@ -87,8 +88,8 @@ export function definitionOf(tombstone: Pick<Tombstone, 'body'>): ScheduleDefini
  * the pointer partitions are read newest first (ScanIndexForward false), all of one schedule's
  * tombstones share a shard, and time ranges go newest day first. A run or time range is read through
  * pointer items, which carry no proof of origin: a pointer counts only where the tombstone it names
- * puts its pointers (store.ts, pointerKeys); any other pointer to a tombstone is passed to
- * `onMisplacedPointer` (as `pk|sk`) and not followed. Throws InputError when the query names no key
+ * puts its pointers (store.ts, pointerKeys); any other pointer, or one naming no key the store could
+ * write, is passed to `onMisplacedPointer` (as `pk|sk`) and not followed. Throws InputError when the query names no key
  * to search by, TableNotFoundError when the table does not exist.
  */
 export async function* findTombstones(
@@ -175,12 +176,15 @@ async function* find(
     throw new InputError('query', 'one of --key, --group, --run or --from', JSON.stringify(query));
   }
 
-  // Pointers first, then the tombstones they name, 100 per BatchGetItem (each named once: the
-  // pointers that name it are kept beside it). Pointer items carry no proof of origin, so a tombstone
-  // counts only when one of them is its own pointer for this partition, where its signed group, name,
-  // time and run put it (pointerKeys): a pointer copied to a newer day, or to the front of a run,
-  // cannot make an older tombstone of a schedule come first and the newest look superseded.
-  let refs = new Map<string, { key: Record<string, AttributeValue>; pointers: string[] }>();
+  // Pointers first, then the tombstones they name, 100 per BatchGetItem, each named once. Pointer
+  // items carry no proof of origin, so one is followed only from where the store puts a pointer to
+  // the tombstone it names (pointerKeys, from the group, name and time its key holds, and the run its
+  // own partition names): a pointer copied to a newer day or to the front of a run cannot make an
+  // older tombstone of a schedule come first. Any other pointer, or one naming no key the store could
+  // write (an oversized one would fail the whole read), is reported and dropped at once, so what is
+  // held is at most 100 targets with one pointer each. Once read, the tombstone's own fields must
+  // place that pointer too (they are signed; a tombstone whose fields were changed fails its proof).
+  let refs = new Map<string, { key: Record<string, AttributeValue>; pointer: string }>();
   const resolve = async function* () {
     const named = refs;
     refs = new Map();
@@ -189,10 +193,10 @@ async function* find(
       if (!live(item) || item.kind?.S !== 'tombstone') continue;
       const tombstone = fromItem(item);
       if (!matches(tombstone)) continue;
-      const pointers = named.get(tombstone.key)?.pointers ?? [];
+      const pointer = named.get(tombstone.key)?.pointer;
       const own = pointerKeys(tombstone);
-      for (const at of pointers) if (at !== own.byRun && at !== own.byDay) onMisplacedPointer?.(at);
-      if (pointers.some((at) => at === own.byRun || at === own.byDay)) yield tombstone;
+      if (pointer === own.byRun || pointer === own.byDay) yield tombstone;
+      else if (pointer !== undefined) onMisplacedPointer?.(pointer);
     }
   };
   for (const partition of partitions) {
@@ -203,21 +207,32 @@ async function* find(
       const name = pointer.name?.S ?? '';
       if (query.namePrefix !== undefined && !name.startsWith(query.namePrefix)) continue;
       if (query.name !== undefined && name !== query.name) continue;
-      // A pointer without a target names nothing (and an empty key would fail the whole read).
-      if (!pointer.tpk?.S || !pointer.tsk?.S) continue;
-      const target = `${pointer.tpk.S}|${pointer.tsk.S}`;
-      const ref = refs.get(target);
       const at = `${pointer.pk?.S ?? ''}|${pointer.sk?.S ?? ''}`;
-      if (ref) ref.pointers.push(at);
-      else
-        refs.set(target, {
-          key: { pk: { S: pointer.tpk.S }, sk: { S: pointer.tsk.S } },
-          pointers: [at],
-        });
+      const target = `${pointer.tpk?.S ?? ''}|${pointer.tsk?.S ?? ''}`;
+      if (!isOwnPointer(at, target, partition.pk)) {
+        onMisplacedPointer?.(at);
+        continue;
+      }
+      refs.set(target, {
+        key: { pk: pointer.tpk as AttributeValue, sk: pointer.tsk as AttributeValue },
+        pointer: at,
+      });
       if (refs.size >= BATCH_GET_LIMIT) yield* resolve();
     }
   }
   if (refs.size > 0) yield* resolve();
+}
+
+/**
+ * Whether `at` (a pointer's `pk|sk`, read from `partition`) is where the store puts a pointer to the
+ * tombstone keyed `target`: its by-day place, or its by-run place for the run `partition` names.
+ */
+function isOwnPointer(at: string, target: string, partition: string): boolean {
+  const place = parseTombstoneKey(target);
+  if (!place) return false;
+  const runId = partition.startsWith('r#') ? partition.slice(2, partition.lastIndexOf('#')) : '';
+  const own = pointerKeys({ ...place, runId });
+  return at === own.byDay || (runId !== '' && at === own.byRun);
 }
 
 async function* queryPartition(

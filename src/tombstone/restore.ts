@@ -53,8 +53,9 @@ export interface RestoreDeps {
   /** Waits `ms` milliseconds (the wait after protecting); a timer by default. */
   sleep?: (ms: number) => Promise<void>;
   /**
-   * Told of each pointer item (`pk|sk`) that names a tombstone from a place the store never puts its
-   * pointers: not followed (findTombstones). Only a writer of the table can have put it there.
+   * Told of each pointer item (`pk|sk`) that is not where the store puts a pointer to the tombstone
+   * it names, or names no key the store could write: not followed (findTombstones). Only a writer of
+   * the table can have put it there.
    */
   onMisplacedPointer?: (pointer: string) => void;
 }

@@ -94,6 +94,27 @@ export const tombstonePartition = (group: string, shard: number) => `g#${group}#
 export const runPartition = (runId: string, shard: number) => `r#${runId}#${shard}`;
 export const dayPartition = (day: string, shard: number) => `d#${day}#${shard}`;
 
+/** A schedule or group name as the API model allows it (1-64 of 0-9 a-z A-Z - _ .). */
+const NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
+/** A tombstone key as the store writes it: `g#<group>#<shard>|<name>#<time>`. */
+const TOMBSTONE_KEY = /^g#([^#|]+)#(\d)\|([^#|]+)#(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)$/;
+
+/**
+ * The group, name and deletion time a tombstone key (`pk|sk`) holds, when it is one the store could
+ * have written: names as the API model allows them, the shard they hash to, the time an instant as
+ * `Date.toISOString()` writes it. Undefined for any other string (every such key names no tombstone).
+ */
+export function parseTombstoneKey(
+  key: string,
+): { group: string; name: string; deletedAt: string } | undefined {
+  const [, group = '', shard, name = '', deletedAt = ''] = TOMBSTONE_KEY.exec(key) ?? [];
+  if (shard === undefined || !NAME.test(group) || !NAME.test(name)) return undefined;
+  if (Number(shard) !== shardOf(group, name)) return undefined;
+  const instant = new Date(deletedAt);
+  if (Number.isNaN(instant.getTime()) || instant.toISOString() !== deletedAt) return undefined;
+  return { group, name, deletedAt };
+}
+
 /** The fields of a tombstone that place it and its two pointers (all signed with the tombstone). */
 export interface TombstonePlace {
   group: string;

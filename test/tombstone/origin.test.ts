@@ -5,7 +5,12 @@
 // sweep's role may GenerateMac and only the restore role may VerifyMac: each denial keeps everything
 // as it was (no delete without a MAC'd tombstone, no create without a verified one).
 import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto';
-import { type AttributeValue, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeValue,
+  DeleteItemCommand,
+  PutItemCommand,
+  ScanCommand,
+} from '@aws-sdk/client-dynamodb';
 import { GenerateMacCommand, type KMSClient } from '@aws-sdk/client-kms';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
@@ -453,7 +458,72 @@ describe('tombstone proof of origin', () => {
       expect(env.emulator.services.scheduler.get('default', 'order-9')?.Target?.Arn).toBe(newest);
       expect(result.out.find((line) => line.startsWith('superseded'))).toContain('2025-06-15');
       expect(result.code).toBe(1);
-      expect(result.err.join('\n')).toMatch(/warning: 1 pointer item\(s\) named a tombstone from a place/);
+      // (the copied pointer, and the 99 naming no tombstone key)
+      expect(result.err.join('\n')).toMatch(/warning: 100 pointer item\(s\) were not where the sweep puts/);
+    });
+
+    it('drops pointers that name no key the store could write, and many pointers to one tombstone, at once', async () => {
+      // Prepare: one pointer naming an oversized partition key, one an oversized sort key (either
+      // would fail a whole BatchGetItem), and 300 more naming the older tombstone from elsewhere
+      const { first } = await deletedTwice();
+      const ttl = first.ttl as AttributeValue;
+      const at = (second: number) =>
+        new Date(Date.parse('2025-06-16T13:00:00.000Z') + second * 1000).toISOString();
+      await put(
+        pointer(
+          'd#2025-06-16#0',
+          `${at(0)}#default#a`,
+          { pk: { S: `g#${'x'.repeat(3000)}` }, sk: first.sk as AttributeValue },
+          ttl,
+        ),
+      );
+      await put(
+        pointer(
+          'd#2025-06-16#0',
+          `${at(1)}#default#b`,
+          { pk: first.pk as AttributeValue, sk: { S: 'y'.repeat(1100) } },
+          ttl,
+        ),
+      );
+      for (let index = 2; index < 302; index += 1) {
+        await put(pointer('d#2025-06-16#0', `${at(index)}#default#c`, first, ttl));
+      }
+      const batchGetsBefore = env.emulator.plane.stats.get('BatchGetItem')?.calls ?? 0;
+
+      // Act
+      const result = await restore(['--from', '2025-06-15T00:00:00Z', '--keep']);
+
+      // Assess: the restore went on and found both tombstones; every odd pointer reported; one
+      // BatchGetItem per pass (the dry run reads once)
+      expect(result).toMatchObject({ code: 1, summary: { found: 2, wouldRestore: 1, superseded: 1 } });
+      expect(result.out[0]).toMatch(/^wouldRestore .*newest/);
+      expect(result.err.join('\n')).toMatch(/warning: 302 pointer item\(s\)/);
+      expect((env.emulator.plane.stats.get('BatchGetItem')?.calls ?? 0) - batchGetsBefore).toBe(1);
+    });
+
+    it('cannot hide a tombstone from --group and --name, which read its partition without pointers', async () => {
+      // Prepare: the newest tombstone's own pointers deleted (as its writer could delete the tombstone)
+      const { last } = await deletedTwice();
+      for (const item of await itemsOf()) {
+        if (item.kind?.S === 'pointer' && item.tsk?.S === last.sk?.S) {
+          await env.dynamodb.send(
+            new DeleteItemCommand({
+              TableName: TOMBSTONE_TABLE,
+              Key: { pk: item.pk as AttributeValue, sk: item.sk as AttributeValue },
+            }),
+          );
+        }
+      }
+
+      // Act
+      const byRange = await restore(['--from', '2025-06-15T00:00:00Z', '--keep']);
+      const byName = await restore(['--group', 'default', '--name', 'order-9', '--keep']);
+
+      // Assess: a time range no longer meets the newest (docs/restore.md says so); its name does
+      expect(byRange.summary).toMatchObject({ found: 1 });
+      expect(byRange.out[0]).toMatch(/^wouldRestore .*older/);
+      expect(byName.summary).toMatchObject({ found: 2, wouldRestore: 1, superseded: 1 });
+      expect(byName.out[0]).toMatch(/^wouldRestore .*newest/);
     });
 
     it('reads a tombstone two pointers name once: one BatchGetItem never names a key twice', async () => {
