@@ -30,7 +30,7 @@ import {
   type RestoreResult,
   type RestoreSummary,
 } from '../src/tombstone/restore.ts';
-import { parseTombstoneKey } from '../src/tombstone/store.ts';
+import { parseTombstoneKey, SCHEDULE_NAME } from '../src/tombstone/store.ts';
 import { parseIsoInstant } from '../src/validate.ts';
 import { parseCommandLine } from './cli.ts';
 import { humanDuration } from './human.ts';
@@ -52,7 +52,6 @@ const usage = `Usage: npm run restore -- <what> [<choices>]                     
   --mac-key <arn>    the stack's tombstone MAC key ARN (output TombstoneMacKeyArn; default
                      SWEEP_TOMBSTONE_MAC_KEY): a tombstone whose proof of origin does not verify is never recreated`;
 
-const NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
 const RUN_ID = /^[0-9a-zA-Z-]{1,64}$/;
 /** Misplaced pointer items told apart, at most (the warning then says "at least"). */
 const MISPLACED_POINTERS_KEPT = 10_000;
@@ -137,9 +136,19 @@ export function parseRestoreArguments(
     }
     query.key = values.key;
   }
-  const group = check('group', values.group, NAME, 'a schedule group name (1-64 of 0-9 a-z A-Z - _ .)');
-  const name = check('name', values.name, NAME, 'a schedule name (1-64 of 0-9 a-z A-Z - _ .)');
-  const prefix = check('prefix', values.prefix, NAME, 'a schedule name prefix (1-64 of 0-9 a-z A-Z - _ .)');
+  const group = check(
+    'group',
+    values.group,
+    SCHEDULE_NAME,
+    'a schedule group name (1-64 of 0-9 a-z A-Z - _ .)',
+  );
+  const name = check('name', values.name, SCHEDULE_NAME, 'a schedule name (1-64 of 0-9 a-z A-Z - _ .)');
+  const prefix = check(
+    'prefix',
+    values.prefix,
+    SCHEDULE_NAME,
+    'a schedule name prefix (1-64 of 0-9 a-z A-Z - _ .)',
+  );
   const run = check('run', values.run, RUN_ID, 'a sweep run id (1-64 of 0-9 a-z A-Z -)');
   const from = instant('from', values.from);
   const to = instant('to', values.to);

@@ -13,6 +13,7 @@ import { isNotFound } from '../aws/budget.ts';
 import { HygieneError, InputError } from '../errors.ts';
 import {
   dayPartition,
+  joinKey,
   parseTombstoneKey,
   pointerKeys,
   runPartition,
@@ -89,8 +90,8 @@ export function definitionOf(tombstone: Pick<Tombstone, 'body'>): ScheduleDefini
  * tombstones share a shard, and time ranges go newest day first. A run or time range is read through
  * pointer items, which carry no proof of origin: a pointer counts only where the tombstone it names
  * puts its pointers (store.ts, pointerKeys); any other pointer, or one naming no key the store could
- * write, is passed to `onMisplacedPointer` (as `pk|sk`) and not followed. Throws InputError when the query names no key
- * to search by, TableNotFoundError when the table does not exist.
+ * write, is passed to `onMisplacedPointer` (as `pk|sk`) and not followed. Throws InputError when the
+ * query names no key to search by, TableNotFoundError when the table does not exist.
  */
 export async function* findTombstones(
   dynamodb: DynamoDBClient,
@@ -195,7 +196,7 @@ async function* find(
       if (!matches(tombstone)) continue;
       const pointer = named.get(tombstone.key)?.pointer;
       const own = pointerKeys(tombstone);
-      if (pointer === own.byRun || pointer === own.byDay) yield tombstone;
+      if (pointer === joinKey(own.byRun) || pointer === joinKey(own.byDay)) yield tombstone;
       else if (pointer !== undefined) onMisplacedPointer?.(pointer);
     }
   };
@@ -232,7 +233,7 @@ function isOwnPointer(at: string, target: string, partition: string): boolean {
   if (!place) return false;
   const runId = partition.startsWith('r#') ? partition.slice(2, partition.lastIndexOf('#')) : '';
   const own = pointerKeys({ ...place, runId });
-  return at === own.byDay || (runId !== '' && at === own.byRun);
+  return at === joinKey(own.byDay) || (runId !== '' && at === joinKey(own.byRun));
 }
 
 async function* queryPartition(

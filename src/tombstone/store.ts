@@ -95,7 +95,7 @@ export const runPartition = (runId: string, shard: number) => `r#${runId}#${shar
 export const dayPartition = (day: string, shard: number) => `d#${day}#${shard}`;
 
 /** A schedule or group name as the API model allows it (1-64 of 0-9 a-z A-Z - _ .). */
-const NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
+export const SCHEDULE_NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
 /** A tombstone key as the store writes it: `g#<group>#<shard>|<name>#<time>`. */
 const TOMBSTONE_KEY = /^g#([^#|]+)#(\d)\|([^#|]+)#(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)$/;
 
@@ -108,7 +108,7 @@ export function parseTombstoneKey(
   key: string,
 ): { group: string; name: string; deletedAt: string } | undefined {
   const [, group = '', shard, name = '', deletedAt = ''] = TOMBSTONE_KEY.exec(key) ?? [];
-  if (shard === undefined || !NAME.test(group) || !NAME.test(name)) return undefined;
+  if (shard === undefined || !SCHEDULE_NAME.test(group) || !SCHEDULE_NAME.test(name)) return undefined;
   if (Number(shard) !== shardOf(group, name)) return undefined;
   const instant = new Date(deletedAt);
   if (Number.isNaN(instant.getTime()) || instant.toISOString() !== deletedAt) return undefined;
@@ -124,19 +124,29 @@ export interface TombstonePlace {
   runId: string;
 }
 
+/** An item's key: its partition key and sort key. */
+export interface ItemKey {
+  pk: string;
+  sk: string;
+}
+
+/** An item key as one string, `pk|sk`, as tombstone keys are logged (splitKey undoes it). */
+export const joinKey = (key: ItemKey) => `${key.pk}|${key.sk}`;
+
 /**
- * Where a tombstone's two pointers are, as `pk|sk`: by sweep run and by day. The only places the
- * store writes them; restore follows a pointer only when it is one of these for the tombstone it
- * names (src/tombstone/query.ts), so a pointer put anywhere else cannot change what restore meets.
+ * Where a tombstone's two pointers are: by sweep run and by day. The only places the store writes
+ * them; restore follows a pointer only from one of these for the tombstone it names
+ * (src/tombstone/query.ts), so a pointer put anywhere else cannot make restore meet an older
+ * tombstone of a schedule first.
  */
 export function pointerKeys(
   place: TombstonePlace,
   shard = shardOf(place.group, place.name),
-): { byRun: string; byDay: string } {
+): { byRun: ItemKey; byDay: ItemKey } {
   const { group, name, deletedAt, runId } = place;
   return {
-    byRun: `${runPartition(runId, shard)}|${group}#${name}#${deletedAt}`,
-    byDay: `${dayPartition(deletedAt.slice(0, 10), shard)}|${deletedAt}#${group}#${name}`,
+    byRun: { pk: runPartition(runId, shard), sk: `${group}#${name}#${deletedAt}` },
+    byDay: { pk: dayPartition(deletedAt.slice(0, 10), shard), sk: `${deletedAt}#${group}#${name}` },
   };
 }
 
@@ -302,11 +312,11 @@ export function createDynamoTombstoneStore(
         runId: { S: entry.runId },
         ttl,
       };
-      const pointer = (pointerPk: string, pointerSk: string): WriteRequest => ({
+      const pointer = (at: ItemKey): WriteRequest => ({
         PutRequest: {
           Item: {
-            pk: { S: pointerPk },
-            sk: { S: pointerSk },
+            pk: { S: at.pk },
+            sk: { S: at.sk },
             kind: { S: 'pointer' },
             tpk: { S: pk },
             tsk: { S: sk },
@@ -329,8 +339,8 @@ export function createDynamoTombstoneStore(
       const pointers = pointerKeys({ group, name, deletedAt, runId: entry.runId }, shard);
       const requests: WriteRequest[] = [
         { PutRequest: { Item: tombstone } },
-        pointer(...splitKey(pointers.byRun)),
-        pointer(...splitKey(pointers.byDay)),
+        pointer(pointers.byRun),
+        pointer(pointers.byDay),
       ];
       if (requests.length !== ITEMS_PER_TOMBSTONE) throw new Error('tombstone layout changed');
       const receipt: StoredReceipt = { key: `${pk}|${sk}`, sha256: fingerprint, deletedAt };
