@@ -163,11 +163,24 @@ export async function readRequest(message: IncomingMessage): Promise<EmulatorReq
   const url = new URL(message.url ?? '/', 'http://emulator.local');
   return {
     method: message.method ?? 'GET',
-    path: url.pathname,
+    path: rawPath(message.url, url),
     query: url.searchParams,
     headers: message.headers,
     body,
   };
+}
+
+/**
+ * The request's path as it was sent, not as a URL parser rewrites it: `new URL` removes dot segments
+ * (`/schedules/..` becomes `/`), but a schedule may be named `.` or `..` (the API model's name pattern
+ * allows both) and the SDK writes a name label with its dots unescaped. How AWS routes such a path is
+ * undocumented; the emulator's documented choice is to route the label as sent (docs/emulator.md).
+ * An absolute-form request target (`http://host/path`, a proxy's) falls back to the parsed path.
+ */
+function rawPath(target: string | undefined, url: URL): string {
+  if (target === undefined || !target.startsWith('/')) return url.pathname;
+  const end = target.search(/[?#]/);
+  return end === -1 ? target : target.slice(0, end);
 }
 
 export function parseJsonBody(request: EmulatorRequest): Record<string, unknown> {

@@ -43,6 +43,13 @@ export const SkipReason = {
    * throttled, an index cut short, or created after the index was read): kept, as for protection.
    */
   ownershipUnknown: 'ownershipUnknown',
+  /**
+   * Set by the sweep: GetSchedule answered 404 for a schedule named `.` or `..`, a dot segment in its
+   * path (/schedules/{Name}), which URL parsers and SigV4 remove. The API model allows both names and
+   * the SDK sends them unescaped; how AWS routes such a path is undocumented, so a 404 cannot tell
+   * "already gone" from "not routed to it": kept and counted, never counted alreadyGone.
+   */
+  unaddressableName: 'unaddressableName',
 } as const;
 export type SkipReason = (typeof SkipReason)[keyof typeof SkipReason];
 

@@ -18,6 +18,11 @@ import type { ItemOutcome, RecalledOutcome } from './model.ts';
 
 export type Finished = Extract<Decision, { outcome: 'finished' }>;
 
+/** `.` and `..`: names a request path cannot be relied on to carry (SkipReason.unaddressableName). */
+export function isDotSegment(name: string | undefined): boolean {
+  return name === '.' || name === '..';
+}
+
 /** A schedule judged finished: what the delete gate needs to establish its delete. */
 export interface Candidate {
   kind: 'candidate';
@@ -79,7 +84,15 @@ async function lookUpAndDecide(summary: ScheduleSummary, context: JudgeContext):
     read = await lookUp(summary, context);
   } catch (error) {
     if (context.signal?.aborted) return { kind: 'abandoned' };
-    if (isNotFound(error)) return { kind: 'alreadyGone', finished: false };
+    if (isNotFound(error)) {
+      if (!isDotSegment(summary.Name)) return { kind: 'alreadyGone', finished: false };
+      context.log.warn('schedule skipped', {
+        ...scheduleRef(summary),
+        reason: SkipReason.unaddressableName,
+        error: safeError(error),
+      });
+      return { kind: 'skipped', reason: SkipReason.unaddressableName };
+    }
     if (isKmsAccessDenied(error)) {
       // Its definition cannot be read, so it can be neither judged nor tombstoned: kept, counted, and
       // remembered until it changes, so it is not a failure on every sweep (docs/sweep.md).

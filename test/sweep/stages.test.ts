@@ -90,6 +90,31 @@ describe('judge', () => {
       operation: 'GetSchedule',
     });
   });
+
+  it("keeps '.' and '..' answered 404 as unaddressableName: a path without its dot segment is no proof of absence", async () => {
+    const notFound = () =>
+      context(async () => {
+        throw Object.assign(new Error('Schedule not found'), {
+          name: 'ResourceNotFoundException',
+          $metadata: { httpStatusCode: 404 },
+        });
+      });
+    const named = (Name: string) => ({ ...summary, Name });
+    for (const name of ['.', '..']) {
+      const log = createMemoryLogger();
+      expect(await judge(named(name), undefined, { ...notFound().value, log })).toEqual({
+        kind: 'skipped',
+        reason: 'unaddressableName',
+      });
+      expect(log.lines.map((line) => line.message)).toEqual(['schedule skipped']);
+    }
+    for (const name of ['...', '.a', 'a.', 's1']) {
+      expect(await judge(named(name), undefined, notFound().value)).toEqual({
+        kind: 'alreadyGone',
+        finished: false,
+      });
+    }
+  });
 });
 
 const page = (over: Partial<PageRecord>): PageRecord => ({
