@@ -10,6 +10,7 @@
 // One line per tombstone on stdout (never a target's input), the digest and a summary last. Exit 0 when
 // everything asked for was restored (or would be), 1 when anything failed, needs a choice, exists
 // again, was not in the plan or does not verify, 2 for a usage error or a changed plan (nothing is created).
+
 import { pathToFileURL } from 'node:url';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { KMSClient } from '@aws-sdk/client-kms';
@@ -19,6 +20,7 @@ import { createDynamoDbClient, createKmsClient, createSchedulerClient } from '..
 import { readTableName } from '../src/config.ts';
 import { clip, InputError } from '../src/errors.ts';
 import { safeError } from '../src/redact.ts';
+import { NAME_FORM, NAME_PATTERN } from '../src/schedule/name.ts';
 import { MAC_KEY_ARN } from '../src/tombstone/origin.ts';
 import type { TombstoneQuery } from '../src/tombstone/query.ts';
 import {
@@ -30,7 +32,7 @@ import {
   type RestoreResult,
   type RestoreSummary,
 } from '../src/tombstone/restore.ts';
-import { parseTombstoneKey, SCHEDULE_NAME } from '../src/tombstone/store.ts';
+import { parseTombstoneKey } from '../src/tombstone/store.ts';
 import { parseIsoInstant } from '../src/validate.ts';
 import { parseCommandLine } from './cli.ts';
 import { humanDuration } from './human.ts';
@@ -136,19 +138,9 @@ export function parseRestoreArguments(
     }
     query.key = values.key;
   }
-  const group = check(
-    'group',
-    values.group,
-    SCHEDULE_NAME,
-    'a schedule group name (1-64 of 0-9 a-z A-Z - _ .)',
-  );
-  const name = check('name', values.name, SCHEDULE_NAME, 'a schedule name (1-64 of 0-9 a-z A-Z - _ .)');
-  const prefix = check(
-    'prefix',
-    values.prefix,
-    SCHEDULE_NAME,
-    'a schedule name prefix (1-64 of 0-9 a-z A-Z - _ .)',
-  );
+  const group = check('group', values.group, NAME_PATTERN, `a schedule group name (${NAME_FORM})`);
+  const name = check('name', values.name, NAME_PATTERN, `a schedule name (${NAME_FORM})`);
+  const prefix = check('prefix', values.prefix, NAME_PATTERN, `a schedule name prefix (${NAME_FORM})`);
   const run = check('run', values.run, RUN_ID, 'a sweep run id (1-64 of 0-9 a-z A-Z -)');
   const from = instant('from', values.from);
   const to = instant('to', values.to);

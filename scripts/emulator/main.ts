@@ -1,8 +1,10 @@
 // Runs the emulator as a standalone server for manual runs, the demo and benchmarks in another process:
 //   npm run emulator -- --port 4566 [--host 127.0.0.1]
 // and prints the environment that points the SDK (and `sls invoke local`) at it.
+
 import { pathToFileURL } from 'node:url';
 import { InputError } from '../../src/errors.ts';
+import { NAME_FORM, NAME_PATTERN } from '../../src/schedule/name.ts';
 import { ExitCode, HELP_OPTION, parseCommandLine, readWholeNumber, runTool, type ToolIo } from '../cli.ts';
 import { DEMO_ORGANIZATION, seedOrganization } from './organization.ts';
 import { type RunningEmulator, startEmulator } from './server.ts';
@@ -36,7 +38,6 @@ export const DEFAULT_MAC_KEY_ALIAS = 'alias/schedule-hygiene-dev-tombstone-mac';
 
 const HOST = /^[A-Za-z0-9.:\-[\]]{1,253}$/;
 const TABLE_NAME = /^[a-zA-Z0-9_.-]{3,255}$/;
-const GROUP_NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
 
 /** `value` when it matches `pattern` in full, else an InputError naming `option`. */
 function checked(option: string, value: string, pattern: RegExp, expected: string): string {
@@ -67,7 +68,7 @@ export function parseArguments(argv: readonly string[]): MainOptions | 'help' {
     groups: [
       DEFAULT_SCHEDULE_GROUP,
       ...(values.group ?? []).map((name) =>
-        checked('--group', name, GROUP_NAME, 'a schedule group name (1-64 of 0-9 a-z A-Z - _ .)'),
+        checked('--group', name, NAME_PATTERN, `a schedule group name (${NAME_FORM})`),
       ),
     ],
     ...(values.organization ? { organization: true } : {}),

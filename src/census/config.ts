@@ -1,6 +1,8 @@
 // The census function's settings, read once from the environment at cold start.
 // Every error names the variable and the expected form, before any AWS call is made.
+
 import { type Env, readList, readNamespace, readNumber, readTableName } from '../config.ts';
+import { NAME_FORM, NAME_PATTERN } from '../schedule/name.ts';
 import { DEFAULT_SCHEDULE_QUOTA } from './quota.ts';
 
 export interface CensusConfig {
@@ -30,9 +32,6 @@ export const CENSUS_DEFAULTS = {
   safetyMarginSeconds: 30,
 } as const;
 
-/** Schedule group names: 1-64 of [0-9a-zA-Z-_.]. */
-export const GROUP_NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
-
 export function readCensusConfig(env: Env = process.env): CensusConfig {
   const stateTable = readTableName(env, 'CENSUS_STATE_TABLE');
   return {
@@ -46,8 +45,8 @@ export function readCensusConfig(env: Env = process.env): CensusConfig {
     groups: readList(
       env,
       'CENSUS_GROUPS',
-      GROUP_NAME,
-      'a comma-separated list of schedule group names (1-64 of 0-9 a-z A-Z - _ .)',
+      NAME_PATTERN,
+      `a comma-separated list of schedule group names (${NAME_FORM})`,
       'unset or empty to count every group',
     ),
     ...(stateTable === undefined ? {} : { stateTable }),

@@ -2,6 +2,7 @@
 // own hand-off to a fresh invocation, `{ "continuation": {...} }`, carries one on. The continuation
 // is checked field by field before any AWS call, unknown keys are named, and counters are rebuilt on
 // prototype-less objects, since a schedule group may be named "__proto__".
+
 import * as v from 'valibot';
 import { InputError } from '../errors.ts';
 import { isRecord, isScheduledEvent, readExact, UnknownFieldError } from '../payload.ts';
@@ -10,9 +11,9 @@ import {
   type SerializedProducerTally,
   serializeProducerTally,
 } from '../producers/tally.ts';
+import { NAME_FORM, NAME_PATTERN } from '../schedule/name.ts';
 import { count, isoInstant, seconds, text, wholeNumber } from '../validate.ts';
 import type { CensusProgress } from './census.ts';
-import { GROUP_NAME } from './config.ts';
 
 export interface CensusContinuation {
   /** The run that holds the census lease. */
@@ -135,8 +136,8 @@ function readGroups(value: unknown): CensusProgress['groups'] {
   const groups: CensusProgress['groups'] = Object.create(null);
   for (const [group, states] of Object.entries(value)) {
     const groupField = `${field}.${group}`;
-    if (!GROUP_NAME.test(group)) {
-      throw new InputError(groupField, 'a schedule group name (1-64 of 0-9 a-z A-Z - _ .)', group);
+    if (!NAME_PATTERN.test(group)) {
+      throw new InputError(groupField, `a schedule group name (${NAME_FORM})`, group);
     }
     if (!isRecord(states) || Object.keys(states).length === 0) {
       throw new InputError(groupField, 'an object of counts by state, such as {"ENABLED": 12}', states);

@@ -1,7 +1,9 @@
 // The create path's settings from the environment: the stack's schedule group and the execution
 // role Scheduler assumes to call targets. Read once at cold start; errors name the variable.
+
 import { type Env, readString } from '../config.ts';
 import { ConfigError } from '../errors.ts';
+import { NAME_FORM } from '../schedule/name.ts';
 import { ROLE_ARN_PATTERN, SCHEDULE_GROUP_PATTERN } from './plan.ts';
 
 export interface CreateConfig {
@@ -12,11 +14,7 @@ export interface CreateConfig {
 export function readCreateConfig(env: Env): CreateConfig {
   const groupName = readString(env, 'CREATE_SCHEDULE_GROUP');
   if (!SCHEDULE_GROUP_PATTERN.test(groupName)) {
-    throw new ConfigError(
-      'CREATE_SCHEDULE_GROUP',
-      'a schedule group name (1-64 of 0-9 a-z A-Z - _ .)',
-      groupName,
-    );
+    throw new ConfigError('CREATE_SCHEDULE_GROUP', `a schedule group name (${NAME_FORM})`, groupName);
   }
   const roleArn = readString(env, 'SCHEDULER_ROLE_ARN');
   if (!ROLE_ARN_PATTERN.test(roleArn)) {

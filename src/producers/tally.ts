@@ -18,8 +18,10 @@
 //
 // Why not a library: npm's bloom-filters TopK is a Count-Min Sketch plus a heap; its sketch for a 1%
 // error is thousands of counters (tens of KB serialized, against a few KB here) and it has no merge.
+
 import { createHash } from 'node:crypto';
 import { InputError } from '../errors.ts';
+import { NAME_PATTERN } from '../schedule/name.ts';
 
 /** Counters per dimension. Error ≤ total / 50 = 2% of the schedules counted (see above). */
 export const TALLY_CAPACITY = 50;
@@ -218,7 +220,6 @@ export function serializeProducerTally(tally: ProducerTally): SerializedProducer
   };
 }
 
-const GROUP_NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
 const MAX_CAPACITY = 1000;
 
 /**
@@ -228,10 +229,10 @@ const MAX_CAPACITY = 1000;
 export function readProducerTally(value: unknown, field: string): ProducerTally {
   const record = objectWith(value, field, ['targets', 'groups', 'pairs']);
   const targets = readSpaceSaving(record.targets, `${field}.targets`, (key) => isTargetKey(key));
-  const groups = readSpaceSaving(record.groups, `${field}.groups`, (key) => GROUP_NAME.test(key));
+  const groups = readSpaceSaving(record.groups, `${field}.groups`, (key) => NAME_PATTERN.test(key));
   const pairs = readSpaceSaving(record.pairs, `${field}.pairs`, (key) => {
     const space = key.indexOf(' ');
-    return space > 0 && GROUP_NAME.test(key.slice(0, space)) && isTargetKey(key.slice(space + 1));
+    return space > 0 && NAME_PATTERN.test(key.slice(0, space)) && isTargetKey(key.slice(space + 1));
   });
   if (targets.total !== groups.total || targets.total !== pairs.total) {
     throw new InputError(

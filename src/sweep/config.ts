@@ -1,5 +1,6 @@
 // The sweeper's environment, read once at cold start into one typed object. Every bad value names
 // the variable and the form it should take, so a misconfigured deploy fails before any AWS call.
+
 import {
   type Env,
   readBoolean,
@@ -11,10 +12,8 @@ import {
   readTableName,
 } from '../config.ts';
 import { ConfigError } from '../errors.ts';
+import { NAME_FORM, NAME_PATTERN } from '../schedule/name.ts';
 import { MAC_KEY_ALIAS, MAC_KEY_ARN } from '../tombstone/origin.ts';
-
-/** Schedule group names as Scheduler accepts them. */
-export const GROUP_NAME_PATTERN = /^[0-9a-zA-Z\-_.]{1,64}$/;
 
 export interface SweepConfig {
   graceMinutes: number;
@@ -92,8 +91,8 @@ export function readSweepConfig(env: Env = process.env): SweepConfig {
     groups: readList(
       env,
       'SWEEP_GROUPS',
-      GROUP_NAME_PATTERN,
-      'a comma-separated list of schedule group names (1-64 of 0-9 a-z A-Z - _ .)',
+      NAME_PATTERN,
+      `a comma-separated list of schedule group names (${NAME_FORM})`,
       'unset or empty to sweep every group',
     ),
     budgets,
@@ -119,8 +118,8 @@ export function readSweepConfig(env: Env = process.env): SweepConfig {
     protectPrefixes: readList(
       env,
       'SWEEP_PROTECT_PREFIXES',
-      GROUP_NAME_PATTERN,
-      'a comma-separated list of schedule name prefixes (1-64 of 0-9 a-z A-Z - _ .)',
+      NAME_PATTERN,
+      `a comma-separated list of schedule name prefixes (${NAME_FORM})`,
       'unset or empty to protect no prefix',
     ),
     cloudFormationOwned: readChoice(

@@ -14,14 +14,10 @@ import type { OwnershipLookup } from '../ownership/cloudformation.ts';
 import type { ProtectionCheck } from '../protect/protection.ts';
 import { safeError, scheduleRef } from '../redact.ts';
 import { type Decision, decide, SkipReason } from '../schedule/decide.ts';
+import { isDotSegment } from '../schedule/name.ts';
 import type { ItemOutcome, RecalledOutcome } from './model.ts';
 
 export type Finished = Extract<Decision, { outcome: 'finished' }>;
-
-/** `.` and `..`: names a request path cannot be relied on to carry (SkipReason.unaddressableName). */
-export function isDotSegment(name: string | undefined): boolean {
-  return name === '.' || name === '..';
-}
 
 /** A schedule judged finished: what the delete gate needs to establish its delete. */
 export interface Candidate {

@@ -1,12 +1,13 @@
 // The sweep's invoke payload (`sls invoke -f sweep --data '{...}'`), validated strictly before any AWS
 // call. Unknown keys are rejected by name: a typo in `dryRun` must never turn into a real run. The
 // sweep's own hand-off to a fresh invocation, `{ continuation: {...} }`, is validated just as strictly.
+
 import * as v from 'valibot';
 import { InputError } from '../errors.ts';
 import { isRecord, isScheduledEvent, readExact, rejectUnknownFields, UnknownFieldError } from '../payload.ts';
 import { SkipReason } from '../schedule/decide.ts';
+import { NAME_FORM, NAME_PATTERN } from '../schedule/name.ts';
 import { count, exactObject, flag, isoInstant, parseInput, seconds, text, wholeNumber } from '../validate.ts';
-import { GROUP_NAME_PATTERN } from './config.ts';
 import { COUNT_FIELDS, KEPT_FIELDS, readTallies, serializeTallies } from './ledger.ts';
 import type { GroupProgress, SweepCounts, SweepCursor, SweepSnapshot } from './model.ts';
 
@@ -40,7 +41,6 @@ export const PAYLOAD_FIELDS = [
   'cloudFormationOwned',
 ] as const;
 
-const NAME_FORM = '1-64 characters of 0-9 a-z A-Z - _ .';
 /** An account holds at most 500 schedule groups by default; more names than that is a mistake. */
 const MAX_GROUPS = 500;
 const MAX_GRACE_MINUTES = 10_080;
@@ -54,19 +54,19 @@ const requestSchema = v.strictObject({
   dryRun: v.optional(flag),
   groups: v.optional(
     v.pipe(
-      v.array(text(GROUP_NAME_PATTERN, `a schedule group name (${NAME_FORM})`), GROUPS_FORM),
+      v.array(text(NAME_PATTERN, `a schedule group name (${NAME_FORM})`), GROUPS_FORM),
       v.minLength(1, GROUPS_FORM),
       v.maxLength(MAX_GROUPS, GROUPS_FORM),
     ),
   ),
-  namePrefix: v.optional(text(GROUP_NAME_PATTERN, `a schedule name prefix (${NAME_FORM})`)),
+  namePrefix: v.optional(text(NAME_PATTERN, `a schedule name prefix (${NAME_FORM})`)),
   maxDeletes: v.optional(wholeNumber(1, Number.MAX_SAFE_INTEGER)),
   graceMinutes: v.optional(wholeNumber(0, MAX_GRACE_MINUTES)),
   keepDisabled: v.optional(flag),
   fullLookup: v.optional(flag),
   protectPrefixes: v.optional(
     v.pipe(
-      v.array(text(GROUP_NAME_PATTERN, `a schedule name prefix (${NAME_FORM})`), PREFIXES_FORM),
+      v.array(text(NAME_PATTERN, `a schedule name prefix (${NAME_FORM})`), PREFIXES_FORM),
       v.minLength(1, PREFIXES_FORM),
       v.maxLength(MAX_PROTECT_PREFIXES, PREFIXES_FORM),
     ),
@@ -343,7 +343,7 @@ function readGroupProgress(value: unknown): Record<string, GroupProgress> {
   const groups: Record<string, GroupProgress> = Object.create(null);
   for (const [name, entry] of Object.entries(value)) {
     const entryField = `${field}.${name}`;
-    if (!GROUP_NAME_PATTERN.test(name)) {
+    if (!NAME_PATTERN.test(name)) {
       throw new InputError(entryField, `a schedule group name (${NAME_FORM})`, name);
     }
     groups[name] = { ...readExact(entryField, entry, GROUP_PROGRESS_FIELDS, groupProgressSchema) };

@@ -15,6 +15,7 @@
 // call's items are signed with the store's own Ed25519 key, which a GenerateMac of the sweep's KMS
 // HMAC key certifies for each run and hour of deletions (about once per invocation). Restore
 // recreates nothing that does not verify.
+
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import {
@@ -25,6 +26,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import pLimit from 'p-limit';
 import { isThrottling, isTransient } from '../aws/budget.ts';
+import { NAME_PATTERN } from '../schedule/name.ts';
 import {
   type ScheduleDefinition,
   serializeDefinition,
@@ -94,8 +96,6 @@ export const tombstonePartition = (group: string, shard: number) => `g#${group}#
 export const runPartition = (runId: string, shard: number) => `r#${runId}#${shard}`;
 export const dayPartition = (day: string, shard: number) => `d#${day}#${shard}`;
 
-/** A schedule or group name as the API model allows it (1-64 of 0-9 a-z A-Z - _ .). */
-export const SCHEDULE_NAME = /^[0-9a-zA-Z\-_.]{1,64}$/;
 /** A tombstone key as the store writes it: `g#<group>#<shard>|<name>#<time>`. */
 const TOMBSTONE_KEY = /^g#([^#|]+)#(\d)\|([^#|]+)#(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z)$/;
 
@@ -108,7 +108,7 @@ export function parseTombstoneKey(
   key: string,
 ): { group: string; name: string; deletedAt: string } | undefined {
   const [, group = '', shard, name = '', deletedAt = ''] = TOMBSTONE_KEY.exec(key) ?? [];
-  if (shard === undefined || !SCHEDULE_NAME.test(group) || !SCHEDULE_NAME.test(name)) return undefined;
+  if (shard === undefined || !NAME_PATTERN.test(group) || !NAME_PATTERN.test(name)) return undefined;
   if (Number(shard) !== shardOf(group, name)) return undefined;
   const instant = new Date(deletedAt);
   if (Number.isNaN(instant.getTime()) || instant.toISOString() !== deletedAt) return undefined;

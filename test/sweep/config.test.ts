@@ -103,13 +103,13 @@ describe('sweep config', () => {
     [
       'SWEEP_GROUPS',
       ',',
-      '(1-64 of 0-9 a-z A-Z - _ .), or unset or empty to sweep every group (item 1 is empty)',
+      '(1-64 characters of 0-9 a-z A-Z - _ .), or unset or empty to sweep every group (item 1 is empty)',
     ],
     ['SWEEP_PROTECT_PREFIXES', 'keep-,,hold-', 'or unset or empty to protect no prefix (item 2 is empty)'],
     [
       'SWEEP_GROUPS',
       'orders,billing,orders',
-      "names (1-64 of 0-9 a-z A-Z - _ .), each named once, got 'orders,billing,orders'",
+      "names (1-64 characters of 0-9 a-z A-Z - _ .), each named once, got 'orders,billing,orders'",
     ],
     ['METRICS_NAMESPACE', 'AWS/Scheduler', 'Expected METRICS_NAMESPACE to be a CloudWatch namespace'],
     ['SWEEP_STATE_TABLE', 'no spaces', 'Expected SWEEP_STATE_TABLE to be a DynamoDB table name'],
