@@ -3,11 +3,14 @@
 // The documented choice (docs/emulator.md, docs/guarantees.md): the sweep sends the label as the SDK
 // writes it, the emulator routes the label as sent, and a lookup such a name gets a 404 for is kept
 // and counted `unaddressableName`, never `alreadyGone`. Through the real SDK against the emulator.
-import { beforeEach, describe, expect, it } from 'vitest';
+import { createServer, request as forward } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
 import { main } from '../../scripts/restore.ts';
+import { createSchedulerClient } from '../../src/aws/clients.ts';
 import { createMemoryLogger } from '../../src/log.ts';
-import { useTestEmulator } from '../support/emulator.ts';
+import { type TestEmulator, useTestEmulator } from '../support/emulator.ts';
 import {
   resetForTombstones,
   storedTombstones,
@@ -29,8 +32,47 @@ const finished = (name: string, group: string): SeedDefinition =>
 
 const present = (group: string, name: string) => env.emulator.services.scheduler.has(group, name);
 
-async function sweepOnce() {
-  return tombstoneSweepHandler(env, {
+/**
+ * A front between the SDK and the emulator that reads each request's path as a URL parser does, so
+ * `/schedules/..` reaches the emulator as `/`: one way AWS might treat a dot segment (undocumented).
+ */
+let frontUrl = '';
+let closeFront: () => Promise<void> = async () => {};
+beforeAll(async () => {
+  const front = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', 'http://front.local');
+    const emulator = new URL(env.emulator.url);
+    const upstream = forward(
+      {
+        host: emulator.hostname,
+        port: emulator.port,
+        method: request.method,
+        path: `${url.pathname}${url.search}`,
+        headers: request.headers,
+      },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      },
+    );
+    request.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+  frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+  closeFront = () => new Promise((resolve) => front.close(() => resolve()));
+});
+afterAll(() => closeFront());
+
+/** The harness with its Scheduler client sent through the front. */
+function throughFront(): TestEmulator {
+  const scheduler = createSchedulerClient({ ...env.clientOptions, endpoint: frontUrl });
+  return new Proxy(env, {
+    get: (target, key) => (key === 'scheduler' ? scheduler : Reflect.get(target, key)),
+  });
+}
+
+async function sweepOnce(harness: TestEmulator = env) {
+  return tombstoneSweepHandler(harness, {
     stateTable: STATE_TABLE,
     namespace: 'DotNameTest',
     log: createMemoryLogger(),
@@ -82,6 +124,21 @@ describe("schedules named '.' and '..'", () => {
     expect(tombstoned.sort()).toEqual(
       schedules.map((schedule) => `${schedule.GroupName}/${schedule.Name}`).sort(),
     );
+  });
+
+  it("keeps '.' and '..' as unaddressableName where the path loses its dot segment: never counted gone", async () => {
+    // Prepare
+    const names = ['.', '..', '.a', 'x'];
+    env.emulator.services.scheduler.seed(names.map((name) => finished(name, 'default')));
+
+    // Act
+    const summary = await sweepOnce(throughFront());
+
+    // Assess: the other names are swept through the same front; the dot names stay, untombstoned
+    expect(summary).toMatchObject({ deleted: 2, alreadyGone: 0, failed: 0 });
+    expect((summary as { skipped?: Record<string, number> }).skipped?.unaddressableName).toBe(2);
+    expect(names.filter((name) => present('default', name))).toEqual(['.', '..']);
+    expect((await storedTombstones(env)).map((tombstone) => tombstone.name).sort()).toEqual(['.a', 'x']);
   });
 
   it("restore brings '.' and '..' back by name, as they were", async () => {
