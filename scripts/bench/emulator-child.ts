@@ -2,7 +2,11 @@
 // It synthesizes the population, enforces the caps and latency, and answers the bench over IPC:
 // including the correctness check, done here against the full log of names deleted through the API.
 import { decide } from '../../src/schedule/decide.ts';
-import { type SyntheticKindValue, synthesizePopulation } from '../emulator/scheduler-synthesize.ts';
+import {
+  FINISHED_KINDS,
+  type SyntheticKindValue,
+  synthesizePopulation,
+} from '../emulator/scheduler-synthesize.ts';
 import { startEmulator } from '../emulator/server.ts';
 import type { ChildReply, ChildRequest, PopulationReport, Verification } from './protocol.ts';
 
@@ -107,7 +111,7 @@ async function main(): Promise<void> {
             },
           },
         );
-        finishedKinds = new Set<SyntheticKindValue>(['finishedNone', 'dstGap', 'disabledPast']);
+        finishedKinds = new Set<SyntheticKindValue>(FINISHED_KINDS);
         expectedFirst = report.expectedDeletions;
         const population: PopulationReport = {
           report,

@@ -31,6 +31,13 @@ export const SyntheticKind = {
 } as const;
 export type SyntheticKindValue = (typeof SyntheticKind)[keyof typeof SyntheticKind];
 
+/** The kinds a correct sweeper deletes when it does not keep DISABLED schedules (the deployed default). */
+export const FINISHED_KINDS: readonly SyntheticKindValue[] = [
+  SyntheticKind.finishedNone,
+  SyntheticKind.dstGap,
+  SyntheticKind.disabledPast,
+];
+
 export interface SynthesizeSpec {
   count: number;
   /** PRNG seed; the same seed, count, mix and clock give the same population. Default 1. */

@@ -70,9 +70,10 @@ function summaryOf(result: SweepResponse | undefined) {
 const keptAtDeparture = (summary: ReturnType<typeof summaryOf>) => summary.skipped.staleAtDeparture ?? 0;
 
 /**
- * Every finished schedule deleted or kept at departure, at most a quarter kept (a busy machine keeps
- * a few; a gate that kept them all would otherwise pass), the kept ones still there (and of the
- * deletes whose outcome is unknown, `uncertain`, any), and every live schedule still there.
+ * Every finished schedule deleted or kept at departure, at least one deleted (a busy machine keeps
+ * some, as many as its load makes late; a gate that kept them all would otherwise pass, and these
+ * tests are of the lease, not of the gate's pace), the kept ones still there (and of the deletes
+ * whose outcome is unknown, `uncertain`, any), and every live schedule still there.
  */
 function expectFinishedDeletedOrKept(
   summary: ReturnType<typeof summaryOf>,
@@ -80,7 +81,7 @@ function expectFinishedDeletedOrKept(
   uncertain = 0,
 ) {
   expect(summary.deleted + uncertain + keptAtDeparture(summary)).toBe(finished.length);
-  expect(keptAtDeparture(summary)).toBeLessThanOrEqual(finished.length / 4);
+  expect(summary.deleted).toBeGreaterThan(0);
   expect(stillThere(finished)).toBeGreaterThanOrEqual(keptAtDeparture(summary));
   expect(stillThere(finished)).toBeLessThanOrEqual(keptAtDeparture(summary) + uncertain);
   expect(stillThere(kept)).toBe(kept.length);
