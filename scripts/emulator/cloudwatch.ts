@@ -1,6 +1,7 @@
 // CloudWatch metrics for the emulator (AWS JSON 1.0 with awsQueryCompatible, target
 // GraniteServiceVersion20100801): PutMetricData validated as AWS does, ListMetrics and GetMetricData
 // over the stored datums, so published metrics can be read back the way dashboards and alarms see them.
+import * as v from 'valibot';
 import {
   AwsError,
   type ControlPlane,
@@ -110,6 +111,24 @@ export interface SeededDatum {
   timestamp?: Date;
   unit?: string;
 }
+
+/** POST /_emulator/cloudwatch/seed: a SeededDatum, its timestamp an ISO 8601 string. */
+const seedBody = v.object({
+  namespace: v.pipe(v.string('expected a namespace string'), v.nonEmpty('expected a namespace string')),
+  metricName: v.pipe(v.string('expected a metric name string'), v.nonEmpty('expected a metric name string')),
+  dimensions: v.optional(
+    v.array(
+      v.object({ Name: v.string('expected a string'), Value: v.string('expected a string') }),
+      'expected an array of {"Name": "...", "Value": "..."}',
+    ),
+    [],
+  ),
+  value: v.number('expected a number'),
+  timestamp: v.optional(
+    v.pipe(v.string('expected an ISO 8601 time'), v.isoTimestamp('expected an ISO 8601 time')),
+  ),
+  unit: v.optional(v.picklist(standardUnits, 'expected a CloudWatch standard unit')),
+});
 
 export interface CloudWatchService extends EmulatedService {
   datums(filter?: DatumFilter): StoredDatum[];
@@ -358,11 +377,18 @@ export function createCloudWatchService(plane: ControlPlane): CloudWatchService 
       if (action === 'datums') return { datums: service.datums(body as DatumFilter) };
       if (action === 'requests') return { requests: service.putRequests() };
       if (action === 'seed') {
-        const seeded = body as unknown as SeededDatum & { timestamp?: string };
+        const parsed = v.safeParse(seedBody, body);
+        if (!parsed.success) {
+          const [issue] = parsed.issues;
+          const field = issue.path?.map((item) => String(item.key)).join('.') ?? '(body)';
+          throw new AwsError('ValidationException', 400, `cloudwatch/seed ${field}: ${issue.message}`);
+        }
+        const { timestamp, unit, ...seeded } = parsed.output;
         service.seed({
           ...seeded,
-          ...(seeded.timestamp ? { timestamp: new Date(seeded.timestamp) } : {}),
-        } as SeededDatum);
+          ...(timestamp ? { timestamp: new Date(timestamp) } : {}),
+          ...(unit ? { unit } : {}),
+        });
         return { seeded: true };
       }
       if (action === 'reset') {

@@ -601,7 +601,7 @@ export function createSchedulerService(
     switch (action) {
       case 'seed': {
         if (!Array.isArray(body.schedules))
-          throw new Error('Expected {"schedules": [...]} for scheduler/seed');
+          throw validation('scheduler/seed schedules: expected {"schedules": [...]}');
         return seed(body.schedules as SeedDefinition[], {
           allowUnknownZones: body.allowUnknownZones === true,
         });

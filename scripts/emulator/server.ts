@@ -298,7 +298,15 @@ async function control(
   if (typeof scoped === 'string') return { status: 400, body: { message: scoped } };
   const service = scoped ?? services.byName(serviceName ?? '');
   if (service?.control && action) {
-    return { status: 200, body: await service.control(action, body) };
+    try {
+      return { status: 200, body: await service.control(action, body) };
+    } catch (error) {
+      // A control's refusal of its body (AwsError, 4xx) names the field; anything else is a fault.
+      if (error instanceof AwsError && error.status < 500) {
+        return { status: error.status, body: { message: error.message } };
+      }
+      throw error;
+    }
   }
   return { status: 404, body: { message: `Unknown control route ${route}` } };
 }

@@ -366,3 +366,45 @@ describe('ListMetrics', () => {
     ]);
   });
 });
+
+describe('HTTP control: /_emulator/cloudwatch/seed', () => {
+  const seed = (body: unknown) =>
+    fetch(`${harness.emulator.url}/_emulator/cloudwatch/seed`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+    });
+
+  it('stores a point AWS publishes, dimensions as [{Name, Value}]', async () => {
+    const answer = await seed({
+      namespace: 'AWS/Usage',
+      metricName: 'ResourceCount',
+      dimensions: [{ Name: 'Service', Value: 'Scheduler' }],
+      value: 42,
+      timestamp: '2025-06-15T12:00:00Z',
+    });
+    expect(answer.status).toBe(200);
+    expect(harness.emulator.services.cloudwatch.datums({ namespace: 'AWS/Usage' })).toMatchObject([
+      { metricName: 'ResourceCount', dimensions: [{ Name: 'Service', Value: 'Scheduler' }], values: [42] },
+    ]);
+  });
+
+  it('refuses a body it does not understand with a 400 naming the field and its form, storing nothing', async () => {
+    for (const [body, message] of [
+      [
+        { namespace: 'AWS/Usage', metricName: 'M', dimensions: { Service: 'Scheduler' }, value: 1 },
+        /dimensions: expected an array of \{"Name"/,
+      ],
+      [{ namespace: 'AWS/Usage', metricName: 'M', value: '1' }, /value: expected a number/],
+      [{ metricName: 'M', value: 1 }, /namespace: .*"namespace" but received undefined/],
+      [
+        { namespace: 'AWS/Usage', metricName: 'M', value: 1, timestamp: 'yesterday' },
+        /timestamp: expected an ISO 8601 time/,
+      ],
+    ] as const) {
+      const answer = await seed(body);
+      expect(answer.status).toBe(400);
+      expect(((await answer.json()) as { message: string }).message).toMatch(message);
+    }
+    expect(harness.emulator.services.cloudwatch.datums({ namespace: 'AWS/Usage' })).toEqual([]);
+  });
+});
