@@ -160,6 +160,9 @@ export async function main(argv: string[], io: ToolIo): Promise<number> {
       );
     }
 
+    const remainingFinished = () =>
+      FINISHED_KINDS.reduce((sum, kind) => sum + scheduler.count({ namePrefix: `syn-${kind}-` }), 0);
+
     heading('4. The real sweep: the sweep handler with {} (what the hourly trigger sends)');
     const deletesBefore = scheduler.counters().deletedByApi;
     const real = await withProgress(
@@ -185,6 +188,7 @@ export async function main(argv: string[], io: ToolIo): Promise<number> {
       deleted: scheduler.deletedNames(),
       keptAtDeparture: keptAtDeparture(real.lines),
       expected: population.expectedDeletions,
+      remainingFinished: remainingFinished(),
       isPresent: (entry) => scheduler.has(groupOf(entry), nameOf(entry)),
     });
     console.log(`\n${afterReal.message}`);
@@ -208,6 +212,7 @@ export async function main(argv: string[], io: ToolIo): Promise<number> {
         deleted: scheduler.deletedNames(),
         keptAtDeparture: keptAtDeparture(next.lines),
         expected: population.expectedDeletions,
+        remainingFinished: remainingFinished(),
         isPresent: (entry) => scheduler.has(groupOf(entry), nameOf(entry)),
       });
       console.log(`After this sweep: ${afterNext.message}`);
@@ -398,32 +403,41 @@ export interface DeletionCheck {
 }
 
 /**
- * Holds the sweeps to what the bench holds them to (scripts/bench/run.ts, judge): nothing deleted
- * outside the finished kinds (FINISHED_KINDS), and every finished schedule either deleted or named by
- * the sweep as kept at departure (a delete the gate could not send within its windows, which a busy
- * machine causes: safe, counted as skipped.staleAtDeparture, left for the next sweep).
- * `deleted` and `keptAtDeparture` are `group/name` entries; `isPresent` answers for one.
+ * Holds the sweeps to what the bench holds them to (scripts/bench/run.ts, judge), name by name:
+ * nothing deleted outside the finished kinds (FINISHED_KINDS) and nothing deleted twice, and every
+ * finished schedule still present named by the sweep as kept at departure (a delete the gate could
+ * not send within its windows, which a busy machine causes: safe, left for the next sweep), so that
+ * the deleted and the kept make up exactly the expected number.
+ * `deleted` and `keptAtDeparture` are `group/name` entries; `remainingFinished` is the number of
+ * finished-kind schedules still present, `isPresent` answers for one entry.
  */
 export function checkDeletions(input: {
   deleted: readonly string[];
   keptAtDeparture: readonly string[];
   expected: number;
+  remainingFinished: number;
   isPresent: (entry: string) => boolean;
 }): DeletionCheck {
   const finished = new Set<string>(FINISHED_KINDS);
   const isFinished = (entry: string) => finished.has(kindOf(entry) ?? '');
+  const distinct = new Set(input.deleted);
   const unexpected = input.deleted.filter((entry) => !isFinished(entry)).length;
   const kept = [...new Set(input.keptAtDeparture)].filter(
-    (entry) => isFinished(entry) && input.isPresent(entry),
+    (entry) => isFinished(entry) && input.isPresent(entry) && !distinct.has(entry),
   );
   const deleted = input.deleted.length;
-  const ok = unexpected === 0 && deleted + kept.length === input.expected;
+  const ok =
+    unexpected === 0 &&
+    distinct.size === deleted &&
+    kept.length === input.remainingFinished &&
+    deleted + kept.length === input.expected;
   const message = !ok
-    ? `MISMATCH: deleted ${count(deleted)} (${count(unexpected)} of them not finished), kept at departure ${count(kept.length)}, expected ${count(input.expected)} deleted`
+    ? `MISMATCH: deleted ${count(deleted)} (${count(unexpected)} of them not finished, ${count(deleted - distinct.size)} twice); ` +
+      `${count(input.remainingFinished)} finished left, ${count(kept.length)} of them named as kept at departure; expected ${count(input.expected)} deleted`
     : kept.length === 0
       ? `Deleted exactly the ${count(deleted)} finished schedules; kept everything else.`
       : `Deleted ${count(deleted)} of the ${count(input.expected)} finished schedules and nothing else; the other ${count(kept.length)} ` +
-        `${kept.length === 1 ? 'was' : 'were'} kept at departure (skipped.staleAtDeparture, each named in the log: this machine was too busy to send their deletes within ${RECHECK_AFTER_MS} ms of their last read), for the next sweep.`;
+        `${kept.length === 1 ? 'was' : 'were'} kept at departure (each named in the log: this machine was too busy to send their deletes within ${RECHECK_AFTER_MS} ms of their last read), for the next sweep.`;
   return { ok, deleted, unexpected, keptAtDeparture: kept.length, message };
 }
 
@@ -436,7 +450,7 @@ function keptAtDeparture(lines: readonly Record<string, unknown>[]): string[] {
 
 const groupOf = (entry: string) => entry.slice(0, entry.indexOf('/'));
 const nameOf = (entry: string) => entry.slice(entry.indexOf('/') + 1);
-const kindOf = (entry: string) => /syn-([A-Za-z]+)-\d+$/.exec(entry)?.[1];
+const kindOf = (entry: string) => /^syn-([A-Za-z]+)-\d+$/.exec(nameOf(entry))?.[1];
 
 /** Synthetic names are `syn-<kind>-<index>`; deleted names come as `group/name`. */
 function countByKind(names: Iterable<string>): Map<string, number> {
