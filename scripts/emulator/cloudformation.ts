@@ -15,7 +15,13 @@
 // concurrency and failure tolerance, and instances that a test makes fail. It never runs the template:
 // no stack, resource or Lambda function is created anywhere.
 import { randomUUID } from 'node:crypto';
-import { AwsError, type EmulatedService, type EmulatorRequest, type EmulatorResponse } from './core.ts';
+import {
+  AwsError,
+  type EmulatedService,
+  type EmulatorRequest,
+  type EmulatorResponse,
+  unknownControl,
+} from './core.ts';
 import { DEFAULT_ACCOUNT_ID, DEFAULT_REGION, type Scope, scopeKey } from './scopes.ts';
 
 const XML_NAMESPACE = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
@@ -499,7 +505,7 @@ export function createCloudFormationService(
       } else if (action === 'reset') {
         service.reset();
       } else {
-        throw new Error(`Unknown cloudformation control ${action}`);
+        throw unknownControl(`Unknown cloudformation control ${action}`);
       }
       return { units: Object.fromEntries(units), failures: Object.fromEntries(failures) };
     },

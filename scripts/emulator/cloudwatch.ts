@@ -4,12 +4,14 @@
 import * as v from 'valibot';
 import {
   AwsError,
+  badControl,
   type ControlPlane,
   type EmulatedService,
   type EmulatorRequest,
   type EmulatorResponse,
   parseJsonBody,
   targetOperation,
+  unknownControl,
 } from './core.ts';
 
 const targetPrefix = 'GraniteServiceVersion20100801.';
@@ -113,7 +115,7 @@ export interface SeededDatum {
 }
 
 /** POST /_emulator/cloudwatch/seed: a SeededDatum, its timestamp an ISO 8601 string. */
-const seedBody = v.object({
+const seedBody = v.strictObject({
   namespace: v.pipe(v.string('expected a namespace string'), v.nonEmpty('expected a namespace string')),
   metricName: v.pipe(v.string('expected a metric name string'), v.nonEmpty('expected a metric name string')),
   dimensions: v.optional(
@@ -381,7 +383,7 @@ export function createCloudWatchService(plane: ControlPlane): CloudWatchService 
         if (!parsed.success) {
           const [issue] = parsed.issues;
           const field = issue.path?.map((item) => String(item.key)).join('.') ?? '(body)';
-          throw new AwsError('ValidationException', 400, `cloudwatch/seed ${field}: ${issue.message}`);
+          throw badControl(`cloudwatch/seed ${field}: ${issue.message}`);
         }
         const { timestamp, unit, ...seeded } = parsed.output;
         service.seed({
@@ -395,7 +397,7 @@ export function createCloudWatchService(plane: ControlPlane): CloudWatchService 
         service.reset();
         return { reset: true };
       }
-      throw new Error(`Unknown cloudwatch control ${action}`);
+      throw unknownControl(`Unknown cloudwatch control ${action}`);
     },
     datums(filter = {}) {
       return stored.filter(

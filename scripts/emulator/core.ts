@@ -37,6 +37,26 @@ export class AwsError extends Error {
 }
 
 export const validation = (message: string) => new AwsError('ValidationException', 400, message);
+
+/**
+ * A control request (`/_emulator/...`, or the same call in-process) the emulator refuses: 400 for a
+ * body or value it does not understand, 404 for an action it does not have. In-process it is an
+ * Error like any other; over HTTP the server answers its status with its message.
+ */
+export class ControlError extends Error {
+  constructor(
+    readonly status: 400 | 404,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ControlError';
+  }
+}
+
+/** A control's value it does not understand (400). */
+export const badControl = (message: string) => new ControlError(400, message);
+/** A control action a service does not have (404). */
+export const unknownControl = (message: string) => new ControlError(404, message);
 export const notFound = (message: string) => new AwsError('ResourceNotFoundException', 404, message);
 export const conflict = (message: string) => new AwsError('ConflictException', 409, message);
 

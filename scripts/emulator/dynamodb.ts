@@ -18,6 +18,7 @@ import {
   parseJsonBody,
   renderJsonProtocolError,
   targetOperation,
+  unknownControl,
 } from './core.ts';
 
 const targetPrefix = 'DynamoDB_20120810.';
@@ -263,7 +264,7 @@ export function createDynamoDbService(): DynamoDbService {
         await service.reset();
         return { reset: true };
       }
-      throw new Error(
+      throw unknownControl(
         `Unknown dynamodb control ${action}; expected createTable, itemCount, items, setBatchProcessingLimit or reset`,
       );
     },

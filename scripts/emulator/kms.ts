@@ -14,6 +14,7 @@
 import { createHmac, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 import {
   AwsError,
+  badControl,
   type ControlPlane,
   type EmulatedService,
   type EmulatorRequest,
@@ -21,6 +22,7 @@ import {
   parseJsonBody,
   renderJsonProtocolError,
   targetOperation,
+  unknownControl,
 } from './core.ts';
 import { type AccountDirectory, signingScopeOf } from './scopes.ts';
 
@@ -263,7 +265,7 @@ export function createKmsService(plane: ControlPlane, accounts: AccountDirectory
         service.reset();
         return { reset: true };
       }
-      throw new Error(`Unknown kms control '${action}'; expected key or reset`);
+      throw unknownControl(`Unknown kms control '${action}'; expected key or reset`);
     },
     createHmacKey(accountId, region, description = '') {
       return addKey(accountId, region, 'HMAC_256', description).arn;
@@ -271,19 +273,19 @@ export function createKmsService(plane: ControlPlane, accounts: AccountDirectory
     createAlias(aliasName, keyArn) {
       const key = keys.get(keyArn);
       if (!key || !ALIAS_NAME.test(aliasName))
-        throw new Error(`No key ${keyArn}, or not an alias name: ${aliasName}`);
+        throw badControl(`No key ${keyArn}, or not an alias name: ${aliasName}`);
       const aliasArn = `arn:aws:kms:${key.region}:${key.accountId}:${aliasName}`;
       aliases.set(aliasArn, keyArn);
       return aliasArn;
     },
     setKeyPolicy(keyArn, allowed) {
       const key = keys.get(keyArn);
-      if (!key) throw new Error(`No key ${keyArn}`);
+      if (!key) throw badControl(`No key ${keyArn}`);
       key.policy = allowed;
     },
     setKeyEnabled(keyArn, enabled) {
       const key = keys.get(keyArn);
-      if (!key) throw new Error(`No key ${keyArn}`);
+      if (!key) throw badControl(`No key ${keyArn}`);
       key.enabled = enabled;
     },
     uses: () => uses,

@@ -1,7 +1,13 @@
 // Lambda Invoke for the emulator (REST-JSON, POST /2015-03-31/functions/{FunctionName}/invocations).
 // It records every invocation so tests can see, for example, the sweeper handing its work on to a
 // fresh invocation; a test may register a handler to answer synchronous invocations.
-import { AwsError, type ControlPlane, type EmulatedService, renderRenamedError } from './core.ts';
+import {
+  AwsError,
+  type ControlPlane,
+  type EmulatedService,
+  renderRenamedError,
+  unknownControl,
+} from './core.ts';
 
 const OWN_ERROR_NAMES = {
   ThrottlingException: 'TooManyRequestsException',
@@ -117,7 +123,7 @@ export function createLambdaService(plane: ControlPlane): LambdaService {
         service.reset();
         return { reset: true };
       }
-      throw new Error(`Unknown lambda control ${action}`);
+      throw unknownControl(`Unknown lambda control ${action}`);
     },
     invocations: () => [...recorded],
     takeInvocations() {

@@ -8,6 +8,8 @@
 // before it, so zone offsets (at most 14 h, ignored when placing most kinds) cannot tip either side.
 // DISABLED past at() schedules are finished too unless the sweeper keeps disabled ones; recurring
 // schedules and schedules in a zone the runtime cannot resolve are never deleted.
+
+import { badControl } from './core.ts';
 import type { SeedDefinition } from './scheduler.ts';
 import { formatAt } from './scheduler-model.ts';
 
@@ -117,21 +119,21 @@ export interface SynthesizeDeps {
 export function synthesizePopulation(spec: SynthesizeSpec, deps: SynthesizeDeps): SynthesizeReport {
   const count = spec.count;
   if (!Number.isInteger(count) || count < 0 || count > 20_000_000) {
-    throw new Error(`synthesize: count must be a whole number from 0 to 20000000, got ${String(count)}`);
+    throw badControl(`synthesize: count must be a whole number from 0 to 20000000, got ${String(count)}`);
   }
   const graceMinutes = spec.graceMinutes ?? 60;
   if (!Number.isFinite(graceMinutes) || graceMinutes < 0) {
-    throw new Error(`synthesize: graceMinutes must be a number >= 0, got ${String(graceMinutes)}`);
+    throw badControl(`synthesize: graceMinutes must be a number >= 0, got ${String(graceMinutes)}`);
   }
   const weights = { ...DEFAULT_MIX, ...spec.mix };
   const kinds = Object.keys(DEFAULT_MIX) as SyntheticKindValue[];
   for (const kind of Object.keys(weights)) {
     if (!kinds.includes(kind as SyntheticKindValue)) {
-      throw new Error(`synthesize: unknown kind '${kind}' in mix; expected one of ${kinds.join(', ')}`);
+      throw badControl(`synthesize: unknown kind '${kind}' in mix; expected one of ${kinds.join(', ')}`);
     }
   }
   const totalWeight = kinds.reduce((sum, kind) => sum + Math.max(0, weights[kind]), 0);
-  if (count > 0 && totalWeight <= 0) throw new Error('synthesize: mix gives every kind weight 0');
+  if (count > 0 && totalWeight <= 0) throw badControl('synthesize: mix gives every kind weight 0');
 
   const groups = spec.groups && spec.groups.length > 0 ? spec.groups : ['default'];
   for (const group of groups) deps.createGroup(group);

@@ -5,6 +5,7 @@
 import type { CreateScheduleInput, GetScheduleOutput } from '@aws-sdk/client-scheduler';
 import {
   AwsError,
+  badControl,
   type ControlPlane,
   conflict,
   type EmulatedService,
@@ -12,6 +13,7 @@ import {
   type EmulatorResponse,
   notFound,
   parseJsonBody,
+  unknownControl,
   validation,
 } from './core.ts';
 import { ApplicationAction } from './faults.ts';
@@ -634,7 +636,7 @@ export function createSchedulerService(
         service.reset();
         return { reset: true };
       default:
-        throw new Error(
+        throw unknownControl(
           `Unknown scheduler control '${action}'; expected seed, synthesize, quota, deleted, count, conflict, group, stats or reset`,
         );
     }
@@ -687,13 +689,13 @@ export function createSchedulerService(
     },
     setScheduleQuota(limit) {
       if (!Number.isInteger(limit) || limit < 0)
-        throw new Error(`Schedule quota must be a whole number, got ${limit}`);
+        throw badControl(`Schedule quota must be a whole number, got ${limit}`);
       quota = limit;
     },
     scheduleQuota: () => quota,
     holdConflicts(group, name, count = 1) {
       if (!Number.isInteger(count) || count < 1) {
-        throw new Error(`Conflict count must be a whole number from 1, got ${count}`);
+        throw badControl(`Conflict count must be a whole number from 1, got ${count}`);
       }
       heldConflicts.set(`${group}/${name}`, count);
     },

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import * as v from 'valibot';
 import {
   AwsError,
+  ControlError,
   ControlPlane,
   type EmulatedService,
   type EmulatorRequest,
@@ -259,8 +260,25 @@ async function control(
   plane: ControlPlane,
   services: ServiceRegistry,
 ): Promise<EmulatorResponse> {
-  const body =
-    request.body.length > 0 ? (JSON.parse(request.body.toString('utf8')) as Record<string, unknown>) : {};
+  let body: Record<string, unknown> = {};
+  if (request.body.length > 0) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(request.body.toString('utf8'));
+    } catch {
+      return {
+        status: 400,
+        body: { message: 'Control body: expected a JSON object, got text that is not JSON' },
+      };
+    }
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+      return {
+        status: 400,
+        body: { message: `Control body: expected a JSON object, got ${JSON.stringify(parsed)}` },
+      };
+    }
+    body = parsed as Record<string, unknown>;
+  }
   const route = request.path.slice('/_emulator/'.length);
   if (route === 'controls' && request.method === 'POST') {
     const parsed = v.safeParse(controlsBody, body);
@@ -301,8 +319,8 @@ async function control(
     try {
       return { status: 200, body: await service.control(action, body) };
     } catch (error) {
-      // A control's refusal of its body (AwsError, 4xx) names the field; anything else is a fault.
-      if (error instanceof AwsError && error.status < 500) {
+      // A control's refusal of its body or action names what it expected; anything else is a fault.
+      if (error instanceof ControlError || (error instanceof AwsError && error.status < 500)) {
         return { status: error.status, body: { message: error.message } };
       }
       throw error;

@@ -3,6 +3,7 @@
 // raised, and callers may be denied by IAM; both are settable so census code meets them in tests.
 import {
   AwsError,
+  badControl,
   type ControlPlane,
   type EmulatedService,
   type EmulatorRequest,
@@ -10,6 +11,7 @@ import {
   parseJsonBody,
   renderRenamedError,
   targetOperation,
+  unknownControl,
 } from './core.ts';
 
 const OWN_ERROR_NAMES = {
@@ -142,7 +144,7 @@ export function createServiceQuotasService(
     const found = quotas.find((quota) => quota.definition.quotaName === quotaName);
     if (!found) {
       const known = quotas.map((quota) => `"${quota.definition.quotaName}"`).join(', ');
-      throw new Error(`No emulated quota named "${quotaName}"; known: ${known}`);
+      throw badControl(`No emulated quota named "${quotaName}"; known: ${known}`);
     }
     return found;
   }
@@ -285,7 +287,7 @@ export function createServiceQuotasService(
       } else if (action === 'reset') {
         service.reset();
       } else {
-        throw new Error(`Unknown servicequotas control ${action}`);
+        throw unknownControl(`Unknown servicequotas control ${action}`);
       }
       return {
         mode,
@@ -303,7 +305,7 @@ export function createServiceQuotasService(
       byName(quotaName).defaultValue = value;
     },
     setMode(next) {
-      if (!serviceQuotasModes.includes(next)) throw new Error(`Unknown Service Quotas mode ${String(next)}`);
+      if (!serviceQuotasModes.includes(next)) throw badControl(`Unknown Service Quotas mode ${String(next)}`);
       mode = next;
     },
     reset: initialise,

@@ -9,10 +9,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import {
   AwsError,
+  badControl,
   type ControlPlane,
   type EmulatedService,
   type EmulatorRequest,
   type EmulatorResponse,
+  unknownControl,
 } from './core.ts';
 import { ACCOUNT_ID_PATTERN, type AccountDirectory, signingScopeOf } from './scopes.ts';
 
@@ -59,9 +61,9 @@ export function createStsService(plane: ControlPlane, accounts: AccountDirectory
 
   function createRole(accountId: string, roleName: string, options: RoleOptions = {}): string {
     if (!ACCOUNT_ID_PATTERN.test(accountId))
-      throw new Error(`Account id must be 12 digits, got '${accountId}'`);
+      throw badControl(`Account id must be 12 digits, got '${accountId}'`);
     const arn = `arn:aws:iam::${accountId}:role/${roleName}`;
-    if (!ROLE_ARN.test(arn)) throw new Error(`Not a role name IAM accepts: '${roleName}'`);
+    if (!ROLE_ARN.test(arn)) throw badControl(`Not a role name IAM accepts: '${roleName}'`);
     roles.set(arn, {
       arn,
       accountId,
@@ -199,7 +201,7 @@ export function createStsService(plane: ControlPlane, accounts: AccountDirectory
         service.reset();
         return { reset: true };
       }
-      throw new Error(`Unknown sts control '${action}'; expected role or reset`);
+      throw unknownControl(`Unknown sts control '${action}'; expected role or reset`);
     },
     createRole,
     deleteRole(accountId, roleName) {
