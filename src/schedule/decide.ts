@@ -44,10 +44,11 @@ export const SkipReason = {
    */
   ownershipUnknown: 'ownershipUnknown',
   /**
-   * Set by the sweep: GetSchedule answered 404 for a schedule named `.` or `..`, a dot segment in its
-   * path (/schedules/{Name}), which URL parsers and SigV4 remove. The API model allows both names and
-   * the SDK sends them unescaped; how AWS routes such a path is undocumented, so a 404 cannot tell
-   * "already gone" from "not routed to it": kept and counted, never counted alreadyGone.
+   * Set by the sweep: its first GetSchedule of a schedule named `.` or `..` answered 404. Such a name
+   * is a dot segment of its path (/schedules/{Name}), which URL parsers remove and SigV4 signs without.
+   * The API model allows both names and the SDK sends them unescaped; how AWS routes such a path is
+   * undocumented, so that 404 cannot tell "already gone" from "not routed to it": kept and counted,
+   * never counted alreadyGone (docs/guarantees.md, "How the sweeper decides").
    */
   unaddressableName: 'unaddressableName',
 } as const;
