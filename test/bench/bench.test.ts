@@ -191,8 +191,9 @@ describe('npm run bench', () => {
     );
     expect(second.requestsSent).toBeGreaterThanOrEqual(second.listScheduleCalls + second.getScheduleCalls);
     expect(second.cpuMsPerRequest).toBeGreaterThan(0);
-    // The memory read every listed schedule once and wrote what the lookups taught.
-    expect(second.memory.reads).toBe(1500 - result.correctness.deleted);
+    // The memory held every listed schedule but those the first sweep kept at departure (a busy
+    // machine's: never remembered, so looked up again), read each once, and wrote what lookups taught.
+    expect(second.memory.reads).toBe(1500 - result.correctness.deleted - second.carriedOver);
     expect(result.memory?.writes).toBeGreaterThan(0);
     // The tombstone store's requests are counted apart from the memory's and the lease's, and all in the total.
     const tombstoneCalls = result.tombstones?.requests.BatchWriteItem ?? 0;
