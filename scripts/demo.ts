@@ -160,8 +160,18 @@ export async function main(argv: string[], io: ToolIo): Promise<number> {
       );
     }
 
-    const remainingFinished = () =>
-      FINISHED_KINDS.reduce((sum, kind) => sum + scheduler.count({ namePrefix: `syn-${kind}-` }), 0);
+    /** The emulator's record of every deletion so far, against the population and a sweep's log lines. */
+    const checkSweep = (lines: readonly Record<string, unknown>[]) =>
+      checkDeletions({
+        deleted: scheduler.deletedNames(),
+        keptAtDeparture: keptAtDeparture(lines),
+        expected: population.expectedDeletions,
+        remainingFinished: FINISHED_KINDS.reduce(
+          (sum, kind) => sum + scheduler.count({ namePrefix: `syn-${kind}-` }),
+          0,
+        ),
+        isPresent: (entry) => scheduler.has(groupOf(entry), nameOf(entry)),
+      });
 
     heading('4. The real sweep: the sweep handler with {} (what the hourly trigger sends)');
     const deletesBefore = scheduler.counters().deletedByApi;
@@ -184,13 +194,7 @@ export async function main(argv: string[], io: ToolIo): Promise<number> {
         describeKind(kind),
       ]),
     );
-    const afterReal = checkDeletions({
-      deleted: scheduler.deletedNames(),
-      keptAtDeparture: keptAtDeparture(real.lines),
-      expected: population.expectedDeletions,
-      remainingFinished: remainingFinished(),
-      isPresent: (entry) => scheduler.has(groupOf(entry), nameOf(entry)),
-    });
+    const afterReal = checkSweep(real.lines);
     console.log(`\n${afterReal.message}`);
     if (!afterReal.ok) exitCode = ExitCode.failed;
 
@@ -208,13 +212,7 @@ export async function main(argv: string[], io: ToolIo): Promise<number> {
     );
     if (afterReal.keptAtDeparture > 0) {
       // The schedules the first sweep kept at departure were never remembered: this sweep looks them up.
-      const afterNext = checkDeletions({
-        deleted: scheduler.deletedNames(),
-        keptAtDeparture: keptAtDeparture(next.lines),
-        expected: population.expectedDeletions,
-        remainingFinished: remainingFinished(),
-        isPresent: (entry) => scheduler.has(groupOf(entry), nameOf(entry)),
-      });
+      const afterNext = checkSweep(next.lines);
       console.log(`After this sweep: ${afterNext.message}`);
       if (!afterNext.ok) exitCode = ExitCode.failed;
     }
