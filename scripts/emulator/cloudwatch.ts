@@ -9,6 +9,7 @@ import {
   type EmulatedService,
   type EmulatorRequest,
   type EmulatorResponse,
+  isCalendarDateTime,
   parseJsonBody,
   targetOperation,
   unknownControl,
@@ -127,7 +128,10 @@ const seedBody = v.strictObject({
   ),
   value: v.number('expected a number'),
   timestamp: v.optional(
-    v.pipe(v.string('expected an ISO 8601 time'), v.isoTimestamp('expected an ISO 8601 time')),
+    v.pipe(
+      v.string('expected an ISO 8601 time'),
+      v.check(isCalendarDateTime, 'expected an ISO 8601 time of a real day, with Z or an offset'),
+    ),
   ),
   unit: v.optional(v.picklist(standardUnits, 'expected a CloudWatch standard unit')),
 });
@@ -385,9 +389,13 @@ export function createCloudWatchService(plane: ControlPlane): CloudWatchService 
           const field = issue.path?.map((item) => String(item.key)).join('.') ?? '(body)';
           throw badControl(`cloudwatch/seed ${field}: ${issue.message}`);
         }
-        const { timestamp, unit, ...seeded } = parsed.output;
+        const { timestamp, unit, dimensions, value, ...seeded } = parsed.output;
+        // The same limits as PutMetricData's: 30 dimensions of distinct names, a value CloudWatch stores.
+        const refuse = (message: string) => badControl(`cloudwatch/seed ${message}`);
         service.seed({
           ...seeded,
+          dimensions: parseDimensions(dimensions, 'dimensions', refuse),
+          value: checkNumber(value, 'value', refuse),
           ...(timestamp ? { timestamp: new Date(timestamp) } : {}),
           ...(unit ? { unit } : {}),
         });
@@ -543,7 +551,7 @@ function parseDatum(raw: unknown, where: string, namespace: string, now: Date): 
   };
 }
 
-function parseDimensions(raw: unknown, where: string, fail: (message: string) => AwsError): Dimension[] {
+function parseDimensions(raw: unknown, where: string, fail: (message: string) => Error): Dimension[] {
   if (raw === undefined) return [];
   if (!Array.isArray(raw)) throw fail(`The parameter ${where} must be a list.`);
   if (raw.length > 30) throw fail(`The collection ${where} must not have a size greater than 30.`);
@@ -581,10 +589,10 @@ function parseDimensionFilters(raw: unknown): { Name: string; Value?: string }[]
 }
 
 /** CloudWatch stores doubles in a bounded range; NaN and infinities are rejected. */
-function checkNumber(raw: unknown, where: string): number {
+function checkNumber(raw: unknown, where: string, fail: (message: string) => Error = invalidValue): number {
   const value = typeof raw === 'string' ? Number(raw) : raw;
   if (typeof value !== 'number' || !Number.isFinite(value) || Math.abs(value) > 1.174271e108) {
-    throw invalidValue(`The value ${String(raw)} for parameter ${where} is invalid.`);
+    throw fail(`The value ${String(raw)} for parameter ${where} is invalid.`);
   }
   return value;
 }

@@ -53,6 +53,43 @@ export class ControlError extends Error {
   }
 }
 
+/**
+ * The longest delay a control may ask for: setTimeout's largest (2^31 - 1 ms, about 24.8 days). Node
+ * runs a timer asked for longer after 1 ms instead (Node.js docs, timers: setTimeout), so a larger
+ * latency would become none.
+ */
+export const MAX_DELAY_MS = 2_147_483_647;
+
+/** The farthest a control may set the emulator's clock from the machine's, either way: 100 years. */
+export const MAX_CLOCK_OFFSET_MS = 100 * 365.25 * 24 * 3_600_000;
+
+const CALENDAR_DATE_TIME =
+  /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+
+/**
+ * Whether `text` is an ISO 8601 date-time that names one real instant: a day the calendar has (no
+ * 30 February: Date.parse would roll it over to March), hours 0-23, minutes and seconds 0-59, and a
+ * zone, `Z` or an offset up to ±23:59. The controls refuse any other text instead of reading it as
+ * another instant.
+ */
+export function isCalendarDateTime(text: string): boolean {
+  const match = CALENDAR_DATE_TIME.exec(text);
+  if (!match) return false;
+  const [, year, month, day, hour, minute, second = '0', offsetHours = '0', offsetMinutes = '0'] = match;
+  const date = new Date(0);
+  date.setUTCFullYear(Number(year), Number(month) - 1, Number(day));
+  return (
+    date.getUTCMonth() === Number(month) - 1 &&
+    date.getUTCDate() === Number(day) &&
+    Number(hour) <= 23 &&
+    Number(minute) <= 59 &&
+    Number(second) <= 59 &&
+    Number(offsetHours) <= 23 &&
+    Number(offsetMinutes) <= 59 &&
+    !Number.isNaN(Date.parse(text))
+  );
+}
+
 /** A control's value it does not understand (400). */
 export const badControl = (message: string) => new ControlError(400, message);
 /** A control action a service does not have (404). */

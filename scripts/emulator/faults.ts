@@ -16,7 +16,7 @@
 // Every decision is a pure function of (seed, rule, service, operation, request key, occurrence of
 // that key), not of a shared random stream, so a seed replays exactly even when requests arrive in
 // a different order (concurrent deletes of different schedules do not shift each other's faults).
-import type { EmulatorRequest } from './core.ts';
+import { type EmulatorRequest, MAX_DELAY_MS } from './core.ts';
 
 export const FaultKind = {
   /** Before the effect: 429 (ThrottlingException, or the service's own name for it). */
@@ -485,7 +485,10 @@ function checkCount(field: string, value: unknown): void {
 }
 
 function checkMs(field: string, value: unknown): void {
-  if (value !== undefined && (typeof value !== 'number' || !Number.isFinite(value) || value < 0)) {
-    throw new Error(`Fault config: ${field} must be milliseconds (a number >= 0)`);
+  if (
+    value !== undefined &&
+    (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_DELAY_MS)
+  ) {
+    throw new Error(`Fault config: ${field} must be milliseconds from 0 to ${MAX_DELAY_MS}`);
   }
 }

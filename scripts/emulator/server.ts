@@ -11,6 +11,9 @@ import {
   type EmulatedService,
   type EmulatorRequest,
   type EmulatorResponse,
+  isCalendarDateTime,
+  MAX_CLOCK_OFFSET_MS,
+  MAX_DELAY_MS,
   readRequest,
   sleep,
   validation,
@@ -226,6 +229,9 @@ async function invoke(
 
 const count = (what: string) =>
   v.pipe(v.number(`expected ${what}`), v.finite(`expected ${what}`), v.minValue(0, `expected ${what}`));
+const DELAY = `milliseconds from 0 to ${MAX_DELAY_MS}`;
+const delay = v.pipe(count(DELAY), v.maxValue(MAX_DELAY_MS, `expected ${DELAY}`));
+const OFFSET = `milliseconds, at most ${MAX_CLOCK_OFFSET_MS} either way (100 years)`;
 const share = v.pipe(count('a share from 0 to 1'), v.maxValue(1, 'expected a share from 0 to 1'));
 const perOperation = <S extends v.GenericSchema>(value: S) =>
   v.record(v.string(), value, "expected an object of operation name (or '*') to number");
@@ -236,15 +242,26 @@ const perOperation = <S extends v.GenericSchema>(value: S) =>
 const controlsBody = v.strictObject(
   {
     rateLimits: v.optional(perOperation(count('requests per second, 0 or more'))),
-    latencyMs: v.optional(count('milliseconds, 0 or more')),
-    latencyByOperation: v.optional(perOperation(count('milliseconds, 0 or more'))),
+    latencyMs: v.optional(delay),
+    latencyByOperation: v.optional(perOperation(delay)),
     errorRates: v.optional(perOperation(share)),
     throttleRates: v.optional(perOperation(share)),
-    clockOffsetMs: v.optional(v.pipe(v.number('expected milliseconds'), v.finite('expected milliseconds'))),
+    clockOffsetMs: v.optional(
+      v.pipe(
+        v.number(`expected ${OFFSET}`),
+        v.finite(`expected ${OFFSET}`),
+        v.minValue(-MAX_CLOCK_OFFSET_MS, `expected ${OFFSET}`),
+        v.maxValue(MAX_CLOCK_OFFSET_MS, `expected ${OFFSET}`),
+      ),
+    ),
     now: v.optional(
       v.pipe(
         v.string('expected an ISO 8601 date-time'),
-        v.check((text) => !Number.isNaN(Date.parse(text)), 'expected an ISO 8601 date-time'),
+        v.check(isCalendarDateTime, 'expected an ISO 8601 date-time of a real day, with Z or an offset'),
+        v.check(
+          (text) => Math.abs(Date.parse(text) - Date.now()) <= MAX_CLOCK_OFFSET_MS,
+          'expected a date-time within 100 years of the machine clock',
+        ),
       ),
     ),
   },

@@ -435,8 +435,8 @@ describe('HTTP controls: /_emulator/controls', () => {
 
   it.each([
     ['a misspelt control', { latencyMS: 5000 }, 'latencyMS: no such control'],
-    ['a string for a number', { latencyMs: 'abc' }, 'latencyMs: expected milliseconds, 0 or more'],
-    ['a negative latency', { latencyMs: -1 }, 'latencyMs: expected milliseconds, 0 or more'],
+    ['a string for a number', { latencyMs: 'abc' }, 'latencyMs: expected milliseconds from 0 to 2147483647'],
+    ['a negative latency', { latencyMs: -1 }, 'latencyMs: expected milliseconds from 0 to 2147483647'],
     ['a share above 1', { errorRates: { DeleteSchedule: 2 } }, 'errorRates.DeleteSchedule: expected a share'],
     ['a date that is none', { now: 'soon' }, 'now: expected an ISO 8601 date-time'],
   ])('refuses %s with a 400 naming the field, and changes nothing', async (_label, body, message) => {
