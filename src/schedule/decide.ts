@@ -51,6 +51,14 @@ export const SkipReason = {
    * never counted alreadyGone (docs/guarantees.md, "How the sweeper decides").
    */
   unaddressableName: 'unaddressableName',
+  /**
+   * Set by the sweep: GetSchedule answered 200 with a schedule other than the one asked for (its Name
+   * or GroupName differ from the request's, or are missing). Scheduler's GetSchedule returns the named
+   * schedule (API reference, GetSchedule: Name and GroupName in the response), so such an answer comes
+   * from something between the sweeper and Scheduler; judging or tombstoning it would delete one
+   * schedule on another's definition. Kept and counted, and looked up again by the next sweep.
+   */
+  answerMismatch: 'answerMismatch',
 } as const;
 export type SkipReason = (typeof SkipReason)[keyof typeof SkipReason];
 

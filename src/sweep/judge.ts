@@ -103,6 +103,10 @@ async function lookUpAndDecide(summary: ScheduleSummary, context: JudgeContext):
     return { kind: 'failed', operation: 'GetSchedule' };
   }
   const { schedule } = read;
+  if (!answersFor(summary, schedule)) {
+    context.log.warn('schedule skipped', { ...scheduleRef(summary), reason: SkipReason.answerMismatch });
+    return { kind: 'skipped', reason: SkipReason.answerMismatch };
+  }
   const decision = decide(schedule, context.clock(), {
     graceMs: context.graceMs,
     keepDisabled: context.keepDisabled,
@@ -178,13 +182,28 @@ export function isKmsAccessDenied(error: unknown): boolean {
   return error.name === 'AccessDeniedException' && /kms|decrypt/i.test(error.message);
 }
 
-/** Whether the schedule read again is no longer the one judged finished: modified, recreated, or due again. */
+/**
+ * Whether a GetSchedule answer is of the schedule asked for: the same Name, and the same group (a
+ * listed schedule without GroupName is in `default`, as the lookup asks).
+ */
+export function answersFor(
+  asked: Pick<ScheduleSummary, 'Name' | 'GroupName'>,
+  answer: Pick<GetScheduleCommandOutput, 'Name' | 'GroupName'>,
+): boolean {
+  return answer.Name === asked.Name && answer.GroupName === (asked.GroupName ?? 'default');
+}
+
+/**
+ * Whether the schedule read again is no longer the one judged finished: another schedule's answer,
+ * modified, recreated, or due again.
+ */
 export function changedSince(
   judged: GetScheduleCommandOutput,
   fresh: GetScheduleCommandOutput,
   context: Pick<JudgeContext, 'clock' | 'graceMs' | 'keepDisabled'>,
 ): boolean {
   const same = (left: Date | undefined, right: Date | undefined) => left?.getTime() === right?.getTime();
+  if (!answersFor(judged, fresh)) return true;
   if (!same(judged.LastModificationDate, fresh.LastModificationDate)) return true;
   if (!same(judged.CreationDate, fresh.CreationDate)) return true;
   const decision = decide(fresh, context.clock(), {

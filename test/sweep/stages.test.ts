@@ -4,7 +4,7 @@ import type { GetScheduleCommandOutput, SchedulerClient } from '@aws-sdk/client-
 import { describe, expect, it } from 'vitest';
 import { RequestBudget } from '../../src/aws/budget.ts';
 import { createMemoryLogger } from '../../src/log.ts';
-import { type JudgeContext, judge } from '../../src/sweep/judge.ts';
+import { changedSince, type JudgeContext, judge } from '../../src/sweep/judge.ts';
 import { dropSettledPages, type PageRecord, resumeCursor, settledCursor } from '../../src/sweep/pages.ts';
 
 const NOW = new Date('2025-06-15T12:00:00Z');
@@ -48,6 +48,34 @@ function context(answer: () => Promise<GetScheduleCommandOutput>, overrides: Par
 }
 
 describe('judge', () => {
+  it('keeps a schedule whose lookup answered another schedule, or no name, as answerMismatch', async () => {
+    const finishedAnswer = oneTime('2025-06-01T00:00:00');
+    for (const answer of [
+      { ...finishedAnswer, Name: 's2' },
+      { ...finishedAnswer, GroupName: 'orders' },
+      { ...finishedAnswer, Name: undefined },
+      { ...finishedAnswer, GroupName: undefined },
+    ]) {
+      const log = createMemoryLogger();
+      const { value } = context(async () => answer, { log });
+      expect(await judge(summary, undefined, value)).toEqual({ kind: 'skipped', reason: 'answerMismatch' });
+      expect(log.lines).toEqual([
+        expect.objectContaining({ message: 'schedule skipped', name: 's1', group: 'default' }),
+      ]);
+    }
+    // A listed schedule without GroupName is in default, as its lookup asks.
+    const { value } = context(async () => finishedAnswer);
+    expect(await judge({ Name: 's1' }, undefined, value)).toMatchObject({ kind: 'candidate' });
+  });
+
+  it('counts a re-read that answers another schedule as a change, so the delete never leaves', () => {
+    const judged = oneTime('2025-06-01T00:00:00');
+    const settings = { clock: () => NOW, graceMs: 0, keepDisabled: false };
+    expect(changedSince(judged, { ...judged }, settings)).toBe(false);
+    expect(changedSince(judged, { ...judged, Name: 's2' }, settings)).toBe(true);
+    expect(changedSince(judged, { ...judged, GroupName: 'orders' }, settings)).toBe(true);
+  });
+
   it('makes a finished schedule a candidate for the gate, with when its answer arrived', async () => {
     const { value } = context(async () => oneTime('2025-06-01T00:00:00'));
     const verdict = await judge(summary, undefined, value);

@@ -1,0 +1,84 @@
+// A GetSchedule answered with another schedule's definition (something between the sweeper and
+// Scheduler routing the request elsewhere) must never delete the schedule asked for: the judge keeps it
+// as `answerMismatch`, and the gate's re-read counts such an answer as a change. Through the real SDK
+// against the emulator, with a front that sends one name's lookups to another name.
+import { createServer, request as forward } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createSchedulerClient } from '../../src/aws/clients.ts';
+import { createMemoryLogger } from '../../src/log.ts';
+import { type TestEmulator, useTestEmulator } from '../support/emulator.ts';
+import { resetForTombstones, storedTombstones, tombstoneSweepHandler } from '../support/tombstones.ts';
+import { oneTime } from './fixtures.ts';
+
+const env = useTestEmulator();
+const NOW = new Date('2025-06-15T12:00:00Z');
+const STATE_TABLE = 'schedule-hygiene-test-mismatch-state';
+
+beforeEach(() => resetForTombstones(env, STATE_TABLE, NOW));
+
+/** Lookups of `/schedules/<from>` (any group) go to `/schedules/<to>`; every other request passes. */
+const REDIRECTS: Record<string, string> = { 'live-reminder': 'finished-reminder' };
+
+let frontUrl = '';
+let closeFront: () => Promise<void> = async () => {};
+beforeAll(async () => {
+  const front = createServer((request, response) => {
+    const [path = '', query = ''] = (request.url ?? '/').split('?');
+    const name = path.startsWith('/schedules/') ? path.slice('/schedules/'.length) : '';
+    const to = request.method === 'GET' ? REDIRECTS[name] : undefined;
+    const emulator = new URL(env.emulator.url);
+    const upstream = forward(
+      {
+        host: emulator.hostname,
+        port: emulator.port,
+        method: request.method,
+        path: to ? `/schedules/${to}${query ? `?${query}` : ''}` : request.url,
+        headers: request.headers,
+      },
+      (answer) => {
+        response.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(response);
+      },
+    );
+    request.pipe(upstream);
+  });
+  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
+  frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
+  closeFront = () => new Promise((resolve) => front.close(() => resolve()));
+});
+afterAll(() => closeFront());
+
+function throughFront(): TestEmulator {
+  const scheduler = createSchedulerClient({ ...env.clientOptions, endpoint: frontUrl });
+  return new Proxy(env, {
+    get: (target, key) => (key === 'scheduler' ? scheduler : Reflect.get(target, key)),
+  });
+}
+
+describe('a GetSchedule answered with another schedule', () => {
+  it('keeps the schedule asked for as answerMismatch, untombstoned, and sweeps the others', async () => {
+    // Prepare: a live reminder whose lookups the front answers with a finished one's definition
+    env.emulator.services.scheduler.seed([
+      oneTime({ name: 'live-reminder', at: '2025-07-01T09:00:00' }),
+      oneTime({ name: 'finished-reminder', at: '2025-06-01T09:00:00' }),
+    ]);
+    const log = createMemoryLogger();
+
+    // Act
+    const summary = await tombstoneSweepHandler(throughFront(), {
+      stateTable: STATE_TABLE,
+      namespace: 'MismatchTest',
+      log,
+    })({});
+
+    // Assess: the emulator's own record; the live schedule stays, and no tombstone holds its name
+    expect(env.emulator.services.scheduler.has('default', 'live-reminder')).toBe(true);
+    expect(env.emulator.services.scheduler.has('default', 'finished-reminder')).toBe(false);
+    expect(summary).toMatchObject({ status: 'finished', deleted: 1, failed: 0 });
+    expect((summary as { skipped?: Record<string, number> }).skipped?.answerMismatch).toBe(1);
+    expect((await storedTombstones(env)).map((tombstone) => tombstone.name)).toEqual(['finished-reminder']);
+    const skipLines = log.lines.filter((line) => line.reason === 'answerMismatch');
+    expect(skipLines).toEqual([expect.objectContaining({ name: 'live-reminder', group: 'default' })]);
+  });
+});
