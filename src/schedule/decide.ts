@@ -52,11 +52,14 @@ export const SkipReason = {
    */
   unaddressableName: 'unaddressableName',
   /**
-   * Set by the sweep: GetSchedule answered 200 with a schedule other than the one asked for (its Name
-   * or GroupName differ from the request's, or are missing). Scheduler's GetSchedule returns the named
-   * schedule (API reference, GetSchedule: Name and GroupName in the response), so such an answer comes
-   * from something between the sweeper and Scheduler; judging or tombstoning it would delete one
-   * schedule on another's definition. Kept and counted, and looked up again by the next sweep.
+   * Set by the sweep: Scheduler answered with something other than what was asked. Either
+   * ListSchedules listed a schedule outside the request (another group than the configured ones, or a
+   * name without the configured prefix: the API filters by both, API reference, ListSchedules), or
+   * GetSchedule answered 200 with a schedule other than the one asked for (its Name or GroupName
+   * differ from the request's, or are missing; the API returns the named schedule). Such an answer
+   * comes from something between the sweeper and Scheduler; acting on it would delete outside the
+   * configured scope, or one schedule on another's definition. Kept and counted, and looked up again
+   * by the next sweep.
    */
   answerMismatch: 'answerMismatch',
 } as const;

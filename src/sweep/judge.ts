@@ -45,6 +45,11 @@ export interface JudgeContext {
   signal?: AbortSignal;
   /** Monotonic milliseconds (default performance.now). */
   now?: () => number;
+  /**
+   * What the listings asked for: the configured groups (absent or empty: every group) and name
+   * prefix. A listed schedule outside it is not judged (answerMismatch).
+   */
+  scope?: { groups?: readonly string[]; namePrefix?: string };
 }
 
 /** The answers memory may give: never one that could lead to a deletion. */
@@ -60,6 +65,14 @@ export async function judge(
   recalled: RecalledOutcome | undefined,
   context: JudgeContext,
 ): Promise<Verdict> {
+  if (!listedAsAsked(summary, context.scope)) {
+    context.log.warn('schedule skipped', {
+      ...scheduleRef(summary),
+      reason: SkipReason.answerMismatch,
+      detail: 'listed outside the groups or name prefix the sweep asked for',
+    });
+    return { kind: 'skipped', reason: SkipReason.answerMismatch };
+  }
   try {
     const protection = await context.protection?.check(summary);
     if (context.signal?.aborted) return { kind: 'abandoned' };
@@ -180,6 +193,16 @@ export function isKmsAccessDenied(error: unknown): boolean {
   if (!(error instanceof Error)) return false;
   if (/kms/i.test(error.name)) return true;
   return error.name === 'AccessDeniedException' && /kms|decrypt/i.test(error.message);
+}
+
+/**
+ * Whether a listed schedule is one the listing asked for: in a configured group (any, when none is
+ * configured; a summary without GroupName is in `default`) and named with the configured prefix.
+ */
+export function listedAsAsked(summary: ScheduleSummary, scope: JudgeContext['scope']): boolean {
+  const groups = scope?.groups ?? [];
+  if (groups.length > 0 && !groups.includes(summary.GroupName ?? 'default')) return false;
+  return scope?.namePrefix === undefined || (summary.Name ?? '').startsWith(scope.namePrefix);
 }
 
 /**

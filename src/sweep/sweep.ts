@@ -173,6 +173,10 @@ function startSegment(deps: SweepDeps, options: SweepOptions): SegmentState {
     ...(deps.ownership ? { ownership: deps.ownership } : {}),
     ...(signal ? { signal } : {}),
     ...(deps.elapsed ? { now: deps.elapsed } : {}),
+    scope: {
+      groups: options.groups,
+      ...(options.namePrefix === undefined ? {} : { namePrefix: options.namePrefix }),
+    },
   };
   const state = {
     deps,

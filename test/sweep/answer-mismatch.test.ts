@@ -27,13 +27,19 @@ beforeAll(async () => {
     const [path = '', query = ''] = (request.url ?? '/').split('?');
     const name = path.startsWith('/schedules/') ? path.slice('/schedules/'.length) : '';
     const to = request.method === 'GET' ? REDIRECTS[name] : undefined;
+    // ListSchedules with its filters dropped: every group, every name.
+    const unfiltered = new URLSearchParams(query);
+    unfiltered.delete('ScheduleGroup');
+    unfiltered.delete('NamePrefix');
+    const listPath =
+      request.method === 'GET' && path === '/schedules' ? `/schedules?${unfiltered}` : undefined;
     const emulator = new URL(env.emulator.url);
     const upstream = forward(
       {
         host: emulator.hostname,
         port: emulator.port,
         method: request.method,
-        path: to ? `/schedules/${to}${query ? `?${query}` : ''}` : request.url,
+        path: to ? `/schedules/${to}${query ? `?${query}` : ''}` : (listPath ?? request.url),
         headers: request.headers,
       },
       (answer) => {
@@ -80,5 +86,37 @@ describe('a GetSchedule answered with another schedule', () => {
     expect((await storedTombstones(env)).map((tombstone) => tombstone.name)).toEqual(['finished-reminder']);
     const skipLines = log.lines.filter((line) => line.reason === 'answerMismatch');
     expect(skipLines).toEqual([expect.objectContaining({ name: 'live-reminder', group: 'default' })]);
+  });
+
+  it('keeps what a listing answered outside the configured groups and name prefix', async () => {
+    // Prepare: finished schedules in and out of scope; the front drops the listing's filters
+    env.emulator.services.scheduler.createGroup('orders');
+    env.emulator.services.scheduler.createGroup('payments');
+    const at = '2025-06-01T09:00:00';
+    env.emulator.services.scheduler.seed([
+      oneTime({ name: 'reminder-1', group: 'orders', at }),
+      oneTime({ name: 'invoice-1', group: 'orders', at }),
+      oneTime({ name: 'reminder-2', group: 'payments', at }),
+      oneTime({ name: 'reminder-3', at }),
+    ]);
+
+    // Act
+    const summary = await tombstoneSweepHandler(throughFront(), {
+      stateTable: STATE_TABLE,
+      namespace: 'MismatchTest',
+      log: createMemoryLogger(),
+      settings: { SWEEP_GROUPS: 'orders' },
+    })({ namePrefix: 'reminder-' });
+
+    // Assess: only orders/reminder-1 was in scope; the emulator's record says the rest stayed
+    const present = (group: string, name: string) => env.emulator.services.scheduler.has(group, name);
+    expect(present('orders', 'reminder-1')).toBe(false);
+    expect([
+      present('orders', 'invoice-1'),
+      present('payments', 'reminder-2'),
+      present('default', 'reminder-3'),
+    ]).toEqual([true, true, true]);
+    expect(summary).toMatchObject({ status: 'finished', deleted: 1, failed: 0 });
+    expect((summary as { skipped?: Record<string, number> }).skipped?.answerMismatch).toBe(3);
   });
 });

@@ -4,7 +4,7 @@ import type { GetScheduleCommandOutput, SchedulerClient } from '@aws-sdk/client-
 import { describe, expect, it } from 'vitest';
 import { RequestBudget } from '../../src/aws/budget.ts';
 import { createMemoryLogger } from '../../src/log.ts';
-import { changedSince, type JudgeContext, judge } from '../../src/sweep/judge.ts';
+import { changedSince, type JudgeContext, judge, listedAsAsked } from '../../src/sweep/judge.ts';
 import { dropSettledPages, type PageRecord, resumeCursor, settledCursor } from '../../src/sweep/pages.ts';
 
 const NOW = new Date('2025-06-15T12:00:00Z');
@@ -66,6 +66,23 @@ describe('judge', () => {
     // A listed schedule without GroupName is in default, as its lookup asks.
     const { value } = context(async () => finishedAnswer);
     expect(await judge({ Name: 's1' }, undefined, value)).toMatchObject({ kind: 'candidate' });
+  });
+
+  it('never looks up a listed schedule outside the configured groups or name prefix', async () => {
+    const scope = { groups: ['orders'], namePrefix: 'reminder-' };
+    const { value, lookups } = context(async () => oneTime('2025-06-01T00:00:00'), { scope });
+    const listed = (GroupName: string | undefined, Name: string) => ({ ...summary, GroupName, Name });
+    for (const outside of [
+      listed('payments', 'reminder-1'),
+      listed(undefined, 'reminder-1'),
+      listed('orders', 'x'),
+    ])
+      expect(await judge(outside, undefined, value)).toEqual({ kind: 'skipped', reason: 'answerMismatch' });
+    expect(lookups()).toBe(0);
+    expect(listedAsAsked(listed('orders', 'reminder-1'), scope)).toBe(true);
+    expect(listedAsAsked(listed(undefined, 'x'), { groups: [] })).toBe(true);
+    expect(listedAsAsked(listed(undefined, 'x'), { groups: ['default'] })).toBe(true);
+    expect(listedAsAsked(listed('orders', 'x'), undefined)).toBe(true);
   });
 
   it('counts a re-read that answers another schedule as a change, so the delete never leaves', () => {
