@@ -10,7 +10,7 @@ import {
   type TombstoneEntry,
   type TombstoneWriter,
 } from '../../src/tombstone/store.ts';
-import { ACCOUNT_ID, REGION, resetWithStateTable, type TestEmulator } from './emulator.ts';
+import { ACCOUNT_ID, HELD_ELAPSED, REGION, resetWithStateTable, type TestEmulator } from './emulator.ts';
 
 export const TOMBSTONE_TABLE = 'schedule-hygiene-test-tombstones';
 
@@ -69,6 +69,11 @@ export function tombstoneSweepHandler(
     settings?: Record<string, string>;
     /** The KMS client the sweep MACs with (default: the harness's, the account's root). */
     kms?: KMSClient;
+    /**
+     * How the delete gate ages its reads. Default HELD_ELAPSED: never, so a loaded machine changes no
+     * outcome (docs/development.md, "Timing in tests"); REAL_ELAPSED for a test of the gate's windows.
+     */
+    elapsed?: () => number;
   },
 ): (event: unknown) => Promise<SweepResponse> {
   const handle = createSweepHandler({
@@ -89,6 +94,7 @@ export function tombstoneSweepHandler(
     }),
     clock: () => env.emulator.plane.now(),
     log: options.log,
+    elapsed: options.elapsed ?? HELD_ELAPSED,
   });
   return handle as (event: unknown) => Promise<SweepResponse>;
 }

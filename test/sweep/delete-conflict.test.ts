@@ -4,7 +4,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryLogger } from '../../src/log.ts';
 import { sweep } from '../../src/sweep/sweep.ts';
-import { useTestEmulator } from '../support/emulator.ts';
+import { HELD_ELAPSED, useTestEmulator } from '../support/emulator.ts';
 import { createTombstoneTable, storedTombstones, tombstoneStore } from '../support/tombstones.ts';
 import { oneTime, sweepOptions } from './fixtures.ts';
 
@@ -26,6 +26,7 @@ const sweepNow = () =>
       clock: () => env.emulator.plane.now(),
       log: createMemoryLogger(),
       tombstones: tombstoneStore(env),
+      elapsed: HELD_ELAPSED,
     },
     sweepOptions(),
   );
