@@ -7,6 +7,7 @@ import {
   type SchedulerClient,
 } from '@aws-sdk/client-scheduler';
 import { safeError } from '../redact.ts';
+import { answersFor } from '../schedule/name.ts';
 import { CreateFailure, CreateScheduleError, mapCreateError } from './errors.ts';
 import {
   type CreateInput,
@@ -80,6 +81,13 @@ async function adoptExisting(
     throw new CreateScheduleError(
       CreateFailure.nameTaken,
       `Schedule '${plan.name}' in group '${plan.groupName}' exists (same idempotencyKey) but could not be read back to confirm it is the same request: ${safeError(error).message}`,
+      { cause: conflict },
+    );
+  }
+  if (!answersFor({ Name: plan.name, GroupName: plan.groupName }, existing)) {
+    throw new CreateScheduleError(
+      CreateFailure.nameTaken,
+      `Schedule '${plan.name}' in group '${plan.groupName}' exists (same idempotencyKey) but reading it back answered another schedule: not adopted`,
       { cause: conflict },
     );
   }

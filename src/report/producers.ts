@@ -19,6 +19,7 @@ import {
 } from '../ownership/cloudformation.ts';
 import { countSchedule, createProducerTally, splitPair, topOf } from '../producers/tally.ts';
 import { decide } from '../schedule/decide.ts';
+import { answersFor } from '../schedule/name.ts';
 import type { Cell, CellClients, CellOutcome, ReportDeps } from './report.ts';
 
 export const PRODUCERS_VIEW_DEFAULTS = {
@@ -135,11 +136,14 @@ export async function producersCell(
               new GetScheduleCommand({ Name: summary.Name, GroupName: summary.GroupName }),
             ),
           );
-          const decision = decide(definition, now, {
-            graceMs: options.graceMinutes * 60_000,
-            keepDisabled: options.keepDisabled,
-          });
-          finished = decision.outcome === 'finished';
+          // An answer of another schedule is no reading of this one: undecided.
+          const decision = answersFor(summary, definition)
+            ? decide(definition, now, {
+                graceMs: options.graceMinutes * 60_000,
+                keepDisabled: options.keepDisabled,
+              })
+            : undefined;
+          finished = decision ? decision.outcome === 'finished' : undefined;
         } catch (error) {
           if (isNotFound(error)) return; // gone since the listing
           finished = undefined;

@@ -18,3 +18,26 @@ export const NAME_FORM = '1-64 characters of 0-9 a-z A-Z - _ .';
 export function isDotSegment(name: string | undefined): boolean {
   return name === '.' || name === '..';
 }
+
+/** What identifies a schedule in a request or an answer (as the SDK's shapes spell it). */
+export interface ScheduleIdentity {
+  Name?: string | undefined;
+  GroupName?: string | undefined;
+  Arn?: string | undefined;
+}
+
+/**
+ * Whether a GetSchedule answer is of the schedule asked for: the same Name (present), the same group
+ * (`default` when the ask names none, as GetSchedule does), and the same ARN when the ask knows it
+ * (a listed schedule); otherwise an ARN that ends in this group and name
+ * (`arn:<partition>:scheduler:<region>:<account>:schedule/<group>/<name>`). GetSchedule returns the
+ * named schedule with these three members (Scheduler API reference, GetSchedule), so another answer
+ * comes from something between the caller and Scheduler (a front routing elsewhere, a cache shared
+ * across accounts): nothing is deleted, reported or recreated on it.
+ */
+export function answersFor(asked: ScheduleIdentity, answer: ScheduleIdentity): boolean {
+  if (!asked.Name || answer.Name !== asked.Name) return false;
+  if (answer.GroupName !== (asked.GroupName ?? 'default')) return false;
+  if (asked.Arn !== undefined) return answer.Arn === asked.Arn;
+  return answer.Arn?.endsWith(`:schedule/${answer.GroupName}/${answer.Name}`) ?? false;
+}

@@ -14,7 +14,7 @@ import type { OwnershipLookup } from '../ownership/cloudformation.ts';
 import type { ProtectionCheck } from '../protect/protection.ts';
 import { safeError, scheduleRef } from '../redact.ts';
 import { type Decision, decide, SkipReason } from '../schedule/decide.ts';
-import { isDotSegment } from '../schedule/name.ts';
+import { answersFor, isDotSegment, NAME_PATTERN } from '../schedule/name.ts';
 import type { ItemOutcome, RecalledOutcome } from './model.ts';
 
 export type Finished = Extract<Decision, { outcome: 'finished' }>;
@@ -45,11 +45,17 @@ export interface JudgeContext {
   signal?: AbortSignal;
   /** Monotonic milliseconds (default performance.now). */
   now?: () => number;
-  /**
-   * What the listings asked for: the configured groups (absent or empty: every group) and name
-   * prefix. A listed schedule outside it is not judged (answerMismatch).
-   */
-  scope?: { groups?: readonly string[]; namePrefix?: string };
+  /** The name prefix the listings asked for (SweepOptions.namePrefix): a schedule without it is not judged. */
+  namePrefix?: string;
+}
+
+/**
+ * The ListSchedules request a schedule was listed by: its group (undefined: a listing of every group)
+ * and name prefix. A listed schedule outside it is not judged (answerMismatch).
+ */
+export interface Listing {
+  group?: string | undefined;
+  namePrefix?: string | undefined;
 }
 
 /** The answers memory may give: never one that could lead to a deletion. */
@@ -64,12 +70,13 @@ export async function judge(
   summary: ScheduleSummary,
   recalled: RecalledOutcome | undefined,
   context: JudgeContext,
+  listedGroup?: string,
 ): Promise<Verdict> {
-  if (!listedAsAsked(summary, context.scope)) {
+  if (!listedAsAsked(summary, { group: listedGroup, namePrefix: context.namePrefix })) {
     context.log.warn('schedule skipped', {
       ...scheduleRef(summary),
       reason: SkipReason.answerMismatch,
-      detail: 'listed outside the groups or name prefix the sweep asked for',
+      detail: 'listed outside the group or name prefix its listing asked for',
     });
     return { kind: 'skipped', reason: SkipReason.answerMismatch };
   }
@@ -196,24 +203,15 @@ export function isKmsAccessDenied(error: unknown): boolean {
 }
 
 /**
- * Whether a listed schedule is one the listing asked for: in a configured group (any, when none is
- * configured; a summary without GroupName is in `default`) and named with the configured prefix.
+ * Whether a listed schedule is one its listing asked for: a name of the API's form, with the
+ * listing's prefix, in the listing's group (a summary without GroupName is in `default`; a listing
+ * of every group takes any).
  */
-export function listedAsAsked(summary: ScheduleSummary, scope: JudgeContext['scope']): boolean {
-  const groups = scope?.groups ?? [];
-  if (groups.length > 0 && !groups.includes(summary.GroupName ?? 'default')) return false;
-  return scope?.namePrefix === undefined || (summary.Name ?? '').startsWith(scope.namePrefix);
-}
-
-/**
- * Whether a GetSchedule answer is of the schedule asked for: the same Name, and the same group (a
- * listed schedule without GroupName is in `default`, as the lookup asks).
- */
-export function answersFor(
-  asked: Pick<ScheduleSummary, 'Name' | 'GroupName'>,
-  answer: Pick<GetScheduleCommandOutput, 'Name' | 'GroupName'>,
-): boolean {
-  return answer.Name === asked.Name && answer.GroupName === (asked.GroupName ?? 'default');
+export function listedAsAsked(summary: ScheduleSummary, listing: Listing): boolean {
+  const name = summary.Name ?? '';
+  if (!NAME_PATTERN.test(name)) return false;
+  if (listing.group !== undefined && (summary.GroupName ?? 'default') !== listing.group) return false;
+  return listing.namePrefix === undefined || name.startsWith(listing.namePrefix);
 }
 
 /**

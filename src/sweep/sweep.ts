@@ -173,10 +173,7 @@ function startSegment(deps: SweepDeps, options: SweepOptions): SegmentState {
     ...(deps.ownership ? { ownership: deps.ownership } : {}),
     ...(signal ? { signal } : {}),
     ...(deps.elapsed ? { now: deps.elapsed } : {}),
-    scope: {
-      groups: options.groups,
-      ...(options.namePrefix === undefined ? {} : { namePrefix: options.namePrefix }),
-    },
+    ...(options.namePrefix === undefined ? {} : { namePrefix: options.namePrefix }),
   };
   const state = {
     deps,
@@ -506,12 +503,15 @@ function enqueueItem(
   recalled: RecalledOutcome | undefined,
 ): void {
   const groupName = summary.GroupName ?? 'default';
+  const listedGroup = state.scopes[page.cursor.groupIndex];
   groupProgress(state, groupName).seen += 1;
   const { inFlight } = state;
   inFlight.byGroup.set(groupName, (inFlight.byGroup.get(groupName) ?? 0) + 1);
   inFlight.count += 1;
   void state
-    .limit(async () => settle(state, summary, page, recalled, await process(state, summary, recalled)))
+    .limit(async () =>
+      settle(state, summary, page, recalled, await process(state, summary, recalled, listedGroup)),
+    )
     .finally(() => {
       inFlight.count -= 1;
       const wake = inFlight.wake;
@@ -525,10 +525,11 @@ async function process(
   state: SegmentState,
   summary: ScheduleSummary,
   recalled: RecalledOutcome | undefined,
+  listedGroup: string | undefined,
 ): Promise<ItemOutcome> {
   if (state.stoppedBy === StopReason.maxDeletes) return { kind: 'notProcessed' };
   if (state.options.signal?.aborted) return { kind: 'abandoned' };
-  const verdict = await judge(summary, recalled, state.judging);
+  const verdict = await judge(summary, recalled, state.judging, listedGroup);
   if (verdict === recalled) return verdict;
   let outcome: ItemOutcome;
   try {

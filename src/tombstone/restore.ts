@@ -27,6 +27,7 @@ import { clip, InputError } from '../errors.ts';
 import { PROTECTION_MAX_AGE_MS, protectNames } from '../protect/protection.ts';
 import { safeError } from '../redact.ts';
 import { type LocalDateTime, parseExpression, parseLocalDateTime } from '../schedule/expression.ts';
+import { answersFor } from '../schedule/name.ts';
 import { resolveLocalTime, resolveZone } from '../schedule/timezone.ts';
 import { createOriginVerifier, type MacKey, type OriginVerdict, tableArnFor } from './origin.ts';
 import {
@@ -531,7 +532,7 @@ async function planOne(
     const planned = { ...about, ...describeDefinition(definition, input) };
 
     // Looked up first: a schedule that exists again needs no choice, whatever its tombstone says.
-    const existing = await lookUp(deps.scheduler, tombstone.group, tombstone.name);
+    const existing = await lookUp(deps.scheduler, tombstone.group, tombstone.name, definition.Arn);
     if (existing) {
       const same = sameSchedule(createInputOf(existing), original, input);
       if (!same) {
@@ -631,7 +632,9 @@ async function applyOne(
     };
   } catch (error) {
     if (error instanceof ConflictException) {
-      const existing = await lookUp(deps.scheduler, tombstone.group, tombstone.name).catch(() => undefined);
+      const existing = await lookUp(deps.scheduler, tombstone.group, tombstone.name, definition.Arn).catch(
+        () => undefined,
+      );
       if (existing && sameSchedule(createInputOf(existing), input, input)) {
         return {
           ...shown,
@@ -652,15 +655,21 @@ async function applyOne(
   }
 }
 
+/** The schedule now at the tombstone's place; `arn`, the deleted one's: an answer of another is refused. */
 async function lookUp(
   scheduler: SchedulerClient,
   group: string,
   name: string,
+  arn: string | undefined,
 ): Promise<ScheduleDefinition | undefined> {
   try {
     const { $metadata: _metadata, ...found } = await scheduler.send(
       new GetScheduleCommand({ GroupName: group, Name: name }),
     );
+    // Never judged "exists" or "already restored" on another schedule's answer (src/schedule/name.ts).
+    if (!answersFor({ GroupName: group, Name: name, Arn: arn }, found)) {
+      throw new Error(`GetSchedule of ${group}/${name} answered another schedule; nothing is done for it`);
+    }
     return found;
   } catch (error) {
     if (isNotFound(error)) return undefined;

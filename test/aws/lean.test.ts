@@ -199,7 +199,7 @@ describe('lean request path: outputs', () => {
       'LastModificationDate',
     ]);
     expect(timestamps(ScheduleSummary$)).toEqual(['CreationDate', 'LastModificationDate']);
-    expect((ListSchedulesOutput$[4] as string[]).sort()).toEqual(['NextToken', 'Schedules']);
+    expect([...(ListSchedulesOutput$[4] as string[])].sort()).toEqual(['NextToken', 'Schedules']);
   });
 });
 

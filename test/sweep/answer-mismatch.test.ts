@@ -19,6 +19,9 @@ beforeEach(() => resetForTombstones(env, STATE_TABLE, NOW));
 
 /** Lookups of `/schedules/<from>` (any group) go to `/schedules/<to>`; every other request passes. */
 const REDIRECTS: Record<string, string> = { 'live-reminder': 'finished-reminder' };
+/** Lookups of this name are answered from another account (a cache shared across accounts). */
+const FROM_ANOTHER_ACCOUNT = 'shared-name';
+const OTHER_ACCOUNT = '222222222222';
 
 let frontUrl = '';
 let closeFront: () => Promise<void> = async () => {};
@@ -33,6 +36,17 @@ beforeAll(async () => {
     unfiltered.delete('NamePrefix');
     const listPath =
       request.method === 'GET' && path === '/schedules' ? `/schedules?${unfiltered}` : undefined;
+    const headers = { ...request.headers };
+    // The emulator takes the account from the signature's access key (docs/emulator.md).
+    if (
+      request.method === 'GET' &&
+      name === FROM_ANOTHER_ACCOUNT &&
+      typeof headers.authorization === 'string'
+    )
+      headers.authorization = headers.authorization.replace(
+        /Credential=[^/]+\//,
+        `Credential=${OTHER_ACCOUNT}/`,
+      );
     const emulator = new URL(env.emulator.url);
     const upstream = forward(
       {
@@ -40,7 +54,7 @@ beforeAll(async () => {
         port: emulator.port,
         method: request.method,
         path: to ? `/schedules/${to}${query ? `?${query}` : ''}` : (listPath ?? request.url),
-        headers: request.headers,
+        headers,
       },
       (answer) => {
         response.writeHead(answer.statusCode ?? 502, answer.headers);
@@ -118,5 +132,28 @@ describe('a GetSchedule answered with another schedule', () => {
     ]).toEqual([true, true, true]);
     expect(summary).toMatchObject({ status: 'finished', deleted: 1, failed: 0 });
     expect((summary as { skipped?: Record<string, number> }).skipped?.answerMismatch).toBe(3);
+  });
+
+  it("keeps a schedule whose lookup answered another account's schedule of the same name", async () => {
+    // Prepare: live here, finished in the other account, the same group and name
+    env.emulator.services.scheduler.seed([
+      oneTime({ name: FROM_ANOTHER_ACCOUNT, at: '2025-07-01T09:00:00' }),
+    ]);
+    env.emulator.services
+      .scope(OTHER_ACCOUNT, 'us-east-1')
+      .scheduler.seed([oneTime({ name: FROM_ANOTHER_ACCOUNT, at: '2025-06-01T09:00:00' })]);
+
+    // Act
+    const summary = await tombstoneSweepHandler(throughFront(), {
+      stateTable: STATE_TABLE,
+      namespace: 'MismatchTest',
+      log: createMemoryLogger(),
+    })({});
+
+    // Assess: the emulator's record; nothing deleted or tombstoned on the other account's answer
+    expect(env.emulator.services.scheduler.has('default', FROM_ANOTHER_ACCOUNT)).toBe(true);
+    expect(summary).toMatchObject({ status: 'finished', deleted: 0, failed: 0 });
+    expect((summary as { skipped?: Record<string, number> }).skipped?.answerMismatch).toBe(1);
+    expect(await storedTombstones(env)).toEqual([]);
   });
 });

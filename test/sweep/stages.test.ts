@@ -17,6 +17,7 @@ const oneTime = (at: string): GetScheduleCommandOutput => ({
   $metadata: {},
   Name: 's1',
   GroupName: 'default',
+  Arn: summary.Arn,
   ScheduleExpression: `at(${at})`,
   State: 'ENABLED',
   ActionAfterCompletion: 'NONE',
@@ -51,6 +52,8 @@ describe('judge', () => {
   it('keeps a schedule whose lookup answered another schedule, or no name, as answerMismatch', async () => {
     const finishedAnswer = oneTime('2025-06-01T00:00:00');
     for (const answer of [
+      { ...finishedAnswer, Arn: finishedAnswer.Arn?.replace('123456789012', '222222222222') },
+      { ...finishedAnswer, Arn: undefined },
       { ...finishedAnswer, Name: 's2' },
       { ...finishedAnswer, GroupName: 'orders' },
       { ...finishedAnswer, Name: undefined },
@@ -68,21 +71,31 @@ describe('judge', () => {
     expect(await judge({ Name: 's1' }, undefined, value)).toMatchObject({ kind: 'candidate' });
   });
 
-  it('never looks up a listed schedule outside the configured groups or name prefix', async () => {
-    const scope = { groups: ['orders'], namePrefix: 'reminder-' };
-    const { value, lookups } = context(async () => oneTime('2025-06-01T00:00:00'), { scope });
+  it("never looks up a listed schedule outside its listing's group and name prefix", async () => {
+    const { value, lookups } = context(async () => oneTime('2025-06-01T00:00:00'), {
+      namePrefix: 'reminder-',
+    });
     const listed = (GroupName: string | undefined, Name: string) => ({ ...summary, GroupName, Name });
     for (const outside of [
       listed('payments', 'reminder-1'),
       listed(undefined, 'reminder-1'),
       listed('orders', 'x'),
     ])
-      expect(await judge(outside, undefined, value)).toEqual({ kind: 'skipped', reason: 'answerMismatch' });
+      expect(await judge(outside, undefined, value, 'orders')).toEqual({
+        kind: 'skipped',
+        reason: 'answerMismatch',
+      });
     expect(lookups()).toBe(0);
-    expect(listedAsAsked(listed('orders', 'reminder-1'), scope)).toBe(true);
-    expect(listedAsAsked(listed(undefined, 'x'), { groups: [] })).toBe(true);
-    expect(listedAsAsked(listed(undefined, 'x'), { groups: ['default'] })).toBe(true);
-    expect(listedAsAsked(listed('orders', 'x'), undefined)).toBe(true);
+    const inside = { group: 'orders', namePrefix: 'reminder-' };
+    expect(listedAsAsked(listed('orders', 'reminder-1'), inside)).toBe(true);
+    expect(listedAsAsked(listed('orders', 'reminder-'), inside)).toBe(true);
+    expect(listedAsAsked(listed(undefined, 'x'), {})).toBe(true);
+    expect(listedAsAsked(listed(undefined, 'x'), { group: 'default' })).toBe(true);
+    // A listing of one configured group answering another configured group's schedule is outside it.
+    expect(listedAsAsked(listed('payments', 'x'), { group: 'orders' })).toBe(false);
+    // A summary without a name of the API's form is never judged.
+    expect(listedAsAsked({ GroupName: 'default' }, {})).toBe(false);
+    expect(listedAsAsked(listed('default', ''), {})).toBe(false);
   });
 
   it('counts a re-read that answers another schedule as a change, so the delete never leaves', () => {
@@ -91,6 +104,9 @@ describe('judge', () => {
     expect(changedSince(judged, { ...judged }, settings)).toBe(false);
     expect(changedSince(judged, { ...judged, Name: 's2' }, settings)).toBe(true);
     expect(changedSince(judged, { ...judged, GroupName: 'orders' }, settings)).toBe(true);
+    // The same group and name in another account (a cache shared across accounts): another schedule.
+    const elsewhere = judged.Arn?.replace('123456789012', '222222222222');
+    expect(changedSince(judged, { ...judged, Arn: elsewhere }, settings)).toBe(true);
   });
 
   it('makes a finished schedule a candidate for the gate, with when its answer arrived', async () => {
