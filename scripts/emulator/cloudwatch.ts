@@ -117,11 +117,19 @@ export interface SeededDatum {
 
 /** POST /_emulator/cloudwatch/seed: a SeededDatum, its timestamp an ISO 8601 string. */
 const seedBody = v.strictObject({
-  namespace: v.pipe(v.string('expected a namespace string'), v.nonEmpty('expected a namespace string')),
-  metricName: v.pipe(v.string('expected a metric name string'), v.nonEmpty('expected a metric name string')),
+  namespace: v.pipe(
+    v.string('expected a namespace of 1-255 characters'),
+    v.nonEmpty('expected a namespace of 1-255 characters'),
+    v.maxLength(255, 'expected a namespace of 1-255 characters'),
+  ),
+  metricName: v.pipe(
+    v.string('expected a metric name of 1-255 characters'),
+    v.nonEmpty('expected a metric name of 1-255 characters'),
+    v.maxLength(255, 'expected a metric name of 1-255 characters'),
+  ),
   dimensions: v.optional(
     v.array(
-      v.object({ Name: v.string('expected a string'), Value: v.string('expected a string') }),
+      v.strictObject({ Name: v.string('expected a string'), Value: v.string('expected a string') }),
       'expected an array of {"Name": "...", "Value": "..."}',
     ),
     [],

@@ -467,7 +467,14 @@ function validateConfig(config: FaultConfig): void {
     checkMs(`application[${index}].delayMs`, rule.delayMs);
   });
   if (config.tokens !== undefined) {
-    checkMs('tokens.maxAgeMs', config.tokens.maxAgeMs);
+    // An age compared with the clock, not a timer: any finite number of milliseconds from 0.
+    const { maxAgeMs } = config.tokens;
+    if (
+      maxAgeMs !== undefined &&
+      (typeof maxAgeMs !== 'number' || !Number.isFinite(maxAgeMs) || maxAgeMs < 0)
+    ) {
+      throw new Error('Fault config: tokens.maxAgeMs must be milliseconds (a number >= 0)');
+    }
     checkCount('tokens.maxUses', config.tokens.maxUses);
   }
 }

@@ -3,7 +3,7 @@
 // (expressions, zones, dates), and the wall-clock arithmetic the emulator needs to know when a
 // schedule with ActionAfterCompletion DELETE is due to disappear.
 import { resolveZone } from '../../src/schedule/timezone.ts';
-import { validation } from './core.ts';
+import { isCalendarDateTime, validation } from './core.ts';
 import { checkMember, checkOptionalMember, constraintProblem, Shape } from './scheduler-constraints.ts';
 
 export const ScheduleState = { enabled: 'ENABLED', disabled: 'DISABLED' } as const;
@@ -561,8 +561,12 @@ export function optionalTimestamp(value: unknown, field: string): number | undef
   let ms = Number.NaN;
   if (value instanceof Date) ms = value.getTime();
   else if (typeof value === 'number') ms = Math.round(value * 1000);
-  else if (typeof value === 'string')
-    ms = /^\d+(\.\d+)?$/.test(value) ? Math.round(Number(value) * 1000) : Date.parse(value);
+  else if (typeof value === 'string') {
+    // A time must name a real instant: Date.parse would read 30 February as 2 March, and a time
+    // without a zone in the machine's own.
+    if (/^\d+(\.\d+)?$/.test(value)) ms = Math.round(Number(value) * 1000);
+    else if (isCalendarDateTime(value)) ms = Date.parse(value);
+  }
   if (!Number.isFinite(ms)) {
     throw validation(`${field} must be a timestamp (epoch seconds or ISO 8601), got ${describe(value)}`);
   }

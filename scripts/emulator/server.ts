@@ -132,7 +132,8 @@ async function invoke(
   stats.calls += 1;
   const faults = plane.faults;
   const decision = faults.decide(service.name, operation, request);
-  const latency = plane.latencyFor(operation) + decision.latencyMs;
+  // Each delay is at most MAX_DELAY_MS; so is their sum (a longer Node timer would fire after 1 ms).
+  const latency = Math.min(plane.latencyFor(operation) + decision.latencyMs, MAX_DELAY_MS);
   if (plane.overRateLimit(operation) || decision.before === FaultKind.throttle) {
     stats.throttled += 1;
     if (latency > 0) await sleep(latency);

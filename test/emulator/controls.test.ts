@@ -139,6 +139,53 @@ describe('emulator controls refuse what they cannot take', () => {
   });
 });
 
+describe('emulator controls: the rest of their limits', () => {
+  it('refuses a seeded schedule time that is no real instant, and takes a real one', async () => {
+    const schedule = (CreationDate: string) =>
+      JSON.stringify({
+        schedules: [
+          {
+            Name: `seeded-${CreationDate.length}`,
+            ScheduleExpression: 'at(2025-07-01T09:00:00)',
+            FlexibleTimeWindow: { Mode: 'OFF' },
+            Target: {
+              Arn: 'arn:aws:sqs:us-east-1:123456789012:q',
+              RoleArn: 'arn:aws:iam::123456789012:role/r',
+            },
+            CreationDate,
+          },
+        ],
+      });
+    for (const time of ['2025-02-30T00:00:00Z', '2025-06-15T12:00:00', 'June 15 2025']) {
+      const answer = await post('scheduler/seed', schedule(time));
+      expect({ time, status: answer.status }).toEqual({ time, status: 400 });
+      expect(answer.message).toContain('CreationDate');
+    }
+    expect((await post('scheduler/seed', schedule('2025-06-15T12:00:00.000Z'))).status).toBe(200);
+  });
+
+  it('takes a token age beyond a timer (an age, not a delay), and metric names only of 1-255', async () => {
+    expect((await post('faults', JSON.stringify({ tokens: { maxAgeMs: 30 * 86_400_000 } }))).status).toBe(
+      200,
+    );
+    await post('faults', '{}');
+    const seed = (extra: object) =>
+      post(
+        'cloudwatch/seed',
+        JSON.stringify({ namespace: 'SeededNames', metricName: 'M', value: 1, ...extra }),
+      );
+    expect(await seed({ metricName: 'M'.repeat(256) })).toMatchObject({
+      status: 400,
+      message: expect.stringContaining('metricName: expected a metric name of 1-255 characters'),
+    });
+    expect(await seed({ namespace: 'N'.repeat(256) })).toMatchObject({ status: 400 });
+    expect(await seed({ dimensions: [{ Name: 'A', Value: 'x', Unit: 'Count' }] })).toMatchObject({
+      status: 400,
+    });
+    expect(harness.emulator.services.cloudwatch.datums({ namespace: 'SeededNames' })).toEqual([]);
+  });
+});
+
 describe('isCalendarDateTime', () => {
   it('accepts a real instant with its zone and refuses anything else', () => {
     for (const text of ['2026-12-06T23:59:59Z', '2024-02-29T00:00Z', '2026-06-30T12:00:00.123456789-09:30'])
