@@ -8,10 +8,11 @@ export default defineConfig({
     // one fewer than the cores, which is one worker on the 2-core machines this project runs on.
     maxWorkers: 2,
     // A worker keeps its modules from one test file to the next instead of importing the SDK, the
-    // emulator and the code again for each of the 104 files: a third less time in all on a 2-core
-    // machine. The price is a rule: a file that changes anything global (process.env, timers, a
-    // module's own state) restores it before it ends (vi.stubEnv with vi.unstubAllEnvs, as
-    // test/aws/clients.test.ts does). Each file still starts its own emulator on a free port.
+    // emulator and the code again for each test file: a third less time in all on a 2-core machine.
+    // The price is a rule: a file that changes anything global (process.env, timers, a module's own
+    // state, an object a library shares such as the SDK's schemas) restores it before it ends, or
+    // changes a copy (vi.stubEnv with vi.unstubAllEnvs, as test/aws/clients.test.ts does). Each file
+    // still starts its own emulator on a free port.
     isolate: false,
     // Generous: on a machine shared with another CPU-heavy job the heaviest files take several times
     // longer; a timing rule is tested with controlled clocks, never by this bound.

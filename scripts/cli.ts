@@ -128,7 +128,7 @@ function debugging(env: Record<string, string | undefined>): boolean {
   return value !== undefined && value !== '' && value !== '0' && value !== 'false';
 }
 
-function oneLine(text: string): string {
+export function oneLine(text: string): string {
   return text.replace(/\s*[\r\n]+\s*/g, ' ').trim();
 }
 

@@ -19,7 +19,6 @@ import { SingleBar } from 'cli-progress';
 import { createDynamoDbClient, createKmsClient, createSchedulerClient } from '../src/aws/clients.ts';
 import { readTableName } from '../src/config.ts';
 import { clip, InputError } from '../src/errors.ts';
-import { safeError } from '../src/redact.ts';
 import { NAME_FORM, NAME_PATTERN } from '../src/schedule/name.ts';
 import { MAC_KEY_ARN } from '../src/tombstone/origin.ts';
 import type { TombstoneQuery } from '../src/tombstone/query.ts';
@@ -34,7 +33,7 @@ import {
 } from '../src/tombstone/restore.ts';
 import { parseTombstoneKey } from '../src/tombstone/store.ts';
 import { parseIsoInstant } from '../src/validate.ts';
-import { parseCommandLine } from './cli.ts';
+import { failureLines, oneLine, parseCommandLine } from './cli.ts';
 import { humanDuration } from './human.ts';
 
 const usage = `Usage: npm run restore -- <what> [<choices>]                         (dry run: prints the plan and its digest)
@@ -261,7 +260,7 @@ export async function main(argv: string[], io: RestoreCliIo = {}): Promise<numbe
     if (parsed !== 'help') checkRestoreOptions(parsed.options, clock());
   } catch (error) {
     // One line, as every tool's usage error; the usage is one --help away.
-    stderr(`${(error as Error).message} (usage: npm run restore -- --help)`);
+    stderr(`error: ${oneLine((error as Error).message)} (usage: npm run restore -- --help)`);
     return 2;
   }
   if (parsed === 'help') {
@@ -319,8 +318,7 @@ export async function main(argv: string[], io: RestoreCliIo = {}): Promise<numbe
       digest = done.plan.digest;
     }
   } catch (error) {
-    const { name, message } = safeError(error);
-    stderr(error instanceof InputError ? message : `${name}: ${message}`);
+    stderr(error instanceof InputError ? `error: ${oneLine(error.message)}` : failureLines(error, env));
     return error instanceof InputError ? 2 : 1;
   }
   if (!apply) {
@@ -344,8 +342,7 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      const { name, message } = safeError(error);
-      console.error(`${name}: ${message}`);
+      console.error(failureLines(error));
       process.exit(1);
     },
   );

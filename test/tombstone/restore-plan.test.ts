@@ -336,7 +336,7 @@ describe('the restore dry run is the plan', () => {
       // Assess
       expect(applied.code).toBe(2);
       expect(applied.err.join('\n')).toMatch(
-        /^Invalid --plan: expected the digest of the plan as it is now \([0-9a-f]{64}\): the tombstones, their outcomes or the schedules changed since that dry run\. Nothing was created/,
+        /^error: Invalid --plan: expected the digest of the plan as it is now \([0-9a-f]{64}\): the tombstones, their outcomes or the schedules changed since that dry run\. Nothing was created/,
       );
       expect(applied.out).toEqual([]);
       expect(creates()).toBe(createsBefore);
@@ -617,7 +617,7 @@ describe('restore says exactly what happened', () => {
 
     expect(dry.code).toBe(1);
     expect(dry.err).toEqual([
-      `TableNotFoundError: tombstone table 'schedule-hygiene-nope-tombstones' not found in ${REGION}`,
+      `error: TableNotFoundError: tombstone table 'schedule-hygiene-nope-tombstones' not found in ${REGION}`,
     ]);
   });
 
@@ -631,7 +631,7 @@ describe('restore says exactly what happened', () => {
 
     expect(applied.code).toBe(1);
     expect(applied.err).toEqual([
-      `TableNotFoundError: state table 'schedule-hygiene-nope-state' not found in ${REGION}`,
+      `error: TableNotFoundError: state table 'schedule-hygiene-nope-state' not found in ${REGION}`,
     ]);
     expect(present('order-1')).toBe(false);
   });
