@@ -173,7 +173,7 @@ describe('the restore command line', () => {
     });
     expect(code).toBe(2);
     expect(stderr.join('\n')).toMatch(
-      /^Invalid --mac-key: expected the KMS key ARN of the stack's tombstone MAC key/,
+      /^error: Invalid --mac-key: expected the KMS key ARN of the stack's tombstone MAC key/,
     );
   });
 
@@ -212,7 +212,7 @@ describe('the restore command line', () => {
         { env: {}, stdout: () => {}, stderr: (text) => stderr.push(text) },
       );
       expect(code).toBe(2);
-      expect(stderr.join('\n')).toMatch(/^Invalid --to: expected an ISO 8601 instant at or after --from/);
+      expect(stderr.join('\n')).toMatch(/^error: Invalid --to: expected an ISO 8601 instant at or after --from/);
     },
   );
 
