@@ -84,7 +84,15 @@ async function adoptExisting(
       { cause: conflict },
     );
   }
-  if (!answersFor({ Name: plan.name, GroupName: plan.groupName }, existing)) {
+  // The schedule expected: in this client's Region and the execution role's account (the create
+  // path's role is its own stack's, derived from the function's ARN: src/handlers/create.ts). A role
+  // of another account only makes adoption refuse, never adopt another's schedule.
+  const region = await scheduler.config.region();
+  const role = ROLE_ARN.exec(plan.request.Target?.RoleArn ?? '');
+  const expected = role
+    ? `arn:${role[1]}:scheduler:${region}:${role[2]}:schedule/${plan.groupName}/${plan.name}`
+    : undefined;
+  if (!answersFor({ Name: plan.name, GroupName: plan.groupName, Arn: expected }, existing)) {
     throw new CreateScheduleError(
       CreateFailure.nameTaken,
       `Schedule '${plan.name}' in group '${plan.groupName}' exists (same idempotencyKey) but reading it back answered another schedule: not adopted`,
@@ -101,6 +109,9 @@ async function adoptExisting(
   }
   return result(plan, existing.Arn ?? '');
 }
+
+/** An IAM role's ARN: its partition and account. */
+const ROLE_ARN = /^arn:(aws(?:-[a-z]+)*):iam::(\d{12}):role\//;
 
 /** What GetSchedule reports for a RetryPolicy member the creator left out (AWS CreateSchedule API reference). */
 const DEFAULT_RETRY_POLICY = { MaximumEventAgeInSeconds: 86_400, MaximumRetryAttempts: 185 };

@@ -12,6 +12,7 @@
 import { GetScheduleCommand, ListSchedulesCommand, type ScheduleSummary } from '@aws-sdk/client-scheduler';
 import pLimit from 'p-limit';
 import { isNotFound, RequestBudget } from '../aws/budget.ts';
+import { partitionOf } from '../org/stackset-package.ts';
 import {
   createOwnershipLookup,
   type OwnershipIndex,
@@ -19,7 +20,7 @@ import {
 } from '../ownership/cloudformation.ts';
 import { countSchedule, createProducerTally, splitPair, topOf } from '../producers/tally.ts';
 import { decide } from '../schedule/decide.ts';
-import { answersFor } from '../schedule/name.ts';
+import { answersFor, scheduleArnIn } from '../schedule/name.ts';
 import type { Cell, CellClients, CellOutcome, ReportDeps } from './report.ts';
 
 export const PRODUCERS_VIEW_DEFAULTS = {
@@ -136,8 +137,14 @@ export async function producersCell(
               new GetScheduleCommand({ Name: summary.Name, GroupName: summary.GroupName }),
             ),
           );
-          // An answer of another schedule is no reading of this one: undecided.
-          const decision = answersFor(summary, definition)
+          // An answer of another schedule (another name, group, account or Region) is no reading
+          // of this one: undecided.
+          const expected = scheduleArnIn(
+            `arn:${partitionOf(cell.region)}:scheduler:${cell.region}:${cell.accountId}:`,
+            summary.GroupName ?? 'default',
+            summary.Name ?? '',
+          );
+          const decision = answersFor({ ...summary, Arn: expected }, definition)
             ? decide(definition, now, {
                 graceMs: options.graceMinutes * 60_000,
                 keepDisabled: options.keepDisabled,

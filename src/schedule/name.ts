@@ -26,18 +26,36 @@ export interface ScheduleIdentity {
   Arn?: string | undefined;
 }
 
+/** `arn:<partition>:<service>:<region>:<account>:`, the parts of an ARN a schedule's shares. */
+const ARN_SCOPE = /^arn:(aws(?:-[a-z]+)*):[a-z0-9-]+:([a-z0-9-]+):(\d{12}):/;
+
 /**
- * Whether a GetSchedule answer is of the schedule asked for: the same Name (present), the same group
- * (`default` when the ask names none, as GetSchedule does), and the same ARN when the ask knows it
- * (a listed schedule); otherwise an ARN that ends in this group and name
- * (`arn:<partition>:scheduler:<region>:<account>:schedule/<group>/<name>`). GetSchedule returns the
- * named schedule with these three members (Scheduler API reference, GetSchedule), so another answer
- * comes from something between the caller and Scheduler (a front routing elsewhere, a cache shared
- * across accounts): nothing is deleted, reported or recreated on it.
+ * The ARN of schedule `group`/`name` in the partition, Region and account of `scopeArn` (any ARN of
+ * that account and Region: a KMS key's, a function's, another schedule's):
+ * `arn:<partition>:scheduler:<region>:<account>:schedule/<group>/<name>` (Scheduler's resource type
+ * `schedule`, Service Authorization Reference). Undefined when `scopeArn` names no Region and account.
+ */
+export function scheduleArnIn(scopeArn: string, group: string, name: string): string | undefined {
+  const match = ARN_SCOPE.exec(scopeArn);
+  if (!match) return undefined;
+  const [, partition, region, account] = match;
+  return `arn:${partition}:scheduler:${region}:${account}:schedule/${group}/${name}`;
+}
+
+/**
+ * Whether a GetSchedule answer is of the schedule asked for: the ARN the asker expects (a listed
+ * schedule's, a tombstone's, or one built with scheduleArnIn from its own account and Region), and
+ * the same Name and group (`default` when the ask names none, as GetSchedule does). An ask without an
+ * ARN or a name matches nothing. GetSchedule returns the named schedule with these three members
+ * (Scheduler API reference, GetSchedule), so another answer comes from something between the caller
+ * and Scheduler (a front routing elsewhere, a cache shared across accounts): nothing is deleted,
+ * reported, adopted or counted restored on it.
  */
 export function answersFor(asked: ScheduleIdentity, answer: ScheduleIdentity): boolean {
-  if (!asked.Name || answer.Name !== asked.Name) return false;
-  if (answer.GroupName !== (asked.GroupName ?? 'default')) return false;
-  if (asked.Arn !== undefined) return answer.Arn === asked.Arn;
-  return answer.Arn?.endsWith(`:schedule/${answer.GroupName}/${answer.Name}`) ?? false;
+  if (!asked.Arn || !asked.Name) return false;
+  return (
+    answer.Arn === asked.Arn &&
+    answer.Name === asked.Name &&
+    answer.GroupName === (asked.GroupName ?? 'default')
+  );
 }

@@ -203,13 +203,14 @@ export function isKmsAccessDenied(error: unknown): boolean {
 }
 
 /**
- * Whether a listed schedule is one its listing asked for: a name of the API's form, with the
- * listing's prefix, in the listing's group (a summary without GroupName is in `default`; a listing
- * of every group takes any).
+ * Whether a listed schedule is one its listing asked for: a name of the API's form and an ARN
+ * (ListSchedules lists both; the lookup's answer is held to that ARN), with the listing's prefix, in
+ * the listing's group (a summary without GroupName is in `default`; a listing of every group takes
+ * any).
  */
 export function listedAsAsked(summary: ScheduleSummary, listing: Listing): boolean {
   const name = summary.Name ?? '';
-  if (!NAME_PATTERN.test(name)) return false;
+  if (!NAME_PATTERN.test(name) || !summary.Arn) return false;
   if (listing.group !== undefined && (summary.GroupName ?? 'default') !== listing.group) return false;
   return listing.namePrefix === undefined || name.startsWith(listing.namePrefix);
 }

@@ -27,7 +27,7 @@ import { clip, InputError } from '../errors.ts';
 import { PROTECTION_MAX_AGE_MS, protectNames } from '../protect/protection.ts';
 import { safeError } from '../redact.ts';
 import { type LocalDateTime, parseExpression, parseLocalDateTime } from '../schedule/expression.ts';
-import { answersFor } from '../schedule/name.ts';
+import { answersFor, scheduleArnIn } from '../schedule/name.ts';
 import { resolveLocalTime, resolveZone } from '../schedule/timezone.ts';
 import { createOriginVerifier, type MacKey, type OriginVerdict, tableArnFor } from './origin.ts';
 import {
@@ -532,7 +532,12 @@ async function planOne(
     const planned = { ...about, ...describeDefinition(definition, input) };
 
     // Looked up first: a schedule that exists again needs no choice, whatever its tombstone says.
-    const existing = await lookUp(deps.scheduler, tombstone.group, tombstone.name, definition.Arn);
+    const existing = await lookUp(
+      deps.scheduler,
+      tombstone.group,
+      tombstone.name,
+      expectedArn(deps, tombstone),
+    );
     if (existing) {
       const same = sameSchedule(createInputOf(existing), original, input);
       if (!same) {
@@ -632,9 +637,12 @@ async function applyOne(
     };
   } catch (error) {
     if (error instanceof ConflictException) {
-      const existing = await lookUp(deps.scheduler, tombstone.group, tombstone.name, definition.Arn).catch(
-        () => undefined,
-      );
+      const existing = await lookUp(
+        deps.scheduler,
+        tombstone.group,
+        tombstone.name,
+        expectedArn(deps, tombstone),
+      ).catch(() => undefined);
       if (existing && sameSchedule(createInputOf(existing), input, input)) {
         return {
           ...shown,
@@ -655,7 +663,18 @@ async function applyOne(
   }
 }
 
-/** The schedule now at the tombstone's place; `arn`, the deleted one's: an answer of another is refused. */
+/**
+ * The ARN of the schedule at a tombstone's place: in the account and Region of the MAC key the
+ * tombstones are certified with (the stack's own), whatever the stored definition says.
+ */
+function expectedArn(
+  deps: Pick<RestoreDeps, 'mac'>,
+  tombstone: Pick<Tombstone, 'group' | 'name'>,
+): string | undefined {
+  return scheduleArnIn(deps.mac.keyId, tombstone.group, tombstone.name);
+}
+
+/** The schedule now at the tombstone's place; `arn`, the one expected there: an answer of another is refused. */
 async function lookUp(
   scheduler: SchedulerClient,
   group: string,

@@ -66,9 +66,16 @@ describe('judge', () => {
         expect.objectContaining({ message: 'schedule skipped', name: 's1', group: 'default' }),
       ]);
     }
-    // A listed schedule without GroupName is in default, as its lookup asks.
+    // A listed schedule without GroupName is in default, as its lookup asks; one without an ARN
+    // (ListSchedules lists one) is not judged: there is nothing to hold the answer to.
     const { value } = context(async () => finishedAnswer);
-    expect(await judge({ Name: 's1' }, undefined, value)).toMatchObject({ kind: 'candidate' });
+    expect(await judge({ Name: 's1', Arn: summary.Arn }, undefined, value)).toMatchObject({
+      kind: 'candidate',
+    });
+    expect(await judge({ Name: 's1' }, undefined, value)).toEqual({
+      kind: 'skipped',
+      reason: 'answerMismatch',
+    });
   });
 
   it("never looks up a listed schedule outside its listing's group and name prefix", async () => {
