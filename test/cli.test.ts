@@ -212,7 +212,9 @@ describe('the restore command line', () => {
         { env: {}, stdout: () => {}, stderr: (text) => stderr.push(text) },
       );
       expect(code).toBe(2);
-      expect(stderr.join('\n')).toMatch(/^error: Invalid --to: expected an ISO 8601 instant at or after --from/);
+      expect(stderr.join('\n')).toMatch(
+        /^error: Invalid --to: expected an ISO 8601 instant at or after --from/,
+      );
     },
   );
 

@@ -10,6 +10,7 @@ import { createSchedulerClient } from '../../src/aws/clients.ts';
 import { createOneTimeSchedule } from '../../src/create/create.ts';
 import { planOneTimeSchedule } from '../../src/create/plan.ts';
 import { ACCOUNT_ID, REGION, useTestEmulator } from '../support/emulator.ts';
+import { startFront } from '../support/front.ts';
 import {
   resetForTombstones,
   TOMBSTONE_TABLE,
@@ -17,7 +18,6 @@ import {
   tombstoneStore,
 } from '../support/tombstones.ts';
 import { oneTime } from '../sweep/fixtures.ts';
-import { startFront } from './front.ts';
 
 const env = useTestEmulator();
 const OTHER = '222222222222';

@@ -2,12 +2,10 @@
 // Scheduler routing the request elsewhere) must never delete the schedule asked for: the judge keeps it
 // as `answerMismatch`, and the gate's re-read counts such an answer as a change. Through the real SDK
 // against the emulator, with a front that sends one name's lookups to another name.
-import { createServer, request as forward } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { createSchedulerClient } from '../../src/aws/clients.ts';
 import { createMemoryLogger } from '../../src/log.ts';
-import { type TestEmulator, useTestEmulator } from '../support/emulator.ts';
+import { useTestEmulator } from '../support/emulator.ts';
+import { type Front, startFront } from '../support/front.ts';
 import { resetForTombstones, storedTombstones, tombstoneSweepHandler } from '../support/tombstones.ts';
 import { oneTime } from './fixtures.ts';
 
@@ -17,64 +15,21 @@ const STATE_TABLE = 'schedule-hygiene-test-mismatch-state';
 
 beforeEach(() => resetForTombstones(env, STATE_TABLE, NOW));
 
-/** Lookups of `/schedules/<from>` (any group) go to `/schedules/<to>`; every other request passes. */
-const REDIRECTS: Record<string, string> = { 'live-reminder': 'finished-reminder' };
-/** Lookups of this name are answered from another account (a cache shared across accounts). */
+/** Lookups of live-reminder go to finished-reminder; shared-name's are answered by another account. */
 const FROM_ANOTHER_ACCOUNT = 'shared-name';
 const OTHER_ACCOUNT = '222222222222';
 
-let frontUrl = '';
-let closeFront: () => Promise<void> = async () => {};
+let front: Front;
 beforeAll(async () => {
-  const front = createServer((request, response) => {
-    const [path = '', query = ''] = (request.url ?? '/').split('?');
-    const name = path.startsWith('/schedules/') ? path.slice('/schedules/'.length) : '';
-    const to = request.method === 'GET' ? REDIRECTS[name] : undefined;
-    // ListSchedules with its filters dropped: every group, every name.
-    const unfiltered = new URLSearchParams(query);
-    unfiltered.delete('ScheduleGroup');
-    unfiltered.delete('NamePrefix');
-    const listPath =
-      request.method === 'GET' && path === '/schedules' ? `/schedules?${unfiltered}` : undefined;
-    const headers = { ...request.headers };
-    // The emulator takes the account from the signature's access key (docs/emulator.md).
-    if (
-      request.method === 'GET' &&
-      name === FROM_ANOTHER_ACCOUNT &&
-      typeof headers.authorization === 'string'
-    )
-      headers.authorization = headers.authorization.replace(
-        /Credential=[^/]+\//,
-        `Credential=${OTHER_ACCOUNT}/`,
-      );
-    const emulator = new URL(env.emulator.url);
-    const upstream = forward(
-      {
-        host: emulator.hostname,
-        port: emulator.port,
-        method: request.method,
-        path: to ? `/schedules/${to}${query ? `?${query}` : ''}` : (listPath ?? request.url),
-        headers,
-      },
-      (answer) => {
-        response.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(response);
-      },
-    );
-    request.pipe(upstream);
+  front = await startFront(env, {
+    redirect: { 'live-reminder': 'finished-reminder' },
+    dropListFilters: true,
+    otherAccountFor: { [FROM_ANOTHER_ACCOUNT]: OTHER_ACCOUNT },
   });
-  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-  frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
-  closeFront = () => new Promise((resolve) => front.close(() => resolve()));
 });
-afterAll(() => closeFront());
+afterAll(() => front.close());
 
-function throughFront(): TestEmulator {
-  const scheduler = createSchedulerClient({ ...env.clientOptions, endpoint: frontUrl });
-  return new Proxy(env, {
-    get: (target, key) => (key === 'scheduler' ? scheduler : Reflect.get(target, key)),
-  });
-}
+const throughFront = () => front.through;
 
 describe('a GetSchedule answered with another schedule', () => {
   it('keeps the schedule asked for as answerMismatch, untombstoned, and sweeps the others', async () => {

@@ -3,14 +3,12 @@
 // The documented choice (docs/emulator.md, docs/guarantees.md): the sweep sends the label as the SDK
 // writes it, the emulator routes the label as sent, and a lookup such a name gets a 404 for is kept
 // and counted `unaddressableName`, never `alreadyGone`. Through the real SDK against the emulator.
-import { createServer, request as forward } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { SeedDefinition } from '../../scripts/emulator/scheduler.ts';
 import { main } from '../../scripts/restore.ts';
-import { createSchedulerClient } from '../../src/aws/clients.ts';
 import { createMemoryLogger } from '../../src/log.ts';
 import { type TestEmulator, useTestEmulator } from '../support/emulator.ts';
+import { type Front, startFront } from '../support/front.ts';
 import {
   resetForTombstones,
   storedTombstones,
@@ -36,40 +34,13 @@ const present = (group: string, name: string) => env.emulator.services.scheduler
  * A front between the SDK and the emulator that reads each request's path as a URL parser does, so
  * `/schedules/..` reaches the emulator as `/`: one way AWS might treat a dot segment (undocumented).
  */
-let frontUrl = '';
-let closeFront: () => Promise<void> = async () => {};
+let front: Front;
 beforeAll(async () => {
-  const front = createServer((request, response) => {
-    const url = new URL(request.url ?? '/', 'http://front.local');
-    const emulator = new URL(env.emulator.url);
-    const upstream = forward(
-      {
-        host: emulator.hostname,
-        port: emulator.port,
-        method: request.method,
-        path: `${url.pathname}${url.search}`,
-        headers: request.headers,
-      },
-      (answer) => {
-        response.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(response);
-      },
-    );
-    request.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => front.listen(0, '127.0.0.1', resolve));
-  frontUrl = `http://127.0.0.1:${(front.address() as AddressInfo).port}`;
-  closeFront = () => new Promise((resolve) => front.close(() => resolve()));
+  front = await startFront(env, { normalizePath: true });
 });
-afterAll(() => closeFront());
+afterAll(() => front.close());
 
-/** The harness with its Scheduler client sent through the front. */
-function throughFront(): TestEmulator {
-  const scheduler = createSchedulerClient({ ...env.clientOptions, endpoint: frontUrl });
-  return new Proxy(env, {
-    get: (target, key) => (key === 'scheduler' ? scheduler : Reflect.get(target, key)),
-  });
-}
+const throughFront = () => front.through;
 
 async function sweepOnce(harness: TestEmulator = env) {
   return tombstoneSweepHandler(harness, {
