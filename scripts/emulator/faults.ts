@@ -442,6 +442,22 @@ function validateConfig(config: FaultConfig): void {
   if (config.seed !== undefined && !Number.isSafeInteger(config.seed)) {
     throw new Error('Fault config: seed must be an integer');
   }
+  for (const field of ['rules', 'application'] as const) {
+    const list: unknown = config[field];
+    if (list === undefined) continue;
+    if (!Array.isArray(list)) throw new Error(`Fault config: ${field} must be an array of objects`);
+    list.forEach((entry: unknown, index) => {
+      if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
+        throw new Error(`Fault config: ${field}[${index}] must be an object`);
+    });
+  }
+  const tokens: unknown = config.tokens;
+  if (tokens !== undefined && (tokens === null || typeof tokens !== 'object' || Array.isArray(tokens))) {
+    throw new Error('Fault config: tokens must be an object');
+  }
+  if (config.record !== undefined && typeof config.record !== 'boolean') {
+    throw new Error('Fault config: record must be true or false');
+  }
   checkMs('lateMs', config.lateMs);
   (config.rules ?? []).forEach((rule, index) => {
     if (!KINDS.has(rule.kind)) {

@@ -164,6 +164,22 @@ describe('emulator controls: the rest of their limits', () => {
     expect((await post('scheduler/seed', schedule('2025-06-15T12:00:00.000Z'))).status).toBe(200);
   });
 
+  it('refuses a fault config whose lists or objects are not, naming the field', async () => {
+    for (const [body, field] of [
+      ['{"rules":null}', 'rules must be an array'],
+      ['{"rules":[null]}', 'rules[0] must be an object'],
+      ['{"application":{}}', 'application must be an array'],
+      ['{"tokens":null}', 'tokens must be an object'],
+      ['{"record":"yes"}', 'record must be true or false'],
+    ] as const) {
+      expect({ body, ...(await post('faults', body)) }).toMatchObject({
+        body,
+        status: 400,
+        message: expect.stringContaining(field),
+      });
+    }
+  });
+
   it('takes a token age beyond a timer (an age, not a delay), and metric names only of 1-255', async () => {
     expect((await post('faults', JSON.stringify({ tokens: { maxAgeMs: 30 * 86_400_000 } }))).status).toBe(
       200,
