@@ -19,7 +19,8 @@ describe('departure checks', () => {
     });
     const client = leanClient(1);
     const slowPage = client.send(new ListSchedulesCommand({}));
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Until the page holds the socket: the emulator has it in flight (not a fixed wait a loaded machine outlasts).
+    while (env.emulator.plane.inFlight < 1) await new Promise((resolve) => setTimeout(resolve, 5));
     const sentAt = performance.now();
     let checkedAt = 0;
 

@@ -82,7 +82,8 @@ describe('the undici request handler', () => {
     });
     const client = leanClient(1);
     const inFlight = client.send(new ListSchedulesCommand({})).catch((error: unknown) => error);
-    await new Promise((resolve) => setTimeout(resolve, 100));
+    // Until the page holds the socket: the emulator has it in flight (not a fixed wait a loaded machine outlasts).
+    while (env.emulator.plane.inFlight < 1) await new Promise((resolve) => setTimeout(resolve, 5));
 
     // Act
     client.destroy();
