@@ -483,14 +483,8 @@ function validateConfig(config: FaultConfig): void {
     checkMs(`application[${index}].delayMs`, rule.delayMs);
   });
   if (config.tokens !== undefined) {
-    // An age compared with the clock, not a timer: any finite number of milliseconds from 0.
-    const { maxAgeMs } = config.tokens;
-    if (
-      maxAgeMs !== undefined &&
-      (typeof maxAgeMs !== 'number' || !Number.isFinite(maxAgeMs) || maxAgeMs < 0)
-    ) {
-      throw new Error('Fault config: tokens.maxAgeMs must be milliseconds (a number >= 0)');
-    }
+    // An age compared with the clock, not a timer: no timer's bound.
+    checkMs('tokens.maxAgeMs', config.tokens.maxAgeMs, Number.MAX_SAFE_INTEGER);
     checkCount('tokens.maxUses', config.tokens.maxUses);
   }
 }
@@ -507,11 +501,12 @@ function checkCount(field: string, value: unknown): void {
   }
 }
 
-function checkMs(field: string, value: unknown): void {
+/** Milliseconds from 0 to `max`: by default a delay, which a timer waits (at most MAX_DELAY_MS). */
+function checkMs(field: string, value: unknown, max = MAX_DELAY_MS): void {
   if (
     value !== undefined &&
-    (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_DELAY_MS)
+    (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > max)
   ) {
-    throw new Error(`Fault config: ${field} must be milliseconds from 0 to ${MAX_DELAY_MS}`);
+    throw new Error(`Fault config: ${field} must be milliseconds from 0 to ${max}`);
   }
 }

@@ -7,7 +7,7 @@ import {
   type SchedulerClient,
 } from '@aws-sdk/client-scheduler';
 import { safeError } from '../redact.ts';
-import { answersFor } from '../schedule/name.ts';
+import { answersFor, scheduleArn } from '../schedule/name.ts';
 import { CreateFailure, CreateScheduleError, mapCreateError } from './errors.ts';
 import {
   type CreateInput,
@@ -90,7 +90,7 @@ async function adoptExisting(
   const region = await scheduler.config.region();
   const role = ROLE_ARN.exec(plan.request.Target?.RoleArn ?? '');
   const expected = role
-    ? `arn:${role[1]}:scheduler:${region}:${role[2]}:schedule/${plan.groupName}/${plan.name}`
+    ? scheduleArn({ partition: role[1] ?? '', region, account: role[2] ?? '' }, plan.groupName, plan.name)
     : undefined;
   if (!answersFor({ Name: plan.name, GroupName: plan.groupName, Arn: expected }, existing)) {
     throw new CreateScheduleError(

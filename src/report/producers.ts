@@ -20,7 +20,7 @@ import {
 } from '../ownership/cloudformation.ts';
 import { countSchedule, createProducerTally, splitPair, topOf } from '../producers/tally.ts';
 import { decide } from '../schedule/decide.ts';
-import { answersFor, scheduleArnIn } from '../schedule/name.ts';
+import { answersFor, scheduleArn } from '../schedule/name.ts';
 import type { Cell, CellClients, CellOutcome, ReportDeps } from './report.ts';
 
 export const PRODUCERS_VIEW_DEFAULTS = {
@@ -139,8 +139,8 @@ export async function producersCell(
           );
           // An answer of another schedule (another name, group, account or Region) is no reading
           // of this one: undecided.
-          const expected = scheduleArnIn(
-            `arn:${partitionOf(cell.region)}:scheduler:${cell.region}:${cell.accountId}:`,
+          const expected = scheduleArn(
+            { partition: partitionOf(cell.region), region: cell.region, account: cell.accountId },
             summary.GroupName ?? 'default',
             summary.Name ?? '',
           );

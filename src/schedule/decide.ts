@@ -53,13 +53,13 @@ export const SkipReason = {
   unaddressableName: 'unaddressableName',
   /**
    * Set by the sweep: Scheduler answered with something other than what was asked. Either
-   * ListSchedules listed a schedule outside the request (another group than the configured ones, or a
-   * name without the configured prefix: the API filters by both, API reference, ListSchedules), or
-   * GetSchedule answered 200 with a schedule other than the one asked for (its Name or GroupName
-   * differ from the request's, or are missing; the API returns the named schedule). Such an answer
-   * comes from something between the sweeper and Scheduler; acting on it would delete outside the
-   * configured scope, or one schedule on another's definition. Kept and counted, and looked up again
-   * by the next sweep.
+   * ListSchedules listed a schedule outside its request (another group than the listing's, a name
+   * without the requested prefix: the API filters by both, API reference, ListSchedules), or without
+   * a name of the API's form or an ARN; or GetSchedule answered 200 with a schedule other than the
+   * listed one (another ARN, Name or GroupName, or one missing; the API returns the named schedule:
+   * answersFor, src/schedule/name.ts). Such an answer comes from something between the sweeper and
+   * Scheduler; acting on it would delete outside the configured scope, or one schedule on another's
+   * definition. Kept and counted, and looked up again by the next sweep.
    */
   answerMismatch: 'answerMismatch',
 } as const;

@@ -29,17 +29,32 @@ export interface ScheduleIdentity {
 /** `arn:<partition>:<service>:<region>:<account>:`, the parts of an ARN a schedule's shares. */
 const ARN_SCOPE = /^arn:(aws(?:-[a-z]+)*):[a-z0-9-]+:([a-z0-9-]+):(\d{12}):/;
 
+/** Where a schedule lives: the partition, Region and account of its ARN. */
+export interface ScheduleScope {
+  partition: string;
+  region: string;
+  account: string;
+}
+
+/**
+ * The ARN of schedule `group`/`name` in `scope`:
+ * `arn:<partition>:scheduler:<region>:<account>:schedule/<group>/<name>` (Scheduler's resource type
+ * `schedule`, Service Authorization Reference).
+ */
+export function scheduleArn(scope: ScheduleScope, group: string, name: string): string {
+  return `arn:${scope.partition}:scheduler:${scope.region}:${scope.account}:schedule/${group}/${name}`;
+}
+
 /**
  * The ARN of schedule `group`/`name` in the partition, Region and account of `scopeArn` (any ARN of
- * that account and Region: a KMS key's, a function's, another schedule's):
- * `arn:<partition>:scheduler:<region>:<account>:schedule/<group>/<name>` (Scheduler's resource type
- * `schedule`, Service Authorization Reference). Undefined when `scopeArn` names no Region and account.
+ * that account and Region: a KMS key's, a function's, another schedule's). Undefined when `scopeArn`
+ * names no Region and account.
  */
 export function scheduleArnIn(scopeArn: string, group: string, name: string): string | undefined {
   const match = ARN_SCOPE.exec(scopeArn);
   if (!match) return undefined;
-  const [, partition, region, account] = match;
-  return `arn:${partition}:scheduler:${region}:${account}:schedule/${group}/${name}`;
+  const [, partition = '', region = '', account = ''] = match;
+  return scheduleArn({ partition, region, account }, group, name);
 }
 
 /**

@@ -45,13 +45,11 @@ export interface JudgeContext {
   signal?: AbortSignal;
   /** Monotonic milliseconds (default performance.now). */
   now?: () => number;
-  /** The name prefix the listings asked for (SweepOptions.namePrefix): a schedule without it is not judged. */
-  namePrefix?: string;
 }
 
 /**
  * The ListSchedules request a schedule was listed by: its group (undefined: a listing of every group)
- * and name prefix. A listed schedule outside it is not judged (answerMismatch).
+ * and name prefix (undefined: none). A listed schedule outside it is not judged (answerMismatch).
  */
 export interface Listing {
   group?: string | undefined;
@@ -70,9 +68,9 @@ export async function judge(
   summary: ScheduleSummary,
   recalled: RecalledOutcome | undefined,
   context: JudgeContext,
-  listedGroup?: string,
+  listing: Listing = {},
 ): Promise<Verdict> {
-  if (!listedAsAsked(summary, { group: listedGroup, namePrefix: context.namePrefix })) {
+  if (!listedAsAsked(summary, listing)) {
     context.log.warn('schedule skipped', {
       ...scheduleRef(summary),
       reason: SkipReason.answerMismatch,

@@ -19,7 +19,7 @@ import { isNextTokenRejected, isNotFound, MAX_LISTING_RESTARTS, RequestBudget } 
 import { safeError, scheduleRef } from '../redact.ts';
 import { type CheckpointCadence, createCheckpointCadence } from './cadence.ts';
 import { type DeletionAllowance, type GateContext, passGate, RECHECK_AFTER_MS } from './gate.ts';
-import { isRecallable, type JudgeContext, judge } from './judge.ts';
+import { isRecallable, type JudgeContext, judge, type Listing } from './judge.ts';
 import {
   closeListing,
   derived,
@@ -173,7 +173,6 @@ function startSegment(deps: SweepDeps, options: SweepOptions): SegmentState {
     ...(deps.ownership ? { ownership: deps.ownership } : {}),
     ...(signal ? { signal } : {}),
     ...(deps.elapsed ? { now: deps.elapsed } : {}),
-    ...(options.namePrefix === undefined ? {} : { namePrefix: options.namePrefix }),
   };
   const state = {
     deps,
@@ -503,14 +502,17 @@ function enqueueItem(
   recalled: RecalledOutcome | undefined,
 ): void {
   const groupName = summary.GroupName ?? 'default';
-  const listedGroup = state.scopes[page.cursor.groupIndex];
+  const listing: Listing = {
+    group: state.scopes[page.cursor.groupIndex],
+    namePrefix: state.options.namePrefix,
+  };
   groupProgress(state, groupName).seen += 1;
   const { inFlight } = state;
   inFlight.byGroup.set(groupName, (inFlight.byGroup.get(groupName) ?? 0) + 1);
   inFlight.count += 1;
   void state
     .limit(async () =>
-      settle(state, summary, page, recalled, await process(state, summary, recalled, listedGroup)),
+      settle(state, summary, page, recalled, await process(state, summary, recalled, listing)),
     )
     .finally(() => {
       inFlight.count -= 1;
@@ -525,11 +527,11 @@ async function process(
   state: SegmentState,
   summary: ScheduleSummary,
   recalled: RecalledOutcome | undefined,
-  listedGroup: string | undefined,
+  listing: Listing,
 ): Promise<ItemOutcome> {
   if (state.stoppedBy === StopReason.maxDeletes) return { kind: 'notProcessed' };
   if (state.options.signal?.aborted) return { kind: 'abandoned' };
-  const verdict = await judge(summary, recalled, state.judging, listedGroup);
+  const verdict = await judge(summary, recalled, state.judging, listing);
   if (verdict === recalled) return verdict;
   let outcome: ItemOutcome;
   try {

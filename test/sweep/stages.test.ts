@@ -79,21 +79,23 @@ describe('judge', () => {
   });
 
   it("never looks up a listed schedule outside its listing's group and name prefix", async () => {
-    const { value, lookups } = context(async () => oneTime('2025-06-01T00:00:00'), {
-      namePrefix: 'reminder-',
-    });
+    const { value, lookups } = context(async () => oneTime('2025-06-01T00:00:00'));
+    const inside = { group: 'orders', namePrefix: 'reminder-' };
     const listed = (GroupName: string | undefined, Name: string) => ({ ...summary, GroupName, Name });
     for (const outside of [
       listed('payments', 'reminder-1'),
       listed(undefined, 'reminder-1'),
       listed('orders', 'x'),
     ])
-      expect(await judge(outside, undefined, value, 'orders')).toEqual({
+      expect(await judge(outside, undefined, value, inside)).toEqual({
         kind: 'skipped',
         reason: 'answerMismatch',
       });
     expect(lookups()).toBe(0);
-    const inside = { group: 'orders', namePrefix: 'reminder-' };
+    // Inside its listing, the same schedule is looked up and judged.
+    expect(await judge(summary, undefined, value, { group: 'default', namePrefix: 's' })).toMatchObject({
+      kind: 'candidate',
+    });
     expect(listedAsAsked(listed('orders', 'reminder-1'), inside)).toBe(true);
     expect(listedAsAsked(listed('orders', 'reminder-'), inside)).toBe(true);
     expect(listedAsAsked(listed(undefined, 'x'), {})).toBe(true);
